@@ -1,0 +1,263 @@
+//! Credentials and HTTP settings shared by every generated vendor client.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+use crate::Secret;
+
+/// Default per-request timeout: the whole exchange, connect to last body byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default TCP + TLS connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a client proves who it is to the vendor.
+///
+/// `Debug` never shows a token or a password.
+///
+/// ```
+/// use userbatch_core::Credentials;
+///
+/// let c = Credentials::bearer("tok-123");
+/// assert!(!format!("{c:?}").contains("tok-123"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Credentials {
+    /// Send no `Authorization` header.
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic base64(<username>:<password>)`.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+}
+
+impl Credentials {
+    /// Bearer-token credentials.
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Self::Bearer(token.into())
+    }
+
+    /// HTTP Basic credentials.
+    pub fn basic(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The `Authorization` header value, marked sensitive so HTTP-level logging in reqwest and
+    /// hyper redacts it; `None` for [`Credentials::None`] or a value that is not a valid header.
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        let text = match self {
+            Self::None => return None,
+            Self::Bearer(token) => format!("Bearer {}", token.expose()),
+            Self::Basic { username, password } => {
+                let raw = format!("{username}:{}", password.expose());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            }
+        };
+        let mut value = HeaderValue::from_str(&text).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Self::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// What a generated `Client` carries besides its base URL and `reqwest::Client`; its hooks
+/// call [`ClientState::prepare`] on every request.
+#[derive(Clone, Debug, Default)]
+pub struct ClientState {
+    credentials: Credentials,
+}
+
+impl ClientState {
+    /// State that authenticates with `credentials`.
+    pub fn new(credentials: Credentials) -> Self {
+        Self { credentials }
+    }
+
+    /// The credentials this client sends.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Readies a request for the vendor: removes the `api-version` header progenitor adds
+    /// (it carries the spec's own version, which means nothing to the vendor) and sets
+    /// `Authorization` from the credentials.
+    pub fn prepare(&self, request: &mut reqwest::Request) {
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        if let Some(value) = self.credentials.header_value() {
+            headers.insert(AUTHORIZATION, value);
+        }
+    }
+}
+
+/// How to build a vendor client: base URL, credentials and explicit timeouts.
+///
+/// ```
+/// use std::time::Duration;
+/// use userbatch_core::{ClientConfig, Credentials};
+///
+/// let config = ClientConfig::new("https://spaces.nexudus.com")
+///     .credentials(Credentials::bearer("token"))
+///     .timeout(Duration::from_secs(10));
+/// assert_eq!(config.timeout_value(), Duration::from_secs(10));
+/// assert!(!format!("{config:?}").contains("token\""));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    base_url: String,
+    credentials: Credentials,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl ClientConfig {
+    /// Settings for `base_url` with no credentials and the default timeouts
+    /// ([`DEFAULT_TIMEOUT`], [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            credentials: Credentials::None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: concat!("userbatch/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// Sets the credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets the per-request timeout (connect to last body byte).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The per-request timeout.
+    pub fn timeout_value(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout_value(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Builds the `reqwest::Client` these settings describe.
+    pub fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent.clone())
+            .tcp_nodelay(true)
+            .build()
+    }
+
+    /// The state for the generated client's hooks, and the `reqwest::Client`.
+    pub fn into_parts(self) -> Result<(String, reqwest::Client, ClientState), reqwest::Error> {
+        let http = self.http_client()?;
+        Ok((self.base_url, http, ClientState::new(self.credentials)))
+    }
+}
+
+/// Implements, for a generated `Client` in the invoking crate, the hooks every vendor crate
+/// needs ([`ClientState::prepare`] before each request) and the constructors
+/// `Client::from_config` and `Client::with_bearer`.
+///
+/// The trait impl must live in the crate that holds the generated `Client` (orphan rule);
+/// this macro keeps the three vendor crates' `lib.rs` from repeating it. The invoking crate
+/// must depend on `progenitor-client` and `reqwest`, and generate its client with the inner
+/// type `userbatch_core::ClientState` and hooks mode `Expected` (as `cargo xtask generate`
+/// does).
+#[macro_export]
+macro_rules! vendor_client_support {
+    () => {
+        impl ::progenitor_client::ClientHooks<$crate::ClientState> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                self.inner.prepare(request);
+                Ok(())
+            }
+        }
+
+        impl Client {
+            /// A client built from explicit settings: base URL, credentials, timeouts.
+            ///
+            /// Fails only if the TLS backend cannot be initialised.
+            pub fn from_config(
+                config: $crate::ClientConfig,
+            ) -> ::std::result::Result<Self, ::reqwest::Error> {
+                let (base_url, http, state) = config.into_parts()?;
+                Ok(Self::new_with_client(&base_url, http, state))
+            }
+
+            /// A client for `base_url` that sends `token` as a bearer token, with the
+            /// default timeouts ([`userbatch_core::DEFAULT_TIMEOUT`],
+            /// [`userbatch_core::DEFAULT_CONNECT_TIMEOUT`]).
+            pub fn with_bearer(
+                base_url: &str,
+                token: impl Into<$crate::Secret>,
+            ) -> ::std::result::Result<Self, ::reqwest::Error> {
+                Self::from_config(
+                    $crate::ClientConfig::new(base_url)
+                        .credentials($crate::Credentials::bearer(token)),
+                )
+            }
+
+            /// The credentials this client sends (redacted in `Debug`).
+            pub fn credentials(&self) -> &$crate::Credentials {
+                self.inner.credentials()
+            }
+        }
+    };
+}

@@ -1,0 +1,48 @@
+//! Shared vocabulary of the userbatch vendor crates.
+//!
+//! The generated vendor clients ([`nexudus`], [`usermgr`], [`avepoint`]) and the `userbatch`
+//! facade both depend on this small crate:
+//!
+//! - [`rules`]: the batch rules each spec records in its `x-userbatch` extension, as types;
+//!   `cargo xtask generate` writes one constant of them per operation into each vendor crate.
+//! - [`Secret`]: what generated types use for `format: password` fields, redacted in `Debug`.
+//! - [`Timestamp`]: what generated types use for `format: date-time`, tolerant of local times.
+//! - [`Credentials`], [`ClientConfig`], [`ClientState`]: auth and explicit timeouts for the
+//!   generated clients' hooks.
+//!
+//! [`nexudus`]: https://docs.rs/nexudus
+//! [`usermgr`]: https://docs.rs/usermgr
+//! [`avepoint`]: https://docs.rs/avepoint
+//!
+//! # Example
+//!
+//! ```
+//! use userbatch_core::{ClientConfig, Credentials, ClientState};
+//!
+//! let (base_url, _http, state) = ClientConfig::new("https://spaces.nexudus.com/")
+//!     .credentials(Credentials::bearer("secret-token"))
+//!     .into_parts()
+//!     .unwrap();
+//! assert_eq!(base_url, "https://spaces.nexudus.com");
+//!
+//! let mut request = reqwest::Request::new(
+//!     reqwest::Method::GET,
+//!     "https://spaces.nexudus.com/api/sys/users/1".parse().unwrap(),
+//! );
+//! request.headers_mut().insert("api-version", "1.0".parse().unwrap());
+//! state.prepare(&mut request);
+//! assert!(request.headers().get("api-version").is_none());
+//! assert_eq!(request.headers()["authorization"], "Bearer secret-token");
+//! assert!(!format!("{state:?}").contains("secret-token"));
+//! ```
+
+#![warn(missing_docs)]
+
+mod client;
+pub mod rules;
+mod secret;
+mod timestamp;
+
+pub use client::{ClientConfig, ClientState, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use secret::Secret;
+pub use timestamp::Timestamp;

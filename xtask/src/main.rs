@@ -1,0 +1,48 @@
+//! `cargo xtask <command>`: see `cargo xtask help`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use xtask::spec::workspace_root;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  generate            regenerate crates/<vendor>/src/generated.rs from specs/<vendor>.yaml
+  generate --check    fail with a diff if any generated file is stale (CI)
+  lint                check the specs: what progenitor mishandles, x-userbatch, examples,
+                      then Redocly CLI (needs `npm ci` once)
+  lint --no-redocly   the same without Redocly
+  help                this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = workspace_root();
+    let started = Instant::now();
+    let result = match args.as_slice() {
+        ["generate"] => xtask::generate::run(&root, false),
+        ["generate", "--check"] => xtask::generate::run(&root, true),
+        ["lint"] => xtask::lint::run(&root, true),
+        ["lint", "--no-redocly"] => xtask::lint::run(&root, false),
+        ["help"] | ["--help"] | ["-h"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask {}: ok in {:.2?}", args.join(" "), started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask {}: error: {e:#}", args.join(" "));
+            ExitCode::FAILURE
+        }
+    }
+}
