@@ -1,5 +1,1108 @@
-//! `cargo xtask lint`.
+//! `cargo xtask lint`: rejects what progenitor mishandles, checks every `x-userbatch`
+//! extension against the schemas, validates every `example` against its schema, then asks
+//! Redocly CLI (a tool nobody here wrote) for its verdict.
+
+use std::collections::BTreeSet;
 use std::path::Path;
-use anyhow::Result;
-/// Lints every spec.
-pub fn run(_root: &Path, _redocly: bool) -> Result<()> { Ok(()) }
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::spec::{IdEncoding, IdKind, IdLocation, OperationExt, Spec, VENDORS};
+
+/// Lints every vendor spec; with `redocly`, runs Redocly CLI too.
+pub fn run(root: &Path, redocly: bool) -> Result<()> {
+    let mut problems = Vec::new();
+    for vendor in VENDORS {
+        let spec = Spec::load(root, &vendor.spec_rel())?;
+        let found = lint_spec(&spec);
+        println!("{}: {} problem(s)", spec.rel, found.len());
+        problems.extend(found.into_iter().map(|p| format!("{}: {p}", spec.rel)));
+    }
+    for p in &problems {
+        eprintln!("  {p}");
+    }
+    if !problems.is_empty() {
+        bail!("{} problem(s) in the specs", problems.len());
+    }
+    if redocly {
+        run_redocly(root)?;
+    }
+    Ok(())
+}
+
+/// Every problem `xtask lint` finds in one spec (Redocly aside); empty when clean.
+pub fn lint_spec(spec: &Spec) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Err(e) = spec.openapi() {
+        out.push(format!("{e:#}"));
+        return out;
+    }
+    check_operations(spec, &mut out);
+    check_extensions(spec, &mut out);
+    check_examples(spec, &mut out);
+    out
+}
+
+/// What progenitor 0.15 mishandles (see shared/DESIGN.md).
+fn check_operations(spec: &Spec, out: &mut Vec<String>) {
+    let mut ids = BTreeSet::new();
+    for (path, method, op) in spec.operations() {
+        let at = format!("{} {path}", method.to_uppercase());
+        match op.get("operationId").and_then(Value::as_str) {
+            None => out.push(format!("{at}: no operationId (progenitor needs one)")),
+            Some(id) if !ids.insert(id.to_owned()) => {
+                out.push(format!("{at}: operationId {id} is used twice"))
+            }
+            Some(_) => {}
+        }
+        if let Some(body) = op.get("requestBody") {
+            check_content_refs(spec, body, &format!("{at} requestBody"), out);
+        }
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            out.push(format!("{at}: no responses"));
+            continue;
+        };
+        let mut error_kinds = BTreeSet::new();
+        for (status, response) in responses {
+            let response = match spec.resolve(response) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.push(format!("{at} {status}: {e:#}"));
+                    continue;
+                }
+            };
+            check_content_refs(spec, response, &format!("{at} {status}"), out);
+            if !status.starts_with('2') {
+                error_kinds.insert(content_kind(response));
+            }
+            if let Some(class) = status.strip_suffix("XX") {
+                for other in responses.keys() {
+                    if other != status && other.starts_with(class) {
+                        out.push(format!(
+                            "{at}: {status} beside {other} generates an unreachable match arm"
+                        ));
+                    }
+                }
+            }
+        }
+        if error_kinds.len() > 1 {
+            out.push(format!(
+                "{at}: error responses differ in schema or content kind ({}); progenitor \
+                 panics on that",
+                error_kinds.into_iter().collect::<Vec<_>>().join(" vs ")
+            ));
+        }
+    }
+}
+
+/// Inline schemas in request or response content all get one name in progenitor, and the
+/// first wins: a 400 body can then decode as the 200 type. Only `$ref` is allowed.
+fn check_content_refs(spec: &Spec, holder: &Value, at: &str, out: &mut Vec<String>) {
+    let Ok(holder) = spec.resolve(holder) else {
+        return;
+    };
+    if let Some(content) = holder.get("content").and_then(Value::as_object) {
+        for (media, body) in content {
+            match body.get("schema") {
+                Some(schema) if schema.get("$ref").is_some() => {}
+                Some(_) => out.push(format!(
+                    "{at} {media}: inline schema; use a $ref to components/schemas"
+                )),
+                None => out.push(format!("{at} {media}: content without a schema")),
+            }
+        }
+    }
+}
+
+fn content_kind(response: &Value) -> String {
+    match response.get("content").and_then(Value::as_object) {
+        None => "no content".to_owned(),
+        Some(content) => content
+            .iter()
+            .map(|(media, body)| {
+                let schema = body
+                    .pointer("/schema/$ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or("inline");
+                format!("{media} {schema}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The `x-userbatch` extensions: well-formed, in the right places, consistent with the
+/// operations and schemas they describe.
+fn check_extensions(spec: &Spec, out: &mut Vec<String>) {
+    match spec.vendor_ext() {
+        Err(e) => out.push(format!("{e:#}")),
+        Ok(v) => {
+            for s in v.throttle_statuses {
+                if !(400..=599).contains(&s) {
+                    out.push(format!(
+                        "x-userbatch.throttle-statuses: {s} is not an error status"
+                    ));
+                }
+            }
+        }
+    }
+    if let Err(e) = spec.default_base_url() {
+        out.push(format!("{e:#}"));
+    }
+    misplaced_extensions(&spec.raw, "", out);
+
+    let operation_ids: BTreeSet<&str> = spec
+        .operations()
+        .iter()
+        .filter_map(|(_, _, op)| op.get("operationId").and_then(Value::as_str))
+        .collect();
+    for (path, method, op) in spec.operations() {
+        let at = format!(
+            "{} x-userbatch",
+            op.get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or(path)
+        );
+        match spec.operation_ext(op) {
+            Err(e) => out.push(format!("{e:#}")),
+            Ok(None) => {}
+            Ok(Some(ext)) => {
+                check_operation_ext(spec, path, method, op, &ext, &at, &operation_ids, out)
+            }
+        }
+    }
+}
+
+fn misplaced_extensions(value: &Value, pointer: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{pointer}/{}", crate::spec::escape_pointer(k));
+                if k.starts_with("x-userbatch") {
+                    let depth = here.matches('/').count();
+                    let at_root = depth == 1;
+                    let at_operation = here.starts_with("/paths/") && depth == 4;
+                    if k != "x-userbatch" || !(at_root || at_operation) {
+                        out.push(format!(
+                            "{here}: `{k}` is read only as `x-userbatch` at the root or on an operation"
+                        ));
+                    }
+                } else {
+                    misplaced_extensions(v, &here, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                misplaced_extensions(v, &format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_operation_ext(
+    spec: &Spec,
+    path: &str,
+    method: &str,
+    op: &Value,
+    ext: &OperationExt,
+    at: &str,
+    operation_ids: &BTreeSet<&str>,
+    out: &mut Vec<String>,
+) {
+    let params = parameters(spec, path, op);
+    // Ids.
+    let ids = &ext.ids;
+    match ids.location {
+        IdLocation::Path | IdLocation::Query => {
+            let want = if ids.location == IdLocation::Path {
+                "path"
+            } else {
+                "query"
+            };
+            match params.iter().find(|p| p.0 == ids.name && p.1 == want) {
+                None => out.push(format!("{at}.ids: no {want} parameter `{}`", ids.name)),
+                Some((_, _, schema)) => {
+                    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+                    let expected = match (ids.encoding, ids.kind) {
+                        (IdEncoding::Single, IdKind::Integer) => "integer",
+                        _ => "string",
+                    };
+                    if ty != expected {
+                        out.push(format!(
+                            "{at}.ids: parameter `{}` is `{ty}`, expected `{expected}` for this \
+                             encoding and id type",
+                            ids.name
+                        ));
+                    }
+                }
+            }
+        }
+        IdLocation::Body => {
+            let prop = op
+                .pointer("/requestBody/content/application~1json/schema")
+                .and_then(|s| spec.resolve_all(s).ok())
+                .and_then(|s| s.pointer(&format!("/properties/{}", ids.name)));
+            match prop {
+                Some(p) if p.get("type").and_then(Value::as_str) == Some("array") => {}
+                _ => out.push(format!(
+                    "{at}.ids: request body has no array property `{}`",
+                    ids.name
+                )),
+            }
+            if ids.encoding != IdEncoding::JsonArray {
+                out.push(format!("{at}.ids: body ids must use encoding json-array"));
+            }
+        }
+    }
+    let needs: &[char] = match (ids.encoding, ids.kind) {
+        (_, IdKind::Integer) | (IdEncoding::Single | IdEncoding::JsonArray, _) => &[],
+        (IdEncoding::Csv, IdKind::String) => &[','],
+        (IdEncoding::BracketedCsv, IdKind::String) => &[',', ']'],
+    };
+    for c in needs {
+        if !ids.forbidden_chars.contains(*c) {
+            out.push(format!(
+                "{at}.ids.forbidden-chars must contain `{c}` for this encoding"
+            ));
+        }
+    }
+    if ids.location == IdLocation::Path
+        && !ids.forbidden_chars.contains('/')
+        && ids.kind == IdKind::String
+    {
+        out.push(format!(
+            "{at}.ids.forbidden-chars must contain `/` for a path segment"
+        ));
+    }
+    if ids.encoding == IdEncoding::Single && ext.limits.max_ids.is_some_and(|n| n != 1) {
+        out.push(format!(
+            "{at}.limits.max-ids must be 1 (or absent) for encoding single"
+        ));
+    }
+    if ext.limits.max_ids == Some(0) {
+        out.push(format!("{at}.limits.max-ids must be at least 1"));
+    }
+    if ext.limits.max_query_bytes.is_some() && ids.location != IdLocation::Query {
+        out.push(format!(
+            "{at}.limits.max-query-bytes needs ids in the query"
+        ));
+    }
+    if ext.limits.max_segment_chars.is_some() && ids.location != IdLocation::Path {
+        out.push(format!(
+            "{at}.limits.max-segment-chars needs ids in the path"
+        ));
+    }
+
+    // Records.
+    let ok_schema = op
+        .pointer("/responses/200/content/application~1json/schema")
+        .or_else(|| op.pointer("/responses/200/content/application~1json/schema"));
+    let Some(ok_schema) = ok_schema else {
+        out.push(format!(
+            "{at}: the operation has no application/json 200 response"
+        ));
+        return;
+    };
+    let record_ref = match schema_at_pointer(spec, ok_schema, &ext.records.pointer) {
+        Err(e) => {
+            out.push(format!("{at}.records.pointer: {e}"));
+            None
+        }
+        Ok(target) => {
+            let resolved = spec.resolve_all(target).unwrap_or(target);
+            let (record, record_ref) = if ext.records.many {
+                match resolved.get("items") {
+                    Some(items) => (spec.resolve_all(items).ok(), ref_name(items)),
+                    None => {
+                        out.push(format!(
+                            "{at}.records: many is true but the pointer is not an array"
+                        ));
+                        (None, None)
+                    }
+                }
+            } else {
+                (Some(resolved), ref_name(target))
+            };
+            if let Some(record) = record {
+                let has = record
+                    .pointer(&format!("/properties/{}", ext.records.id_field))
+                    .is_some();
+                let required = record
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|v| v == ext.records.id_field.as_str()));
+                if !has || !required {
+                    out.push(format!(
+                        "{at}.records.id-field `{}` must be a required property of the record",
+                        ext.records.id_field
+                    ));
+                }
+            }
+            record_ref
+        }
+    };
+
+    // Paging.
+    if let Some(paging) = &ext.paging {
+        for name in [&paging.index_param, &paging.size_param] {
+            let found = params.iter().any(|p| {
+                &p.0 == name
+                    && p.1 == "query"
+                    && p.2.get("type").and_then(Value::as_str) == Some("integer")
+            });
+            if !found {
+                out.push(format!("{at}.paging: no integer query parameter `{name}`"));
+            }
+        }
+        match schema_at_pointer(spec, ok_schema, &paging.total_pointer) {
+            Ok(s)
+                if spec
+                    .resolve_all(s)
+                    .ok()
+                    .and_then(|s| s.get("type"))
+                    .and_then(Value::as_str)
+                    == Some("integer") => {}
+            Ok(_) => out.push(format!(
+                "{at}.paging.total-pointer does not name an integer"
+            )),
+            Err(e) => out.push(format!("{at}.paging.total-pointer: {e}")),
+        }
+        if paging.default_size == 0 {
+            out.push(format!("{at}.paging.default-size must be at least 1"));
+        }
+    }
+
+    // Partial records.
+    if let Some(partial) = &ext.partial {
+        match spec.schema(&partial.of) {
+            None => out.push(format!("{at}.partial.of: no schema `{}`", partial.of)),
+            Some(full) => {
+                let props = full.get("properties").and_then(Value::as_object);
+                let required: BTreeSet<&str> = full
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let mut seen = BTreeSet::new();
+                for field in &partial.unpopulated {
+                    if !seen.insert(field) {
+                        out.push(format!("{at}.partial.unpopulated lists `{field}` twice"));
+                    }
+                    if !props.is_some_and(|p| p.contains_key(field)) {
+                        out.push(format!(
+                            "{at}.partial.unpopulated: `{field}` is not a property of {}",
+                            partial.of
+                        ));
+                    }
+                    if required.contains(field.as_str()) {
+                        out.push(format!(
+                            "{at}.partial.unpopulated: `{field}` is required in {}, so a summary \
+                             could not decode",
+                            partial.of
+                        ));
+                    }
+                }
+            }
+        }
+        if record_ref.as_deref() != Some(partial.of.as_str()) {
+            out.push(format!(
+                "{at}.partial.of is {} but the records are {}",
+                partial.of,
+                record_ref.as_deref().unwrap_or("an inline schema")
+            ));
+        }
+        if !operation_ids.contains(partial.full_operation.as_str()) {
+            out.push(format!(
+                "{at}.partial.full-operation: no operation `{}`",
+                partial.full_operation
+            ));
+        } else if let Some((_, _, full_op)) = spec.operations().into_iter().find(|(_, _, o)| {
+            o.get("operationId").and_then(Value::as_str) == Some(partial.full_operation.as_str())
+        }) {
+            let full_ref = full_op
+                .pointer("/responses/200/content/application~1json/schema")
+                .and_then(ref_name);
+            if full_ref.as_deref() != Some(partial.of.as_str()) {
+                out.push(format!(
+                    "{at}.partial.full-operation `{}` does not return {}",
+                    partial.full_operation, partial.of
+                ));
+            }
+        }
+    }
+    let _ = method;
+}
+
+/// (name, in, resolved schema) of every parameter of an operation, path-level ones included.
+fn parameters<'a>(spec: &'a Spec, path: &str, op: &'a Value) -> Vec<(String, String, &'a Value)> {
+    let path_level = spec
+        .raw
+        .pointer(&format!(
+            "/paths/{}/parameters",
+            crate::spec::escape_pointer(path)
+        ))
+        .and_then(Value::as_array);
+    let op_level = op.get("parameters").and_then(Value::as_array);
+    path_level
+        .into_iter()
+        .chain(op_level)
+        .flatten()
+        .filter_map(|p| spec.resolve(p).ok())
+        .filter_map(|p| {
+            let name = p.get("name")?.as_str()?.to_owned();
+            let location = p.get("in")?.as_str()?.to_owned();
+            let schema = spec.resolve_all(p.get("schema")?).ok()?;
+            Some((name, location, schema))
+        })
+        .collect()
+}
+
+fn ref_name(schema: &Value) -> Option<String> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .map(str::to_owned)
+}
+
+/// Walks a JSON pointer into the *data* a schema describes, through `properties`.
+fn schema_at_pointer<'a>(spec: &'a Spec, schema: &'a Value, pointer: &str) -> Result<&'a Value> {
+    let mut current = schema;
+    if pointer.is_empty() {
+        return Ok(current);
+    }
+    let Some(rest) = pointer.strip_prefix('/') else {
+        bail!("`{pointer}` is not a JSON pointer (it must be empty or start with /)")
+    };
+    for token in rest.split('/') {
+        let resolved = spec.resolve_all(current)?;
+        current = resolved
+            .pointer(&format!("/properties/{token}"))
+            .with_context(|| format!("the schema has no property `{token}` (in `{pointer}`)"))?;
+    }
+    Ok(current)
+}
+
+/// Every `example` (and `examples.*.value`) validates against its schema.
+fn check_examples(spec: &Spec, out: &mut Vec<String>) {
+    for (path, method, op) in spec.operations() {
+        let at = format!("{} {path}", method.to_uppercase());
+        let mut holders: Vec<(String, &Value)> = Vec::new();
+        if let Some(responses) = op.get("responses").and_then(Value::as_object) {
+            for (status, r) in responses {
+                if let Ok(r) = spec.resolve(r) {
+                    holders.extend(media_examples(r, &format!("{at} {status}")));
+                }
+            }
+        }
+        if let Some(body) = op.get("requestBody").and_then(|b| spec.resolve(b).ok()) {
+            holders.extend(media_examples(body, &format!("{at} requestBody")));
+        }
+        for (label, holder) in holders {
+            let Some(schema) = holder.get("schema") else {
+                continue;
+            };
+            for (which, example) in examples_of(holder) {
+                validate(spec, schema, example, &format!("{label} {which}"), out);
+            }
+        }
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            check_parameter_examples(spec, p, &at, out);
+        }
+    }
+    if let Some(params) = spec
+        .raw
+        .pointer("/components/parameters")
+        .and_then(Value::as_object)
+    {
+        for p in params.values() {
+            check_parameter_examples(spec, p, "components.parameters", out);
+        }
+    }
+    if let Some(schemas) = spec
+        .raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            schema_examples(spec, schema, &format!("components.schemas.{name}"), out);
+        }
+    }
+}
+
+fn media_examples<'a>(holder: &'a Value, at: &str) -> Vec<(String, &'a Value)> {
+    holder
+        .get("content")
+        .and_then(Value::as_object)
+        .map(|c| c.iter().map(|(m, v)| (format!("{at} {m}"), v)).collect())
+        .unwrap_or_default()
+}
+
+fn examples_of(holder: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    if let Some(e) = holder.get("example") {
+        out.push(("example".to_owned(), e));
+    }
+    if let Some(map) = holder.get("examples").and_then(Value::as_object) {
+        for (k, v) in map {
+            if let Some(value) = v.get("value") {
+                out.push((format!("examples.{k}"), value));
+            }
+        }
+    }
+    out
+}
+
+fn check_parameter_examples(spec: &Spec, p: &Value, at: &str, out: &mut Vec<String>) {
+    let Ok(p) = spec.resolve(p) else { return };
+    let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
+    if let Some(schema) = p.get("schema") {
+        for (which, example) in examples_of(p) {
+            validate(
+                spec,
+                schema,
+                example,
+                &format!("{at} parameter {name} {which}"),
+                out,
+            );
+        }
+        schema_examples(spec, schema, &format!("{at} parameter {name}"), out);
+    }
+}
+
+fn schema_examples(spec: &Spec, schema: &Value, at: &str, out: &mut Vec<String>) {
+    if schema.get("$ref").is_some() {
+        return;
+    }
+    if let Some(e) = schema.get("example") {
+        validate(spec, schema, e, &format!("{at} example"), out);
+    }
+    if let Some(d) = schema.get("default") {
+        validate(spec, schema, d, &format!("{at} default"), out);
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (k, v) in props {
+            schema_examples(spec, v, &format!("{at}.{k}"), out);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(s) = schema.get(key).filter(|s| s.is_object()) {
+            schema_examples(spec, s, &format!("{at}.{key}"), out);
+        }
+    }
+    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        for (i, s) in branches.iter().enumerate() {
+            schema_examples(spec, s, &format!("{at}.oneOf[{i}]"), out);
+        }
+    }
+}
+
+/// Schema keywords the validator understands; any other (but `x-*`) is reported, so an
+/// example is never passed by a keyword nobody checks.
+const KNOWN_KEYWORDS: &[&str] = &[
+    "$ref",
+    "type",
+    "format",
+    "nullable",
+    "enum",
+    "pattern",
+    "maxLength",
+    "minLength",
+    "minimum",
+    "maximum",
+    "items",
+    "properties",
+    "required",
+    "additionalProperties",
+    "oneOf",
+    "description",
+    "default",
+    "example",
+    "title",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+];
+
+/// Validates `value` against an OpenAPI 3.0 schema (the subset the specs use), pushing one
+/// message per violation.
+pub fn validate(spec: &Spec, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    let mut errors = Vec::new();
+    validate_inner(spec, schema, value, "", &mut errors);
+    out.extend(errors.into_iter().map(|e| format!("{at}: {e}")));
+}
+
+fn validate_inner(spec: &Spec, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = match spec.resolve_all(schema) {
+        Ok(s) => s,
+        Err(e) => return errors.push(format!("{at}: {e:#}")),
+    };
+    let Some(obj) = schema.as_object() else {
+        return errors.push(format!("{at}: schema is not an object"));
+    };
+    for key in obj.keys() {
+        if !KNOWN_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+            errors.push(format!(
+                "{at}: schema keyword `{key}` is not supported by xtask lint"
+            ));
+        }
+    }
+    let here = if at.is_empty() { "(root)" } else { at };
+    if value.is_null() {
+        let has_type = obj.contains_key("type") || obj.contains_key("oneOf");
+        if has_type && obj.get("nullable") != Some(&Value::Bool(true)) {
+            errors.push(format!("{here}: null, but the schema is not nullable"));
+        }
+        return;
+    }
+    if let Some(values) = obj.get("enum").and_then(Value::as_array) {
+        if !values.contains(value) {
+            errors.push(format!("{here}: {value} is not one of the enum values"));
+        }
+    }
+    if let Some(branches) = obj.get("oneOf").and_then(Value::as_array) {
+        let matching = branches
+            .iter()
+            .filter(|b| {
+                let mut e = Vec::new();
+                validate_inner(spec, b, value, at, &mut e);
+                e.is_empty()
+            })
+            .count();
+        if matching != 1 {
+            errors.push(format!(
+                "{here}: matches {matching} oneOf branches, expected exactly 1"
+            ));
+        }
+    }
+    let Some(ty) = obj.get("type").and_then(Value::as_str) else {
+        return;
+    };
+    let format = obj.get("format").and_then(Value::as_str);
+    match (ty, value) {
+        ("string", Value::String(s)) => check_string(obj, s, format, here, errors),
+        ("integer", Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            let v = n.as_i64();
+            if format == Some("int32") && v.is_none_or(|v| i32::try_from(v).is_err()) {
+                errors.push(format!("{here}: {n} does not fit int32"));
+            }
+            check_range(obj, n.as_f64().unwrap_or(f64::NAN), here, errors);
+        }
+        ("number", Value::Number(n)) => {
+            check_range(obj, n.as_f64().unwrap_or(f64::NAN), here, errors)
+        }
+        ("boolean", Value::Bool(_)) => {}
+        ("array", Value::Array(items)) => {
+            if let Some(item_schema) = obj.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    validate_inner(spec, item_schema, item, &format!("{at}/{i}"), errors);
+                }
+            }
+        }
+        ("object", Value::Object(map)) => {
+            let props = obj.get("properties").and_then(Value::as_object);
+            for name in obj
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = name.as_str() {
+                    if !map.contains_key(name) {
+                        errors.push(format!("{here}: required property `{name}` is missing"));
+                    }
+                }
+            }
+            for (k, v) in map {
+                let child = format!("{at}/{k}");
+                match props.and_then(|p| p.get(k)) {
+                    Some(s) => validate_inner(spec, s, v, &child, errors),
+                    None => match obj.get("additionalProperties") {
+                        Some(Value::Bool(false)) => {
+                            errors.push(format!("{child}: property not in the schema"))
+                        }
+                        Some(s @ Value::Object(_)) => validate_inner(spec, s, v, &child, errors),
+                        _ => errors.push(format!(
+                            "{child}: property not in the schema (an example should show only \
+                             documented fields)"
+                        )),
+                    },
+                }
+            }
+        }
+        _ => errors.push(format!("{here}: {} is not of type {ty}", short(value))),
+    }
+}
+
+fn check_string(
+    obj: &serde_json::Map<String, Value>,
+    s: &str,
+    format: Option<&str>,
+    here: &str,
+    errors: &mut Vec<String>,
+) {
+    let chars = s.chars().count();
+    if let Some(max) = obj.get("maxLength").and_then(Value::as_u64) {
+        if chars as u64 > max {
+            errors.push(format!(
+                "{here}: {chars} characters, more than maxLength {max}"
+            ));
+        }
+    }
+    if let Some(min) = obj.get("minLength").and_then(Value::as_u64) {
+        if (chars as u64) < min {
+            errors.push(format!(
+                "{here}: {chars} characters, fewer than minLength {min}"
+            ));
+        }
+    }
+    if let Some(pattern) = obj.get("pattern").and_then(Value::as_str) {
+        match regress::Regex::new(pattern) {
+            Err(e) => errors.push(format!("{here}: pattern {pattern} is invalid: {e}")),
+            Ok(re) if re.find(s).is_none() => {
+                errors.push(format!("{here}: {s:?} does not match {pattern}"))
+            }
+            Ok(_) => {}
+        }
+    }
+    let ok = match format {
+        Some("date-time") => is_date_time(s),
+        Some("uuid") => is_uuid(s),
+        _ => true,
+    };
+    if !ok {
+        errors.push(format!(
+            "{here}: {s:?} is not a valid {}",
+            format.unwrap_or_default()
+        ));
+    }
+}
+
+fn check_range(obj: &serde_json::Map<String, Value>, v: f64, here: &str, errors: &mut Vec<String>) {
+    if let Some(min) = obj.get("minimum").and_then(Value::as_f64) {
+        if v < min {
+            errors.push(format!("{here}: {v} is below minimum {min}"));
+        }
+    }
+    if let Some(max) = obj.get("maximum").and_then(Value::as_f64) {
+        if v > max {
+            errors.push(format!("{here}: {v} is above maximum {max}"));
+        }
+    }
+}
+
+/// ISO 8601 date and time, with or without an offset (vendors send both).
+fn is_date_time(s: &str) -> bool {
+    static PATTERN: &str =
+        r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$";
+    regress::Regex::new(PATTERN).is_ok_and(|re| re.find(s).is_some())
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 60 {
+        format!(
+            "{}...",
+            &text[..text.char_indices().nth(57).map_or(text.len(), |(i, _)| i)]
+        )
+    } else {
+        text
+    }
+}
+
+/// Runs the pinned Redocly CLI from `node_modules` on every spec.
+fn run_redocly(root: &Path) -> Result<()> {
+    let bin = root.join("node_modules/.bin/redocly");
+    if !bin.exists() {
+        bail!(
+            "Redocly CLI is not installed: run `npm ci` in the workspace root (it installs the \
+             version pinned in package.json), or `cargo xtask lint --no-redocly`"
+        );
+    }
+    let specs: Vec<String> = VENDORS.iter().map(|v| v.spec_rel()).collect();
+    let output = Command::new(&bin)
+        .current_dir(root)
+        .arg("lint")
+        .arg("--config")
+        .arg("redocly.yaml")
+        .arg("--format")
+        .arg("codeframe")
+        .args(&specs)
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.contains('║') && !l.contains('╔') && !l.contains('╚'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if !output.status.success() {
+        bail!(
+            "Redocly CLI rejected the specs:\n{}\n{}",
+            report(&stdout),
+            report(&stderr)
+        );
+    }
+    let warnings =
+        stderr.contains("Warning was generated") || stdout.contains("Warning was generated");
+    if warnings {
+        bail!(
+            "Redocly CLI warned about the specs:\n{}\n{}",
+            report(&stdout),
+            report(&stderr)
+        );
+    }
+    println!("redocly lint: {} spec(s) valid", specs.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small, clean spec; each test breaks one thing and expects lint to say so.
+    const BASE: &str = r##"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+servers: [{ url: "https://{host}", variables: { host: { default: example.com } } }]
+x-userbatch: { throttle-statuses: [429] }
+paths:
+  /things/{id}:
+    get:
+      operationId: getThing
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: integer, format: int64 } }
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Thing" }
+              example: { Id: 1, Name: a }
+        "404":
+          description: missing
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Message" }
+      x-userbatch:
+        ids: { in: path, name: id, encoding: single, type: integer }
+        records: { pointer: "", many: false, id-field: Id }
+        unknown-ids: { fails-request: 404 }
+  /things/:
+    get:
+      operationId: getThings
+      parameters:
+        - name: id
+          in: query
+          required: true
+          schema: { type: string, pattern: '^\[[0-9]+(,[0-9]+)*\]$' }
+          example: "[1,2]"
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/ThingList" }
+      x-userbatch:
+        ids: { in: query, name: id, encoding: bracketed-csv, type: integer }
+        limits: { max-query-bytes: 2048 }
+        records: { pointer: "", many: true, id-field: Id }
+        unknown-ids: omitted
+        partial: { of: Thing, full-operation: getThing, unpopulated: [Secret] }
+components:
+  schemas:
+    Message: { type: string }
+    ThingList: { type: array, items: { $ref: "#/components/schemas/Thing" } }
+    Thing:
+      type: object
+      required: [Id]
+      properties:
+        Id: { type: integer, format: int64 }
+        Name: { type: string, nullable: true }
+        Secret: { type: string, format: password }
+"##;
+
+    fn lint_text(text: &str) -> Vec<String> {
+        lint_spec(&Spec::parse("test.yaml", text).unwrap())
+    }
+
+    fn assert_finds(text: &str, needle: &str) {
+        let found = lint_text(text);
+        assert!(
+            found.iter().any(|p| p.contains(needle)),
+            "expected a problem containing {needle:?}, got {found:#?}"
+        );
+    }
+
+    #[test]
+    fn base_spec_is_clean() {
+        assert_eq!(lint_text(BASE), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_real_specs_are_clean() {
+        let root = crate::spec::workspace_root();
+        for v in VENDORS {
+            let spec = Spec::load(&root, &v.spec_rel()).unwrap();
+            assert_eq!(lint_spec(&spec), Vec::<String>::new(), "{}", spec.rel);
+        }
+    }
+
+    #[test]
+    fn missing_operation_id() {
+        assert_finds(
+            &BASE.replace("      operationId: getThings\n", ""),
+            "no operationId",
+        );
+    }
+
+    #[test]
+    fn inline_response_schema() {
+        let text = BASE.replace(
+            r##"schema: { $ref: "#/components/schemas/Message" }"##,
+            "schema: { type: string }",
+        );
+        assert_finds(&text, "inline schema");
+    }
+
+    #[test]
+    fn error_responses_that_differ() {
+        let text = BASE.replace(
+            "        \"404\":\n          description: missing\n",
+            "        \"400\":\n          description: bad\n        \"404\":\n          description: missing\n",
+        );
+        assert_finds(&text, "error responses differ");
+    }
+
+    #[test]
+    fn range_beside_specific_status() {
+        let text = BASE.replace(
+            "        \"404\":\n          description: missing\n          content:\n            application/json:\n              schema: { $ref: \"#/components/schemas/Message\" }\n",
+            "        \"404\":\n          description: missing\n        4XX:\n          description: client\n",
+        );
+        assert_finds(&text, "unreachable match arm");
+    }
+
+    #[test]
+    fn unpopulated_field_not_in_full_schema() {
+        assert_finds(
+            &BASE.replace("unpopulated: [Secret]", "unpopulated: [Secret, Nope]"),
+            "`Nope` is not a property of Thing",
+        );
+    }
+
+    #[test]
+    fn unpopulated_field_that_is_required() {
+        assert_finds(
+            &BASE.replace("unpopulated: [Secret]", "unpopulated: [Id]"),
+            "is required in Thing",
+        );
+    }
+
+    #[test]
+    fn malformed_extension() {
+        assert_finds(
+            &BASE.replace("unknown-ids: omitted", "unknown-ids: omited"),
+            "malformed",
+        );
+        assert_finds(
+            &BASE.replace("max-query-bytes: 2048", "max-query-byte: 2048"),
+            "malformed",
+        );
+        assert_finds(
+            &BASE.replace(
+                "x-userbatch: { throttle-statuses: [429] }",
+                "x-userbatch: { throttle-statuses: [200] }",
+            ),
+            "not an error status",
+        );
+    }
+
+    #[test]
+    fn extension_pointing_at_nothing() {
+        assert_finds(
+            &BASE.replace(
+                "ids: { in: query, name: id,",
+                "ids: { in: query, name: ids,",
+            ),
+            "no query parameter `ids`",
+        );
+        assert_finds(
+            &BASE.replace("many: true, id-field: Id", "many: true, id-field: Name"),
+            "id-field `Name`",
+        );
+        assert_finds(
+            &BASE.replace("full-operation: getThing,", "full-operation: getThingz,"),
+            "no operation `getThingz`",
+        );
+        assert_finds(
+            &BASE.replace(
+                "records: { pointer: \"\", many: true",
+                "records: { pointer: /data, many: true",
+            ),
+            "records.pointer",
+        );
+    }
+
+    #[test]
+    fn misplaced_extension() {
+        let text = BASE.replace(
+            "    Message: { type: string }",
+            "    Message: { type: string, x-userbatch: {} }",
+        );
+        assert_finds(&text, "read only as `x-userbatch`");
+    }
+
+    #[test]
+    fn examples_are_validated() {
+        assert_finds(
+            &BASE.replace("example: { Id: 1, Name: a }", "example: { Id: x, Name: a }"),
+            "is not of type integer",
+        );
+        assert_finds(
+            &BASE.replace("example: { Id: 1, Name: a }", "example: { Name: a }"),
+            "required property `Id`",
+        );
+        assert_finds(
+            &BASE.replace(
+                "example: { Id: 1, Name: a }",
+                "example: { Id: 1, Name: a, Extra: 1 }",
+            ),
+            "Extra: property not in the schema",
+        );
+        assert_finds(
+            &BASE.replace(
+                "example: { Id: 1, Name: a }",
+                "example: { Id: 1, Secret: null }",
+            ),
+            "not nullable",
+        );
+        assert_finds(
+            &BASE.replace("example: \"[1,2]\"", "example: \"1,2\""),
+            "does not match",
+        );
+    }
+}

@@ -92,7 +92,8 @@ impl Spec {
 
     /// `components.schemas.<name>`.
     pub fn schema(&self, name: &str) -> Option<&Value> {
-        self.raw.pointer(&format!("/components/schemas/{}", escape_pointer(name)))
+        self.raw
+            .pointer(&format!("/components/schemas/{}", escape_pointer(name)))
     }
 
     /// Follows a local `$ref` (`#/...`), once.
@@ -101,7 +102,10 @@ impl Spec {
             None => Ok(value),
             Some(r) => {
                 let Some(pointer) = r.strip_prefix('#') else {
-                    bail!("{}: only local references are supported, found {r}", self.rel)
+                    bail!(
+                        "{}: only local references are supported, found {r}",
+                        self.rel
+                    )
                 };
                 self.raw
                     .pointer(pointer)
@@ -136,10 +140,7 @@ impl Spec {
         let Some(v) = op.get("x-userbatch") else {
             return Ok(None);
         };
-        let id = op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or("?");
+        let id = op.get("operationId").and_then(Value::as_str).unwrap_or("?");
         serde_json::from_value(v.clone())
             .map(Some)
             .with_context(|| format!("{}: x-userbatch of {id} is malformed", self.rel))
@@ -161,7 +162,9 @@ impl Spec {
                 let default = var
                     .get("default")
                     .and_then(Value::as_str)
-                    .with_context(|| format!("{}: server variable {name} has no default", self.rel))?;
+                    .with_context(|| {
+                        format!("{}: server variable {name} has no default", self.rel)
+                    })?;
                 url = url.replace(&format!("{{{name}}}"), default);
             }
         }

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
+#[rustfmt::skip] // formatted by xtask with a pinned prettyplease; `generate --check` guards it
 mod generated;
 
 pub use generated::*;

@@ -43,6 +43,8 @@ pub mod rules;
 mod secret;
 mod timestamp;
 
-pub use client::{ClientConfig, ClientState, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{
+    ClientConfig, ClientState, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use secret::Secret;
 pub use timestamp::Timestamp;
