@@ -665,10 +665,10 @@ fn validate_inner(spec: &Spec, schema: &Value, value: &Value, at: &str, errors: 
         }
         return;
     }
-    if let Some(values) = obj.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
-            errors.push(format!("{here}: {value} is not one of the enum values"));
-        }
+    if let Some(values) = obj.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        errors.push(format!("{here}: {value} is not one of the enum values"));
     }
     if let Some(branches) = obj.get("oneOf").and_then(Value::as_array) {
         let matching = branches
@@ -717,10 +717,10 @@ fn validate_inner(spec: &Spec, schema: &Value, value: &Value, at: &str, errors: 
                 .into_iter()
                 .flatten()
             {
-                if let Some(name) = name.as_str() {
-                    if !map.contains_key(name) {
-                        errors.push(format!("{here}: required property `{name}` is missing"));
-                    }
+                if let Some(name) = name.as_str()
+                    && !map.contains_key(name)
+                {
+                    errors.push(format!("{here}: required property `{name}` is missing"));
                 }
             }
             for (k, v) in map {
@@ -752,19 +752,19 @@ fn check_string(
     errors: &mut Vec<String>,
 ) {
     let chars = s.chars().count();
-    if let Some(max) = obj.get("maxLength").and_then(Value::as_u64) {
-        if chars as u64 > max {
-            errors.push(format!(
-                "{here}: {chars} characters, more than maxLength {max}"
-            ));
-        }
+    if let Some(max) = obj.get("maxLength").and_then(Value::as_u64)
+        && chars as u64 > max
+    {
+        errors.push(format!(
+            "{here}: {chars} characters, more than maxLength {max}"
+        ));
     }
-    if let Some(min) = obj.get("minLength").and_then(Value::as_u64) {
-        if (chars as u64) < min {
-            errors.push(format!(
-                "{here}: {chars} characters, fewer than minLength {min}"
-            ));
-        }
+    if let Some(min) = obj.get("minLength").and_then(Value::as_u64)
+        && (chars as u64) < min
+    {
+        errors.push(format!(
+            "{here}: {chars} characters, fewer than minLength {min}"
+        ));
     }
     if let Some(pattern) = obj.get("pattern").and_then(Value::as_str) {
         match regress::Regex::new(pattern) {
@@ -789,15 +789,15 @@ fn check_string(
 }
 
 fn check_range(obj: &serde_json::Map<String, Value>, v: f64, here: &str, errors: &mut Vec<String>) {
-    if let Some(min) = obj.get("minimum").and_then(Value::as_f64) {
-        if v < min {
-            errors.push(format!("{here}: {v} is below minimum {min}"));
-        }
+    if let Some(min) = obj.get("minimum").and_then(Value::as_f64)
+        && v < min
+    {
+        errors.push(format!("{here}: {v} is below minimum {min}"));
     }
-    if let Some(max) = obj.get("maximum").and_then(Value::as_f64) {
-        if v > max {
-            errors.push(format!("{here}: {v} is above maximum {max}"));
-        }
+    if let Some(max) = obj.get("maximum").and_then(Value::as_f64)
+        && v > max
+    {
+        errors.push(format!("{here}: {v} is above maximum {max}"));
     }
 }
 

@@ -478,7 +478,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub custom9: ::std::option::Option<::std::string::String>,
-        ///Shape undocumented (null in the docs' example): any JSON value is accepted.
+        ///Shape undocumented (null in the docs' example): any JSON value, null included, is accepted.
         #[serde(
             rename = "CustomFields",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -776,7 +776,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub linkedin: ::std::option::Option<::std::string::String>,
-        ///Shape undocumented (null in the docs' example): any JSON value is accepted.
+        ///Shape undocumented (null in the docs' example): any JSON value, null included, is accepted.
         #[serde(
             rename = "LocalizationDetails",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1536,7 +1536,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_on: ::std::option::Option<::userbatch_core::Timestamp>,
-        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value is accepted.
+        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value, null included, is accepted.
         #[serde(
             rename = "CustomFields",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1639,7 +1639,7 @@ pub mod types {
         pub last_received_community_thread_date: ::std::option::Option<
             ::userbatch_core::Timestamp,
         >,
-        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value is accepted.
+        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value, null included, is accepted.
         #[serde(
             rename = "LocalizationDetails",
             skip_serializing_if = "::std::option::Option::is_none"

@@ -356,7 +356,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub login_id: ::std::option::Option<::std::string::String>,
-        ///Returned with `$attribute=manager` or `all`. Shape undocumented: any JSON value.
+        ///Returned with `$attribute=manager` or `all`. Shape undocumented: any JSON value, null included.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manager: ::std::option::Option<::serde_json::Value>,
         ///Returned with `$attribute=middleName` or `all`. Assumed type.

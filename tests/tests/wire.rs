@@ -1,0 +1,203 @@
+//! What each generated client puts on the wire, seen by a real HTTP server on loopback.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use userbatch_core::{ClientConfig, Credentials};
+use userbatch_tests::{CaptureServer, Reply, fixture, strip_line_comments};
+
+fn nexudus_client(base: &str, credentials: Credentials) -> nexudus::Client {
+    nexudus::Client::from_config(ClientConfig::new(base).credentials(credentials)).unwrap()
+}
+
+#[tokio::test]
+async fn nexudus_get_users_sends_bracketed_ids_percent_encoded() {
+    let server = CaptureServer::start(Reply::json(200, fixture("nexudus-get-multiple-users.json"))).await;
+    let client = nexudus_client(server.base_url(), Credentials::bearer("YOUR_TOKEN"));
+    let ids = nexudus::types::GetUsersId::try_from("[87654321,87654322,87654323]".to_string()).unwrap();
+    let users = client.get_users(&ids).await.unwrap().into_inner();
+    assert_eq!(users.0[0].id, 87654321);
+
+    let req = server.only_request();
+    // The trailing slash stays; brackets and commas are percent-encoded (both forms are
+    // valid on the wire; this is the one the 2,048-byte limit is counted on).
+    assert_eq!(
+        req.request_line,
+        "GET /api/sys/users/?id=%5B87654321%2C87654322%2C87654323%5D HTTP/1.1"
+    );
+    assert_eq!(req.header("authorization"), "Bearer YOUR_TOKEN");
+    assert_eq!(req.header("accept"), "application/json");
+    assert!(req.header_values("api-version").is_empty(), "api-version leaked to the vendor");
+    assert!(req.body.is_empty());
+}
+
+#[tokio::test]
+async fn nexudus_get_coworkers_with_basic_auth() {
+    let server =
+        CaptureServer::start(Reply::json(200, fixture("nexudus-get-multiple-coworkers.json"))).await;
+    let client = nexudus_client(server.base_url(), Credentials::basic("admin@example.com", "pw"));
+    let ids = nexudus::types::GetCoworkersId::try_from("[1,2]".to_string()).unwrap();
+    let list = client.get_coworkers(&ids).await.unwrap().into_inner();
+    assert_eq!(list.0.len(), 1);
+
+    let req = server.only_request();
+    assert_eq!(req.request_line, "GET /api/spaces/coworkers/?id=%5B1%2C2%5D HTTP/1.1");
+    // base64("admin@example.com:pw")
+    assert_eq!(req.header("authorization"), "Basic YWRtaW5AZXhhbXBsZS5jb206cHc=");
+}
+
+#[tokio::test]
+async fn nexudus_get_one_user_and_its_bare_string_404() {
+    let server = CaptureServer::start(Reply::json(200, fixture("nexudus-get-one-user.json"))).await;
+    let client = nexudus_client(server.base_url(), Credentials::bearer("t"));
+    let user = client.get_user(87654321).await.unwrap().into_inner();
+    assert_eq!(user.id, 87654321);
+    assert_eq!(server.only_request().request_line, "GET /api/sys/users/87654321 HTTP/1.1");
+
+    let server = CaptureServer::start(Reply::json(404, "\"Not found\"")).await;
+    let client = nexudus_client(server.base_url(), Credentials::bearer("t"));
+    match client.get_coworker(5).await {
+        Err(nexudus::Error::ErrorResponse(resp)) => {
+            assert_eq!(resp.status().as_u16(), 404);
+            assert_eq!(resp.into_inner().0, "Not found");
+        }
+        other => panic!("expected the 404 ErrorResponse, got {other:?}"),
+    }
+    assert_eq!(server.only_request().request_line, "GET /api/spaces/coworkers/5 HTTP/1.1");
+}
+
+#[tokio::test]
+async fn nexudus_list_ids_must_match_the_documented_pattern() {
+    for bad in ["1,2", "[]", "[1,,2]", "[1,a]", "[1] ", "[-1]"] {
+        assert!(
+            nexudus::types::GetUsersId::try_from(bad.to_string()).is_err(),
+            "{bad:?} was accepted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn usermgr_sends_ids_in_one_segment_and_required_headers() {
+    let body = r#"{"user":[{"id":"1001"},{"id":"1002"}]}"#;
+    let server = CaptureServer::start(Reply::json(200, body)).await;
+    let client = usermgr::Client::with_bearer(server.base_url(), "um-token").unwrap();
+    let ids = usermgr::types::GetUsersByIdsIds::try_from("1001,1002".to_string()).unwrap();
+    let users = client
+        .get_users_by_ids(
+            &ids,
+            Some("created,manager"),
+            Some(usermgr::types::GetUsersByIdsOrder::Desc),
+            Some("lastName"),
+            usermgr::types::GetUsersByIdsAccept::ApplicationJson,
+            usermgr::types::GetUsersByIdsAcceptLanguage::FrFr,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(users.user.len(), 2);
+
+    let req = server.only_request();
+    // Commas in the path segment go as they are; `$` and `,` in query values are encoded.
+    assert_eq!(
+        req.request_line,
+        "GET /core/usermgr/v3/users/1001,1002?%24attribute=created%2Cmanager&%24order=desc&%24sort=lastName HTTP/1.1"
+    );
+    // Exactly one Accept (the required parameter replaces progenitor's default).
+    assert_eq!(req.header("accept"), "application/json");
+    assert_eq!(req.header("accept-language"), "fr-FR");
+    assert_eq!(req.header("authorization"), "Bearer um-token");
+    assert!(req.header_values("api-version").is_empty());
+}
+
+#[tokio::test]
+async fn usermgr_minimal_request_and_undocumented_error_bodies() {
+    let server = CaptureServer::start(Reply::json(404, "<html>not json</html>")).await;
+    let client = usermgr::Client::with_bearer(server.base_url(), "t").unwrap();
+    let ids = usermgr::types::GetUsersByIdsIds::try_from("1049".to_string()).unwrap();
+    let err = client
+        .get_users_by_ids(
+            &ids,
+            None,
+            None,
+            None,
+            usermgr::types::GetUsersByIdsAccept::ApplicationJson,
+            usermgr::types::GetUsersByIdsAcceptLanguage::EnUs,
+        )
+        .await
+        .unwrap_err();
+    // The docs give no error body: the status comes back and the body is not decoded.
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(
+        server.only_request().request_line,
+        "GET /core/usermgr/v3/users/1049 HTTP/1.1"
+    );
+}
+
+#[tokio::test]
+async fn avepoint_posts_json_body_with_paging() {
+    let body = strip_line_comments(&fixture("avepoint-retrieve-multiple-users.jsonc"));
+    let server = CaptureServer::start(Reply::json(200, body)).await;
+    let client = avepoint::Client::with_bearer(server.base_url(), "ap-token").unwrap();
+    let request = avepoint::types::UserBatchRequest {
+        user_ids: vec!["u-1".into(), "u-2".into()],
+    };
+    let page = client
+        .retrieve_multiple_users("cust 1", "ten/1", NonZeroU32::new(2), NonZeroU32::new(50), &request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.metadata.total_count, 1);
+
+    let req = server.only_request();
+    // Path parameters are percent-encoded, `/` included, so they stay one segment.
+    assert_eq!(
+        req.request_line,
+        "POST /partner/external/v3/um/customers/cust%201/tenants/ten%2F1/users/batch?pageIndex=2&pageSize=50 HTTP/1.1"
+    );
+    assert_eq!(req.header("content-type"), "application/json");
+    assert_eq!(req.header("authorization"), "Bearer ap-token");
+    let sent: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(sent, serde_json::json!({"userIds": ["u-1", "u-2"]}));
+}
+
+#[tokio::test]
+async fn no_credentials_sends_no_authorization() {
+    let server = CaptureServer::start(Reply::json(200, "[]")).await;
+    let client = nexudus_client(server.base_url(), Credentials::None);
+    let ids = nexudus::types::GetUsersId::try_from("[1]".to_string()).unwrap();
+    client.get_users(&ids).await.unwrap();
+    assert!(server.only_request().header_values("authorization").is_empty());
+}
+
+#[tokio::test]
+async fn the_configured_timeout_applies() {
+    let mut reply = Reply::json(200, "[]");
+    reply.delay = Duration::from_secs(5);
+    let server = CaptureServer::start(reply).await;
+    let client = nexudus::Client::from_config(
+        ClientConfig::new(server.base_url())
+            .credentials(Credentials::bearer("t"))
+            .timeout(Duration::from_millis(200)),
+    )
+    .unwrap();
+    let ids = nexudus::types::GetUsersId::try_from("[1]".to_string()).unwrap();
+    let started = std::time::Instant::now();
+    let err = client.get_users(&ids).await.unwrap_err();
+    match err {
+        nexudus::Error::CommunicationError(e) => assert!(e.is_timeout(), "{e}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "the timeout did not cut the wait");
+}
+
+#[tokio::test]
+async fn the_token_is_not_in_debug_output_of_client_or_errors() {
+    let server = CaptureServer::start(Reply::json(500, "{}")).await;
+    let client = nexudus_client(server.base_url(), Credentials::bearer("sekrit-token-42"));
+    assert!(!format!("{client:?}").contains("sekrit-token-42"));
+    let ids = nexudus::types::GetUsersId::try_from("[1]".to_string()).unwrap();
+    let err = client.get_users(&ids).await.unwrap_err();
+    assert!(!format!("{err:?}").contains("sekrit-token-42"));
+    assert!(!err.to_string().contains("sekrit-token-42"));
+    assert_eq!(server.only_request().header("authorization"), "Bearer sekrit-token-42");
+}
