@@ -65,10 +65,19 @@ fn nexudus_get_one_user() {
         "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
     );
     assert_eq!(
-        user.created_on.as_ref().unwrap().to_utc().unwrap().to_rfc3339(),
+        user.created_on
+            .as_ref()
+            .unwrap()
+            .to_utc()
+            .unwrap()
+            .to_rfc3339(),
         "2025-01-10T08:00:00+00:00"
     );
-    assert_eq!(user.language, Some(0), "Language 0 decodes though the docs list 1-3");
+    assert_eq!(
+        user.language,
+        Some(0),
+        "Language 0 decodes though the docs list 1-3"
+    );
     assert_eq!(user.password_salt.as_ref().map(|s| s.expose()), Some(""));
     assert_eq!(user.to_string_text.as_deref(), Some("User Example"));
     assert_eq!(
@@ -86,7 +95,10 @@ fn nexudus_get_multiple_users() {
     // A summary: fields the docs list as unpopulated are absent.
     assert!(users.0[0].is_admin.is_none());
     assert!(users.0[0].devices.is_none());
-    assert_eq!(spec_example("nexudus.yaml", "/api/sys/users/", "get"), original);
+    assert_eq!(
+        spec_example("nexudus.yaml", "/api/sys/users/", "get"),
+        original
+    );
 }
 
 #[test]
@@ -134,7 +146,10 @@ fn avepoint_retrieve_multiple_users() {
 fn avepoint_status_as_a_single_integer_also_decodes() {
     // The docs' table says `status` is an integer; their sample sends an array.
     let u: avepoint::types::User = serde_json::from_str(r#"{"id":"a","status":3}"#).unwrap();
-    assert!(matches!(u.status, Some(avepoint::types::UserStatus::Int32(3))));
+    assert!(matches!(
+        u.status,
+        Some(avepoint::types::UserStatus::Int32(3))
+    ));
 }
 
 #[test]
@@ -204,14 +219,29 @@ fn fixtures_are_verbatim() {
     }
     for (fixture_name, doc) in [
         ("nexudus-get-one-user.json", "nexudus-get-one-user.md"),
-        ("nexudus-get-multiple-users.json", "nexudus-get-multiple-users.md"),
-        ("nexudus-get-multiple-coworkers.json", "nexudus-get-multiple-coworkers.txt"),
-        ("avepoint-retrieve-multiple-users.jsonc", "avepoint-retrieve-multiple-users.md"),
-        ("usermgr-get-users-by-ids.txt", "usermgr-get-users-by-ids.txt"),
+        (
+            "nexudus-get-multiple-users.json",
+            "nexudus-get-multiple-users.md",
+        ),
+        (
+            "nexudus-get-multiple-coworkers.json",
+            "nexudus-get-multiple-coworkers.txt",
+        ),
+        (
+            "avepoint-retrieve-multiple-users.jsonc",
+            "avepoint-retrieve-multiple-users.md",
+        ),
+        (
+            "usermgr-get-users-by-ids.txt",
+            "usermgr-get-users-by-ids.txt",
+        ),
     ] {
         let text = std::fs::read_to_string(docs.join(doc)).unwrap();
         let fx = fixture(fixture_name);
         assert!(fx.len() > 20, "{fixture_name} is suspiciously short");
-        assert!(text.contains(&fx), "{fixture_name} is not verbatim from {doc}");
+        assert!(
+            text.contains(&fx),
+            "{fixture_name} is not verbatim from {doc}"
+        );
     }
 }

@@ -45,6 +45,11 @@ fn committed_generated_files_are_fresh() {
 #[test]
 fn generation_is_deterministic() {
     for vendor in VENDORS {
-        assert_eq!(generate(vendor.name), generate(vendor.name), "{}", vendor.name);
+        assert_eq!(
+            generate(vendor.name),
+            generate(vendor.name),
+            "{}",
+            vendor.name
+        );
     }
 }
