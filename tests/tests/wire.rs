@@ -236,3 +236,51 @@ async fn the_token_is_not_in_debug_output_of_client_or_errors() {
         "Bearer sekrit-token-42"
     );
 }
+
+#[tokio::test]
+async fn https_base_urls_speak_tls() {
+    // A loopback listener that only records the first bytes the client sends: a TLS
+    // ClientHello starts with the handshake record type 0x16 and version 0x03.
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_bytes = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 2];
+        socket.read_exact(&mut buf).await.unwrap();
+        buf
+    });
+    let client = nexudus::Client::from_config(
+        ClientConfig::new(format!("https://127.0.0.1:{port}"))
+            .credentials(Credentials::bearer("t"))
+            .timeout(Duration::from_secs(2)),
+    )
+    .unwrap();
+    let result = client.get_user(1).await;
+    assert!(
+        result.is_err(),
+        "no TLS server there, yet the call succeeded"
+    );
+    assert_eq!(
+        first_bytes.await.unwrap(),
+        [0x16, 0x03],
+        "the client did not start a TLS handshake"
+    );
+}
+
+#[test]
+fn credentials_that_cannot_be_a_header_are_refused_up_front() {
+    let err = nexudus::Client::from_config(
+        ClientConfig::new("https://spaces.nexudus.com")
+            .credentials(Credentials::bearer("abc\r\ndef")),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        userbatch_core::ConfigError::InvalidCredentials
+    ));
+    assert!(
+        !err.to_string().contains("abc"),
+        "the message shows the token"
+    );
+}

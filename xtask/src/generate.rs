@@ -382,3 +382,69 @@ fn unified_diff(old: &str, new: &str, name: &str) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generator_panic_names_the_spec_and_operation() {
+        // Two error responses with different schemas make progenitor 0.15 panic.
+        let text = r##"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+servers: [{ url: "https://example.com" }]
+x-userbatch: { throttle-statuses: [429] }
+paths:
+  /ok:
+    get:
+      operationId: fine
+      responses:
+        "200": { description: ok, content: { application/json: { schema: { $ref: "#/components/schemas/A" } } } }
+  /bad:
+    get:
+      operationId: brokenOne
+      responses:
+        "200": { description: ok, content: { application/json: { schema: { $ref: "#/components/schemas/A" } } } }
+        "400": { description: a, content: { application/json: { schema: { $ref: "#/components/schemas/A" } } } }
+        "404": { description: b, content: { application/json: { schema: { $ref: "#/components/schemas/B" } } } }
+components:
+  schemas:
+    A: { type: string }
+    B: { type: integer }
+"##;
+        let spec = Spec::parse("specs/broken.yaml", text).unwrap();
+        let err = format!("{:#}", generate_source(&spec).unwrap_err());
+        assert!(err.contains("specs/broken.yaml"), "{err}");
+        assert!(err.contains("progenitor panicked"), "{err}");
+        assert!(err.contains("brokenOne (GET /bad)"), "{err}");
+        assert!(!err.contains("fine"), "{err}");
+    }
+
+    #[test]
+    fn rules_constants_follow_the_extension() {
+        let root = crate::spec::workspace_root();
+        let spec = Spec::load(&root, "specs/usermgr.yaml").unwrap();
+        let text = rules_tokens(&spec).unwrap().to_string();
+        assert!(text.contains("pub const GET_USERS_BY_IDS"), "{text}");
+        assert!(text.contains("max_ids : Some (75usize)"), "{text}");
+        assert!(
+            text.contains("max_segment_chars : Some (20000usize)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("UnknownIds :: OmittedOrFailsRequest (404u16)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn screaming_snake_names() {
+        assert_eq!(screaming_snake("getUsersByIds"), "GET_USERS_BY_IDS");
+        assert_eq!(
+            screaming_snake("retrieveMultipleUsers"),
+            "RETRIEVE_MULTIPLE_USERS"
+        );
+        assert_eq!(screaming_snake("getUser"), "GET_USER");
+    }
+}

@@ -55,6 +55,6 @@
 mod generated;
 
 pub use generated::*;
-pub use userbatch_core::{ClientConfig, Credentials, Secret, Timestamp};
+pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp};
 
 userbatch_core::vendor_client_support!();

@@ -22,6 +22,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// let c = Credentials::bearer("tok-123");
 /// assert!(!format!("{c:?}").contains("tok-123"));
+/// assert!(Credentials::bearer("bad\ntoken").header_value().is_none());
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub enum Credentials {
@@ -200,10 +201,49 @@ impl ClientConfig {
             .build()
     }
 
-    /// The state for the generated client's hooks, and the `reqwest::Client`.
-    pub fn into_parts(self) -> Result<(String, reqwest::Client, ClientState), reqwest::Error> {
-        let http = self.http_client()?;
+    /// The base URL, the `reqwest::Client`, and the state for the generated client's hooks.
+    ///
+    /// Fails if the credentials cannot form an `Authorization` header (a token with a
+    /// line break, say: sending no header instead would fail later, and less clearly),
+    /// or if the TLS backend cannot be initialised.
+    pub fn into_parts(self) -> Result<(String, reqwest::Client, ClientState), ConfigError> {
+        if self.credentials != Credentials::None && self.credentials.header_value().is_none() {
+            return Err(ConfigError::InvalidCredentials);
+        }
+        let http = self.http_client().map_err(ConfigError::Http)?;
         Ok((self.base_url, http, ClientState::new(self.credentials)))
+    }
+}
+
+/// Why a client could not be built from a [`ClientConfig`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The credentials contain characters an HTTP header cannot carry. The message never
+    /// includes the credentials.
+    InvalidCredentials,
+    /// `reqwest` could not build its client (TLS backend initialisation).
+    Http(reqwest::Error),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidCredentials => f.write_str(
+                "the credentials cannot be sent in an Authorization header \
+                 (they contain a control character or non-visible byte)",
+            ),
+            Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Http(e) => Some(e),
+            Self::InvalidCredentials => None,
+        }
     }
 }
 
@@ -233,10 +273,11 @@ macro_rules! vendor_client_support {
         impl Client {
             /// A client built from explicit settings: base URL, credentials, timeouts.
             ///
-            /// Fails only if the TLS backend cannot be initialised.
+            /// Fails if the credentials cannot form an `Authorization` header or the TLS
+            /// backend cannot be initialised.
             pub fn from_config(
                 config: $crate::ClientConfig,
-            ) -> ::std::result::Result<Self, ::reqwest::Error> {
+            ) -> ::std::result::Result<Self, $crate::ConfigError> {
                 let (base_url, http, state) = config.into_parts()?;
                 Ok(Self::new_with_client(&base_url, http, state))
             }
@@ -247,7 +288,7 @@ macro_rules! vendor_client_support {
             pub fn with_bearer(
                 base_url: &str,
                 token: impl Into<$crate::Secret>,
-            ) -> ::std::result::Result<Self, ::reqwest::Error> {
+            ) -> ::std::result::Result<Self, $crate::ConfigError> {
                 Self::from_config(
                     $crate::ClientConfig::new(base_url)
                         .credentials($crate::Credentials::bearer(token)),

@@ -34,6 +34,12 @@
 //! assert!(request.headers().get("api-version").is_none());
 //! assert_eq!(request.headers()["authorization"], "Bearer secret-token");
 //! assert!(!format!("{state:?}").contains("secret-token"));
+//!
+//! // A token that cannot be a header value is refused up front, not silently dropped.
+//! let refused = ClientConfig::new("https://example.com")
+//!     .credentials(Credentials::bearer("line\nbreak"))
+//!     .into_parts();
+//! assert!(matches!(refused, Err(userbatch_core::ConfigError::InvalidCredentials)));
 //! ```
 
 #![warn(missing_docs)]
@@ -44,7 +50,7 @@ mod secret;
 mod timestamp;
 
 pub use client::{
-    ClientConfig, ClientState, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use secret::Secret;
 pub use timestamp::Timestamp;
