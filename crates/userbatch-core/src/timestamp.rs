@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// A `date-time` value as the vendor sent it.
 ///
@@ -21,7 +21,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert!(local.to_utc().is_none());
 /// assert_eq!(local.naive().unwrap().to_string(), "2025-01-15 10:30:00");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Timestamp(String);
 
 impl Timestamp {
@@ -66,17 +67,5 @@ impl From<String> for Timestamp {
 impl From<&str> for Timestamp {
     fn from(value: &str) -> Self {
         Self(value.to_owned())
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
     }
 }
