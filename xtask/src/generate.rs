@@ -196,8 +196,8 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
         pub mod rules {
             #[allow(unused_imports)]
             use ::userbatch_core::rules::{
-                IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial, Records,
-                UnknownIds, Vendor,
+                Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial,
+                Records, UnknownIds, Vendor,
             };
 
             #[doc = #vendor_doc]
@@ -277,7 +277,20 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
         UnknownIdsExt::FailsRequest(s) => quote!(UnknownIds::FailsRequest(#s)),
         UnknownIdsExt::OmittedOrFailsRequest(s) => quote!(UnknownIds::OmittedOrFailsRequest(#s)),
     };
-    let single = &ext.single_id_attributes;
+    let attributes = match &ext.attributes {
+        None => quote!(None),
+        Some(a) => {
+            let (param, summary, all, prefix, single) =
+                (&a.param, &a.summary, &a.all, &a.custom_prefix, &a.single_id_only);
+            quote!(Some(Attributes {
+                param: #param,
+                summary: &[#(#summary),*],
+                all: #all,
+                custom_prefix: #prefix,
+                single_id_only: &[#(#single),*],
+            }))
+        }
+    };
     quote! {
         Operation {
             operation_id: #op_id,
@@ -299,7 +312,7 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
             paging: #paging,
             partial: #partial,
             unknown_ids: #unknown,
-            single_id_attributes: &[#(#single),*],
+            attributes: #attributes,
         }
     }
 }

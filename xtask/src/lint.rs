@@ -347,6 +347,22 @@ fn check_operation_ext(
         }
     };
 
+    // Attribute selection.
+    if let Some(attrs) = &ext.attributes {
+        if !params.iter().any(|p| p.0 == attrs.param && p.1 == "query") {
+            out.push(format!("{at}.attributes: no query parameter `{}`", attrs.param));
+        }
+        let record = record_ref.as_deref().and_then(|r| spec.schema(r));
+        for name in attrs.summary.iter().chain(&attrs.single_id_only) {
+            if !record.is_some_and(|r| r.pointer(&format!("/properties/{name}")).is_some()) {
+                out.push(format!("{at}.attributes: `{name}` is not a property of the record"));
+            }
+        }
+        if !attrs.summary.contains(&ext.records.id_field) {
+            out.push(format!("{at}.attributes.summary must include the id field"));
+        }
+    }
+
     // Paging.
     if let Some(paging) = &ext.paging {
         for name in [&paging.index_param, &paging.size_param] {
@@ -1065,6 +1081,17 @@ components:
             ),
             "records.pointer",
         );
+    }
+
+    #[test]
+    fn attributes_must_name_record_properties() {
+        let root = crate::spec::workspace_root();
+        let text = std::fs::read_to_string(root.join("specs/usermgr.yaml")).unwrap();
+        let broken = text.replace("summary: [id, loginId,", "summary: [id, loginIdd,");
+        assert_ne!(text, broken);
+        assert_finds(&broken, "`loginIdd` is not a property");
+        let broken = text.replace("param: $attribute", "param: $attributes");
+        assert_finds(&broken, "no query parameter `$attributes`");
     }
 
     #[test]

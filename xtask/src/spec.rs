@@ -212,9 +212,25 @@ pub struct OperationExt {
     pub partial: Option<PartialExt>,
     /// What the vendor does with unknown ids.
     pub unknown_ids: UnknownIdsExt,
-    /// Attribute values valid only with one id.
+    /// Attribute selection, if any.
     #[serde(default)]
-    pub single_id_attributes: Vec<String>,
+    pub attributes: Option<AttributesExt>,
+}
+
+/// `x-userbatch.attributes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AttributesExt {
+    /// The query parameter naming extra attributes.
+    pub param: String,
+    /// Attributes always returned.
+    pub summary: Vec<String>,
+    /// The value asking for every attribute.
+    pub all: String,
+    /// Prefix of custom attributes.
+    pub custom_prefix: String,
+    /// Attributes valid only with one id.
+    pub single_id_only: Vec<String>,
 }
 
 /// `x-userbatch.ids`.

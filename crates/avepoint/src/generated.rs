@@ -310,8 +310,8 @@ pub mod prelude {
 pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial, Records,
-        UnknownIds, Vendor,
+        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
+        Partial, Records, UnknownIds, Vendor,
     };
     ///Vendor-wide rules of AvePoint Graph, from the root `x-userbatch` in specs/avepoint.yaml.
     pub const VENDOR: Vendor = Vendor {
@@ -351,6 +351,6 @@ pub mod rules {
         }),
         partial: None,
         unknown_ids: UnknownIds::Omitted,
-        single_id_attributes: &[],
+        attributes: None,
     };
 }

@@ -2201,8 +2201,8 @@ pub mod prelude {
 pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial, Records,
-        UnknownIds, Vendor,
+        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
+        Partial, Records, UnknownIds, Vendor,
     };
     ///Vendor-wide rules of Nexudus REST API, from the root `x-userbatch` in specs/nexudus.yaml.
     pub const VENDOR: Vendor = Vendor {
@@ -2352,7 +2352,7 @@ pub mod rules {
             ],
         }),
         unknown_ids: UnknownIds::Omitted,
-        single_id_attributes: &[],
+        attributes: None,
     };
     ///Batch rules of `getCoworker` (`GET /api/spaces/coworkers/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_COWORKER: Operation = Operation {
@@ -2379,7 +2379,7 @@ pub mod rules {
         paging: None,
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
-        single_id_attributes: &[],
+        attributes: None,
     };
     ///Batch rules of `getUsers` (`GET /api/sys/users/`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USERS: Operation = Operation {
@@ -2439,7 +2439,7 @@ pub mod rules {
             ],
         }),
         unknown_ids: UnknownIds::Omitted,
-        single_id_attributes: &[],
+        attributes: None,
     };
     ///Batch rules of `getUser` (`GET /api/sys/users/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USER: Operation = Operation {
@@ -2466,6 +2466,6 @@ pub mod rules {
         paging: None,
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
-        single_id_attributes: &[],
+        attributes: None,
     };
 }

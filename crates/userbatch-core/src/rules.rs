@@ -39,8 +39,23 @@ pub struct Operation {
     pub partial: Option<Partial>,
     /// What the vendor does with an id it does not know.
     pub unknown_ids: UnknownIds,
-    /// Values of an attribute-selection parameter that are valid only with a single id.
-    pub single_id_attributes: &'static [&'static str],
+    /// Attribute selection, if the operation lets the caller choose which fields come back.
+    pub attributes: Option<Attributes>,
+}
+
+/// An operation whose response carries only summary attributes unless more are asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attributes {
+    /// Query parameter that lists the extra attributes, comma-separated (e.g. `$attribute`).
+    pub param: &'static str,
+    /// Attributes every response carries.
+    pub summary: &'static [&'static str],
+    /// The value that asks for every attribute (e.g. `all`).
+    pub all: &'static str,
+    /// Prefix of custom attributes (e.g. `custom.` in `custom.<name>`).
+    pub custom_prefix: &'static str,
+    /// Attributes valid only when the request names a single id.
+    pub single_id_only: &'static [&'static str],
 }
 
 /// Where the ids of a request go and how they are written.

@@ -560,8 +560,8 @@ pub mod prelude {
 pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial, Records,
-        UnknownIds, Vendor,
+        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
+        Partial, Records, UnknownIds, Vendor,
     };
     ///Vendor-wide rules of User Manager v3, from the root `x-userbatch` in specs/usermgr.yaml.
     pub const VENDOR: Vendor = Vendor {
@@ -595,6 +595,12 @@ pub mod rules {
         paging: None,
         partial: None,
         unknown_ids: UnknownIds::OmittedOrFailsRequest(404u16),
-        single_id_attributes: &["directReports", "groups", "languages"],
+        attributes: Some(Attributes {
+            param: "$attribute",
+            summary: &["id", "loginId", "firstName", "lastName"],
+            all: "all",
+            custom_prefix: "custom.",
+            single_id_only: &["directReports", "groups", "languages"],
+        }),
     };
 }
