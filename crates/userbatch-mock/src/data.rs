@@ -1,0 +1,269 @@
+//! Deterministic records for any id, shaped by the specs' schemas.
+//!
+//! Each record schema is compiled once into a list of (field, generator) pairs; a record is
+//! then a handful of hashes and small strings per field. Handlers pass the result through
+//! the generated vendor types before sending it, so a record that no longer fits a
+//! generated type fails loudly instead of drifting.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+/// The specs the clients are generated from, compiled into the mock.
+const NEXUDUS_SPEC: &str = include_str!("../../../specs/nexudus.yaml");
+const USERMGR_SPEC: &str = include_str!("../../../specs/usermgr.yaml");
+const AVEPOINT_SPEC: &str = include_str!("../../../specs/avepoint.yaml");
+
+/// Compiled record schemas, parsed on first use.
+pub(crate) struct Schemas {
+    pub nexudus_user: RecordSchema,
+    pub nexudus_coworker: RecordSchema,
+    pub usermgr_user: RecordSchema,
+    pub avepoint_user: RecordSchema,
+    /// The `Accept-Language` values User Manager's spec lists.
+    pub usermgr_languages: Vec<String>,
+}
+
+pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
+    let nexudus = parse(NEXUDUS_SPEC);
+    let usermgr = parse(USERMGR_SPEC);
+    let avepoint = parse(AVEPOINT_SPEC);
+    Schemas {
+        nexudus_user: RecordSchema::compile(&nexudus, "User"),
+        nexudus_coworker: RecordSchema::compile(&nexudus, "Coworker"),
+        usermgr_user: RecordSchema::compile(&usermgr, "User"),
+        avepoint_user: RecordSchema::compile(&avepoint, "User"),
+        usermgr_languages: header_enum(&usermgr, "Accept-Language"),
+    }
+});
+
+/// The `enum` of a header parameter, wherever the spec declares it.
+fn header_enum(spec: &Value, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flat_map(|p| p.values()) {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+                if p.get("in").and_then(Value::as_str) == Some("header")
+                    && p.get("name").and_then(Value::as_str) == Some(name)
+                {
+                    let values = p.pointer("/schema/enum").and_then(Value::as_array);
+                    out.extend(values.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned));
+                }
+            }
+        }
+    }
+    assert!(!out.is_empty(), "the spec lists the {name} values");
+    out
+}
+
+fn parse(text: &str) -> Value {
+    serde_yaml::from_str(text).expect("the specs in specs/ are valid YAML (xtask lint checks)")
+}
+
+/// A record schema compiled for generation.
+pub(crate) struct RecordSchema {
+    fields: Vec<(String, Gen)>,
+}
+
+#[derive(Debug, Clone)]
+enum Gen {
+    Text,
+    Email,
+    Password,
+    DateTime,
+    Uuid,
+    Integer,
+    Number,
+    Boolean,
+    Array(Box<Gen>),
+    Object(Vec<(String, Gen)>),
+    /// Any JSON value (undocumented shape): an object with an id-like field.
+    Any,
+    Nullable(Box<Gen>),
+}
+
+impl RecordSchema {
+    fn compile(spec: &Value, name: &str) -> Self {
+        let schema = spec
+            .pointer(&format!("/components/schemas/{name}"))
+            .unwrap_or_else(|| panic!("schema {name} is in the spec"));
+        let Gen::Object(fields) = compile(spec, schema, "") else {
+            panic!("schema {name} is an object");
+        };
+        Self { fields }
+    }
+
+    /// Whether the schema has this property.
+    pub(crate) fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|(n, _)| n == name)
+    }
+
+    /// The record for `id`: every property of the schema, the id field set to `id`, other
+    /// values derived from (seed, id, field); about one in five nullable fields is null.
+    pub(crate) fn record(&self, seed: u64, id_field: &str, id: Value) -> Map<String, Value> {
+        let key = id_key(&id);
+        let mut map = Map::with_capacity(self.fields.len());
+        for (name, kind) in &self.fields {
+            let value = if name == id_field {
+                id.clone()
+            } else {
+                generate(kind, hash3(seed, &key, name), name, &key)
+            };
+            map.insert(name.clone(), value);
+        }
+        map
+    }
+}
+
+fn id_key(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn compile(spec: &Value, schema: &Value, name: &str) -> Gen {
+    let schema = resolve(spec, schema);
+    let base = match (
+        schema.get("type").and_then(Value::as_str),
+        schema.get("format").and_then(Value::as_str),
+    ) {
+        (Some("string"), Some("password")) => Gen::Password,
+        (Some("string"), Some("date-time")) => Gen::DateTime,
+        (Some("string"), Some("uuid")) => Gen::Uuid,
+        (Some("string"), _) if name.to_ascii_lowercase().contains("mail") => Gen::Email,
+        (Some("string"), _) => Gen::Text,
+        (Some("integer"), _) => Gen::Integer,
+        (Some("number"), _) => Gen::Number,
+        (Some("boolean"), _) => Gen::Boolean,
+        (Some("array"), _) => Gen::Array(Box::new(
+            schema
+                .get("items")
+                .map_or(Gen::Any, |items| compile(spec, items, name)),
+        )),
+        (Some("object"), _) => {
+            let fields: Vec<(String, Gen)> = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|props| {
+                    props
+                        .iter()
+                        .map(|(k, v)| (k.clone(), compile(spec, v, k)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fields.is_empty() && schema.get("additionalProperties").is_some() {
+                // A free-form map (e.g. User Manager's custom attributes).
+                Gen::Object(vec![("costCenter".to_owned(), Gen::Text)])
+            } else {
+                Gen::Object(fields)
+            }
+        }
+        _ => match schema.get("oneOf").and_then(Value::as_array) {
+            // The first branch is the documented shape.
+            Some(branches) if !branches.is_empty() => compile(spec, &branches[0], name),
+            _ => Gen::Any,
+        },
+    };
+    if schema.get("nullable") == Some(&Value::Bool(true)) {
+        Gen::Nullable(Box::new(base))
+    } else {
+        base
+    }
+}
+
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => resolve(spec, spec.pointer(r.trim_start_matches('#')).unwrap_or(schema)),
+        None => schema,
+    }
+}
+
+fn generate(kind: &Gen, h: u64, name: &str, id: &str) -> Value {
+    match kind {
+        Gen::Nullable(inner) => {
+            if h % 5 == 0 {
+                Value::Null
+            } else {
+                generate(inner, h, name, id)
+            }
+        }
+        Gen::Text => Value::String(format!("{name} {id}")),
+        Gen::Email => Value::String(format!("user.{id}@example.com")),
+        Gen::Password => Value::String(format!("secret-{h:016x}")),
+        Gen::DateTime => {
+            let h = h >> 8;
+            Value::String(format!(
+                "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                18 + h % 8,
+                1 + (h >> 3) % 12,
+                1 + (h >> 7) % 28,
+                (h >> 12) % 24,
+                (h >> 17) % 60,
+                (h >> 23) % 60
+            ))
+        }
+        Gen::Uuid => {
+            let a = h;
+            let b = splitmix(h);
+            Value::String(format!(
+                "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+                a >> 32,
+                (a >> 16) & 0xffff,
+                a & 0xfff,
+                b >> 52,
+                b & 0xffff_ffff_ffff
+            ))
+        }
+        Gen::Integer => Value::from(h % 1000),
+        Gen::Number => Value::from((h % 100_000) as f64 / 100.0),
+        Gen::Boolean => Value::Bool(h & 1 == 1),
+        Gen::Array(item) => {
+            let len = (h >> 4) % 3;
+            Value::Array(
+                (0..len)
+                    .map(|i| generate(item, splitmix(h ^ i), name, id))
+                    .collect(),
+            )
+        }
+        Gen::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, g)| (k.clone(), generate(g, hash3(h, id, k), k, id)))
+                .collect(),
+        ),
+        Gen::Any => {
+            let mut m = Map::new();
+            m.insert("id".to_owned(), Value::String(format!("{name}-{:x}", h % 4096)));
+            Value::Object(m)
+        }
+    }
+}
+
+/// SplitMix64: a fast, well-mixed 64-bit step.
+pub(crate) fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A stable hash of bytes (FNV-1a, then mixed); not `DefaultHasher`, whose output may
+/// change between Rust releases and would break determinism by seed.
+pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    splitmix(h)
+}
+
+pub(crate) fn hash3(seed: u64, a: &str, b: &str) -> u64 {
+    splitmix(hash_bytes(seed, a.as_bytes()) ^ hash_bytes(0x5bd1_e995, b.as_bytes()))
+}
+
+/// A number in `[0, 1)` from a hash.
+pub(crate) fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -1,0 +1,169 @@
+//! Fault injection: what can go wrong with a request, and when it does.
+
+use std::time::Duration;
+
+use crate::data::{hash_bytes, splitmix, unit};
+
+/// One thing that can go wrong with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The vendor's throttling status (Nexudus: 409; the others: 429, see each spec's
+    /// `x-userbatch.throttle-statuses`) with a `Retry-After` header.
+    Throttle,
+    /// A server error with this status (500, 502, 503 or 504).
+    ServerError(u16),
+    /// No answer until [`Faults::hang_for`] has passed (or the server stops): longer than
+    /// any sane client timeout.
+    Hang,
+    /// Status and headers, part of the body, then the connection is closed.
+    Disconnect,
+    /// A 200 whose JSON body is cut in half (`Content-Length` matches what is sent).
+    Truncate,
+    /// An HTML error page (`text/html`) with this status, as proxies and load balancers
+    /// send: 200 or 502.
+    Html(u16),
+}
+
+/// How `Retry-After` is written on a throttled response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`.
+    Seconds(u64),
+    /// `Retry-After: <HTTP date>`, this long after the response.
+    HttpDate(Duration),
+}
+
+impl Default for RetryAfter {
+    fn default() -> Self {
+        Self::Seconds(1)
+    }
+}
+
+/// The faults one vendor injects. Rates are probabilities per request (their sum at most
+/// 1), decided by a hash of the seed, the request and how often that same request was seen
+/// before: a run is reproducible even when requests arrive in a different order, and a
+/// retried request gets a fresh decision.
+///
+/// ```
+/// use std::time::Duration;
+/// use userbatch_mock::{Fault, Faults, RetryAfter};
+///
+/// let faults = Faults {
+///     latency: Duration::from_millis(20),
+///     throttle: 0.05,
+///     retry_after: RetryAfter::Seconds(1),
+///     server_errors: 0.05,
+///     // The first request fails with 503, the second goes through, the third is throttled.
+///     script: vec![Some(Fault::ServerError(503)), None, Some(Fault::Throttle)],
+///     ..Faults::default()
+/// };
+/// assert_eq!(faults.server_error_statuses, [500, 502, 503, 504]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Added to every response.
+    pub latency: Duration,
+    /// A further delay, uniform in `[0, jitter)`, per request.
+    pub jitter: Duration,
+    /// Rate of [`Fault::Throttle`].
+    pub throttle: f64,
+    /// The `Retry-After` of throttled responses.
+    pub retry_after: RetryAfter,
+    /// Throttling status; `None` uses the vendor's own (its spec's first throttle status).
+    pub throttle_status: Option<u16>,
+    /// Rate of [`Fault::ServerError`].
+    pub server_errors: f64,
+    /// Statuses [`Fault::ServerError`] picks from, evenly.
+    pub server_error_statuses: Vec<u16>,
+    /// Rate of [`Fault::Hang`].
+    pub hang: f64,
+    /// How long a hang lasts (the server's stop ends it early).
+    pub hang_for: Duration,
+    /// Rate of [`Fault::Disconnect`].
+    pub disconnect: f64,
+    /// Rate of [`Fault::Truncate`].
+    pub truncate: f64,
+    /// Rate of [`Fault::Html`].
+    pub html: f64,
+    /// Status of [`Fault::Html`] pages chosen by rate.
+    pub html_status: u16,
+    /// Faults for the first requests this vendor receives, in arrival order, before any
+    /// rate applies; `None` entries let a request through. For tests that need a precise
+    /// script.
+    pub script: Vec<Option<Fault>>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            throttle: 0.0,
+            retry_after: RetryAfter::default(),
+            throttle_status: None,
+            server_errors: 0.0,
+            server_error_statuses: vec![500, 502, 503, 504],
+            hang: 0.0,
+            hang_for: Duration::from_secs(300),
+            disconnect: 0.0,
+            truncate: 0.0,
+            html: 0.0,
+            html_status: 502,
+            script: Vec::new(),
+        }
+    }
+}
+
+impl Faults {
+    /// No faults, this latency.
+    pub fn latency(latency: Duration) -> Self {
+        Self {
+            latency,
+            ..Self::default()
+        }
+    }
+
+    /// The delay for a request with this decision hash.
+    pub(crate) fn delay(&self, h: u64) -> Duration {
+        if self.jitter.is_zero() {
+            return self.latency;
+        }
+        self.latency + self.jitter.mul_f64(unit(splitmix(h ^ 0x6a09_e667)))
+    }
+
+    /// The rate-based fault, if any, for a request with this decision hash.
+    pub(crate) fn roll(&self, h: u64) -> Option<Fault> {
+        let r = unit(h);
+        let pick = splitmix(h ^ 0xbb67_ae85);
+        let mut edge = 0.0;
+        let mut hit = |rate: f64| {
+            edge += rate;
+            r < edge
+        };
+        if hit(self.throttle) {
+            return Some(Fault::Throttle);
+        }
+        if hit(self.server_errors) && !self.server_error_statuses.is_empty() {
+            let i = (pick % self.server_error_statuses.len() as u64) as usize;
+            return Some(Fault::ServerError(self.server_error_statuses[i]));
+        }
+        if hit(self.hang) {
+            return Some(Fault::Hang);
+        }
+        if hit(self.disconnect) {
+            return Some(Fault::Disconnect);
+        }
+        if hit(self.truncate) {
+            return Some(Fault::Truncate);
+        }
+        if hit(self.html) {
+            return Some(Fault::Html(self.html_status));
+        }
+        None
+    }
+}
+
+/// The decision hash for the `nth` sighting of a request with this fingerprint.
+pub(crate) fn decision(seed: u64, vendor: &str, fingerprint: &[u8], nth: u64) -> u64 {
+    splitmix(hash_bytes(seed ^ hash_bytes(0, vendor.as_bytes()), fingerprint) ^ splitmix(nth))
+}

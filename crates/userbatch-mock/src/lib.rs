@@ -1,0 +1,438 @@
+//! An embedded mock of the three vendor APIs userbatch speaks, for the CLI's `--mock`, the
+//! examples, the tests and the benchmarks: no vendor account, no network, real HTTP.
+//!
+//! One server on `127.0.0.1:<free port>` answers every operation of `specs/nexudus.yaml`,
+//! `specs/usermgr.yaml` and `specs/avepoint.yaml` (their paths do not collide), with:
+//!
+//! - **Deterministic data for any id**, derived from a seed and shaped by the specs'
+//!   schemas; responses are passed through the generated vendor types before they are
+//!   sent, so the mock and the clients cannot drift apart silently. Ids can be declared
+//!   missing ([`MockConfig::missing_ids`], [`MockConfig::missing_if`]).
+//! - **The vendors' rules**, enforced as the real services would (see [`vendors`]):
+//!   Nexudus' 2,048-byte query limit (414), malformed ids (400) and credentials (401);
+//!   User Manager's 75 ids and 20,000 characters, `Accept` (406), `Accept-Language`, the
+//!   single-id attributes, `$sort`/`$order`, and unknown ids either omitted or failing the
+//!   whole request with 404 ([`UnknownIds`]); AvePoint's paging and body checks.
+//! - **Fault injection** per vendor ([`Faults`]): latency and jitter, throttling with
+//!   `Retry-After` in seconds or as an HTTP date, 5xx, hangs, connections closed
+//!   mid-response, truncated JSON, HTML error pages; by rate (reproducible by seed) or by
+//!   script.
+//! - **A request log and counters** ([`MockServer::log`], [`MockServer::stats`]).
+//!
+//! # Example
+//!
+//! ```
+//! use userbatch_mock::{MockConfig, MockServer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let mock = MockServer::start(MockConfig::new().seed(7).missing_ids(["3"])).await?;
+//!
+//! let client = nexudus::Client::with_bearer(mock.base_url(), "any-token").unwrap();
+//! let ids = nexudus::types::GetUsersId::try_from("[1,2,3]".to_string()).unwrap();
+//! let users = client.get_users(&ids).await.unwrap().into_inner();
+//! let mut found: Vec<i64> = users.0.iter().map(|u| u.id).collect();
+//! found.sort();
+//! assert_eq!(found, [1, 2]); // 3 is missing
+//!
+//! let stats = mock.stats();
+//! assert_eq!(stats.operation("getUsers").requests, 1);
+//! assert_eq!(stats.operation("getUsers").ids, 3);
+//! mock.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod data;
+mod faults;
+pub mod vendors;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, Faults, RetryAfter};
+
+/// One of the three vendor APIs the mock serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Vendor {
+    /// Nexudus (`specs/nexudus.yaml`).
+    Nexudus,
+    /// User Manager v3 (`specs/usermgr.yaml`).
+    Usermgr,
+    /// AvePoint Graph (`specs/avepoint.yaml`).
+    Avepoint,
+}
+
+impl Vendor {
+    /// All three.
+    pub const ALL: [Vendor; 3] = [Vendor::Nexudus, Vendor::Usermgr, Vendor::Avepoint];
+
+    /// The crate name, e.g. `nexudus`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nexudus => "nexudus",
+            Self::Usermgr => "usermgr",
+            Self::Avepoint => "avepoint",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What User Manager does with an id it does not know in a multi-id request. Its docs do
+/// not say, so the mock does either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownIds {
+    /// Leave the id out of the response.
+    #[default]
+    Omit,
+    /// Fail the whole request with 404.
+    FailRequest,
+}
+
+type MissingPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// How a [`MockServer`] behaves. Cheap to clone.
+#[derive(Clone)]
+pub struct MockConfig {
+    seed: u64,
+    missing: HashSet<String>,
+    missing_if: Option<MissingPredicate>,
+    usermgr_unknown_ids: UnknownIds,
+    faults: [Faults; 3],
+    log_requests: bool,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("seed", &self.seed)
+            .field("missing", &self.missing.len())
+            .field("missing_if", &self.missing_if.is_some())
+            .field("usermgr_unknown_ids", &self.usermgr_unknown_ids)
+            .field("faults", &self.faults)
+            .field("log_requests", &self.log_requests)
+            .finish()
+    }
+}
+
+impl MockConfig {
+    /// Seed 0, every id exists, no faults, unknown User Manager ids omitted, requests logged.
+    pub fn new() -> Self {
+        Self {
+            seed: 0,
+            missing: HashSet::new(),
+            missing_if: None,
+            usermgr_unknown_ids: UnknownIds::Omit,
+            faults: [Faults::default(), Faults::default(), Faults::default()],
+            log_requests: true,
+        }
+    }
+
+    /// The seed of the data and of rate-based faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Ids that do not exist, for every vendor (compared as the text the client sent,
+    /// Nexudus ids after parsing as integers).
+    pub fn missing_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.missing.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Ids for which `predicate` is true do not exist either.
+    pub fn missing_if(mut self, predicate: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.missing_if = Some(Arc::new(predicate));
+        self
+    }
+
+    /// What User Manager does with unknown ids.
+    pub fn usermgr_unknown_ids(mut self, mode: UnknownIds) -> Self {
+        self.usermgr_unknown_ids = mode;
+        self
+    }
+
+    /// The faults one vendor injects.
+    pub fn faults(mut self, vendor: Vendor, faults: Faults) -> Self {
+        self.faults[vendor.index()] = faults;
+        self
+    }
+
+    /// The same faults for every vendor.
+    pub fn faults_all(mut self, faults: Faults) -> Self {
+        self.faults = [faults.clone(), faults.clone(), faults];
+        self
+    }
+
+    /// Keep a log of every request (default on). Counters are kept either way; turn the
+    /// log off for runs of millions of ids.
+    pub fn log_requests(mut self, on: bool) -> Self {
+        self.log_requests = on;
+        self
+    }
+
+    pub(crate) fn is_missing(&self, id: &str) -> bool {
+        self.missing.contains(id) || self.missing_if.as_ref().is_some_and(|f| f(id))
+    }
+}
+
+/// One request as the mock saw and answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// Arrival order, from 0.
+    pub seq: u64,
+    /// The vendor API.
+    pub vendor: Vendor,
+    /// The spec's `operationId`.
+    pub operation: &'static str,
+    /// The ids the request named, as sent (decoded), duplicates included.
+    pub ids: Vec<String>,
+    /// Bytes of path, query and body as sent.
+    pub request_bytes: usize,
+    /// The answer's status.
+    pub status: u16,
+    /// Bytes of the answer's body (as much as was sent).
+    pub response_bytes: usize,
+    /// The fault injected, if any.
+    pub fault: Option<Fault>,
+}
+
+/// Counters of one operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationStats {
+    /// Requests received.
+    pub requests: u64,
+    /// Ids named, summed over requests (duplicates included).
+    pub ids: u64,
+    /// Most ids named by one request.
+    pub max_ids_per_request: u64,
+    /// Bytes of path, query and body received.
+    pub request_bytes: u64,
+    /// Bytes of response bodies sent.
+    pub response_bytes: u64,
+    /// Responses by status.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+/// Counters of every operation, by `operationId`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Per operation.
+    pub operations: BTreeMap<&'static str, OperationStats>,
+}
+
+impl Stats {
+    /// The counters of one operation (zero if it saw no request).
+    pub fn operation(&self, operation_id: &str) -> OperationStats {
+        self.operations.get(operation_id).cloned().unwrap_or_default()
+    }
+
+    /// Requests over every operation.
+    pub fn total_requests(&self) -> u64 {
+        self.operations.values().map(|s| s.requests).sum()
+    }
+}
+
+/// State shared by the handlers.
+pub(crate) struct Shared {
+    pub(crate) config: MockConfig,
+    scripts: Mutex<[VecDeque<Option<Fault>>; 3]>,
+    seen: Mutex<HashMap<(Vendor, u64), u64>>,
+    log: Mutex<Vec<RequestRecord>>,
+    stats: Mutex<Stats>,
+    seq: AtomicU64,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The decision hash of a request (seed, request, how often it was seen before) and
+    /// its delay.
+    pub(crate) fn decision(&self, vendor: Vendor, fingerprint: &[u8]) -> (u64, Duration) {
+        let faults = &self.config.faults[vendor.index()];
+        let key = (vendor, data::hash_bytes(0, fingerprint));
+        let nth = {
+            let mut seen = self.seen.lock().expect("seen lock");
+            let n = seen.entry(key).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let h = faults::decision(self.config.seed, vendor.name(), fingerprint, nth);
+        (h, faults.delay(h))
+    }
+
+    /// The fault for a request that passed the vendor's checks: the next scripted step if
+    /// any is left, else by rate.
+    pub(crate) fn fault(&self, vendor: Vendor, h: u64) -> Option<Fault> {
+        let scripted = self.scripts.lock().expect("script lock")[vendor.index()].pop_front();
+        match scripted {
+            Some(step) => step,
+            None => self.config.faults[vendor.index()].roll(h),
+        }
+    }
+
+    pub(crate) fn faults(&self, vendor: Vendor) -> &Faults {
+        &self.config.faults[vendor.index()]
+    }
+
+    pub(crate) fn record(&self, mut record: RequestRecord) {
+        record.seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut stats = self.stats.lock().expect("stats lock");
+            let s = stats.operations.entry(record.operation).or_default();
+            s.requests += 1;
+            s.ids += record.ids.len() as u64;
+            s.max_ids_per_request = s.max_ids_per_request.max(record.ids.len() as u64);
+            s.request_bytes += record.request_bytes as u64;
+            s.response_bytes += record.response_bytes as u64;
+            *s.statuses.entry(record.status).or_default() += 1;
+        }
+        if self.config.log_requests {
+            self.log.lock().expect("log lock").push(record);
+        }
+    }
+
+    /// Sleeps `d`, or less if the server is stopping. Returns false if it is stopping.
+    pub(crate) async fn sleep(&self, d: Duration) -> bool {
+        if d.is_zero() {
+            return !*self.shutdown.borrow();
+        }
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(d) => !*self.shutdown.borrow(),
+            _ = shutdown.wait_for(|stop| *stop) => false,
+        }
+    }
+}
+
+/// A running mock. Stop it with [`MockServer::stop`]; dropping it stops it too, in the
+/// background.
+pub struct MockServer {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a mock on `127.0.0.1` at a free port.
+    pub async fn start(config: MockConfig) -> io::Result<Self> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a mock on `addr` (use port 0 for a free port).
+    pub async fn start_on(config: MockConfig, addr: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, shutdown) = watch::channel(false);
+        let scripts = [
+            config.faults[0].script.iter().copied().collect(),
+            config.faults[1].script.iter().copied().collect(),
+            config.faults[2].script.iter().copied().collect(),
+        ];
+        let shared = Arc::new(Shared {
+            config,
+            scripts: Mutex::new(scripts),
+            seen: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+            stats: Mutex::new(Stats::default()),
+            seq: AtomicU64::new(0),
+            shutdown: shutdown.clone(),
+        });
+        // Compile the schemas now, not inside the first request.
+        let _ = &*data::SCHEMAS;
+        let app = vendors::router(Arc::clone(&shared));
+        let mut signal = shutdown;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = signal.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            base_url: format!("http://{addr}"),
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: the base URL for every vendor client.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats.lock().expect("stats lock").clone()
+    }
+
+    /// The request log so far (empty if logging is off).
+    pub fn log(&self) -> Vec<RequestRecord> {
+        self.shared.log.lock().expect("log lock").clone()
+    }
+
+    /// Stops accepting, ends hanging and delayed responses, waits for open connections to
+    /// close, and releases the port.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Status of a response cut short by the server stopping (or a hang that ran its course).
+pub(crate) const HANG_STATUS_ON_STOP: u16 = 503;

@@ -1,0 +1,653 @@
+//! The vendor endpoints and the rules each enforces.
+//!
+//! Every request is answered in this order: the configured latency; the vendor's own checks
+//! (credentials, limits, parameters), which answer as the real service would; then, for a
+//! request that passed them, the injected fault if one is due; else the records.
+//!
+//! | vendor | rule | answer |
+//! |---|---|---|
+//! | all | no `Authorization` credentials (Nexudus: `Bearer` or `Basic`; others: `Bearer`) | 401 |
+//! | Nexudus | query string longer than 2,048 bytes as sent | 414, an IIS-style HTML page |
+//! | Nexudus | list `id` missing or not `[1,2,3]`; get-one id not an integer | 400 |
+//! | Nexudus | get-one id missing | 404 with the bare JSON string `"Not found"` |
+//! | Nexudus | list | summaries (the spec's unpopulated fields absent), each id once, in an order of the mock's own (by seed), never the request's |
+//! | User Manager | ids segment longer than 20,000 characters as sent, more than 75 ids, an empty id | 400 |
+//! | User Manager | `Accept` missing or without `application/json` (the mock cannot write XML) | 406 |
+//! | User Manager | `Accept-Language` missing or not one the spec lists | 400 |
+//! | User Manager | `$attribute` unknown, or `directReports`/`groups`/`languages` with more than one id | 400 |
+//! | User Manager | `$sort` not `id`, `firstName`, `lastName`, `loginId` or `custom.<name>`; `$order` not `asc`/`desc` | 400 |
+//! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIds`]) |
+//! | User Manager | without `$attribute` | only the summary attributes; `$sort`/`$order` honoured, request order otherwise |
+//! | AvePoint | body missing, not JSON, `userIds` missing or not an array of non-empty strings | 400 |
+//! | AvePoint | `pageIndex`/`pageSize` not integers of at least 1 | 400 |
+//! | AvePoint | found users (each once, request order) paged; `metadata.totalCount` counts them all | 200 |
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use userbatch_core::rules::{Attributes, Operation};
+
+use crate::data::{RecordSchema, SCHEMAS, hash3};
+use crate::faults::{Fault, RetryAfter};
+use crate::{HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIds, Vendor};
+
+type AppState = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/sys/users/", get(nexudus_users))
+        .route("/api/sys/users/{id}", get(nexudus_user))
+        .route("/api/spaces/coworkers/", get(nexudus_coworkers))
+        .route("/api/spaces/coworkers/{id}", get(nexudus_coworker))
+        .route("/core/usermgr/v3/users/{ids}", get(usermgr_users))
+        .route(
+            "/partner/external/v3/um/customers/{customer}/tenants/{tenant}/users/batch",
+            post(avepoint_users),
+        )
+        .with_state(shared)
+}
+
+/// What to send back.
+struct Answer {
+    status: u16,
+    content_type: &'static str,
+    body: Bytes,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Send this many body bytes, then close the connection.
+    cut_after: Option<usize>,
+}
+
+impl Answer {
+    fn json(status: u16, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: body.into(),
+            headers: Vec::new(),
+            cut_after: None,
+        }
+    }
+
+    /// A JSON body `{"message": ...}`.
+    fn message(status: u16, message: &str) -> Self {
+        Self::json(status, serde_json::json!({ "message": message }).to_string())
+    }
+
+    /// A bare JSON string body, Nexudus' style.
+    fn bare_string(status: u16, message: &str) -> Self {
+        Self::json(status, Value::String(message.to_owned()).to_string())
+    }
+
+    fn html(status: u16, title: &str) -> Self {
+        Self {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: format!(
+                "<!DOCTYPE html><html><head><title>{title}</title></head>\
+                 <body><h1>{title}</h1></body></html>"
+            )
+            .into(),
+            headers: Vec::new(),
+            cut_after: None,
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Self {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: Bytes::new(),
+            headers: Vec::new(),
+            cut_after: None,
+        }
+    }
+
+    fn header(mut self, name: header::HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut builder = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, self.content_type);
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
+        }
+        let body = match self.cut_after {
+            None => Body::from(self.body),
+            Some(n) => {
+                // Announce the whole length, send part of it, then fail the body: hyper
+                // closes the connection mid-response.
+                builder = builder.header(header::CONTENT_LENGTH, self.body.len());
+                let part = self.body.slice(..n.min(self.body.len()));
+                Body::from_stream(futures_util::stream::iter([
+                    Ok(part),
+                    Err(std::io::Error::other("connection closed by fault injection")),
+                ]))
+            }
+        };
+        builder
+            .body(body)
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
+/// A request as the shared flow sees it.
+struct Incoming<'a> {
+    vendor: Vendor,
+    operation: &'static str,
+    ids: Vec<String>,
+    fingerprint: Vec<u8>,
+    request_bytes: usize,
+    shared: &'a Shared,
+}
+
+impl<'a> Incoming<'a> {
+    fn new(shared: &'a Shared, vendor: Vendor, operation: &'static str, method: &Method, uri: &Uri, body: &[u8]) -> Self {
+        let target = uri.path_and_query().map_or("", |pq| pq.as_str());
+        let mut fingerprint = Vec::with_capacity(method.as_str().len() + target.len() + body.len() + 2);
+        fingerprint.extend_from_slice(method.as_str().as_bytes());
+        fingerprint.push(b' ');
+        fingerprint.extend_from_slice(target.as_bytes());
+        fingerprint.push(b'\n');
+        fingerprint.extend_from_slice(body);
+        Self {
+            vendor,
+            operation,
+            ids: Vec::new(),
+            fingerprint,
+            request_bytes: target.len() + body.len(),
+            shared,
+        }
+    }
+
+    /// Latency, then `checked` (the vendor's checks: `Err` answers as is), then a fault if
+    /// one is due, else `success()`.
+    async fn answer(
+        self,
+        checked: Result<(), Answer>,
+        success: impl FnOnce() -> Answer,
+    ) -> Response {
+        let shared = self.shared;
+        let (h, delay) = shared.decision(self.vendor, &self.fingerprint);
+        if !shared.sleep(delay).await {
+            return self.finish(Answer::message(HANG_STATUS_ON_STOP, "the mock is stopping"), None);
+        }
+        let checked = match checked {
+            Err(answer) => return self.finish(answer, None),
+            Ok(()) => (),
+        };
+        let () = checked;
+        let fault = shared.fault(self.vendor, h);
+        let answer = match fault {
+            None => success(),
+            Some(Fault::Throttle) => {
+                let faults = shared.faults(self.vendor);
+                let status = faults
+                    .throttle_status
+                    .unwrap_or_else(|| throttle_status(self.vendor));
+                let retry_after = match faults.retry_after {
+                    RetryAfter::Seconds(s) => s.to_string(),
+                    RetryAfter::HttpDate(d) => {
+                        httpdate::fmt_http_date(std::time::SystemTime::now() + d)
+                    }
+                };
+                Answer::empty(status).header(header::RETRY_AFTER, &retry_after)
+            }
+            Some(Fault::ServerError(status)) => Answer::message(status, "Internal server error"),
+            Some(Fault::Hang) => {
+                let _ = shared.sleep(shared.faults(self.vendor).hang_for).await;
+                Answer::message(HANG_STATUS_ON_STOP, "hung by fault injection")
+            }
+            Some(Fault::Disconnect) => {
+                let mut answer = success();
+                answer.cut_after = Some(answer.body.len() / 2);
+                answer
+            }
+            Some(Fault::Truncate) => {
+                let mut answer = success();
+                answer.status = 200;
+                answer.body = answer.body.slice(..answer.body.len() / 2);
+                answer
+            }
+            Some(Fault::Html(status)) => Answer::html(status, &format!("{status} Bad Gateway")),
+        };
+        self.finish(answer, fault)
+    }
+
+    fn finish(self, answer: Answer, fault: Option<Fault>) -> Response {
+        let response_bytes = answer.cut_after.unwrap_or(answer.body.len());
+        self.shared.record(RequestRecord {
+            seq: 0,
+            vendor: self.vendor,
+            operation: self.operation,
+            ids: self.ids,
+            request_bytes: self.request_bytes,
+            status: answer.status,
+            response_bytes,
+            fault,
+        });
+        answer.into_response()
+    }
+}
+
+fn throttle_status(vendor: Vendor) -> u16 {
+    let statuses = match vendor {
+        Vendor::Nexudus => nexudus::rules::VENDOR.throttle_statuses,
+        Vendor::Usermgr => usermgr::rules::VENDOR.throttle_statuses,
+        Vendor::Avepoint => avepoint::rules::VENDOR.throttle_statuses,
+    };
+    statuses.first().copied().unwrap_or(429)
+}
+
+/// Passes a generated record through the vendor's generated type, so a record the clients
+/// could not decode fails here, loudly, instead of on the client's side.
+fn typed<T: DeserializeOwned + Serialize>(record: Map<String, Value>) -> Value {
+    let value: T = serde_json::from_value(Value::Object(record))
+        .expect("mock records fit the generated types (both come from the same spec)");
+    serde_json::to_value(value).expect("generated types serialize")
+}
+
+fn to_bytes(value: &impl Serialize) -> Bytes {
+    serde_json::to_vec(value).expect("JSON values serialize").into()
+}
+
+/// Percent-decoded `name=value` pairs of a raw query string.
+fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn has_credentials(headers: &HeaderMap, schemes: &[&str]) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, cred)| schemes.contains(&scheme) && !cred.trim().is_empty())
+}
+
+fn unauthorized(vendor: Vendor) -> Answer {
+    let answer = match vendor {
+        Vendor::Nexudus => Answer::bare_string(401, "Authorization has been denied for this request."),
+        _ => Answer::message(401, "Unauthorized"),
+    };
+    answer.header(header::WWW_AUTHENTICATE, "Bearer")
+}
+
+// ---------------------------------------------------------------------------------------
+// Nexudus
+
+async fn nexudus_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    nexudus_list::<nexudus::types::User>(&shared, &method, &uri, &headers, &nexudus::rules::GET_USERS, &SCHEMAS.nexudus_user).await
+}
+
+async fn nexudus_coworkers(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    nexudus_list::<nexudus::types::Coworker>(&shared, &method, &uri, &headers, &nexudus::rules::GET_COWORKERS, &SCHEMAS.nexudus_coworker).await
+}
+
+async fn nexudus_user(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    nexudus_one::<nexudus::types::User>(&shared, &method, &uri, &headers, &nexudus::rules::GET_USER, &SCHEMAS.nexudus_user).await
+}
+
+async fn nexudus_coworker(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    nexudus_one::<nexudus::types::Coworker>(&shared, &method, &uri, &headers, &nexudus::rules::GET_COWORKER, &SCHEMAS.nexudus_coworker).await
+}
+
+/// Checks shared by every Nexudus operation: credentials, then IIS's query-string limit.
+fn nexudus_checks(uri: &Uri, headers: &HeaderMap, max_query_bytes: Option<usize>) -> Result<(), Answer> {
+    if !has_credentials(headers, &["Bearer", "Basic"]) {
+        return Err(unauthorized(Vendor::Nexudus));
+    }
+    let query = uri.query().unwrap_or("");
+    if max_query_bytes.is_some_and(|max| query.len() > max) {
+        return Err(Answer::html(414, "414 Request-URI Too Long"));
+    }
+    Ok(())
+}
+
+/// `[1,2,3]` -> the ids as sent, or `None` if malformed.
+fn bracketed_ids(value: &str) -> Option<Vec<String>> {
+    let inner = value.strip_prefix('[')?.strip_suffix(']')?;
+    let ids: Vec<String> = inner.split(',').map(str::to_owned).collect();
+    ids.iter()
+        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<i64>().is_ok())
+        .then_some(ids)
+}
+
+async fn nexudus_list<T: DeserializeOwned + Serialize>(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    rules: &'static Operation,
+    schema: &'static RecordSchema,
+) -> Response {
+    let mut incoming = Incoming::new(shared, Vendor::Nexudus, rules.operation_id, method, uri, b"");
+    let pairs = query_pairs(uri.query().unwrap_or(""));
+    let ids = query_param(&pairs, rules.ids.name).and_then(|v| bracketed_ids(&v));
+    incoming.ids = ids.clone().unwrap_or_default();
+    let checked = nexudus_checks(uri, headers, rules.limits.max_query_bytes).and_then(|()| match &ids {
+        Some(_) => Ok(()),
+        None => Err(Answer::bare_string(
+            400,
+            "The id parameter must be a list of integer Ids in square brackets, e.g. [1,2,3].",
+        )),
+    });
+    let seed = shared.config.seed;
+    let unpopulated = rules.partial.map_or(&[][..], |p| p.unpopulated);
+    let success = || {
+        let mut seen = HashSet::new();
+        let mut found: Vec<i64> = ids
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| id.parse::<i64>().ok())
+            .filter(|id| seen.insert(*id) && !shared.config.is_missing(&id.to_string()))
+            .collect();
+        // The vendor's own order, not the request's.
+        found.sort_by_key(|id| hash3(seed, "order", &id.to_string()));
+        let records: Vec<Value> = found
+            .into_iter()
+            .map(|id| {
+                let mut record = typed::<T>(schema.record(seed, rules.records.id_field, Value::from(id)));
+                if let Value::Object(map) = &mut record {
+                    for field in unpopulated {
+                        map.remove(*field);
+                    }
+                }
+                record
+            })
+            .collect();
+        Answer::json(200, to_bytes(&records))
+    };
+    incoming.answer(checked, success).await
+}
+
+async fn nexudus_one<T: DeserializeOwned + Serialize>(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    rules: &'static Operation,
+    schema: &'static RecordSchema,
+) -> Response {
+    let mut incoming = Incoming::new(shared, Vendor::Nexudus, rules.operation_id, method, uri, b"");
+    let raw = uri.path().rsplit('/').next().unwrap_or("");
+    let id = percent_decode_str(raw).decode_utf8_lossy().into_owned();
+    incoming.ids = vec![id.clone()];
+    let parsed = id.parse::<i64>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()));
+    let checked = nexudus_checks(uri, headers, None).and_then(|()| match parsed {
+        Some(_) => Ok(()),
+        None => Err(Answer::bare_string(400, "The Id must be an integer.")),
+    });
+    let seed = shared.config.seed;
+    let success = || match parsed {
+        Some(id) if !shared.config.is_missing(&id.to_string()) => Answer::json(
+            200,
+            to_bytes(&typed::<T>(schema.record(seed, rules.records.id_field, Value::from(id)))),
+        ),
+        _ => Answer::bare_string(404, "Not found"),
+    };
+    incoming.answer(checked, success).await
+}
+
+// ---------------------------------------------------------------------------------------
+// User Manager
+
+fn usermgr_checks(
+    headers: &HeaderMap,
+    raw_segment: &str,
+    ids: &[String],
+    attributes: &[String],
+    sort: Option<&str>,
+    order: Option<&str>,
+) -> Result<(), Answer> {
+    let rules = &usermgr::rules::GET_USERS_BY_IDS;
+    if !has_credentials(headers, &["Bearer"]) {
+        return Err(unauthorized(Vendor::Usermgr));
+    }
+    let accepts_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|m| m.split(';').next().unwrap_or("").trim() == "application/json"));
+    if !accepts_json {
+        return Err(Answer::message(406, "Not Acceptable: send Accept: application/json"));
+    }
+    match headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+        None => return Err(Answer::message(400, "Accept-Language is required")),
+        Some(lang) if !SCHEMAS.usermgr_languages.iter().any(|l| l == lang) => {
+            return Err(Answer::message(400, "Accept-Language is not a supported locale"));
+        }
+        Some(_) => {}
+    }
+    if rules.limits.max_segment_chars.is_some_and(|max| raw_segment.chars().count() > max) {
+        return Err(Answer::message(400, "ids: at most 20000 characters"));
+    }
+    if rules.limits.max_ids.is_some_and(|max| ids.len() > max) {
+        return Err(Answer::message(400, "ids: at most 75 ids per request"));
+    }
+    if ids.iter().any(String::is_empty) {
+        return Err(Answer::message(400, "ids: an id is empty"));
+    }
+    let attrs = rules.attributes.expect("usermgr's spec declares its attributes");
+    for a in attributes {
+        let known = a == attrs.all
+            || (a.starts_with(attrs.custom_prefix) && a.len() > attrs.custom_prefix.len())
+            || SCHEMAS.usermgr_user.has_field(a);
+        if !known {
+            return Err(Answer::message(400, "$attribute: unknown attribute"));
+        }
+        if ids.len() > 1 && attrs.single_id_only.contains(&a.as_str()) {
+            return Err(Answer::message(400, "$attribute: valid only for a single user ID"));
+        }
+    }
+    if let Some(sort) = sort {
+        let ok = ["id", "firstName", "lastName", "loginId"].contains(&sort)
+            || (sort.starts_with(attrs.custom_prefix) && sort.len() > attrs.custom_prefix.len());
+        if !ok {
+            return Err(Answer::message(400, "$sort: unsupported attribute"));
+        }
+    }
+    if order.is_some_and(|o| o != "asc" && o != "desc") {
+        return Err(Answer::message(400, "$order: asc or desc"));
+    }
+    Ok(())
+}
+
+async fn usermgr_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let rules = &usermgr::rules::GET_USERS_BY_IDS;
+    let attrs = rules.attributes.expect("usermgr's spec declares its attributes");
+    let mut incoming = Incoming::new(&shared, Vendor::Usermgr, rules.operation_id, &method, &uri, b"");
+    let raw_segment = uri.path().rsplit('/').next().unwrap_or("").to_owned();
+    let ids: Vec<String> = raw_segment
+        .split(',')
+        .map(|id| percent_decode_str(id).decode_utf8_lossy().into_owned())
+        .collect();
+    incoming.ids = ids.clone();
+    let pairs = query_pairs(uri.query().unwrap_or(""));
+    let attributes: Vec<String> = query_param(&pairs, attrs.param)
+        .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect())
+        .unwrap_or_default();
+    let sort = query_param(&pairs, "$sort");
+    let order = query_param(&pairs, "$order");
+    let checked = usermgr_checks(&headers, &raw_segment, &ids, &attributes, sort.as_deref(), order.as_deref());
+    let seed = shared.config.seed;
+    let mode = shared.config.usermgr_unknown_ids;
+    let success = || {
+        let mut seen = HashSet::new();
+        let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
+        if mode == UnknownIds::FailRequest && unique.iter().any(|id| shared.config.is_missing(id)) {
+            return Answer::message(404, "Not Found");
+        }
+        let mut users: Vec<Map<String, Value>> = unique
+            .into_iter()
+            .filter(|id| !shared.config.is_missing(id))
+            .map(|id| {
+                let full = typed::<usermgr::types::User>(SCHEMAS.usermgr_user.record(
+                    seed,
+                    rules.records.id_field,
+                    Value::String(id.clone()),
+                ));
+                select_attributes(full, &attributes, attrs)
+            })
+            .collect();
+        if let Some(sort) = &sort {
+            users.sort_by(|a, b| compare_attribute(a, b, sort, attrs.custom_prefix));
+            if order.as_deref() == Some("desc") {
+                users.reverse();
+            }
+        }
+        Answer::json(200, to_bytes(&serde_json::json!({ "user": users })))
+    };
+    incoming.answer(checked, success).await
+}
+
+/// The summary attributes plus those asked for.
+fn select_attributes(full: Value, asked: &[String], attrs: Attributes) -> Map<String, Value> {
+    let Value::Object(mut full) = full else {
+        return Map::new();
+    };
+    if asked.iter().any(|a| a == attrs.all) {
+        return full;
+    }
+    let mut out = Map::new();
+    for name in attrs.summary {
+        if let Some(v) = full.remove(*name) {
+            out.insert((*name).to_owned(), v);
+        }
+    }
+    let mut custom = Map::new();
+    for a in asked {
+        if let Some(name) = a.strip_prefix(attrs.custom_prefix) {
+            custom.insert(name.to_owned(), Value::String(format!("{name} value")));
+        } else if let Some(v) = full.remove(a.as_str()) {
+            out.insert(a.clone(), v);
+        }
+    }
+    if !custom.is_empty() {
+        out.insert("custom".to_owned(), Value::Object(custom));
+    }
+    out
+}
+
+fn compare_attribute(a: &Map<String, Value>, b: &Map<String, Value>, sort: &str, custom_prefix: &str) -> Ordering {
+    let get = |m: &Map<String, Value>| -> String {
+        let v = match sort.strip_prefix(custom_prefix) {
+            Some(name) => m.get("custom").and_then(|c| c.get(name)),
+            None => m.get(sort),
+        };
+        match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }
+    };
+    let (x, y) = (get(a), get(b));
+    match (x.parse::<i64>(), y.parse::<i64>()) {
+        (Ok(i), Ok(j)) => i.cmp(&j),
+        _ => x.cmp(&y),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// AvePoint
+
+async fn avepoint_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let rules = &avepoint::rules::RETRIEVE_MULTIPLE_USERS;
+    let paging = rules.paging.expect("avepoint's spec declares paging");
+    let mut incoming = Incoming::new(&shared, Vendor::Avepoint, rules.operation_id, &method, &uri, &body);
+    let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get(rules.ids.name).cloned())
+        .and_then(|ids| match ids {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) if !s.is_empty() => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        });
+    incoming.ids = parsed.clone().unwrap_or_default();
+    let pairs = query_pairs(uri.query().unwrap_or(""));
+    let page_number = |name: &str, default: u32| -> Option<u64> {
+        match query_param(&pairs, name) {
+            None => Some(u64::from(default)),
+            Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1),
+        }
+    };
+    let index = page_number(paging.index_param, paging.first_index);
+    let size = page_number(paging.size_param, paging.default_size);
+    let checked = if !has_credentials(&headers, &["Bearer"]) {
+        Err(unauthorized(Vendor::Avepoint))
+    } else if body.is_empty() {
+        Err(Answer::message(400, "A request body is required"))
+    } else if parsed.is_none() {
+        Err(Answer::message(400, "userIds must be an array of non-empty strings"))
+    } else if index.is_none() || size.is_none() {
+        Err(Answer::message(400, "pageIndex and pageSize must be integers of at least 1"))
+    } else {
+        Ok(())
+    };
+    let seed = shared.config.seed;
+    let success = || {
+        let (index, size) = (index.unwrap_or(1), size.unwrap_or(100));
+        let mut seen = HashSet::new();
+        let found: Vec<String> = parsed
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()) && !shared.config.is_missing(id))
+            .collect();
+        let skip = (index - u64::from(paging.first_index)).saturating_mul(size);
+        let data: Vec<Value> = found
+            .iter()
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(size).unwrap_or(usize::MAX))
+            .map(|id| {
+                SCHEMAS
+                    .avepoint_user
+                    .record(seed, rules.records.id_field, Value::String(id.clone()))
+            })
+            .map(Value::Object)
+            .collect();
+        let page = avepoint::types::UserPage {
+            data: data
+                .into_iter()
+                .map(|v| serde_json::from_value(v).expect("mock records fit the generated types"))
+                .collect(),
+            metadata: avepoint::types::PageMetadata {
+                page_index: i32::try_from(index).unwrap_or(i32::MAX),
+                page_size: i32::try_from(size).unwrap_or(i32::MAX),
+                total_count: found.len() as i64,
+            },
+        };
+        Answer::json(200, to_bytes(&page))
+    };
+    incoming.answer(checked, success).await
+}
