@@ -167,3 +167,52 @@ impl Faults {
 pub(crate) fn decision(seed: u64, vendor: &str, fingerprint: &[u8], nth: u64) -> u64 {
     splitmix(hash_bytes(seed ^ hash_bytes(0, vendor.as_bytes()), fingerprint) ^ splitmix(nth))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_spreads_delays_within_its_bounds() {
+        let faults = Faults {
+            latency: Duration::from_millis(20),
+            jitter: Duration::from_millis(10),
+            ..Faults::default()
+        };
+        let delays: Vec<Duration> = (0..200).map(|i| faults.delay(splitmix(i))).collect();
+        assert!(delays.iter().all(|d| *d >= Duration::from_millis(20) && *d < Duration::from_millis(30)));
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 150, "jitter should vary the delay: {}", distinct.len());
+        let mean = delays.iter().sum::<Duration>() / 200;
+        assert!(mean > Duration::from_millis(23) && mean < Duration::from_millis(27), "{mean:?}");
+        assert_eq!(Faults::latency(Duration::from_millis(5)).delay(1), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn rates_add_up_in_order_and_zero_means_never() {
+        let none = Faults::default();
+        assert!((0..1000).all(|i| none.roll(splitmix(i)).is_none()));
+        let faults = Faults {
+            throttle: 0.25,
+            server_errors: 0.25,
+            truncate: 0.25,
+            ..Faults::default()
+        };
+        let mut counts = [0usize; 4];
+        for i in 0..4000 {
+            match faults.roll(splitmix(i)) {
+                Some(Fault::Throttle) => counts[0] += 1,
+                Some(Fault::ServerError(s)) => {
+                    assert!([500, 502, 503, 504].contains(&s));
+                    counts[1] += 1
+                }
+                Some(Fault::Truncate) => counts[2] += 1,
+                None => counts[3] += 1,
+                Some(other) => panic!("{other:?} has rate 0"),
+            }
+        }
+        for c in counts {
+            assert!((850..1150).contains(&c), "{counts:?}");
+        }
+    }
+}

@@ -136,10 +136,21 @@ impl Answer {
                 // closes the connection mid-response.
                 builder = builder.header(header::CONTENT_LENGTH, self.body.len());
                 let part = self.body.slice(..n.min(self.body.len()));
-                Body::from_stream(futures_util::stream::iter([
-                    Ok(part),
-                    Err(std::io::Error::other("connection closed by fault injection")),
-                ]))
+                // The pause lets hyper flush the head and the part before the body fails.
+                Body::from_stream(futures_util::stream::unfold(
+                    (0u8, part),
+                    |(step, part)| async move {
+                        match step {
+                            0 => Some((Ok(part.clone()), (1, part))),
+                            1 => {
+                                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                                let cut = std::io::Error::other("connection closed by fault injection");
+                                Some((Err(cut), (2, part)))
+                            }
+                            _ => None,
+                        }
+                    },
+                ))
             }
         };
         builder

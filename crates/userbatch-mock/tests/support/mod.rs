@@ -1,0 +1,71 @@
+//! Helpers shared by the mock's integration tests.
+#![allow(dead_code)]
+
+use userbatch_mock::{MockConfig, MockServer};
+
+pub const TOKEN: &str = "test-token";
+
+pub async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config).await.expect("mock starts")
+}
+
+pub fn nexudus(m: &MockServer) -> nexudus::Client {
+    nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap()
+}
+
+pub fn usermgr(m: &MockServer) -> usermgr::Client {
+    usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap()
+}
+
+pub fn avepoint(m: &MockServer) -> avepoint::Client {
+    avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap()
+}
+
+pub fn bracketed(ids: impl IntoIterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+pub fn user_ids(ids: impl IntoIterator<Item = i64>) -> nexudus::types::GetUsersId {
+    nexudus::types::GetUsersId::try_from(bracketed(ids)).unwrap()
+}
+
+/// A raw reqwest client for requests the generated clients would refuse to build (one per
+/// test binary: building a client loads the platform's root certificates).
+pub fn raw() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| reqwest::Client::builder().build().unwrap()).clone()
+}
+
+/// A User Manager request with the required headers, raw.
+pub fn usermgr_raw(m: &MockServer, ids_segment: &str, query: &str) -> reqwest::RequestBuilder {
+    let sep = if query.is_empty() { "" } else { "?" };
+    raw()
+        .get(format!("{}/core/usermgr/v3/users/{ids_segment}{sep}{query}", m.base_url()))
+        .bearer_auth(TOKEN)
+        .header("accept", "application/json")
+        .header("accept-language", "en-US")
+}
+
+pub async fn usermgr_get(
+    client: &usermgr::Client,
+    ids: &str,
+    attribute: Option<&str>,
+    sort: Option<&str>,
+    order: Option<usermgr::types::GetUsersByIdsOrder>,
+) -> Result<usermgr::types::UserList, usermgr::Error<()>> {
+    let ids = usermgr::types::GetUsersByIdsIds::try_from(ids.to_string()).unwrap();
+    client
+        .get_users_by_ids(
+            &ids,
+            attribute,
+            order,
+            sort,
+            usermgr::types::GetUsersByIdsAccept::ApplicationJson,
+            usermgr::types::GetUsersByIdsAcceptLanguage::EnUs,
+        )
+        .await
+        .map(|r| r.into_inner())
+}
+
+pub const AVEPOINT_PATH: &str = "/partner/external/v3/um/customers/c1/tenants/t1/users/batch";
