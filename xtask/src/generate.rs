@@ -280,8 +280,13 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
     let attributes = match &ext.attributes {
         None => quote!(None),
         Some(a) => {
-            let (param, summary, all, prefix, single) =
-                (&a.param, &a.summary, &a.all, &a.custom_prefix, &a.single_id_only);
+            let (param, summary, all, prefix, single) = (
+                &a.param,
+                &a.summary,
+                &a.all,
+                &a.custom_prefix,
+                &a.single_id_only,
+            );
             quote!(Some(Attributes {
                 param: #param,
                 summary: &[#(#summary),*],

@@ -350,12 +350,17 @@ fn check_operation_ext(
     // Attribute selection.
     if let Some(attrs) = &ext.attributes {
         if !params.iter().any(|p| p.0 == attrs.param && p.1 == "query") {
-            out.push(format!("{at}.attributes: no query parameter `{}`", attrs.param));
+            out.push(format!(
+                "{at}.attributes: no query parameter `{}`",
+                attrs.param
+            ));
         }
         let record = record_ref.as_deref().and_then(|r| spec.schema(r));
         for name in attrs.summary.iter().chain(&attrs.single_id_only) {
-            if !record.is_some_and(|r| r.pointer(&format!("/properties/{name}")).is_some()) {
-                out.push(format!("{at}.attributes: `{name}` is not a property of the record"));
+            if record.is_none_or(|r| r.pointer(&format!("/properties/{name}")).is_none()) {
+                out.push(format!(
+                    "{at}.attributes: `{name}` is not a property of the record"
+                ));
             }
         }
         if !attrs.summary.contains(&ext.records.id_field) {

@@ -6,8 +6,16 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use userbatch_mock::{Faults, MockConfig, MockServer};
 
-async fn run(label: &str, latency: Duration, concurrency: usize, requests: usize, path: impl Fn(usize) -> String) {
-    let config = MockConfig::new().log_requests(false).faults_all(Faults::latency(latency));
+async fn run(
+    label: &str,
+    latency: Duration,
+    concurrency: usize,
+    requests: usize,
+    path: impl Fn(usize) -> String,
+) {
+    let config = MockConfig::new()
+        .log_requests(false)
+        .faults_all(Faults::latency(latency));
     let mock = MockServer::start(config).await.expect("mock starts");
     let client = reqwest::Client::new();
     let base = mock.base_url().to_owned();
@@ -45,25 +53,55 @@ async fn main() {
     let cycles = 100;
     let started = Instant::now();
     for _ in 0..cycles {
-        MockServer::start(MockConfig::new()).await.expect("start").stop().await;
+        MockServer::start(MockConfig::new())
+            .await
+            .expect("start")
+            .stop()
+            .await;
     }
-    println!("start + stop: {:.2} ms per cycle ({cycles} cycles)", started.elapsed().as_secs_f64() * 1e3 / cycles as f64);
+    println!(
+        "start + stop: {:.2} ms per cycle ({cycles} cycles)",
+        started.elapsed().as_secs_f64() * 1e3 / cycles as f64
+    );
 
-    run("nexudus getUser (1 full record)", Duration::ZERO, 16, 20_000, |i| format!("/api/sys/users/{i}")).await;
-    run("nexudus getCoworkers (100 summaries)", Duration::ZERO, 16, 2_000, |i| {
-        format!("/api/spaces/coworkers/?id={}", ids(i * 100, 100))
-    })
+    run(
+        "nexudus getUser (1 full record)",
+        Duration::ZERO,
+        16,
+        20_000,
+        |i| format!("/api/sys/users/{i}"),
+    )
     .await;
-    run("nexudus getUsers (200 summaries)", Duration::ZERO, 16, 1_000, |i| {
-        format!("/api/sys/users/?id={}", ids(i * 200, 200))
-    })
+    run(
+        "nexudus getCoworkers (100 summaries)",
+        Duration::ZERO,
+        16,
+        2_000,
+        |i| format!("/api/spaces/coworkers/?id={}", ids(i * 100, 100)),
+    )
     .await;
-    run("nexudus getUser, 20 ms latency", Duration::from_millis(20), 16, 2_000, |i| {
-        format!("/api/sys/users/{i}")
-    })
+    run(
+        "nexudus getUsers (200 summaries)",
+        Duration::ZERO,
+        16,
+        1_000,
+        |i| format!("/api/sys/users/?id={}", ids(i * 200, 200)),
+    )
     .await;
-    run("nexudus getUser, 20 ms latency", Duration::from_millis(20), 256, 20_000, |i| {
-        format!("/api/sys/users/{i}")
-    })
+    run(
+        "nexudus getUser, 20 ms latency",
+        Duration::from_millis(20),
+        16,
+        2_000,
+        |i| format!("/api/sys/users/{i}"),
+    )
+    .await;
+    run(
+        "nexudus getUser, 20 ms latency",
+        Duration::from_millis(20),
+        256,
+        20_000,
+        |i| format!("/api/sys/users/{i}"),
+    )
     .await;
 }

@@ -5,9 +5,10 @@
 //! the generated vendor types before sending it, so a record that no longer fits a
 //! generated type fails loudly instead of drifting.
 
+use std::io::Write as _;
 use std::sync::LazyLock;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The specs the clients are generated from, compiled into the mock.
 const NEXUDUS_SPEC: &str = include_str!("../../../specs/nexudus.yaml");
@@ -40,14 +41,30 @@ pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
 /// The `enum` of a header parameter, wherever the spec declares it.
 fn header_enum(spec: &Value, name: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for item in spec.get("paths").and_then(Value::as_object).into_iter().flat_map(|p| p.values()) {
+    for item in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
         for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+            for p in op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if p.get("in").and_then(Value::as_str) == Some("header")
                     && p.get("name").and_then(Value::as_str) == Some(name)
                 {
                     let values = p.pointer("/schema/enum").and_then(Value::as_array);
-                    out.extend(values.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned));
+                    out.extend(
+                        values
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned),
+                    );
                 }
             }
         }
@@ -98,20 +115,45 @@ impl RecordSchema {
         self.fields.iter().any(|(n, _)| n == name)
     }
 
-    /// The record for `id`: every property of the schema, the id field set to `id`, other
-    /// values derived from (seed, id, field); about one in five nullable fields is null.
-    pub(crate) fn record(&self, seed: u64, id_field: &str, id: Value) -> Map<String, Value> {
-        let key = id_key(&id);
-        let mut map = Map::with_capacity(self.fields.len());
-        for (name, kind) in &self.fields {
-            let value = if name == id_field {
-                id.clone()
+    /// Marks the fields named in `names` (e.g. a summary's unpopulated fields).
+    pub(crate) fn mask(&self, names: &[&str]) -> Vec<bool> {
+        self.fields
+            .iter()
+            .map(|(n, _)| names.contains(&n.as_str()))
+            .collect()
+    }
+
+    /// Writes the record for `id` as JSON: every property of the schema but those `skip`
+    /// marks, the id field set to `id`, other values derived from (seed, id, field); about
+    /// one in five nullable fields is null.
+    pub(crate) fn write_json(
+        &self,
+        out: &mut Vec<u8>,
+        seed: u64,
+        id_field: &str,
+        id: &Value,
+        skip: Option<&[bool]>,
+    ) {
+        let key = id_key(id);
+        out.push(b'{');
+        let mut first = true;
+        for (i, (name, kind)) in self.fields.iter().enumerate() {
+            if skip.is_some_and(|s| s[i]) {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_str(out, &[name]);
+            out.push(b':');
+            if name == id_field {
+                serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail");
             } else {
-                generate(kind, hash3(seed, &key, name), name, &key)
-            };
-            map.insert(name.clone(), value);
+                write_value(out, kind, hash3(seed, &key, name), name, &key);
+            }
         }
-        map
+        out.push(b'}');
     }
 }
 
@@ -174,68 +216,102 @@ fn compile(spec: &Value, schema: &Value, name: &str) -> Gen {
 
 fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(spec, spec.pointer(r.trim_start_matches('#')).unwrap_or(schema)),
+        Some(r) => resolve(
+            spec,
+            spec.pointer(r.trim_start_matches('#')).unwrap_or(schema),
+        ),
         None => schema,
     }
 }
 
-fn generate(kind: &Gen, h: u64, name: &str, id: &str) -> Value {
-    match kind {
-        Gen::Nullable(inner) => {
-            if h % 5 == 0 {
-                Value::Null
-            } else {
-                generate(inner, h, name, id)
+/// Writes a JSON string made of `parts`, escaped.
+fn write_str(out: &mut Vec<u8>, parts: &[&str]) {
+    out.push(b'"');
+    for part in parts {
+        for &b in part.as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0..=0x1f => {
+                    let _ = write!(out, "\\u{b:04x}");
+                }
+                _ => out.push(b),
             }
         }
-        Gen::Text => Value::String(format!("{name} {id}")),
-        Gen::Email => Value::String(format!("user.{id}@example.com")),
-        Gen::Password => Value::String(format!("secret-{h:016x}")),
+    }
+    out.push(b'"');
+}
+
+fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &str) {
+    match kind {
+        Gen::Nullable(inner) => {
+            if h.is_multiple_of(5) {
+                out.extend_from_slice(b"null");
+            } else {
+                write_value(out, inner, h, name, id);
+            }
+        }
+        Gen::Text => write_str(out, &[name, " ", id]),
+        Gen::Email => write_str(out, &["user.", id, "@example.com"]),
+        Gen::Password => {
+            let _ = write!(out, "\"secret-{h:016x}\"");
+        }
         Gen::DateTime => {
             let h = h >> 8;
-            Value::String(format!(
-                "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            let _ = write!(
+                out,
+                "\"20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
                 18 + h % 8,
                 1 + (h >> 3) % 12,
                 1 + (h >> 7) % 28,
                 (h >> 12) % 24,
                 (h >> 17) % 60,
                 (h >> 23) % 60
-            ))
+            );
         }
         Gen::Uuid => {
-            let a = h;
             let b = splitmix(h);
-            Value::String(format!(
-                "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                a >> 32,
-                (a >> 16) & 0xffff,
-                a & 0xfff,
+            let _ = write!(
+                out,
+                "\"{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}\"",
+                h >> 32,
+                (h >> 16) & 0xffff,
+                h & 0xfff,
                 b >> 52,
                 b & 0xffff_ffff_ffff
-            ))
+            );
         }
-        Gen::Integer => Value::from(h % 1000),
-        Gen::Number => Value::from((h % 100_000) as f64 / 100.0),
-        Gen::Boolean => Value::Bool(h & 1 == 1),
+        Gen::Integer => {
+            let _ = write!(out, "{}", h % 1000);
+        }
+        Gen::Number => {
+            let _ = write!(out, "{}", (h % 100_000) as f64 / 100.0);
+        }
+        Gen::Boolean => out.extend_from_slice(if h & 1 == 1 { b"true" } else { b"false" }),
         Gen::Array(item) => {
-            let len = (h >> 4) % 3;
-            Value::Array(
-                (0..len)
-                    .map(|i| generate(item, splitmix(h ^ i), name, id))
-                    .collect(),
-            )
+            out.push(b'[');
+            for i in 0..(h >> 4) % 3 {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item, splitmix(h ^ i), name, id);
+            }
+            out.push(b']');
         }
-        Gen::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, g)| (k.clone(), generate(g, hash3(h, id, k), k, id)))
-                .collect(),
-        ),
+        Gen::Object(fields) => {
+            out.push(b'{');
+            for (i, (k, g)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, &[k]);
+                out.push(b':');
+                write_value(out, g, hash3(h, id, k), k, id);
+            }
+            out.push(b'}');
+        }
         Gen::Any => {
-            let mut m = Map::new();
-            m.insert("id".to_owned(), Value::String(format!("{name}-{:x}", h % 4096)));
-            Value::Object(m)
+            let _ = write!(out, "{{\"id\":\"{name}-{:x}\"}}", h % 4096);
         }
     }
 }

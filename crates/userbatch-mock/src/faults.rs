@@ -180,12 +180,26 @@ mod tests {
             ..Faults::default()
         };
         let delays: Vec<Duration> = (0..200).map(|i| faults.delay(splitmix(i))).collect();
-        assert!(delays.iter().all(|d| *d >= Duration::from_millis(20) && *d < Duration::from_millis(30)));
+        assert!(
+            delays
+                .iter()
+                .all(|d| *d >= Duration::from_millis(20) && *d < Duration::from_millis(30))
+        );
         let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
-        assert!(distinct.len() > 150, "jitter should vary the delay: {}", distinct.len());
+        assert!(
+            distinct.len() > 150,
+            "jitter should vary the delay: {}",
+            distinct.len()
+        );
         let mean = delays.iter().sum::<Duration>() / 200;
-        assert!(mean > Duration::from_millis(23) && mean < Duration::from_millis(27), "{mean:?}");
-        assert_eq!(Faults::latency(Duration::from_millis(5)).delay(1), Duration::from_millis(5));
+        assert!(
+            mean > Duration::from_millis(23) && mean < Duration::from_millis(27),
+            "{mean:?}"
+        );
+        assert_eq!(
+            Faults::latency(Duration::from_millis(5)).delay(1),
+            Duration::from_millis(5)
+        );
     }
 
     #[test]

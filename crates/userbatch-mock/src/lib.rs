@@ -255,7 +255,10 @@ pub struct Stats {
 impl Stats {
     /// The counters of one operation (zero if it saw no request).
     pub fn operation(&self, operation_id: &str) -> OperationStats {
-        self.operations.get(operation_id).cloned().unwrap_or_default()
+        self.operations
+            .get(operation_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Requests over every operation.

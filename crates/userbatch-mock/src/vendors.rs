@@ -82,7 +82,10 @@ impl Answer {
 
     /// A JSON body `{"message": ...}`.
     fn message(status: u16, message: &str) -> Self {
-        Self::json(status, serde_json::json!({ "message": message }).to_string())
+        Self::json(
+            status,
+            serde_json::json!({ "message": message }).to_string(),
+        )
     }
 
     /// A bare JSON string body, Nexudus' style.
@@ -144,7 +147,8 @@ impl Answer {
                             0 => Some((Ok(part.clone()), (1, part))),
                             1 => {
                                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                                let cut = std::io::Error::other("connection closed by fault injection");
+                                let cut =
+                                    std::io::Error::other("connection closed by fault injection");
                                 Some((Err(cut), (2, part)))
                             }
                             _ => None,
@@ -170,9 +174,17 @@ struct Incoming<'a> {
 }
 
 impl<'a> Incoming<'a> {
-    fn new(shared: &'a Shared, vendor: Vendor, operation: &'static str, method: &Method, uri: &Uri, body: &[u8]) -> Self {
+    fn new(
+        shared: &'a Shared,
+        vendor: Vendor,
+        operation: &'static str,
+        method: &Method,
+        uri: &Uri,
+        body: &[u8],
+    ) -> Self {
         let target = uri.path_and_query().map_or("", |pq| pq.as_str());
-        let mut fingerprint = Vec::with_capacity(method.as_str().len() + target.len() + body.len() + 2);
+        let mut fingerprint =
+            Vec::with_capacity(method.as_str().len() + target.len() + body.len() + 2);
         fingerprint.extend_from_slice(method.as_str().as_bytes());
         fingerprint.push(b' ');
         fingerprint.extend_from_slice(target.as_bytes());
@@ -198,13 +210,15 @@ impl<'a> Incoming<'a> {
         let shared = self.shared;
         let (h, delay) = shared.decision(self.vendor, &self.fingerprint);
         if !shared.sleep(delay).await {
-            return self.finish(Answer::message(HANG_STATUS_ON_STOP, "the mock is stopping"), None);
+            return self.finish(
+                Answer::message(HANG_STATUS_ON_STOP, "the mock is stopping"),
+                None,
+            );
         }
-        let checked = match checked {
-            Err(answer) => return self.finish(answer, None),
-            Ok(()) => (),
+        if let Err(answer) = checked {
+            return self.finish(answer, None);
         };
-        let () = checked;
+        let () = ();
         let fault = shared.fault(self.vendor, h);
         let answer = match fault {
             None => success(),
@@ -267,16 +281,49 @@ fn throttle_status(vendor: Vendor) -> u16 {
     statuses.first().copied().unwrap_or(429)
 }
 
-/// Passes a generated record through the vendor's generated type, so a record the clients
-/// could not decode fails here, loudly, instead of on the client's side.
-fn typed<T: DeserializeOwned + Serialize>(record: Map<String, Value>) -> Value {
-    let value: T = serde_json::from_value(Value::Object(record))
+/// Passes a generated record through the vendor's generated type on its way out, so a
+/// record the clients could not decode fails here, loudly, instead of on the client's side.
+/// `scratch` is reused between records.
+#[allow(clippy::too_many_arguments)]
+fn write_typed<T: DeserializeOwned + Serialize>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    schema: &RecordSchema,
+    seed: u64,
+    id_field: &str,
+    id: &Value,
+    skip: Option<&[bool]>,
+) {
+    scratch.clear();
+    schema.write_json(scratch, seed, id_field, id, skip);
+    let typed: T = serde_json::from_slice(scratch)
         .expect("mock records fit the generated types (both come from the same spec)");
-    serde_json::to_value(value).expect("generated types serialize")
+    serde_json::to_writer(&mut *out, &typed).expect("writing to a Vec cannot fail");
+}
+
+/// `[record, record, ...]` through the generated type.
+fn typed_array<T: DeserializeOwned + Serialize>(
+    schema: &RecordSchema,
+    seed: u64,
+    id_field: &str,
+    ids: impl IntoIterator<Item = Value>,
+    skip: Option<&[bool]>,
+) -> Vec<u8> {
+    let (mut out, mut scratch) = (vec![b'['], Vec::new());
+    for (i, id) in ids.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_typed::<T>(&mut out, &mut scratch, schema, seed, id_field, &id, skip);
+    }
+    out.push(b']');
+    out
 }
 
 fn to_bytes(value: &impl Serialize) -> Bytes {
-    serde_json::to_vec(value).expect("JSON values serialize").into()
+    serde_json::to_vec(value)
+        .expect("JSON values serialize")
+        .into()
 }
 
 /// Percent-decoded `name=value` pairs of a raw query string.
@@ -285,14 +332,21 @@ fn query_pairs(raw: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (decode(k), decode(v))
         })
         .collect()
 }
 
 fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn has_credentials(headers: &HeaderMap, schemes: &[&str]) -> bool {
@@ -305,7 +359,9 @@ fn has_credentials(headers: &HeaderMap, schemes: &[&str]) -> bool {
 
 fn unauthorized(vendor: Vendor) -> Answer {
     let answer = match vendor {
-        Vendor::Nexudus => Answer::bare_string(401, "Authorization has been denied for this request."),
+        Vendor::Nexudus => {
+            Answer::bare_string(401, "Authorization has been denied for this request.")
+        }
         _ => Answer::message(401, "Unauthorized"),
     };
     answer.header(header::WWW_AUTHENTICATE, "Bearer")
@@ -314,24 +370,80 @@ fn unauthorized(vendor: Vendor) -> Answer {
 // ---------------------------------------------------------------------------------------
 // Nexudus
 
-async fn nexudus_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    nexudus_list::<nexudus::types::User>(&shared, &method, &uri, &headers, &nexudus::rules::GET_USERS, &SCHEMAS.nexudus_user).await
+async fn nexudus_users(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    nexudus_list::<nexudus::types::User>(
+        &shared,
+        &method,
+        &uri,
+        &headers,
+        &nexudus::rules::GET_USERS,
+        &SCHEMAS.nexudus_user,
+    )
+    .await
 }
 
-async fn nexudus_coworkers(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    nexudus_list::<nexudus::types::Coworker>(&shared, &method, &uri, &headers, &nexudus::rules::GET_COWORKERS, &SCHEMAS.nexudus_coworker).await
+async fn nexudus_coworkers(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    nexudus_list::<nexudus::types::Coworker>(
+        &shared,
+        &method,
+        &uri,
+        &headers,
+        &nexudus::rules::GET_COWORKERS,
+        &SCHEMAS.nexudus_coworker,
+    )
+    .await
 }
 
-async fn nexudus_user(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    nexudus_one::<nexudus::types::User>(&shared, &method, &uri, &headers, &nexudus::rules::GET_USER, &SCHEMAS.nexudus_user).await
+async fn nexudus_user(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    nexudus_one::<nexudus::types::User>(
+        &shared,
+        &method,
+        &uri,
+        &headers,
+        &nexudus::rules::GET_USER,
+        &SCHEMAS.nexudus_user,
+    )
+    .await
 }
 
-async fn nexudus_coworker(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    nexudus_one::<nexudus::types::Coworker>(&shared, &method, &uri, &headers, &nexudus::rules::GET_COWORKER, &SCHEMAS.nexudus_coworker).await
+async fn nexudus_coworker(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    nexudus_one::<nexudus::types::Coworker>(
+        &shared,
+        &method,
+        &uri,
+        &headers,
+        &nexudus::rules::GET_COWORKER,
+        &SCHEMAS.nexudus_coworker,
+    )
+    .await
 }
 
 /// Checks shared by every Nexudus operation: credentials, then IIS's query-string limit.
-fn nexudus_checks(uri: &Uri, headers: &HeaderMap, max_query_bytes: Option<usize>) -> Result<(), Answer> {
+fn nexudus_checks(
+    uri: &Uri,
+    headers: &HeaderMap,
+    max_query_bytes: Option<usize>,
+) -> Result<(), Answer> {
     if !has_credentials(headers, &["Bearer", "Basic"]) {
         return Err(unauthorized(Vendor::Nexudus));
     }
@@ -347,7 +459,9 @@ fn bracketed_ids(value: &str) -> Option<Vec<String>> {
     let inner = value.strip_prefix('[')?.strip_suffix(']')?;
     let ids: Vec<String> = inner.split(',').map(str::to_owned).collect();
     ids.iter()
-        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<i64>().is_ok())
+        .all(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<i64>().is_ok()
+        })
         .then_some(ids)
 }
 
@@ -359,17 +473,25 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
     rules: &'static Operation,
     schema: &'static RecordSchema,
 ) -> Response {
-    let mut incoming = Incoming::new(shared, Vendor::Nexudus, rules.operation_id, method, uri, b"");
+    let mut incoming = Incoming::new(
+        shared,
+        Vendor::Nexudus,
+        rules.operation_id,
+        method,
+        uri,
+        b"",
+    );
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let ids = query_param(&pairs, rules.ids.name).and_then(|v| bracketed_ids(&v));
     incoming.ids = ids.clone().unwrap_or_default();
-    let checked = nexudus_checks(uri, headers, rules.limits.max_query_bytes).and_then(|()| match &ids {
-        Some(_) => Ok(()),
-        None => Err(Answer::bare_string(
-            400,
-            "The id parameter must be a list of integer Ids in square brackets, e.g. [1,2,3].",
-        )),
-    });
+    let checked =
+        nexudus_checks(uri, headers, rules.limits.max_query_bytes).and_then(|()| match &ids {
+            Some(_) => Ok(()),
+            None => Err(Answer::bare_string(
+                400,
+                "The id parameter must be a list of integer Ids in square brackets, e.g. [1,2,3].",
+            )),
+        });
     let seed = shared.config.seed;
     let unpopulated = rules.partial.map_or(&[][..], |p| p.unpopulated);
     let success = || {
@@ -382,19 +504,16 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
             .collect();
         // The vendor's own order, not the request's.
         found.sort_by_key(|id| hash3(seed, "order", &id.to_string()));
-        let records: Vec<Value> = found
-            .into_iter()
-            .map(|id| {
-                let mut record = typed::<T>(schema.record(seed, rules.records.id_field, Value::from(id)));
-                if let Value::Object(map) = &mut record {
-                    for field in unpopulated {
-                        map.remove(*field);
-                    }
-                }
-                record
-            })
-            .collect();
-        Answer::json(200, to_bytes(&records))
+        let mask = schema.mask(unpopulated);
+        let skip = (!unpopulated.is_empty()).then_some(mask.as_slice());
+        let body = typed_array::<T>(
+            schema,
+            seed,
+            rules.records.id_field,
+            found.into_iter().map(Value::from),
+            skip,
+        );
+        Answer::json(200, body)
     };
     incoming.answer(checked, success).await
 }
@@ -407,21 +526,40 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
     rules: &'static Operation,
     schema: &'static RecordSchema,
 ) -> Response {
-    let mut incoming = Incoming::new(shared, Vendor::Nexudus, rules.operation_id, method, uri, b"");
+    let mut incoming = Incoming::new(
+        shared,
+        Vendor::Nexudus,
+        rules.operation_id,
+        method,
+        uri,
+        b"",
+    );
     let raw = uri.path().rsplit('/').next().unwrap_or("");
     let id = percent_decode_str(raw).decode_utf8_lossy().into_owned();
     incoming.ids = vec![id.clone()];
-    let parsed = id.parse::<i64>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()));
+    let parsed = id
+        .parse::<i64>()
+        .ok()
+        .filter(|_| id.bytes().all(|b| b.is_ascii_digit()));
     let checked = nexudus_checks(uri, headers, None).and_then(|()| match parsed {
         Some(_) => Ok(()),
         None => Err(Answer::bare_string(400, "The Id must be an integer.")),
     });
     let seed = shared.config.seed;
     let success = || match parsed {
-        Some(id) if !shared.config.is_missing(&id.to_string()) => Answer::json(
-            200,
-            to_bytes(&typed::<T>(schema.record(seed, rules.records.id_field, Value::from(id)))),
-        ),
+        Some(id) if !shared.config.is_missing(&id.to_string()) => {
+            let mut out = Vec::new();
+            write_typed::<T>(
+                &mut out,
+                &mut Vec::new(),
+                schema,
+                seed,
+                rules.records.id_field,
+                &Value::from(id),
+                None,
+            );
+            Answer::json(200, out)
+        }
         _ => Answer::bare_string(404, "Not found"),
     };
     incoming.answer(checked, success).await
@@ -445,18 +583,34 @@ fn usermgr_checks(
     let accepts_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|m| m.split(';').next().unwrap_or("").trim() == "application/json"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|m| m.split(';').next().unwrap_or("").trim() == "application/json")
+        });
     if !accepts_json {
-        return Err(Answer::message(406, "Not Acceptable: send Accept: application/json"));
+        return Err(Answer::message(
+            406,
+            "Not Acceptable: send Accept: application/json",
+        ));
     }
-    match headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+    match headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
         None => return Err(Answer::message(400, "Accept-Language is required")),
         Some(lang) if !SCHEMAS.usermgr_languages.iter().any(|l| l == lang) => {
-            return Err(Answer::message(400, "Accept-Language is not a supported locale"));
+            return Err(Answer::message(
+                400,
+                "Accept-Language is not a supported locale",
+            ));
         }
         Some(_) => {}
     }
-    if rules.limits.max_segment_chars.is_some_and(|max| raw_segment.chars().count() > max) {
+    if rules
+        .limits
+        .max_segment_chars
+        .is_some_and(|max| raw_segment.chars().count() > max)
+    {
         return Err(Answer::message(400, "ids: at most 20000 characters"));
     }
     if rules.limits.max_ids.is_some_and(|max| ids.len() > max) {
@@ -465,7 +619,9 @@ fn usermgr_checks(
     if ids.iter().any(String::is_empty) {
         return Err(Answer::message(400, "ids: an id is empty"));
     }
-    let attrs = rules.attributes.expect("usermgr's spec declares its attributes");
+    let attrs = rules
+        .attributes
+        .expect("usermgr's spec declares its attributes");
     for a in attributes {
         let known = a == attrs.all
             || (a.starts_with(attrs.custom_prefix) && a.len() > attrs.custom_prefix.len())
@@ -474,7 +630,10 @@ fn usermgr_checks(
             return Err(Answer::message(400, "$attribute: unknown attribute"));
         }
         if ids.len() > 1 && attrs.single_id_only.contains(&a.as_str()) {
-            return Err(Answer::message(400, "$attribute: valid only for a single user ID"));
+            return Err(Answer::message(
+                400,
+                "$attribute: valid only for a single user ID",
+            ));
         }
     }
     if let Some(sort) = sort {
@@ -490,10 +649,24 @@ fn usermgr_checks(
     Ok(())
 }
 
-async fn usermgr_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn usermgr_users(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let rules = &usermgr::rules::GET_USERS_BY_IDS;
-    let attrs = rules.attributes.expect("usermgr's spec declares its attributes");
-    let mut incoming = Incoming::new(&shared, Vendor::Usermgr, rules.operation_id, &method, &uri, b"");
+    let attrs = rules
+        .attributes
+        .expect("usermgr's spec declares its attributes");
+    let mut incoming = Incoming::new(
+        &shared,
+        Vendor::Usermgr,
+        rules.operation_id,
+        &method,
+        &uri,
+        b"",
+    );
     let raw_segment = uri.path().rsplit('/').next().unwrap_or("").to_owned();
     let ids: Vec<String> = raw_segment
         .split(',')
@@ -502,11 +675,23 @@ async fn usermgr_users(State(shared): AppState, method: Method, uri: Uri, header
     incoming.ids = ids.clone();
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let attributes: Vec<String> = query_param(&pairs, attrs.param)
-        .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let sort = query_param(&pairs, "$sort");
     let order = query_param(&pairs, "$order");
-    let checked = usermgr_checks(&headers, &raw_segment, &ids, &attributes, sort.as_deref(), order.as_deref());
+    let checked = usermgr_checks(
+        &headers,
+        &raw_segment,
+        &ids,
+        &attributes,
+        sort.as_deref(),
+        order.as_deref(),
+    );
     let seed = shared.config.seed;
     let mode = shared.config.usermgr_unknown_ids;
     let success = || {
@@ -519,11 +704,19 @@ async fn usermgr_users(State(shared): AppState, method: Method, uri: Uri, header
             .into_iter()
             .filter(|id| !shared.config.is_missing(id))
             .map(|id| {
-                let full = typed::<usermgr::types::User>(SCHEMAS.usermgr_user.record(
+                let mut full = Vec::new();
+                let id = Value::String(id.clone());
+                let schema = &SCHEMAS.usermgr_user;
+                write_typed::<usermgr::types::User>(
+                    &mut full,
+                    &mut Vec::new(),
+                    schema,
                     seed,
                     rules.records.id_field,
-                    Value::String(id.clone()),
-                ));
+                    &id,
+                    None,
+                );
+                let full = serde_json::from_slice(&full).expect("the mock writes valid JSON");
                 select_attributes(full, &attributes, attrs)
             })
             .collect();
@@ -566,7 +759,12 @@ fn select_attributes(full: Value, asked: &[String], attrs: Attributes) -> Map<St
     out
 }
 
-fn compare_attribute(a: &Map<String, Value>, b: &Map<String, Value>, sort: &str, custom_prefix: &str) -> Ordering {
+fn compare_attribute(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    sort: &str,
+    custom_prefix: &str,
+) -> Ordering {
     let get = |m: &Map<String, Value>| -> String {
         let v = match sort.strip_prefix(custom_prefix) {
             Some(name) => m.get("custom").and_then(|c| c.get(name)),
@@ -588,10 +786,23 @@ fn compare_attribute(a: &Map<String, Value>, b: &Map<String, Value>, sort: &str,
 // ---------------------------------------------------------------------------------------
 // AvePoint
 
-async fn avepoint_users(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn avepoint_users(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let rules = &avepoint::rules::RETRIEVE_MULTIPLE_USERS;
     let paging = rules.paging.expect("avepoint's spec declares paging");
-    let mut incoming = Incoming::new(&shared, Vendor::Avepoint, rules.operation_id, &method, &uri, &body);
+    let mut incoming = Incoming::new(
+        &shared,
+        Vendor::Avepoint,
+        rules.operation_id,
+        &method,
+        &uri,
+        &body,
+    );
     let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get(rules.ids.name).cloned())
@@ -620,9 +831,15 @@ async fn avepoint_users(State(shared): AppState, method: Method, uri: Uri, heade
     } else if body.is_empty() {
         Err(Answer::message(400, "A request body is required"))
     } else if parsed.is_none() {
-        Err(Answer::message(400, "userIds must be an array of non-empty strings"))
+        Err(Answer::message(
+            400,
+            "userIds must be an array of non-empty strings",
+        ))
     } else if index.is_none() || size.is_none() {
-        Err(Answer::message(400, "pageIndex and pageSize must be integers of at least 1"))
+        Err(Answer::message(
+            400,
+            "pageIndex and pageSize must be integers of at least 1",
+        ))
     } else {
         Ok(())
     };
@@ -636,29 +853,31 @@ async fn avepoint_users(State(shared): AppState, method: Method, uri: Uri, heade
             .filter(|id| seen.insert(id.clone()) && !shared.config.is_missing(id))
             .collect();
         let skip = (index - u64::from(paging.first_index)).saturating_mul(size);
-        let data: Vec<Value> = found
+        let page_ids = found
             .iter()
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
             .take(usize::try_from(size).unwrap_or(usize::MAX))
-            .map(|id| {
-                SCHEMAS
-                    .avepoint_user
-                    .record(seed, rules.records.id_field, Value::String(id.clone()))
-            })
-            .map(Value::Object)
-            .collect();
-        let page = avepoint::types::UserPage {
-            data: data
-                .into_iter()
-                .map(|v| serde_json::from_value(v).expect("mock records fit the generated types"))
-                .collect(),
-            metadata: avepoint::types::PageMetadata {
-                page_index: i32::try_from(index).unwrap_or(i32::MAX),
-                page_size: i32::try_from(size).unwrap_or(i32::MAX),
-                total_count: found.len() as i64,
-            },
+            .map(|id| Value::String(id.clone()));
+        let data = typed_array::<avepoint::types::User>(
+            &SCHEMAS.avepoint_user,
+            seed,
+            rules.records.id_field,
+            page_ids,
+            None,
+        );
+        let metadata = avepoint::types::PageMetadata {
+            page_index: i32::try_from(index).unwrap_or(i32::MAX),
+            page_size: i32::try_from(size).unwrap_or(i32::MAX),
+            total_count: found.len() as i64,
         };
-        Answer::json(200, to_bytes(&page))
+        // {"data": [...], "metadata": {...}}: UserPage's shape, written without copying
+        // the records again.
+        let mut body = br#"{"data":"#.to_vec();
+        body.extend_from_slice(&data);
+        body.extend_from_slice(br#","metadata":"#);
+        serde_json::to_writer(&mut body, &metadata).expect("writing to a Vec cannot fail");
+        body.push(b'}');
+        Answer::json(200, body)
     };
     incoming.answer(checked, success).await
 }

@@ -14,9 +14,18 @@ async fn nexudus_lists_return_summaries_and_get_one_the_full_record() {
     let m = mock(MockConfig::new().seed(1).missing_ids(["13"])).await;
     let client = nexudus(&m);
 
-    let users = client.get_users(&user_ids(10..=14)).await.unwrap().into_inner().0;
+    let users = client
+        .get_users(&user_ids(10..=14))
+        .await
+        .unwrap()
+        .into_inner()
+        .0;
     let got: BTreeSet<i64> = users.iter().map(|u| u.id).collect();
-    assert_eq!(got, BTreeSet::from([10, 11, 12, 14]), "13 is missing, the rest found");
+    assert_eq!(
+        got,
+        BTreeSet::from([10, 11, 12, 14]),
+        "13 is missing, the rest found"
+    );
 
     // Raw JSON: every unpopulated field of the spec is absent from the list, present in
     // get-one.
@@ -44,12 +53,18 @@ async fn nexudus_lists_return_summaries_and_get_one_the_full_record() {
     for field in unpopulated {
         assert!(!summary.contains_key(*field), "{field} is in the summary");
     }
-    let populated_in_full = unpopulated.iter().filter(|f| full.contains_key(**f)).count();
+    let populated_in_full = unpopulated
+        .iter()
+        .filter(|f| full.contains_key(**f))
+        .count();
     assert!(
         populated_in_full * 2 > unpopulated.len(),
         "get-one should carry most unpopulated fields (nullable ones may be null): {populated_in_full}"
     );
-    assert!(summary.len() > 20, "a summary still has the populated fields");
+    assert!(
+        summary.len() > 20,
+        "a summary still has the populated fields"
+    );
 
     let user = client.get_user(10).await.unwrap().into_inner();
     assert_eq!(user.id, 10);
@@ -72,21 +87,35 @@ async fn nexudus_coworkers_too() {
     assert_eq!(list.len(), 18, "7 and 17 are missing");
     let unpopulated = nexudus::rules::GET_COWORKERS.partial.unwrap().unpopulated;
     assert!(unpopulated.contains(&"Custom1"));
-    assert!(list.iter().all(|c| c.custom1.is_none() && c.notes.is_none()));
+    assert!(
+        list.iter()
+            .all(|c| c.custom1.is_none() && c.notes.is_none())
+    );
     let one = client.get_coworker(3).await.unwrap().into_inner();
     assert_eq!(one.id, 3);
-    assert!(one.custom1.is_some() || one.notes.is_some(), "the full record is populated");
+    assert!(
+        one.custom1.is_some() || one.notes.is_some(),
+        "the full record is populated"
+    );
 }
 
 #[tokio::test]
 async fn nexudus_list_order_is_the_vendors_not_the_requests() {
     let m = mock(MockConfig::new()).await;
-    let users = nexudus(&m).get_users(&user_ids(1..=30)).await.unwrap().into_inner().0;
+    let users = nexudus(&m)
+        .get_users(&user_ids(1..=30))
+        .await
+        .unwrap()
+        .into_inner()
+        .0;
     let order: Vec<i64> = users.iter().map(|u| u.id).collect();
     let mut sorted = order.clone();
     sorted.sort();
     assert_eq!(sorted, (1..=30).collect::<Vec<_>>());
-    assert_ne!(order, sorted, "a client must match records by id, never by position");
+    assert_ne!(
+        order, sorted,
+        "a client must match records by id, never by position"
+    );
 }
 
 #[tokio::test]
@@ -121,29 +150,54 @@ async fn usermgr_summary_attributes_unless_more_are_asked() {
     let client = usermgr(&m);
     let summary = usermgr::rules::GET_USERS_BY_IDS.attributes.unwrap().summary;
 
-    let users = usermgr_get(&client, "u1,u2,u3", None, None, None).await.unwrap().user;
-    assert_eq!(users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["u1", "u2"]);
-    let raw_users: Value = usermgr_raw(&m, "u1,u2", "").send().await.unwrap().json().await.unwrap();
-    for u in raw_users["user"].as_array().unwrap() {
-        let keys: BTreeSet<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, summary.iter().copied().collect(), "only summary attributes");
-    }
-
-    let raw_users: Value = usermgr_raw(&m, "u1,u2", "%24attribute=created,emailAddress,custom.costCenter")
+    let users = usermgr_get(&client, "u1,u2,u3", None, None, None)
+        .await
+        .unwrap()
+        .user;
+    assert_eq!(
+        users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["u1", "u2"]
+    );
+    let raw_users: Value = usermgr_raw(&m, "u1,u2", "")
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
+    for u in raw_users["user"].as_array().unwrap() {
+        let keys: BTreeSet<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            summary.iter().copied().collect(),
+            "only summary attributes"
+        );
+    }
+
+    let raw_users: Value = usermgr_raw(
+        &m,
+        "u1,u2",
+        "%24attribute=created,emailAddress,custom.costCenter",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let u = raw_users["user"][0].as_object().unwrap();
     assert!(u.contains_key("created") && u.contains_key("emailAddress"));
     assert_eq!(u["custom"]["costCenter"], "costCenter value");
     assert!(!u.contains_key("title"), "title was not asked for");
 
-    let all = usermgr_get(&client, "u1", Some("all"), None, None).await.unwrap().user;
+    let all = usermgr_get(&client, "u1", Some("all"), None, None)
+        .await
+        .unwrap()
+        .user;
     assert!(all[0].title.is_some() || all[0].middle_name.is_some() || all[0].suffix.is_some());
-    let single = usermgr_get(&client, "u1", Some("directReports,groups"), None, None).await.unwrap();
+    let single = usermgr_get(&client, "u1", Some("directReports,groups"), None, None)
+        .await
+        .unwrap();
     assert_eq!(single.user.len(), 1);
 }
 
@@ -152,19 +206,43 @@ async fn usermgr_sort_and_order_are_honoured() {
     let m = mock(MockConfig::new()).await;
     let client = usermgr(&m);
     let ids = "30,4,200,11";
-    let asc = usermgr_get(&client, ids, None, Some("id"), None).await.unwrap().user;
-    assert_eq!(asc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["4", "11", "30", "200"]);
-    let desc = usermgr_get(&client, ids, None, Some("id"), Some(usermgr::types::GetUsersByIdsOrder::Desc))
+    let asc = usermgr_get(&client, ids, None, Some("id"), None)
         .await
         .unwrap()
         .user;
-    assert_eq!(desc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["200", "30", "11", "4"]);
-    let by_name = usermgr_get(&client, ids, None, Some("lastName"), None).await.unwrap().user;
-    let names: Vec<&str> = by_name.iter().map(|u| u.last_name.as_deref().unwrap()).collect();
+    assert_eq!(
+        asc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["4", "11", "30", "200"]
+    );
+    let desc = usermgr_get(
+        &client,
+        ids,
+        None,
+        Some("id"),
+        Some(usermgr::types::GetUsersByIdsOrder::Desc),
+    )
+    .await
+    .unwrap()
+    .user;
+    assert_eq!(
+        desc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["200", "30", "11", "4"]
+    );
+    let by_name = usermgr_get(&client, ids, None, Some("lastName"), None)
+        .await
+        .unwrap()
+        .user;
+    let names: Vec<&str> = by_name
+        .iter()
+        .map(|u| u.last_name.as_deref().unwrap())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
-    let unsorted = usermgr_get(&client, ids, None, None, None).await.unwrap().user;
+    let unsorted = usermgr_get(&client, ids, None, None, None)
+        .await
+        .unwrap()
+        .user;
     assert_eq!(
         unsorted.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         ["30", "4", "200", "11"],
@@ -175,13 +253,26 @@ async fn usermgr_sort_and_order_are_honoured() {
 #[tokio::test]
 async fn usermgr_unknown_ids_omitted_or_failing_the_request() {
     let omit = mock(MockConfig::new().missing_ids(["bad"])).await;
-    let users = usermgr_get(&usermgr(&omit), "a,bad,b", None, None, None).await.unwrap().user;
+    let users = usermgr_get(&usermgr(&omit), "a,bad,b", None, None, None)
+        .await
+        .unwrap()
+        .user;
     assert_eq!(users.len(), 2);
 
-    let fail = mock(MockConfig::new().missing_ids(["bad"]).usermgr_unknown_ids(UnknownIds::FailRequest)).await;
-    let err = usermgr_get(&usermgr(&fail), "a,bad,b", None, None, None).await.unwrap_err();
+    let fail = mock(
+        MockConfig::new()
+            .missing_ids(["bad"])
+            .usermgr_unknown_ids(UnknownIds::FailRequest),
+    )
+    .await;
+    let err = usermgr_get(&usermgr(&fail), "a,bad,b", None, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    let ok = usermgr_get(&usermgr(&fail), "a,b", None, None, None).await.unwrap().user;
+    let ok = usermgr_get(&usermgr(&fail), "a,b", None, None, None)
+        .await
+        .unwrap()
+        .user;
     assert_eq!(ok.len(), 2);
 }
 
@@ -190,12 +281,20 @@ async fn avepoint_pages_cover_every_found_user() {
     let m = mock(MockConfig::new().missing_ids(["id-7", "id-100"])).await;
     let client = avepoint(&m);
     let ids: Vec<String> = (0..250).map(|i| format!("id-{i}")).collect();
-    let body = avepoint::types::UserBatchRequest { user_ids: ids.clone() };
+    let body = avepoint::types::UserBatchRequest {
+        user_ids: ids.clone(),
+    };
     let mut got = Vec::new();
     let mut index = 1;
     loop {
         let page = client
-            .retrieve_multiple_users("c1", "t1", NonZeroU32::new(index), NonZeroU32::new(100), &body)
+            .retrieve_multiple_users(
+                "c1",
+                "t1",
+                NonZeroU32::new(index),
+                NonZeroU32::new(100),
+                &body,
+            )
             .await
             .unwrap()
             .into_inner();
@@ -208,7 +307,10 @@ async fn avepoint_pages_cover_every_found_user() {
         index += 1;
     }
     assert_eq!(index, 4, "three pages of at most 100, then an empty one");
-    let expected: Vec<String> = ids.into_iter().filter(|i| i != "id-7" && i != "id-100").collect();
+    let expected: Vec<String> = ids
+        .into_iter()
+        .filter(|i| i != "id-7" && i != "id-100")
+        .collect();
     assert_eq!(got, expected, "every found user once, in request order");
 
     // Defaults: pageIndex 1, pageSize 100.
@@ -217,6 +319,9 @@ async fn avepoint_pages_cover_every_found_user() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((page.metadata.page_index, page.metadata.page_size), (1, 100));
+    assert_eq!(
+        (page.metadata.page_index, page.metadata.page_size),
+        (1, 100)
+    );
     assert_eq!(page.data.len(), 100);
 }

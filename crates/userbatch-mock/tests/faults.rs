@@ -21,11 +21,18 @@ fn coworkers_url(m: &userbatch_mock::MockServer, ids: &str) -> String {
 
 #[tokio::test]
 async fn latency_is_added_to_every_response() {
-    let m = mock(MockConfig::new().faults(Vendor::Nexudus, Faults::latency(Duration::from_millis(150)))).await;
+    let m = mock(
+        MockConfig::new().faults(Vendor::Nexudus, Faults::latency(Duration::from_millis(150))),
+    )
+    .await;
     let started = std::time::Instant::now();
     nexudus(&m).get_user(1).await.unwrap();
     // A lower bound only: a slow machine can only make this larger.
-    assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -37,7 +44,12 @@ async fn throttling_uses_each_vendors_status_and_retry_after_seconds() {
     };
     let m = mock(MockConfig::new().faults_all(faults)).await;
     // Nexudus throttles with 409 (its spec's x-userbatch.throttle-statuses), empty body.
-    let resp = raw().get(coworkers_url(&m, "[1]")).bearer_auth(TOKEN).send().await.unwrap();
+    let resp = raw()
+        .get(coworkers_url(&m, "[1]"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 409);
     assert_eq!(resp.headers()["retry-after"], "7");
     assert!(resp.bytes().await.unwrap().is_empty());
@@ -64,11 +76,19 @@ async fn throttling_with_retry_after_as_an_http_date_and_a_chosen_status() {
         ..Faults::default()
     };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
-    let resp = raw().get(coworkers_url(&m, "[1]")).bearer_auth(TOKEN).send().await.unwrap();
+    let resp = raw()
+        .get(coworkers_url(&m, "[1]"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
     let when = httpdate::parse_http_date(resp.headers()["retry-after"].to_str().unwrap()).unwrap();
     let ahead = when.duration_since(SystemTime::now()).unwrap();
-    assert!(ahead > Duration::from_secs(60) && ahead <= Duration::from_secs(121), "{ahead:?}");
+    assert!(
+        ahead > Duration::from_secs(60) && ahead <= Duration::from_secs(121),
+        "{ahead:?}"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +106,14 @@ async fn server_errors_by_script_and_by_rate() {
     let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(usermgr_raw(&m, "1", "").send().await.unwrap().status().as_u16());
+        statuses.push(
+            usermgr_raw(&m, "1", "")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
     }
     assert_eq!(statuses, [500, 502, 200, 503, 504, 200]);
 
@@ -122,16 +149,33 @@ async fn rates_are_reproducible_by_seed_and_retries_get_fresh_decisions() {
         out
     }
     let a = pattern(9, faults.clone()).await;
-    assert_eq!(a, pattern(9, faults.clone()).await, "same seed, same faults");
-    assert_ne!(a, pattern(10, faults.clone()).await, "another seed, other faults");
+    assert_eq!(
+        a,
+        pattern(9, faults.clone()).await,
+        "same seed, same faults"
+    );
+    assert_ne!(
+        a,
+        pattern(10, faults.clone()).await,
+        "another seed, other faults"
+    );
     let failed = a.iter().filter(|f| **f).count();
-    assert!((8..=32).contains(&failed), "rate 0.5 over 40 requests gave {failed}");
+    assert!(
+        (8..=32).contains(&failed),
+        "rate 0.5 over 40 requests gave {failed}"
+    );
 
     // The same request, repeated, is not doomed: each sighting rolls again.
     let m = mock(MockConfig::new().seed(9).faults(Vendor::Nexudus, faults)).await;
     let mut ok = false;
     for _ in 0..20 {
-        let s = raw().get(coworkers_url(&m, "[1]")).bearer_auth(TOKEN).send().await.unwrap().status();
+        let s = raw()
+            .get(coworkers_url(&m, "[1]"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status();
         ok |= s.is_success();
     }
     assert!(ok, "20 retries of one request all failed at rate 0.5");
@@ -146,23 +190,42 @@ async fn a_hang_outlasts_the_client_timeout() {
             .timeout(Duration::from_millis(300)),
     )
     .unwrap();
-    let body = avepoint::types::UserBatchRequest { user_ids: vec!["a".into()] };
-    match client.retrieve_multiple_users("c", "t", None, None, &body).await {
+    let body = avepoint::types::UserBatchRequest {
+        user_ids: vec!["a".into()],
+    };
+    match client
+        .retrieve_multiple_users("c", "t", None, None, &body)
+        .await
+    {
         Err(avepoint::Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
         other => panic!("expected a timeout, got {other:?}"),
     }
     // The next request is served.
-    client.retrieve_multiple_users("c", "t", None, None, &body).await.unwrap();
+    client
+        .retrieve_multiple_users("c", "t", None, None, &body)
+        .await
+        .unwrap();
     // Stopping ends the hang instead of waiting for it.
-    tokio::time::timeout(Duration::from_secs(10), m.stop()).await.expect("stop is prompt");
+    tokio::time::timeout(Duration::from_secs(10), m.stop())
+        .await
+        .expect("stop is prompt");
 }
 
 #[tokio::test]
 async fn a_connection_closed_mid_response() {
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Disconnect))).await;
-    let resp = raw().get(coworkers_url(&m, "[1,2,3]")).bearer_auth(TOKEN).send().await.unwrap();
+    let resp = raw()
+        .get(coworkers_url(&m, "[1,2,3]"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200, "status and headers arrive");
-    let declared: usize = resp.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let declared: usize = resp.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(declared > 100);
     assert!(resp.bytes().await.is_err(), "the body must break off");
     // The generated client sees a body error, not a decoded response.
@@ -176,11 +239,19 @@ async fn a_connection_closed_mid_response() {
 #[tokio::test]
 async fn a_truncated_json_body() {
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Truncate))).await;
-    let resp = raw().get(coworkers_url(&m, "[1,2]")).bearer_auth(TOKEN).send().await.unwrap();
+    let resp = raw()
+        .get(coworkers_url(&m, "[1,2]"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let body = resp.bytes().await.unwrap();
     assert!(!body.is_empty());
-    assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err(), "truncated JSON must not parse");
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&body).is_err(),
+        "truncated JSON must not parse"
+    );
 
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Truncate))).await;
     match nexudus(&m).get_users(&user_ids([1, 2])).await {
@@ -192,14 +263,24 @@ async fn a_truncated_json_body() {
 #[tokio::test]
 async fn html_error_pages_with_200_and_502() {
     for status in [200u16, 502] {
-        let m = mock(MockConfig::new().faults(Vendor::Usermgr, scripted(Fault::Html(status)))).await;
+        let m =
+            mock(MockConfig::new().faults(Vendor::Usermgr, scripted(Fault::Html(status)))).await;
         let resp = usermgr_raw(&m, "1", "").send().await.unwrap();
         assert_eq!(resp.status().as_u16(), status);
-        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
         assert!(resp.text().await.unwrap().starts_with("<!DOCTYPE html>"));
     }
     // By rate, with the configured status.
-    let faults = Faults { html: 1.0, html_status: 200, ..Faults::default() };
+    let faults = Faults {
+        html: 1.0,
+        html_status: 200,
+        ..Faults::default()
+    };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
     match nexudus(&m).get_user(1).await {
         Err(nexudus::Error::InvalidResponsePayload(_, _)) => {}
@@ -210,9 +291,20 @@ async fn html_error_pages_with_200_and_502() {
 #[tokio::test]
 async fn faults_do_not_touch_requests_the_vendor_rejects() {
     // A scripted fault waits for a request that passes the vendor's own checks.
-    let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::ServerError(503)))).await;
-    let bad = raw().get(coworkers_url(&m, "1,2")).bearer_auth(TOKEN).send().await.unwrap();
+    let m =
+        mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::ServerError(503)))).await;
+    let bad = raw()
+        .get(coworkers_url(&m, "1,2"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
-    let good = raw().get(coworkers_url(&m, "[1,2]")).bearer_auth(TOKEN).send().await.unwrap();
+    let good = raw()
+        .get(coworkers_url(&m, "[1,2]"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(good.status().as_u16(), 503);
 }

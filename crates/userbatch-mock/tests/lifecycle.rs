@@ -17,7 +17,9 @@ async fn stop_leaves_no_task_and_frees_the_port() {
             script: vec![None, None, Some(Fault::Hang)],
             ..Faults::default()
         };
-        let m = MockServer::start(MockConfig::new().faults(Vendor::Nexudus, faults)).await.unwrap();
+        let m = MockServer::start(MockConfig::new().faults(Vendor::Nexudus, faults))
+            .await
+            .unwrap();
         let addr = m.addr();
         // Keep-alive connections from a client that outlives the server, and a hanging one.
         let client = nexudus(&m);
@@ -28,15 +30,23 @@ async fn stop_leaves_no_task_and_frees_the_port() {
             async move { client.get_user(3).await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(metrics.num_alive_tasks() > baseline, "the server runs tasks");
+        assert!(
+            metrics.num_alive_tasks() > baseline,
+            "the server runs tasks"
+        );
         tokio::time::timeout(Duration::from_secs(10), m.stop())
             .await
             .unwrap_or_else(|_| panic!("round {round}: stop did not finish"));
         // The hanging request got an answer or a closed connection, not a wait.
-        let _ = tokio::time::timeout(Duration::from_secs(10), hanging).await.expect("hang ended");
+        let _ = tokio::time::timeout(Duration::from_secs(10), hanging)
+            .await
+            .expect("hang ended");
         // The port is free again: it can be bound at once.
         let rebound = tokio::net::TcpListener::bind(addr).await;
-        assert!(rebound.is_ok(), "round {round}: port {addr} still taken: {rebound:?}");
+        assert!(
+            rebound.is_ok(),
+            "round {round}: port {addr} still taken: {rebound:?}"
+        );
         drop(rebound);
         drop(client);
     }
@@ -64,11 +74,16 @@ async fn the_log_and_counters_see_every_request() {
     client.get_users(&user_ids([1, 2, 3])).await.unwrap();
     client.get_users(&user_ids([4, 4])).await.unwrap();
     client.get_user(9).await.unwrap();
-    usermgr_get(&usermgr(&m), "a,b", None, None, None).await.unwrap();
+    usermgr_get(&usermgr(&m), "a,b", None, None, None)
+        .await
+        .unwrap();
 
     let log = m.log();
     assert_eq!(log.len(), 5);
-    assert_eq!(log.iter().map(|r| r.seq).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(
+        log.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
     assert_eq!(log[0].operation, "getUsers");
     assert_eq!(log[0].status, 503);
     assert_eq!(log[0].fault, Some(Fault::ServerError(503)));

@@ -50,16 +50,33 @@ async fn nexudus_query_over_2048_bytes_as_sent_gets_414() {
     let over = encoded_query_of_len(2049);
     let resp = nexudus_list(&m, &over).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 414);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     // Raw brackets count one byte each, so the same ids fit in fewer bytes unencoded.
-    let raw_form = over.replace("%5B", "[").replace("%5D", "]").replace("%2C", ",");
+    let raw_form = over
+        .replace("%5B", "[")
+        .replace("%5D", "]")
+        .replace("%2C", ",");
     assert_eq!(status(nexudus_list(&m, &raw_form)).await, 200);
 }
 
 #[tokio::test]
 async fn nexudus_malformed_ids_get_400() {
     let m = mock(MockConfig::new()).await;
-    for q in ["id=1,2", "id=[1,a]", "id=[]", "id=[1,,2]", "id=%5B-1%5D", "", "other=[1]", "id=[99999999999999999999]"] {
+    for q in [
+        "id=1,2",
+        "id=[1,a]",
+        "id=[]",
+        "id=[1,,2]",
+        "id=%5B-1%5D",
+        "",
+        "other=[1]",
+        "id=[99999999999999999999]",
+    ] {
         assert_eq!(status(nexudus_list(&m, q)).await, 400, "query {q:?}");
     }
     let resp = raw()
@@ -78,10 +95,19 @@ async fn nexudus_needs_bearer_or_basic_credentials() {
     let m = mock(MockConfig::new()).await;
     let url = format!("{}/api/spaces/coworkers/?id=[1]", m.base_url());
     assert_eq!(status(raw().get(&url)).await, 401);
-    assert_eq!(status(raw().get(&url).header("authorization", "Bearer ")).await, 401);
-    assert_eq!(status(raw().get(&url).header("authorization", "Token abc")).await, 401);
+    assert_eq!(
+        status(raw().get(&url).header("authorization", "Bearer ")).await,
+        401
+    );
+    assert_eq!(
+        status(raw().get(&url).header("authorization", "Token abc")).await,
+        401
+    );
     assert_eq!(status(raw().get(&url).bearer_auth("t")).await, 200);
-    assert_eq!(status(raw().get(&url).basic_auth("user", Some("pw"))).await, 200);
+    assert_eq!(
+        status(raw().get(&url).basic_auth("user", Some("pw"))).await,
+        200
+    );
     let one = format!("{}/api/sys/users/1", m.base_url());
     assert_eq!(status(raw().get(&one)).await, 401);
 }
@@ -118,18 +144,34 @@ async fn usermgr_empty_id_gets_400() {
 async fn usermgr_accept_header_is_required_and_must_allow_json() {
     let m = mock(MockConfig::new()).await;
     let url = format!("{}/core/usermgr/v3/users/1", m.base_url());
-    let base = || raw().get(&url).bearer_auth(TOKEN).header("accept-language", "en-US");
+    let base = || {
+        raw()
+            .get(&url)
+            .bearer_auth(TOKEN)
+            .header("accept-language", "en-US")
+    };
     assert_eq!(status(base()).await, 406, "missing Accept");
-    assert_eq!(status(base().header("accept", "application/xml")).await, 406);
+    assert_eq!(
+        status(base().header("accept", "application/xml")).await,
+        406
+    );
     assert_eq!(status(base().header("accept", "text/html")).await, 406);
-    assert_eq!(status(base().header("accept", "application/json")).await, 200);
+    assert_eq!(
+        status(base().header("accept", "application/json")).await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn usermgr_accept_language_is_required() {
     let m = mock(MockConfig::new()).await;
     let url = format!("{}/core/usermgr/v3/users/1", m.base_url());
-    let base = || raw().get(&url).bearer_auth(TOKEN).header("accept", "application/json");
+    let base = || {
+        raw()
+            .get(&url)
+            .bearer_auth(TOKEN)
+            .header("accept", "application/json")
+    };
     assert_eq!(status(base()).await, 400, "missing Accept-Language");
     assert_eq!(status(base().header("accept-language", "xx-XX")).await, 400);
     assert_eq!(status(base().header("accept-language", "ja-JP")).await, 200);
@@ -140,18 +182,38 @@ async fn usermgr_single_id_attributes_with_several_ids_get_400() {
     let m = mock(MockConfig::new()).await;
     for attr in ["directReports", "groups", "languages", "title,groups"] {
         let q = format!("%24attribute={attr}");
-        assert_eq!(status(usermgr_raw(&m, "1,2", &q)).await, 400, "{attr} with two ids");
-        assert_eq!(status(usermgr_raw(&m, "1", &q)).await, 200, "{attr} with one id");
+        assert_eq!(
+            status(usermgr_raw(&m, "1,2", &q)).await,
+            400,
+            "{attr} with two ids"
+        );
+        assert_eq!(
+            status(usermgr_raw(&m, "1", &q)).await,
+            200,
+            "{attr} with one id"
+        );
     }
-    assert_eq!(status(usermgr_raw(&m, "1,2", "%24attribute=title,manager")).await, 200);
-    assert_eq!(status(usermgr_raw(&m, "1,2", "%24attribute=nonsense")).await, 400);
+    assert_eq!(
+        status(usermgr_raw(&m, "1,2", "%24attribute=title,manager")).await,
+        200
+    );
+    assert_eq!(
+        status(usermgr_raw(&m, "1,2", "%24attribute=nonsense")).await,
+        400
+    );
 }
 
 #[tokio::test]
 async fn usermgr_sort_and_order_values_are_checked() {
     let m = mock(MockConfig::new()).await;
-    assert_eq!(status(usermgr_raw(&m, "1,2", "%24sort=firstName&%24order=desc")).await, 200);
-    assert_eq!(status(usermgr_raw(&m, "1,2", "%24sort=custom.costCenter")).await, 200);
+    assert_eq!(
+        status(usermgr_raw(&m, "1,2", "%24sort=firstName&%24order=desc")).await,
+        200
+    );
+    assert_eq!(
+        status(usermgr_raw(&m, "1,2", "%24sort=custom.costCenter")).await,
+        200
+    );
     assert_eq!(status(usermgr_raw(&m, "1,2", "%24sort=email")).await, 400);
     assert_eq!(status(usermgr_raw(&m, "1,2", "%24order=up")).await, 400);
 }
@@ -188,18 +250,37 @@ async fn avepoint_missing_body_or_malformed_ids_get_400() {
         r#"{"userIds": ["a", ""]}"#,
         r#"{"userIds": [null]}"#,
     ] {
-        assert_eq!(status(avepoint_post(&m, "").body(body)).await, 400, "body {body}");
+        assert_eq!(
+            status(avepoint_post(&m, "").body(body)).await,
+            400,
+            "body {body}"
+        );
     }
-    assert_eq!(status(avepoint_post(&m, "").body(r#"{"userIds": ["a"]}"#)).await, 200);
-    assert_eq!(status(avepoint_post(&m, "").body(r#"{"userIds": []}"#)).await, 200);
+    assert_eq!(
+        status(avepoint_post(&m, "").body(r#"{"userIds": ["a"]}"#)).await,
+        200
+    );
+    assert_eq!(
+        status(avepoint_post(&m, "").body(r#"{"userIds": []}"#)).await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
     let m = mock(MockConfig::new().missing_ids(["x"])).await;
     let body = json!({"userIds": ["a", "b", "x", "c", "a"]}).to_string();
-    for q in ["?pageIndex=0", "?pageSize=0", "?pageIndex=a", "?pageSize=-1"] {
-        assert_eq!(status(avepoint_post(&m, q).body(body.clone())).await, 400, "{q}");
+    for q in [
+        "?pageIndex=0",
+        "?pageSize=0",
+        "?pageIndex=a",
+        "?pageSize=-1",
+    ] {
+        assert_eq!(
+            status(avepoint_post(&m, q).body(body.clone())).await,
+            400,
+            "{q}"
+        );
     }
     let page: serde_json::Value = avepoint_post(&m, "?pageIndex=2&pageSize=2")
         .body(body)
@@ -209,7 +290,10 @@ async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["metadata"], json!({"pageIndex": 2, "pageSize": 2, "totalCount": 3}));
+    assert_eq!(
+        page["metadata"],
+        json!({"pageIndex": 2, "pageSize": 2, "totalCount": 3})
+    );
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert_eq!(page["data"][0]["id"], "c");
 }

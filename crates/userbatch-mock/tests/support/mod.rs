@@ -34,14 +34,19 @@ pub fn user_ids(ids: impl IntoIterator<Item = i64>) -> nexudus::types::GetUsersI
 /// test binary: building a client loads the platform's root certificates).
 pub fn raw() -> reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| reqwest::Client::builder().build().unwrap()).clone()
+    CLIENT
+        .get_or_init(|| reqwest::Client::builder().build().unwrap())
+        .clone()
 }
 
 /// A User Manager request with the required headers, raw.
 pub fn usermgr_raw(m: &MockServer, ids_segment: &str, query: &str) -> reqwest::RequestBuilder {
     let sep = if query.is_empty() { "" } else { "?" };
     raw()
-        .get(format!("{}/core/usermgr/v3/users/{ids_segment}{sep}{query}", m.base_url()))
+        .get(format!(
+            "{}/core/usermgr/v3/users/{ids_segment}{sep}{query}",
+            m.base_url()
+        ))
         .bearer_auth(TOKEN)
         .header("accept", "application/json")
         .header("accept-language", "en-US")
