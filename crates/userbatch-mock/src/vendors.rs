@@ -217,8 +217,7 @@ impl<'a> Incoming<'a> {
         }
         if let Err(answer) = checked {
             return self.finish(answer, None);
-        };
-        let () = ();
+        }
         let fault = shared.fault(self.vendor, h);
         let answer = match fault {
             None => success(),
