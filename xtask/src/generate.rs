@@ -280,9 +280,10 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
     let attributes = match &ext.attributes {
         None => quote!(None),
         Some(a) => {
-            let (param, summary, all, prefix, single) = (
+            let (param, summary, values, all, prefix, single) = (
                 &a.param,
                 &a.summary,
+                &a.values,
                 &a.all,
                 &a.custom_prefix,
                 &a.single_id_only,
@@ -290,6 +291,7 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
             quote!(Some(Attributes {
                 param: #param,
                 summary: &[#(#summary),*],
+                values: &[#(#values),*],
                 all: #all,
                 custom_prefix: #prefix,
                 single_id_only: &[#(#single),*],

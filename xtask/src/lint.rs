@@ -356,10 +356,22 @@ fn check_operation_ext(
             ));
         }
         let record = record_ref.as_deref().and_then(|r| spec.schema(r));
-        for name in attrs.summary.iter().chain(&attrs.single_id_only) {
+        for name in attrs
+            .summary
+            .iter()
+            .chain(&attrs.values)
+            .chain(&attrs.single_id_only)
+        {
             if record.is_none_or(|r| r.pointer(&format!("/properties/{name}")).is_none()) {
                 out.push(format!(
                     "{at}.attributes: `{name}` is not a property of the record"
+                ));
+            }
+        }
+        for name in &attrs.single_id_only {
+            if !attrs.values.contains(name) {
+                out.push(format!(
+                    "{at}.attributes.single-id-only: `{name}` is not in values"
                 ));
             }
         }

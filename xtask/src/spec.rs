@@ -225,6 +225,8 @@ pub struct AttributesExt {
     pub param: String,
     /// Attributes always returned.
     pub summary: Vec<String>,
+    /// Attributes the parameter may name.
+    pub values: Vec<String>,
     /// The value asking for every attribute.
     pub all: String,
     /// Prefix of custom attributes.

@@ -50,6 +50,8 @@ pub struct Attributes {
     pub param: &'static str,
     /// Attributes every response carries.
     pub summary: &'static [&'static str],
+    /// Attributes the parameter may name (besides `all` and custom ones).
+    pub values: &'static [&'static str],
     /// The value that asks for every attribute (e.g. `all`).
     pub all: &'static str,
     /// Prefix of custom attributes (e.g. `custom.` in `custom.<name>`).

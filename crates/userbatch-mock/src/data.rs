@@ -110,11 +110,6 @@ impl RecordSchema {
         Self { fields }
     }
 
-    /// Whether the schema has this property.
-    pub(crate) fn has_field(&self, name: &str) -> bool {
-        self.fields.iter().any(|(n, _)| n == name)
-    }
-
     /// Marks the fields named in `names` (e.g. a summary's unpopulated fields).
     pub(crate) fn mask(&self, names: &[&str]) -> Vec<bool> {
         self.fields

@@ -624,7 +624,7 @@ fn usermgr_checks(
     for a in attributes {
         let known = a == attrs.all
             || (a.starts_with(attrs.custom_prefix) && a.len() > attrs.custom_prefix.len())
-            || SCHEMAS.usermgr_user.has_field(a);
+            || attrs.values.contains(&a.as_str());
         if !known {
             return Err(Answer::message(400, "$attribute: unknown attribute"));
         }

@@ -1,0 +1,92 @@
+//! Fetch many user records by id from vendor APIs: every id found, missing or failed, in
+//! the fewest requests the vendor's rules allow.
+//!
+//! Hand the facade ids (ten or a million, duplicates and all, in any order) and get back
+//! every record the vendor has, in the order asked, plus an exact account of the rest:
+//!
+//! - **Plan**: duplicates are dropped (first occurrence wins), every id is validated before
+//!   any request (an id that would break the wire format is an error naming it), and the
+//!   ids are cut into requests by every limit at once: Nexudus' 2,048-byte query as sent,
+//!   User Manager's 75 ids and 20,000 characters, AvePoint's page size. The limits come
+//!   from each spec's `x-userbatch` extension, so the engine has no vendor in it.
+//! - **Execute**: a bounded number of requests in flight ([`Batch::concurrency`]),
+//!   retries with exponential backoff and jitter for 408, 429, 5xx, the vendor's own
+//!   throttling status (Nexudus: 409), timeouts and connection errors, `Retry-After`
+//!   honoured, within an attempt limit and a retry budget ([`Retry`]); a per-request
+//!   timeout and an overall deadline. Paged operations are read to their `totalCount`,
+//!   never further.
+//! - **Isolate**: a request one bad id can fail (400, 404, 414) is split in halves until
+//!   the bad ids stand alone, so the good ids still come back.
+//! - **Report**: records matched to ids by the record's own id field, never by position;
+//!   [`Report`] holds `found` (input order), `missing` and `failed` (with the error), and
+//!   the number of requests. Every requested id is in exactly one of them.
+//!
+//! Two ways to call it: [`Batch::fetch`] collects a [`Report`]; [`Batch::stream`] yields
+//! [`Outcome`]s in input order with memory bounded by a few requests' records.
+//!
+//! # Example
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = userbatch_mock::MockServer::start(
+//! #     userbatch_mock::MockConfig::new().missing_ids(["4"])).await?;
+//! # let base_url = mock.base_url().to_owned();
+//! use userbatch::nexudus;
+//!
+//! let client = nexudus::Client::with_bearer(&base_url, "YOUR_TOKEN")?;
+//!
+//! // The common case, one line:
+//! let report = nexudus::users(&client, ["3", "1", "4", "3", "2"]).await?;
+//! let ids: Vec<i64> = report.records().map(|u| u.id).collect();
+//! assert_eq!(ids, [3, 1, 2]); // input order, duplicates once
+//! assert_eq!(report.missing, ["4"]);
+//! assert_eq!(report.requests, 1);
+//!
+//! // Everything else through the builder:
+//! use userbatch::{Batch, Retry};
+//! use std::time::Duration;
+//! let batch = Batch::new(nexudus::Coworkers::new(client.clone()))
+//!     .concurrency(8)
+//!     .max_batch(50)
+//!     .retry(Retry { max_attempts: 3, ..Retry::default() })
+//!     .request_timeout(Duration::from_secs(10))
+//!     .on_progress(|p| eprintln!("{}/{}", p.done, p.total));
+//! let report = batch.fetch((1..=120).map(|i| i.to_string())).await?;
+//! assert_eq!(report.found.len(), 119);
+//! assert_eq!(report.requests, 3);
+//!
+//! // Bad input is refused before any request, naming the id.
+//! let err = nexudus::users(&client, ["1", "two"]).await.unwrap_err();
+//! assert_eq!(err.to_string(), "invalid id \"two\" (input position 1): this vendor's ids are integers");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Observability
+//!
+//! Each request runs in a `tracing` span `userbatch.request` with the operation, chunk
+//! size, page, attempt, status and duration. Neither spans nor errors carry a token, a
+//! credential, a header value or a response body.
+
+#![warn(missing_docs)]
+
+mod engine;
+mod error;
+mod plan;
+mod vendors;
+
+pub use engine::{
+    Batch, BatchStream, DEFAULT_CONCURRENCY, Failure, Fetched, Found, Operation, Outcome,
+    PageRequest, Progress, Report, Retry,
+};
+pub use error::{ErrorKind, FetchError};
+pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, InvalidId, Plan, PlanError};
+pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp, rules};
+
+#[cfg(feature = "avepoint")]
+pub use vendors::avepoint;
+#[cfg(feature = "nexudus")]
+pub use vendors::nexudus;
+#[cfg(feature = "usermgr")]
+pub use vendors::usermgr;

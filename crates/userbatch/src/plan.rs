@@ -1,0 +1,527 @@
+//! Planning: dedupe, validate every id, and chunk by every limit of the operation's rules.
+//!
+//! Nothing here knows a vendor: the rules (`x-userbatch` in the specs) say where ids go,
+//! how they are written and what a request may hold; the costs are computed with the same
+//! encoders the generated clients use, so "2,048 bytes as sent" means as sent.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+
+use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, Operation};
+
+/// Requests for operations whose vendor documents no id limit carry at most this many ids
+/// (AvePoint): one request body stays small, chunks can run concurrently, and a stream of a
+/// million ids keeps its memory bounded. [`crate::Batch::max_batch`] changes it.
+pub const DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT: usize = 1000;
+
+/// Why a list of ids was refused before any request was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The list holds no id.
+    NoIds,
+    /// One id cannot be sent; the whole list is refused so that nothing is half-done.
+    InvalidId {
+        /// The id as given.
+        id: String,
+        /// Its position in the input (0-based, duplicates counted).
+        index: usize,
+        /// Why.
+        reason: InvalidId,
+    },
+    /// A maximum batch size of 0, or above the vendor's documented limit.
+    MaxBatch {
+        /// What was asked for.
+        requested: usize,
+        /// The vendor's limit, if it has one.
+        vendor_limit: Option<usize>,
+    },
+}
+
+/// Why one id cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidId {
+    /// The empty string.
+    Empty,
+    /// The vendor's ids are integers and this is not one (or does not fit 64 bits).
+    NotAnInteger,
+    /// It contains a character that would break the request's encoding (e.g. a comma in a
+    /// comma-separated list, a slash in a path segment).
+    ForbiddenChar(char),
+    /// Alone it already exceeds the request's size limit (`limit` bytes or characters).
+    TooLong {
+        /// The size it would take, as sent.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for InvalidId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("it is empty"),
+            Self::NotAnInteger => f.write_str("this vendor's ids are integers"),
+            Self::ForbiddenChar(c) => write!(f, "it contains {c:?}, which would break the request"),
+            Self::TooLong { size, limit } => {
+                write!(
+                    f,
+                    "it takes {size} bytes as sent, more than the request limit of {limit}"
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoIds => f.write_str("no ids to fetch"),
+            Self::InvalidId { id, index, reason } => {
+                write!(f, "invalid id {id:?} (input position {index}): {reason}")
+            }
+            Self::MaxBatch {
+                requested,
+                vendor_limit: Some(limit),
+            } => write!(
+                f,
+                "max batch {requested} is not within 1..={limit}, the vendor's limit"
+            ),
+            Self::MaxBatch { requested, .. } => {
+                write!(f, "max batch {requested} must be at least 1")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// Unique, valid ids in first-seen order, cut into requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The unique ids, canonical form, first-seen order.
+    pub ids: Vec<String>,
+    /// Each request's ids, as ranges of `ids`, in order.
+    pub chunks: Vec<Range<usize>>,
+    /// How many input ids were duplicates (of an earlier one), and cost no request.
+    pub duplicates: usize,
+}
+
+/// How ids are measured and limited for one operation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    rules: &'static Operation,
+    max_ids: usize,
+    /// (limit, fixed overhead, separator cost) for the size-limited part of the request.
+    size_limit: Option<(usize, usize, usize)>,
+}
+
+impl Shape {
+    /// The shape for `rules`, with an optional caller's maximum batch and whether the
+    /// request must carry a single id (e.g. User Manager's single-id attributes).
+    pub(crate) fn new(
+        rules: &'static Operation,
+        max_batch: Option<usize>,
+        single_id: bool,
+    ) -> Result<Self, PlanError> {
+        let vendor_max = match rules.ids.encoding {
+            IdEncoding::Single => Some(1),
+            _ => rules.limits.max_ids,
+        };
+        let mut max_ids = vendor_max.unwrap_or(DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT);
+        if let Some(requested) = max_batch {
+            if requested == 0 || vendor_max.is_some_and(|v| requested > v) {
+                return Err(PlanError::MaxBatch {
+                    requested,
+                    vendor_limit: vendor_max,
+                });
+            }
+            max_ids = requested;
+        }
+        if single_id {
+            max_ids = 1;
+        }
+        let size_limit = match (rules.ids.location, rules.limits) {
+            (IdLocation::Query, l) if l.max_query_bytes.is_some() => {
+                let limit = l.max_query_bytes.unwrap_or_default();
+                // name=<open>...<close>
+                let (open, close) = brackets(rules.ids.encoding);
+                let overhead = encoded_len(rules, rules.ids.name)
+                    + 1
+                    + encoded_len(rules, open)
+                    + encoded_len(rules, close);
+                Some((limit, overhead, encoded_len(rules, ",")))
+            }
+            (IdLocation::Path, l) if l.max_segment_chars.is_some() => {
+                let (open, close) = brackets(rules.ids.encoding);
+                let overhead = encoded_len(rules, open) + encoded_len(rules, close);
+                Some((
+                    l.max_segment_chars.unwrap_or_default(),
+                    overhead,
+                    encoded_len(rules, ","),
+                ))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            rules,
+            max_ids,
+            size_limit,
+        })
+    }
+
+    /// Most ids per request under these rules.
+    #[cfg(test)]
+    pub(crate) fn max_ids(&self) -> usize {
+        self.max_ids
+    }
+
+    /// The canonical form of a valid id.
+    pub(crate) fn validate(&self, id: &str) -> Result<String, InvalidId> {
+        if id.is_empty() {
+            return Err(InvalidId::Empty);
+        }
+        let canonical = match self.rules.ids.kind {
+            IdKind::Integer => {
+                if !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(InvalidId::NotAnInteger);
+                }
+                id.parse::<i64>()
+                    .map_err(|_| InvalidId::NotAnInteger)?
+                    .to_string()
+            }
+            IdKind::String => {
+                if let Some(c) = id
+                    .chars()
+                    .find(|c| self.rules.ids.forbidden_chars.contains(*c))
+                {
+                    return Err(InvalidId::ForbiddenChar(c));
+                }
+                id.to_owned()
+            }
+        };
+        if let Some((limit, overhead, _)) = self.size_limit {
+            let size = overhead + encoded_len(self.rules, &canonical);
+            if size > limit {
+                return Err(InvalidId::TooLong { size, limit });
+            }
+        }
+        Ok(canonical)
+    }
+
+    /// Dedupes (first occurrence wins), validates every id, then chunks.
+    pub(crate) fn plan<I, S>(&self, ids: I) -> Result<Plan, PlanError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut seen = HashSet::new();
+        let mut unique = Vec::new();
+        let mut duplicates = 0;
+        for (index, id) in ids.into_iter().enumerate() {
+            let id = id.as_ref();
+            let canonical = self.validate(id).map_err(|reason| PlanError::InvalidId {
+                id: id.to_owned(),
+                index,
+                reason,
+            })?;
+            if seen.insert(canonical.clone()) {
+                unique.push(canonical);
+            } else {
+                duplicates += 1;
+            }
+        }
+        if unique.is_empty() {
+            return Err(PlanError::NoIds);
+        }
+        let chunks = self.chunk(&unique);
+        Ok(Plan {
+            ids: unique,
+            chunks,
+            duplicates,
+        })
+    }
+
+    /// Greedy, in order: each request takes ids while every limit holds. With ids of equal
+    /// size this is the minimum number of requests; in general it wastes less than one id
+    /// per request.
+    pub(crate) fn chunk(&self, ids: &[String]) -> Vec<Range<usize>> {
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        let mut size = 0;
+        for (i, id) in ids.iter().enumerate() {
+            let count = i - start;
+            let cost = self.size_limit.map(|(_, overhead, sep)| {
+                let id_cost = encoded_len(self.rules, id);
+                if count == 0 {
+                    overhead + id_cost
+                } else {
+                    sep + id_cost
+                }
+            });
+            let over_size = match (self.size_limit, cost) {
+                (Some((limit, _, _)), Some(cost)) => size + cost > limit,
+                _ => false,
+            };
+            if count > 0 && (count >= self.max_ids || over_size) {
+                chunks.push(start..i);
+                start = i;
+                size = self
+                    .size_limit
+                    .map_or(0, |(_, overhead, _)| overhead + encoded_len(self.rules, id));
+            } else {
+                size += cost.unwrap_or(0);
+            }
+        }
+        if start < ids.len() {
+            chunks.push(start..ids.len());
+        }
+        chunks
+    }
+
+    /// The request size of `ids` as sent (bytes of the query or characters of the path
+    /// segment), if the operation limits it.
+    #[cfg(test)]
+    pub(crate) fn size_of(&self, ids: &[String]) -> Option<usize> {
+        let (_, overhead, sep) = self.size_limit?;
+        let body: usize = ids.iter().map(|id| encoded_len(self.rules, id)).sum();
+        Some(overhead + body + sep * ids.len().saturating_sub(1))
+    }
+}
+
+/// The literal text around the ids, by encoding.
+fn brackets(encoding: IdEncoding) -> (&'static str, &'static str) {
+    match encoding {
+        IdEncoding::BracketedCsv => ("[", "]"),
+        _ => ("", ""),
+    }
+}
+
+/// Writes ids as the operation's encoding wants them, for path and query encodings.
+pub(crate) fn join_ids(encoding: IdEncoding, ids: &[String]) -> String {
+    let (open, close) = brackets(encoding);
+    let mut out = String::with_capacity(ids.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    out.push_str(open);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(id);
+    }
+    out.push_str(close);
+    out
+}
+
+/// Length of `text` as the generated client sends it in this operation's id location.
+fn encoded_len(rules: &Operation, text: &str) -> usize {
+    match rules.ids.location {
+        // reqwest's query serializer (serde_urlencoded): application/x-www-form-urlencoded.
+        IdLocation::Query => form_urlencoded::byte_serialize(text.as_bytes())
+            .map(str::len)
+            .sum(),
+        // progenitor's path encoder, exactly.
+        IdLocation::Path => progenitor_client::encode_path(text).len(),
+        IdLocation::Body => text.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use userbatch_core::rules::{Ids, Limits, Records, UnknownIds};
+
+    const fn op(
+        location: IdLocation,
+        encoding: IdEncoding,
+        kind: IdKind,
+        forbidden: &'static str,
+        limits: Limits,
+    ) -> Operation {
+        Operation {
+            operation_id: "op",
+            method: "GET",
+            path: "/x",
+            ids: Ids {
+                location,
+                name: "id",
+                encoding,
+                kind,
+                forbidden_chars: forbidden,
+            },
+            limits,
+            records: Records {
+                pointer: "",
+                many: true,
+                id_field: "id",
+            },
+            paging: None,
+            partial: None,
+            unknown_ids: UnknownIds::Omitted,
+            attributes: None,
+        }
+    }
+
+    static QUERY: Operation = op(
+        IdLocation::Query,
+        IdEncoding::BracketedCsv,
+        IdKind::Integer,
+        "",
+        Limits {
+            max_ids: None,
+            max_query_bytes: Some(2048),
+            max_segment_chars: None,
+        },
+    );
+    static PATH: Operation = op(
+        IdLocation::Path,
+        IdEncoding::Csv,
+        IdKind::String,
+        ",/",
+        Limits {
+            max_ids: Some(75),
+            max_query_bytes: None,
+            max_segment_chars: Some(20_000),
+        },
+    );
+
+    fn query_len(ids: &[String]) -> usize {
+        // What reqwest sends: id=<form-urlencoded [a,b,c]>.
+        let value = join_ids(IdEncoding::BracketedCsv, ids);
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("id", &value)
+            .finish()
+            .len()
+    }
+
+    #[test]
+    fn query_sizes_match_what_is_sent() {
+        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let ids: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+        assert_eq!(shape.size_of(&ids).unwrap(), query_len(&ids));
+        assert_eq!(query_len(&["1".to_owned()]), "id=%5B1%5D".len());
+    }
+
+    #[test]
+    fn chunks_fill_the_query_to_2048_bytes_and_no_further() {
+        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let ids: Vec<String> = (1..=10_000).map(|i| i.to_string()).collect();
+        let chunks = shape.chunk(&ids);
+        for (i, c) in chunks.iter().enumerate() {
+            let len = query_len(&ids[c.clone()]);
+            assert!(len <= 2048, "chunk {i} is {len} bytes");
+            if let Some(next) = ids.get(c.end) {
+                let mut grown = ids[c.clone()].to_vec();
+                grown.push(next.clone());
+                assert!(
+                    query_len(&grown) > 2048,
+                    "chunk {i} could have taken one more id"
+                );
+            }
+        }
+        // The lower bound: total bytes over capacity.
+        let per_id: usize = ids.iter().map(|i| i.len() + 3).sum();
+        let capacity = 2048 - "id=%5B%5D".len() + 3;
+        assert_eq!(
+            chunks.len(),
+            per_id.div_ceil(capacity),
+            "the minimum number of requests"
+        );
+    }
+
+    #[test]
+    fn path_chunks_respect_75_ids_and_20000_characters() {
+        let shape = Shape::new(&PATH, None, false).unwrap();
+        let ids: Vec<String> = (0..76).map(|i| i.to_string()).collect();
+        assert_eq!(shape.chunk(&ids), vec![0..75, 75..76]);
+        // Long ids: the character limit binds first.
+        let long: Vec<String> = (0..10)
+            .map(|i| format!("{i}{}", "x".repeat(4999)))
+            .collect();
+        let chunks = shape.chunk(&long);
+        assert_eq!(chunks, vec![0..3, 3..6, 6..9, 9..10]);
+        assert!(shape.size_of(&long[0..3]).unwrap() <= 20_000);
+        assert!(shape.size_of(&long[0..4]).unwrap() > 20_000);
+        // A space is sent as %20: three characters, counted as such.
+        assert_eq!(shape.size_of(&["a b".to_owned()]), Some(5));
+    }
+
+    #[test]
+    fn dedupe_keeps_first_occurrence_and_counts_duplicates() {
+        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let plan = shape.plan(["3", "1", "3", "007", "7", "2"]).unwrap();
+        assert_eq!(plan.ids, ["3", "1", "7", "2"]);
+        assert_eq!(plan.duplicates, 2);
+        assert_eq!(plan.chunks, vec![0..4]);
+    }
+
+    #[test]
+    fn invalid_ids_are_named_before_anything_is_sent() {
+        let q = Shape::new(&QUERY, None, false).unwrap();
+        assert_eq!(q.plan(Vec::<String>::new()), Err(PlanError::NoIds));
+        let err = q.plan(["1", "x2", "3"]).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::InvalidId {
+                id: "x2".into(),
+                index: 1,
+                reason: InvalidId::NotAnInteger
+            }
+        );
+        assert!(err.to_string().contains("\"x2\""), "{err}");
+        assert!(matches!(
+            q.plan(["1", ""]),
+            Err(PlanError::InvalidId {
+                index: 1,
+                reason: InvalidId::Empty,
+                ..
+            })
+        ));
+        assert!(matches!(
+            q.plan(["-1"]),
+            Err(PlanError::InvalidId {
+                reason: InvalidId::NotAnInteger,
+                ..
+            })
+        ));
+        assert!(matches!(
+            q.plan(["99999999999999999999"]),
+            Err(PlanError::InvalidId {
+                reason: InvalidId::NotAnInteger,
+                ..
+            })
+        ));
+
+        let p = Shape::new(&PATH, None, false).unwrap();
+        for (bad, c) in [("a,b", ','), ("a/b", '/')] {
+            assert_eq!(p.validate(bad), Err(InvalidId::ForbiddenChar(c)));
+        }
+        assert!(matches!(
+            p.validate(&"x".repeat(20_001)),
+            Err(InvalidId::TooLong { limit: 20_000, .. })
+        ));
+        assert_eq!(p.validate("a b").unwrap(), "a b");
+    }
+
+    #[test]
+    fn max_batch_may_only_lower_the_vendor_limit() {
+        assert_eq!(Shape::new(&PATH, Some(10), false).unwrap().max_ids(), 10);
+        assert!(matches!(
+            Shape::new(&PATH, Some(76), false),
+            Err(PlanError::MaxBatch {
+                requested: 76,
+                vendor_limit: Some(75)
+            })
+        ));
+        assert!(matches!(
+            Shape::new(&PATH, Some(0), false),
+            Err(PlanError::MaxBatch { .. })
+        ));
+        assert_eq!(Shape::new(&PATH, None, true).unwrap().max_ids(), 1);
+        assert_eq!(
+            Shape::new(&QUERY, None, false).unwrap().max_ids(),
+            DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! AvePoint Graph: the generated client (everything of the `avepoint` crate is re-exported
+//! here) and its batch operation.
+
+use std::num::NonZeroU32;
+
+pub use ::avepoint::*;
+
+use crate::engine::{Batch, Fetched, Operation, PageRequest, Report};
+use crate::error::{ErrorKind, FetchError, from_progenitor};
+use crate::plan::PlanError;
+
+/// `retrieveMultipleUsers` for one customer's tenant: ids in the JSON body, results paged.
+///
+/// Each request carries at most one page's worth of ids (the page size, 100 by default),
+/// so one page answers it when every id exists; if the vendor reports more results than a
+/// page holds, the engine fetches the other pages (never more than the ids could fill).
+#[derive(Debug, Clone)]
+pub struct Users {
+    client: Client,
+    customer_id: String,
+    tenant_id: String,
+    page_size: NonZeroU32,
+}
+
+impl Users {
+    /// The operation for one customer's tenant, with the vendor's default page size.
+    pub fn new(
+        client: Client,
+        customer_id: impl Into<String>,
+        tenant_id: impl Into<String>,
+    ) -> Self {
+        let default = rules::RETRIEVE_MULTIPLE_USERS
+            .paging
+            .map_or(100, |p| p.default_size);
+        Self {
+            client,
+            customer_id: customer_id.into(),
+            tenant_id: tenant_id.into(),
+            page_size: NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+
+    /// The page size to ask for (`pageSize`).
+    pub fn page_size(mut self, size: NonZeroU32) -> Self {
+        self.page_size = size;
+        self
+    }
+}
+
+impl Operation for Users {
+    type Record = types::User;
+
+    fn rules(&self) -> &'static userbatch_core::rules::Operation {
+        &rules::RETRIEVE_MULTIPLE_USERS
+    }
+
+    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
+        &rules::VENDOR
+    }
+
+    fn page_size(&self) -> u32 {
+        self.page_size.get()
+    }
+
+    async fn fetch(
+        &self,
+        ids: &[String],
+        page: Option<PageRequest>,
+    ) -> Result<Fetched<types::User>, FetchError> {
+        let body = types::UserBatchRequest {
+            user_ids: ids.to_vec(),
+        };
+        let page = page.ok_or_else(|| FetchError::new(ErrorKind::Request))?;
+        let result = self
+            .client
+            .retrieve_multiple_users(
+                &self.customer_id,
+                &self.tenant_id,
+                NonZeroU32::new(page.index),
+                NonZeroU32::new(page.size),
+                &body,
+            )
+            .await
+            .map_err(from_progenitor)?
+            .into_inner();
+        Ok(Fetched {
+            records: result.data,
+            total: u64::try_from(result.metadata.total_count).ok(),
+        })
+    }
+
+    fn record_id(record: &types::User) -> String {
+        record.id.clone()
+    }
+}
+
+/// Fetches users of one customer's tenant for `ids` with the default settings.
+pub async fn users<I, S>(
+    client: &Client,
+    customer_id: &str,
+    tenant_id: &str,
+    ids: I,
+) -> Result<Report<types::User>, PlanError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    Batch::new(Users::new(client.clone(), customer_id, tenant_id))
+        .fetch(ids)
+        .await
+}
