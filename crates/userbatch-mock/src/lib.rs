@@ -256,6 +256,8 @@ pub struct OperationStats {
 pub struct Stats {
     /// Per operation.
     pub operations: BTreeMap<&'static str, OperationStats>,
+    /// Most requests the server was answering at once (over every vendor).
+    pub max_in_flight: u64,
 }
 
 impl Stats {
@@ -281,6 +283,7 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     stats: Mutex<Stats>,
     seq: AtomicU64,
+    in_flight: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -310,12 +313,20 @@ impl Shared {
         }
     }
 
+    /// A request arrived; counts it in flight until [`Shared::record`].
+    pub(crate) fn arrived(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut stats = self.stats.lock().expect("stats lock");
+        stats.max_in_flight = stats.max_in_flight.max(now);
+    }
+
     pub(crate) fn faults(&self, vendor: Vendor) -> &Faults {
         &self.config.faults[vendor.index()]
     }
 
     pub(crate) fn record(&self, mut record: RequestRecord) {
         record.seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
         {
             let mut stats = self.stats.lock().expect("stats lock");
             let s = stats.operations.entry(record.operation).or_default();
@@ -385,6 +396,7 @@ impl MockServer {
             log: Mutex::new(Vec::new()),
             stats: Mutex::new(Stats::default()),
             seq: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             shutdown: shutdown.clone(),
         });
         // Compile the schemas now, not inside the first request.

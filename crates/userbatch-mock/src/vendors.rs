@@ -190,6 +190,7 @@ impl<'a> Incoming<'a> {
         fingerprint.extend_from_slice(target.as_bytes());
         fingerprint.push(b'\n');
         fingerprint.extend_from_slice(body);
+        shared.arrived();
         Self {
             vendor,
             operation,

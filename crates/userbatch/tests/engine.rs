@@ -1,0 +1,484 @@
+//! The batch engine against the embedded mock, over real HTTP.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use userbatch::{Batch, ErrorKind, Outcome, Retry, avepoint, nexudus, usermgr};
+use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, UnknownIds, Vendor};
+
+const TOKEN: &str = "t";
+
+async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config).await.unwrap()
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (1..=n).map(|i| i.to_string()).collect()
+}
+
+/// Fast retries for tests.
+fn quick_retry() -> Retry {
+    Retry {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..Retry::default()
+    }
+}
+
+/// Fewest Nexudus requests any split of `ids` can use: the query bytes they need over the
+/// bytes one request can carry ("id=%5B" + ids joined by "%2C" + "%5D" <= 2,048).
+fn nexudus_minimum(ids: &[String]) -> u64 {
+    let per_id: usize = ids.iter().map(|i| i.len() + 3).sum();
+    per_id.div_ceil(2048 - "id=%5B%5D".len() + 3) as u64
+}
+
+#[tokio::test]
+async fn request_counts_are_the_minimum_for_each_vendor() {
+    let m = mock(MockConfig::new().log_requests(false)).await;
+    let nx = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    for n in [1usize, 75, 76, 10_000] {
+        let list = ids(n);
+        let r = Batch::new(nexudus::Users::new(nx.clone()))
+            .fetch(&list)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.found.len(), r.requests),
+            (n, nexudus_minimum(&list)),
+            "nexudus users, {n} ids"
+        );
+        let r = Batch::new(nexudus::Coworkers::new(nx.clone()))
+            .fetch(&list)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.found.len(), r.requests),
+            (n, nexudus_minimum(&list)),
+            "nexudus coworkers, {n} ids"
+        );
+        let r = Batch::new(usermgr::Users::new(um.clone()))
+            .fetch(&list)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.found.len(), r.requests),
+            (n, n.div_ceil(75) as u64),
+            "usermgr, {n} ids"
+        );
+        let r = Batch::new(avepoint::Users::new(ap.clone(), "c", "t"))
+            .fetch(&list)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.found.len(), r.requests),
+            (n, n.div_ceil(100) as u64),
+            "avepoint, {n} ids"
+        );
+    }
+    // 10,000 ids, for the record: 34, 34, 134 and 100 requests.
+    assert_eq!(nexudus_minimum(&ids(10_000)), 34);
+}
+
+#[tokio::test]
+async fn duplicates_cost_no_request_and_order_is_the_inputs() {
+    let m = mock(MockConfig::new().missing_ids(["5", "17"])).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    // 100 unique ids, shuffled, each given twice or three times.
+    let mut input: Vec<String> = (1..=100).rev().map(|i| (i * 7 % 101).to_string()).collect();
+    input.extend(input.clone());
+    input.extend(input[..50].to_vec());
+    let report = Batch::new(usermgr::Users::new(client))
+        .fetch(&input)
+        .await
+        .unwrap();
+    assert_eq!(report.requested, 100);
+    assert_eq!(report.duplicates, 150);
+    assert_eq!(report.requests, 2, "100 unique ids, 75 per request");
+    let unique: Vec<&String> = input[..100].iter().collect();
+    let expected: Vec<&String> = unique
+        .iter()
+        .copied()
+        .filter(|i| *i != "5" && *i != "17")
+        .collect();
+    let got: Vec<&String> = report.found.iter().map(|f| &f.id).collect();
+    assert_eq!(got, expected, "first-seen input order");
+    assert!(
+        report.found.iter().all(|f| f.record.id == f.id),
+        "each record under its own id"
+    );
+    let mut missing = report.missing.clone();
+    missing.sort();
+    assert_eq!(missing, ["17", "5"]);
+    assert!(report.is_complete());
+}
+
+#[tokio::test]
+async fn nexudus_list_order_does_not_fool_the_matching() {
+    // The mock answers in an order of its own; records still land under their ids.
+    let m = mock(MockConfig::new().seed(3)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let input: Vec<String> = [9, 2, 7, 4, 1].iter().map(|i| i.to_string()).collect();
+    let report = nexudus::coworkers(&client, &input).await.unwrap();
+    let got: Vec<String> = report.records().map(|c| c.id.to_string()).collect();
+    assert_eq!(got, input);
+}
+
+#[tokio::test]
+async fn throttling_and_every_5xx_are_retried() {
+    for fault in [
+        Fault::Throttle,
+        Fault::ServerError(500),
+        Fault::ServerError(502),
+        Fault::ServerError(503),
+        Fault::ServerError(504),
+        Fault::ServerError(408),
+        Fault::Disconnect,
+        Fault::Truncate,
+        Fault::Html(200),
+        Fault::Html(502),
+    ] {
+        let faults = Faults {
+            script: vec![Some(fault), Some(fault)],
+            retry_after: RetryAfter::Seconds(0),
+            ..Faults::default()
+        };
+        let m = mock(MockConfig::new().faults_all(faults)).await;
+        let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+        let report = Batch::new(usermgr::Users::new(client))
+            .retry(quick_retry())
+            .fetch(ids(10))
+            .await
+            .unwrap();
+        assert_eq!(report.found.len(), 10, "{fault:?} was not recovered");
+        assert_eq!(report.requests, 3, "{fault:?}: two failures, then success");
+    }
+}
+
+#[tokio::test]
+async fn nexudus_throttles_with_409_and_retry_after_is_honoured() {
+    let faults = Faults {
+        script: vec![Some(Fault::Throttle)],
+        retry_after: RetryAfter::Seconds(1),
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let started = std::time::Instant::now();
+    let report = Batch::new(nexudus::Users::new(client))
+        .retry(quick_retry())
+        .fetch(ids(3))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 3);
+    assert_eq!(m.log()[0].status, 409);
+    // Backoff alone would wait at most 5 ms; Retry-After said one second.
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured_too() {
+    let faults = Faults {
+        script: vec![Some(Fault::Throttle)],
+        retry_after: RetryAfter::HttpDate(Duration::from_secs(2)),
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Avepoint, faults)).await;
+    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let started = std::time::Instant::now();
+    let report = Batch::new(avepoint::Users::new(client, "c", "t"))
+        .retry(quick_retry())
+        .fetch(ids(3))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 3);
+    // An HTTP date has one-second resolution: at least one second of the two remains.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_fails_instead_of_waiting() {
+    let faults = Faults {
+        throttle: 1.0,
+        retry_after: RetryAfter::Seconds(3600),
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(usermgr::Users::new(client))
+        .fetch(ids(3))
+        .await
+        .unwrap();
+    assert_eq!(report.failed.len(), 1);
+    let error = &report.failed[0].error;
+    assert_eq!(
+        (error.status, error.retry_after),
+        (Some(429), Some(Duration::from_secs(3600)))
+    );
+    assert_eq!(report.requests, 1);
+}
+
+#[tokio::test]
+async fn timeouts_are_retried() {
+    let faults = Faults {
+        script: vec![Some(Fault::Hang)],
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::Coworkers::new(client))
+        .retry(quick_retry())
+        .request_timeout(Duration::from_millis(300))
+        .fetch(ids(5))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 5);
+    assert_eq!(report.requests, 2);
+}
+
+#[tokio::test]
+async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
+    let faults = Faults {
+        server_errors: 1.0,
+        server_error_statuses: vec![503],
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(usermgr::Users::new(client))
+        .retry(Retry {
+            max_attempts: 3,
+            ..quick_retry()
+        })
+        .fetch(ids(80))
+        .await
+        .unwrap();
+    assert!(report.found.is_empty() && report.missing.is_empty());
+    assert_eq!(report.failed_ids(), 80);
+    let e = &report.failed[0].error;
+    assert_eq!(
+        (e.kind, e.status, e.attempts),
+        (ErrorKind::Status, Some(503), 3)
+    );
+    assert_eq!(
+        e.to_string(),
+        "the vendor answered HTTP 503 (after 3 attempts)"
+    );
+    assert_eq!(report.requests, 6, "two requests, three attempts each");
+}
+
+#[tokio::test]
+async fn one_unknown_usermgr_id_failing_the_whole_request_still_returns_the_other_74() {
+    let config = MockConfig::new()
+        .missing_ids(["40"])
+        .usermgr_unknown_ids(UnknownIds::FailRequest);
+    let m = mock(config).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(usermgr::Users::new(client))
+        .fetch(ids(75))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 74);
+    assert_eq!(report.missing, ["40"]);
+    assert!(report.failed.is_empty());
+    // 1 request, then halves down to the bad id: 2 per level, log2(75) ~ 6.2 levels.
+    assert!(report.requests <= 1 + 2 * 7, "{} requests", report.requests);
+    assert!(report.requests >= 3);
+}
+
+#[tokio::test]
+async fn avepoint_paging_returns_every_record() {
+    let m = mock(MockConfig::new().missing_ids(["13"])).await;
+    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    // 250 ids per request, 100 per page: page 1 says 249 in all, so pages 2 and 3 follow.
+    let report =
+        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(100).unwrap()))
+            .max_batch(250)
+            .fetch(ids(250))
+            .await
+            .unwrap();
+    assert_eq!(report.found.len(), 249);
+    assert_eq!(report.missing, ["13"]);
+    assert_eq!(report.requests, 3);
+    let pages: Vec<u64> = m.log().iter().map(|r| r.seq).collect();
+    assert_eq!(pages.len(), 3);
+}
+
+#[tokio::test]
+async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
+    let m = mock(MockConfig::new()).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let batch = Batch::new(
+        usermgr::Users::new(client.clone())
+            .attributes(["groups"])
+            .unwrap(),
+    );
+    assert_eq!(batch.plan(ids(5)).unwrap().chunks.len(), 5);
+    let report = batch.fetch(ids(5)).await.unwrap();
+    assert_eq!((report.found.len(), report.requests), (5, 5));
+    assert!(
+        report.records().any(|u| u.groups.is_some()),
+        "groups were asked for and sent"
+    );
+    // Other attributes keep the batch.
+    let batch = Batch::new(
+        usermgr::Users::new(client.clone())
+            .attributes(["created", "custom.costCenter"])
+            .unwrap(),
+    );
+    let report = batch.fetch(ids(5)).await.unwrap();
+    assert_eq!(report.requests, 1);
+    assert!(
+        report.records().any(|u| u.created.is_some()),
+        "created was asked for and sent"
+    );
+    assert!(
+        report.records().all(|u| u.title.is_none()),
+        "title was not asked for"
+    );
+    // Unknown attributes are refused before any request.
+    let err = usermgr::Users::new(client)
+        .attributes(["nonsense"])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown User Manager attribute \"nonsense\""
+    );
+    assert_eq!(m.stats().total_requests(), 6);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    let m = mock(MockConfig::new()).await;
+    let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let batch = Batch::new(usermgr::Users::new(um));
+    for (input, needle) in [
+        (
+            vec!["a", "b,c"],
+            "\"b,c\" (input position 1): it contains ','",
+        ),
+        (vec!["a/b"], "contains '/'"),
+        (vec!["ok", ""], "\"\" (input position 1): it is empty"),
+    ] {
+        let err = batch.fetch(&input).await.unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    assert!(matches!(
+        batch.fetch(Vec::<String>::new()).await,
+        Err(userbatch::PlanError::NoIds)
+    ));
+    assert!(batch.clone().max_batch(76).fetch(["a"]).await.is_err());
+    assert_eq!(m.stats().total_requests(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn the_stream_yields_outcomes_in_input_order() {
+    use futures_util::StreamExt;
+    let faults = Faults {
+        // Request 2 (ids 76..=150) fails for good.
+        script: vec![
+            None,
+            Some(Fault::ServerError(500)),
+            Some(Fault::ServerError(500)),
+        ],
+        ..Faults::default()
+    };
+    let m = mock(
+        MockConfig::new()
+            .missing_ids(["3"])
+            .faults(Vendor::Usermgr, faults),
+    )
+    .await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let stream = Batch::new(usermgr::Users::new(client))
+        .concurrency(1)
+        .retry(Retry {
+            max_attempts: 2,
+            ..quick_retry()
+        })
+        .stream(ids(200))
+        .unwrap();
+    let outcomes: Vec<Outcome<usermgr::types::User>> = stream.collect().await;
+    let mut next = 1;
+    for o in &outcomes {
+        match o {
+            Outcome::Found { id, record } => {
+                assert_eq!(id, &next.to_string());
+                assert_eq!(&record.id, id);
+                next += 1;
+            }
+            Outcome::Missing { id } => {
+                assert_eq!(id, "3");
+                next += 1;
+            }
+            Outcome::Failed { ids, error } => {
+                assert_eq!(ids.first().unwrap(), &next.to_string());
+                assert_eq!(ids.len(), 75);
+                assert_eq!(error.status, Some(500));
+                next += ids.len();
+            }
+        }
+    }
+    assert_eq!(next, 201, "every id exactly once");
+}
+
+#[tokio::test]
+async fn progress_reaches_the_total_and_concurrency_is_bounded() {
+    let m =
+        mock(MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_millis(30))))
+            .await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let last = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&last);
+    let report = Batch::new(usermgr::Users::new(client))
+        .concurrency(3)
+        .on_progress(move |p| {
+            assert!(p.done <= p.total);
+            seen.fetch_max(p.done, Ordering::Relaxed);
+        })
+        .fetch(ids(75 * 9))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 675);
+    assert_eq!(last.load(Ordering::Relaxed), 675);
+    // Nine requests of 30 ms each, three at a time: never more than three at once at the
+    // mock, and more than one (the bound is used).
+    let max = m.stats().max_in_flight;
+    assert!(
+        (2..=3).contains(&max),
+        "{max} requests were in flight at once"
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_fails_what_it_cuts_off() {
+    let m = mock(
+        MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_millis(400))),
+    )
+    .await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(usermgr::Users::new(client))
+        .concurrency(1)
+        .deadline(Duration::from_millis(600))
+        .fetch(ids(75 * 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.found.len(),
+        75,
+        "the first request fits the deadline"
+    );
+    assert_eq!(report.failed_ids(), 150);
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.error.kind == ErrorKind::Deadline)
+    );
+}

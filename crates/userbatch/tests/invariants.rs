@@ -1,0 +1,219 @@
+//! Property test: over random id lists and random fault schedules, every id ends up in
+//! exactly one of found, missing, failed; each found record's id equals its key; and no id
+//! is requested again after a request that found it.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use userbatch::{Batch, Report, Retry, avepoint, nexudus, usermgr};
+use userbatch_mock::{Faults, MockConfig, MockServer, RetryAfter, UnknownIds};
+
+#[derive(Debug, Clone)]
+struct Case {
+    vendor: u8,
+    ids: Vec<u16>,
+    missing: Vec<u16>,
+    fail_request_mode: bool,
+    throttle: f64,
+    server_errors: f64,
+    truncate: f64,
+    disconnect: f64,
+    html: f64,
+    seed: u64,
+    concurrency: usize,
+    max_attempts: u32,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        0u8..4,
+        prop::collection::vec(0u16..400, 1..400),
+        prop::collection::vec(0u16..400, 0..40),
+        any::<bool>(),
+        (
+            0.0..0.15f64,
+            0.0..0.15f64,
+            0.0..0.1f64,
+            0.0..0.1f64,
+            0.0..0.1f64,
+        ),
+        any::<u64>(),
+        1usize..6,
+        1u32..5,
+    )
+        .prop_map(
+            |(vendor, ids, missing, fail_request_mode, rates, seed, concurrency, max_attempts)| {
+                Case {
+                    vendor,
+                    ids,
+                    missing,
+                    fail_request_mode,
+                    throttle: rates.0,
+                    server_errors: rates.1,
+                    truncate: rates.2,
+                    disconnect: rates.3,
+                    html: rates.4,
+                    seed,
+                    concurrency,
+                    max_attempts,
+                }
+            },
+        )
+}
+
+/// The report's ids by place; panics if one is in two places.
+fn places<R>(
+    report: &Report<R>,
+    record_id: impl Fn(&R) -> String,
+) -> HashMap<String, &'static str> {
+    let mut out = HashMap::new();
+    for f in &report.found {
+        assert_eq!(
+            record_id(&f.record),
+            f.id,
+            "a record filed under another id"
+        );
+        assert!(
+            out.insert(f.id.clone(), "found").is_none(),
+            "{} twice",
+            f.id
+        );
+    }
+    for id in &report.missing {
+        assert!(out.insert(id.clone(), "missing").is_none(), "{id} twice");
+    }
+    for failure in &report.failed {
+        for id in &failure.ids {
+            assert!(out.insert(id.clone(), "failed").is_none(), "{id} twice");
+        }
+    }
+    out
+}
+
+async fn run(case: Case) {
+    let faults = Faults {
+        throttle: case.throttle,
+        retry_after: RetryAfter::Seconds(0),
+        server_errors: case.server_errors,
+        truncate: case.truncate,
+        disconnect: case.disconnect,
+        html: case.html,
+        ..Faults::default()
+    };
+    let missing: Vec<String> = case.missing.iter().map(|i| i.to_string()).collect();
+    let mode = if case.fail_request_mode {
+        UnknownIds::FailRequest
+    } else {
+        UnknownIds::Omit
+    };
+    let m = MockServer::start(
+        MockConfig::new()
+            .seed(case.seed)
+            .missing_ids(missing.clone())
+            .usermgr_unknown_ids(mode)
+            .faults_all(faults),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<String> = case.ids.iter().map(|i| i.to_string()).collect();
+    let retry = Retry {
+        max_attempts: case.max_attempts,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(2),
+        budget: Some(10_000),
+        ..Retry::default()
+    };
+    let places = match case.vendor {
+        0 | 1 => {
+            let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+            if case.vendor == 0 {
+                let r = Batch::new(nexudus::Users::new(client))
+                    .concurrency(case.concurrency)
+                    .retry(retry)
+                    .fetch(&ids)
+                    .await
+                    .unwrap();
+                check_requests(&m, r.requests);
+                places(&r, |u| u.id.to_string())
+            } else {
+                let r = Batch::new(nexudus::Coworkers::new(client))
+                    .concurrency(case.concurrency)
+                    .retry(retry)
+                    .fetch(&ids)
+                    .await
+                    .unwrap();
+                check_requests(&m, r.requests);
+                places(&r, |u| u.id.to_string())
+            }
+        }
+        2 => {
+            let client = usermgr::Client::with_bearer(m.base_url(), "t").unwrap();
+            let r = Batch::new(usermgr::Users::new(client))
+                .concurrency(case.concurrency)
+                .retry(retry)
+                .fetch(&ids)
+                .await
+                .unwrap();
+            check_requests(&m, r.requests);
+            places(&r, |u| u.id.clone())
+        }
+        _ => {
+            let client = avepoint::Client::with_bearer(m.base_url(), "t").unwrap();
+            let r = Batch::new(avepoint::Users::new(client, "c", "t"))
+                .concurrency(case.concurrency)
+                .retry(retry)
+                .fetch(&ids)
+                .await
+                .unwrap();
+            check_requests(&m, r.requests);
+            places(&r, |u| u.id.clone())
+        }
+    };
+    // Every unique id in exactly one place (places() checked "at most one").
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(places.len(), unique.len(), "some id is nowhere");
+    for id in unique {
+        let place = places[id];
+        // A found id exists at the vendor; a missing one does not.
+        match place {
+            "found" => assert!(
+                !missing.contains(id),
+                "{id} is missing at the vendor but was found"
+            ),
+            "missing" => assert!(missing.contains(id), "{id} exists but was reported missing"),
+            _ => {}
+        }
+    }
+    // No id is requested again after a request that found it: each id is in at most one
+    // request that was answered 200 without an injected fault.
+    let mut answered: HashMap<&str, usize> = HashMap::new();
+    let log = m.log();
+    for r in log.iter().filter(|r| r.status == 200 && r.fault.is_none()) {
+        for id in r.ids.iter().collect::<HashSet<_>>() {
+            *answered.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    for (id, n) in answered {
+        assert_eq!(n, 1, "{id} was in {n} successful requests");
+    }
+    m.stop().await;
+}
+
+fn check_requests(m: &MockServer, reported: u64) {
+    assert_eq!(
+        m.stats().total_requests(),
+        reported,
+        "the report's request count is the mock's"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_id_in_exactly_one_place(case in case()) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(run(case));
+    }
+}
