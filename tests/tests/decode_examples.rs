@@ -89,12 +89,12 @@ fn nexudus_get_one_user() {
 #[test]
 fn nexudus_get_multiple_users() {
     let json = fixture("nexudus-get-multiple-users.json");
-    let (users, original): (nexudus::types::UserList, _) = roundtrip(&json);
+    // The list decodes as summaries, every value intact: the summary type has every field
+    // the docs' partial example shows.
+    let (users, original): (nexudus::types::UserSummaryList, _) = roundtrip(&json);
     assert_eq!(users.0.len(), 1);
     assert_eq!(users.0[0].id, 87654321);
-    // A summary: fields the docs list as unpopulated are absent.
-    assert!(users.0[0].is_admin.is_none());
-    assert!(users.0[0].devices.is_none());
+    assert_eq!(users.0[0].to_string_text.as_deref(), Some("User Example"));
     assert_eq!(
         spec_example("nexudus.yaml", "/api/sys/users/", "get"),
         original
@@ -104,14 +104,13 @@ fn nexudus_get_multiple_users() {
 #[test]
 fn nexudus_get_multiple_coworkers() {
     let json = fixture("nexudus-get-multiple-coworkers.json");
-    let (coworkers, original): (nexudus::types::CoworkerList, _) = roundtrip(&json);
+    let (coworkers, original): (nexudus::types::CoworkerSummaryList, _) = roundtrip(&json);
     assert_eq!(coworkers.0.len(), 1);
     let c = &coworkers.0[0];
     assert_eq!(c.id, 87654321);
     assert_eq!(c.to_string_text.as_deref(), Some("Coworker Example"));
     assert_eq!(c.monday_attendance, Some(0));
     assert_eq!(c.can_make_bookings, Some(false));
-    assert!(c.custom1.is_none() && c.notes.is_none());
     assert_eq!(
         spec_example("nexudus.yaml", "/api/spaces/coworkers/", "get"),
         original
@@ -244,4 +243,38 @@ fn fixtures_are_verbatim() {
             "{fixture_name} is not verbatim from {doc}"
         );
     }
+}
+
+#[test]
+fn summary_types_lack_exactly_the_unpopulated_fields() {
+    use userbatch_core::PartialRecord;
+    // Serialize a full record with every field set, decode it as a summary, encode again:
+    // what survives are the summary's fields.
+    let full: Value = serde_json::from_str(&fixture("nexudus-get-one-user.json")).unwrap();
+    let summary: nexudus::types::UserSummary = serde_json::from_value(full.clone()).unwrap();
+    let kept = serde_json::to_value(&summary).unwrap();
+    let unpopulated = <nexudus::types::UserSummary as PartialRecord>::UNPOPULATED;
+    assert_eq!(
+        unpopulated,
+        nexudus::rules::GET_USERS.partial.unwrap().unpopulated
+    );
+    for (field, value) in full.as_object().unwrap() {
+        let in_summary = kept.get(field).is_some();
+        if unpopulated.contains(&field.as_str()) {
+            assert!(
+                !in_summary,
+                "{field} is unpopulated, yet the summary type has it"
+            );
+        } else if !value.is_null() && value != &Value::Array(vec![]) {
+            assert!(
+                in_summary,
+                "{field} is populated, yet the summary type lacks it"
+            );
+        }
+    }
+    assert_eq!(summary.record_id(), "87654321");
+    assert_eq!(
+        <nexudus::types::UserSummary as PartialRecord>::FULL_OPERATION,
+        "getUser"
+    );
 }

@@ -57,10 +57,15 @@ fn string_schema(format: &str) -> SchemaObject {
 
 /// Generates the complete, formatted `generated.rs` text for one spec.
 pub fn generate_source(spec: &Spec) -> Result<String> {
-    let openapi = spec.openapi()?;
+    // Summary types from the partial-record metadata, in a copy of the spec.
+    let mut doc = spec.raw.clone();
+    let summaries = crate::partial::derive(spec, &mut doc)?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
+        .with_context(|| format!("{}: not an OpenAPI 3.0 document", spec.rel))?;
     let client = generate_client_tokens(spec, &openapi)?;
     let rules = rules_tokens(spec)?;
-    let file: syn::File = syn::parse2(quote! { #client #rules })
+    let partial_impls = crate::partial::impls(&summaries);
+    let file: syn::File = syn::parse2(quote! { #client #rules #partial_impls })
         .with_context(|| format!("{}: generated code does not parse", spec.rel))?;
     let body = prettyplease::unparse(&file);
     Ok(format!(

@@ -7,4 +7,5 @@
 
 pub mod generate;
 pub mod lint;
+pub mod partial;
 pub mod spec;

@@ -1324,6 +1324,652 @@ pub mod types {
             Self(value)
         }
     }
+    ///A summary of [`Coworker`], as `getCoworkers` returns it: it does not carry 111 of the full record's fields (CoworkerType, Gender, CreateUser, Address, PostCode, CityName, State, MobilePhone, LandLine, NickName, BusinessArea, Position, CompanyName, ProfileWebsite, ProfileTags, ProfileSummary, Twitter, Facebook, Google, Telegram, Linkedin, Skype, Github, Pinterest, Flickr, Instagram, Vimeo, Tumblr, Blogger, ProfileIsPublic, BillingEmail, BillingAddress, BillingPostCode, BillingCityName, BillingState, BillingCountryId, TaxRateType, TaxRate, TaxIDNumber, BankName, BankAccount, BankBranch, NotifyOnNewInvoice, NotifyOnNewPayment, NotifyOnFailedPayment, ShowPayingMemberInvoices, EnableGoCardlessPayments, UseGoCardlessProPayments, GoCardlessContractNumber, StripeBacsDDPaymentMethodId, StripeBacsDDMandateId, StripeBacsDDEnabled, RegularPaymentProvider, RegularPaymentContractNumber, DoNotProcessInvoicesAutomatically, AllowNetworkCheckin, AccessPincode, KeyFobNumber, NotifyOnDelivery, EzeepUserId, EzeepFreePrinting, EzeepBlueUserId, EzeepBlueFreePrinting, EzeepBluePrintingEnabled, PaperCutPayAsYouPrint, PaperCutUserId, Notes, Custom1, Custom2, Custom3, Custom4, Custom5, Custom6, Custom7, Custom8, Custom9, Custom10, Custom11, Custom12, Custom13, Custom14, Custom15, Custom16, Custom17, Custom18, Custom19, Custom20, Custom21, Custom22, Custom23, Custom24, Custom25, Custom26, Custom27, Custom28, Custom29, Custom30, PurchaseOrder, NotifyOnDeliveriesEmail, AccessControlErrorNotificationSent, SyncToPaperCutDue, InvoiceSegregationOverride, InvoiceSegregateContracts, InvoiceSegregateBookings, InvoiceSegregateProducts, InvoiceSegregateTimePasses, InvoiceSegregateTickets, IsDefaultProfile, InvoiceSegregateCharges, EzeepPrintingEnabled, InvoiceDueDateDay). Fetch the full record with `getCoworker` (or hydrate summaries through the `userbatch` facade) before reading those fields or building an update: a PUT built from a summary clears them at the vendor.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CoworkerSummary {
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "AccessCardId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_card_id: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "AccessControlDebounceTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_control_debounce_time: ::std::option::Option<
+            ::userbatch_core::Timestamp,
+        >,
+        #[serde(
+            rename = "Active",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub active: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "AlertNote",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub alert_note: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "Archived",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub archived: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "AvatarFileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub avatar_file_name: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BannerImageFileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub banner_image_file_name: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BillingDay",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub billing_day: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BillingLatitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub billing_latitude: ::std::option::Option<f64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BillingLongitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub billing_longitude: ::std::option::Option<f64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BillingName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub billing_name: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BillingSimpleTimeZoneId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub billing_simple_time_zone_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "BrivoUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brivo_user_id: ::std::option::Option<::std::string::String>,
+        ///Assumed item type: integer Ids (the docs' example shows an empty array).
+        #[serde(
+            rename = "Businesses",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub businesses: ::std::vec::Vec<i64>,
+        #[serde(
+            rename = "CanAccessCommunity",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_access_community: ::std::option::Option<bool>,
+        #[serde(
+            rename = "CanBookForTeam",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_book_for_team: ::std::option::Option<bool>,
+        #[serde(
+            rename = "CanMakeBookings",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_make_bookings: ::std::option::Option<bool>,
+        #[serde(
+            rename = "CanPurchaseEvents",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_purchase_events: ::std::option::Option<bool>,
+        #[serde(
+            rename = "CanPurchaseProducts",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_purchase_products: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "CardNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub card_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "CheckinSinceLastRenewal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub checkin_since_last_renewal: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "ChurnProbability",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub churn_probability: ::std::option::Option<f64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "ClearAvatarFile",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub clear_avatar_file: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "ClearBannerImageFile",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub clear_banner_image_file: ::std::option::Option<bool>,
+        #[serde(
+            rename = "CountryId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "CoworkerContractIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub coworker_contract_ids: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "CoworkerContractTariffNames",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub coworker_contract_tariff_names: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "CreatedOn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_on: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "CurrentAccessSignature",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub current_access_signature: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "CurrentAccessSignatures",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub current_access_signatures: ::std::option::Option<::std::string::String>,
+        ///Shape undocumented (null in the docs' example): any JSON value, null included, is accepted.
+        #[serde(
+            rename = "CustomFields",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub custom_fields: ::std::option::Option<::serde_json::Value>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "DateOfBirth",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub date_of_birth: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "DoordeckPrivateKey",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub doordeck_private_key: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "DoordeckPublicKey",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub doordeck_public_key: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "DoordeckUserGuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub doordeck_user_guid: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "Email",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "EngagementLevel",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub engagement_level: ::std::option::Option<i64>,
+        #[serde(
+            rename = "FridayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub friday_attendance: ::std::option::Option<i64>,
+        #[serde(
+            rename = "FullName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub full_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "GeneralTermsAccepted",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub general_terms_accepted: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "GoogleApiToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub google_api_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "GoogleSubscriptionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub google_subscription_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "HasAcceptedStripeACHAgreement",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_accepted_stripe_ach_agreement: ::std::option::Option<bool>,
+        #[serde(
+            rename = "HasVerifiedStripeACHDeposits",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_verified_stripe_ach_deposits: ::std::option::Option<bool>,
+        ///Unique record identifier.
+        #[serde(rename = "Id")]
+        pub id: i64,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "InvoiceDueDatePeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invoice_due_date_period: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "InvoicingBusinessId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invoicing_business_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "InvoicingBusinessName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invoicing_business_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "IsNew",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_new: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "LastInvoiceAttempt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_invoice_attempt: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "LastLowCreditReminder",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_low_credit_reminder: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "LastOverDueInvoiceReminder",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_over_due_invoice_reminder: ::std::option::Option<
+            ::userbatch_core::Timestamp,
+        >,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "LastRenewal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_renewal: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "Latitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub latitude: ::std::option::Option<f64>,
+        ///Shape undocumented (null in the docs' example): any JSON value, null included, is accepted.
+        #[serde(
+            rename = "LocalizationDetails",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub localization_details: ::std::option::Option<::serde_json::Value>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "Longitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub longitude: ::std::option::Option<f64>,
+        #[serde(
+            rename = "MinutesSinceLastRenewal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub minutes_since_last_renewal: ::std::option::Option<i64>,
+        #[serde(
+            rename = "MondayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monday_attendance: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "NewAvatarUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub new_avatar_url: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "NewBannerImageUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub new_banner_image_url: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "NextAutoInvoice",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_auto_invoice: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "NextAutoInvoiceLocal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_auto_invoice_local: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "NextInvoiceLocal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_invoice_local: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "Office365AccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub office365_access_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "Office365RefreshToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub office365_refresh_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "Office365SubscriptionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub office365_subscription_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "PaperCutFreePrinting",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paper_cut_free_printing: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "ReferenceNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reference_number: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "RefererGuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub referer_guid: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "RegistrationDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub registration_date: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "RegistrationDateLocal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub registration_date_local: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "RenewalDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub renewal_date: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "SaltoV2AccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub salto_v2_access_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "Salutation",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub salutation: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "SaturdayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub saturday_attendance: ::std::option::Option<i64>,
+        #[serde(
+            rename = "ShowAlert",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub show_alert: ::std::option::Option<bool>,
+        #[serde(
+            rename = "SimpleTimeZoneId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub simple_time_zone_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "StripeACHBankToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub stripe_ach_bank_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "StripeACHCustomerToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub stripe_ach_customer_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "StripeBacsDDCustomerToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub stripe_bacs_dd_customer_token: ::std::option::Option<
+            ::userbatch_core::Secret,
+        >,
+        #[serde(
+            rename = "SundayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sunday_attendance: ::std::option::Option<i64>,
+        #[serde(
+            rename = "SyncToSquare",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sync_to_square: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "SystemId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub system_id: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(rename = "Tag", skip_serializing_if = "::std::option::Option::is_none")]
+        pub tag: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "TariffId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tariff_id: ::std::option::Option<i64>,
+        #[serde(
+            rename = "TariffInvoiceEvery",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tariff_invoice_every: ::std::option::Option<i64>,
+        #[serde(
+            rename = "TariffInvoiceEveryWeeks",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tariff_invoice_every_weeks: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "TeamId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "TeamIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_ids: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "TeamName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_name: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "TeamNames",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_names: ::std::option::Option<::std::string::String>,
+        ///Assumed item type: integer Ids (the docs' example shows an empty array).
+        #[serde(
+            rename = "Teams",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub teams: ::std::vec::Vec<i64>,
+        #[serde(
+            rename = "ThursdayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub thursday_attendance: ::std::option::Option<i64>,
+        #[serde(
+            rename = "ToStringText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub to_string_text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "TuesdayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tuesday_attendance: ::std::option::Option<i64>,
+        #[serde(
+            rename = "UniqueId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub unique_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "UpdatedBy",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_by: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "UpdatedOn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_on: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserActive",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_active: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserFullName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_full_name: ::std::option::Option<::std::string::String>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserIsAdmin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_is_admin: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserLastAccess",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_last_access: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserReceiveCommunityDigest",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_receive_community_digest: ::std::option::Option<bool>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "UserReceiveEveryMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_receive_every_message: ::std::option::Option<bool>,
+        #[serde(
+            rename = "WednesdayAttendance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wednesday_attendance: ::std::option::Option<i64>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "ZoomAccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub zoom_access_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name). Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "ZoomRefreshToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub zoom_refresh_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Assumed type (null in the docs' example; typed from the field's name).
+        #[serde(
+            rename = "ZoomUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub zoom_user_id: ::std::option::Option<::std::string::String>,
+    }
+    ///[`CoworkerList`] with summaries of `Coworker`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct CoworkerSummaryList(pub ::std::vec::Vec<CoworkerSummary>);
+    impl ::std::ops::Deref for CoworkerSummaryList {
+        type Target = ::std::vec::Vec<CoworkerSummary>;
+        fn deref(&self) -> &::std::vec::Vec<CoworkerSummary> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CoworkerSummaryList> for ::std::vec::Vec<CoworkerSummary> {
+        fn from(value: CoworkerSummaryList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<CoworkerSummary>> for CoworkerSummaryList {
+        fn from(value: ::std::vec::Vec<CoworkerSummary>) -> Self {
+            Self(value)
+        }
+    }
     ///A bare JSON string error message, e.g. `"Not found"`.
     #[derive(
         ::serde::Deserialize,
@@ -1476,6 +2122,60 @@ pub mod types {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
         }
+    }
+    ///One validation error of an update (assumed shape).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UpdateError {
+        ///The value that was refused (any JSON value).
+        #[serde(
+            rename = "AttemptedValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attempted_value: ::std::option::Option<::serde_json::Value>,
+        #[serde(
+            rename = "Message",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "PropertyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub property_name: ::std::option::Option<::std::string::String>,
+    }
+    ///The result of an update. Assumption: the docs in shared/vendor-docs do not show it; this is the action-result shape Nexudus' API answers writes with. Every field is optional, so a different answer still decodes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UpdateResult {
+        ///Validation errors, if any.
+        #[serde(
+            rename = "Errors",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub errors: ::std::option::Option<::std::vec::Vec<UpdateError>>,
+        ///A human-readable message.
+        #[serde(
+            rename = "Message",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///HTTP-like status of the action.
+        #[serde(
+            rename = "Status",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status: ::std::option::Option<i32>,
+        ///The updated record or its Id (shape undocumented).
+        #[serde(
+            rename = "Value",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value: ::std::option::Option<::serde_json::Value>,
+        ///Whether the update was applied.
+        #[serde(
+            rename = "WasSuccessful",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub was_successful: ::std::option::Option<bool>,
     }
     ///A User: an administrator or staff member who can sign in to the Nexudus admin panel. Users are assigned roles that control their permissions and can be associated with one or more business locations. Fields as listed by the Get one User docs.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1909,6 +2609,270 @@ pub mod types {
             Self(value)
         }
     }
+    ///A summary of [`User`], as `getUsers` returns it: it does not carry 28 of the full record's fields (NewPassword, IsAdmin, APIAccess, MustResetPassword, LastAccess, Devices, OnNewEmail, OnHelpDeskMsg, OnNewWallPost, OnNewMember, OnProfileChanges, OnNewBlogComment, OnNewEventComment, OnTariffChange, OnBookingChange, OnTentativeBookingChange, OnPurchases, OnVisitorRegistration, OnPlaformInvoices, ReceiveCommunityDigest, ReceiveEveryMessage, TwoFactorSecret, LastHelpVisited, OnAccessControlErrors, OnMemberRemovedFromTeam, OnVirtualOfficeTariffChange, OnVirtualOfficeDeliveryPreferenceUpdate, OnIdentityCheckUpdate). Fetch the full record with `getUser` (or hydrate summaries through the `userbatch` facade) before reading those fields or building an update: a PUT built from a summary clears them at the vendor.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct UserSummary {
+        ///The access token value for this user. Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "AccessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<::userbatch_core::Secret>,
+        ///Whether this user is currently active.
+        #[serde(
+            rename = "Active",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub active: ::std::option::Option<bool>,
+        ///ID of the application linked to this record.
+        #[serde(
+            rename = "ApplicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<i64>,
+        ///Current file name of the avatar (read-only; upload via the corresponding URL field).
+        #[serde(
+            rename = "AvatarFileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub avatar_file_name: ::std::option::Option<::std::string::String>,
+        ///List of businesses linked to this record.
+        #[serde(
+            rename = "Businesses",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub businesses: ::std::vec::Vec<i64>,
+        ///List of chat rooms linked to this record.
+        #[serde(
+            rename = "ChatRooms",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub chat_rooms: ::std::vec::Vec<i64>,
+        ///Set to true to remove the current avatar file.
+        #[serde(
+            rename = "ClearAvatarFile",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub clear_avatar_file: ::std::option::Option<bool>,
+        ///Date and time the record was created (ISO 8601).
+        #[serde(
+            rename = "CreatedOn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_on: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value, null included, is accepted.
+        #[serde(
+            rename = "CustomFields",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub custom_fields: ::std::option::Option<::serde_json::Value>,
+        ///ID of the default business linked to this record.
+        #[serde(
+            rename = "DefaultBusinessId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub default_business_id: ::std::option::Option<i64>,
+        ///The email value for this user.
+        #[serde(
+            rename = "Email",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Unique identifier (GUID) for the email call back.
+        #[serde(
+            rename = "EmailCallBackGuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_call_back_guid: ::std::option::Option<::uuid::Uuid>,
+        ///Whether enable passport access is enabled.
+        #[serde(
+            rename = "EnablePassportAccess",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub enable_passport_access: ::std::option::Option<bool>,
+        ///The full name value for this user.
+        #[serde(
+            rename = "FullName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub full_name: ::std::option::Option<::std::string::String>,
+        ///Unique record identifier.
+        #[serde(rename = "Id")]
+        pub id: i64,
+        ///The invalid login attempts value for this user.
+        #[serde(
+            rename = "InvalidLoginAttempts",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invalid_login_attempts: ::std::option::Option<i64>,
+        ///Whether the record was recently created.
+        #[serde(
+            rename = "IsNew",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_new: ::std::option::Option<bool>,
+        ///The language value for this user. See `eLanguage` enum values: `3` = EnglishUK, `1` = EnglishUS, `2` = Spanish.
+        #[serde(
+            rename = "Language",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub language: ::std::option::Option<i64>,
+        ///Date/time value for last login attempt.
+        #[serde(
+            rename = "LastLoginAttempt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_login_attempt: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Date/time value for last received community message date.
+        #[serde(
+            rename = "LastReceivedCommunityMessageDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_received_community_message_date: ::std::option::Option<
+            ::userbatch_core::Timestamp,
+        >,
+        ///Date/time value for last received community thread date.
+        #[serde(
+            rename = "LastReceivedCommunityThreadDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_received_community_thread_date: ::std::option::Option<
+            ::userbatch_core::Timestamp,
+        >,
+        ///Assumption: present in the docs' example response (as null) but not in the field list; its shape is undocumented, so any JSON value, null included, is accepted.
+        #[serde(
+            rename = "LocalizationDetails",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub localization_details: ::std::option::Option<::serde_json::Value>,
+        ///URL of a new file to upload as the avatar.
+        #[serde(
+            rename = "NewAvatarUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub new_avatar_url: ::std::option::Option<::std::string::String>,
+        ///Date/time value for next community digest.
+        #[serde(
+            rename = "NextCommunityDigest",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_community_digest: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///Date/time value for next help desk message reminder.
+        #[serde(
+            rename = "NextHelpDeskMessageReminder",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_help_desk_message_reminder: ::std::option::Option<
+            ::userbatch_core::Timestamp,
+        >,
+        ///The passport card number value for this user.
+        #[serde(
+            rename = "PassportCardNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub passport_card_number: ::std::option::Option<::std::string::String>,
+        ///The passport number value for this user.
+        #[serde(
+            rename = "PassportNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub passport_number: ::std::option::Option<::std::string::String>,
+        ///The password value for this user. Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "Password",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password: ::std::option::Option<::userbatch_core::Secret>,
+        ///The password salt value for this user. Sensitive: redacted in Debug output.
+        #[serde(
+            rename = "PasswordSalt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_salt: ::std::option::Option<::userbatch_core::Secret>,
+        ///ID of the preferred language linked to this record.
+        #[serde(
+            rename = "PreferredLanguageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub preferred_language_id: ::std::option::Option<i64>,
+        ///The support team user email value for this user.
+        #[serde(
+            rename = "SupportTeamUserEmail",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub support_team_user_email: ::std::option::Option<::std::string::String>,
+        ///External system identifier.
+        #[serde(
+            rename = "SystemId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub system_id: ::std::option::Option<::std::string::String>,
+        ///Display text of the record. Assumption: present in the docs' example response but not in the field list; typed from the example value.
+        #[serde(
+            rename = "ToStringText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub to_string_text: ::std::option::Option<::std::string::String>,
+        ///Whether two factor enabled is enabled.
+        #[serde(
+            rename = "TwoFactorEnabled",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub two_factor_enabled: ::std::option::Option<bool>,
+        ///UUID of the record.
+        #[serde(
+            rename = "UniqueId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub unique_id: ::std::option::Option<::uuid::Uuid>,
+        ///Email of the user who last updated this record.
+        #[serde(
+            rename = "UpdatedBy",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_by: ::std::option::Option<::std::string::String>,
+        ///Date and time the record was last updated (ISO 8601).
+        #[serde(
+            rename = "UpdatedOn",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_on: ::std::option::Option<::userbatch_core::Timestamp>,
+        ///List of user roles linked to this record.
+        #[serde(
+            rename = "UserRoles",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub user_roles: ::std::vec::Vec<i64>,
+        ///Whether validated is enabled.
+        #[serde(
+            rename = "Validated",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub validated: ::std::option::Option<bool>,
+    }
+    ///[`UserList`] with summaries of `User`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct UserSummaryList(pub ::std::vec::Vec<UserSummary>);
+    impl ::std::ops::Deref for UserSummaryList {
+        type Target = ::std::vec::Vec<UserSummary>;
+        fn deref(&self) -> &::std::vec::Vec<UserSummary> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserSummaryList> for ::std::vec::Vec<UserSummary> {
+        fn from(value: UserSummaryList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<UserSummary>> for UserSummaryList {
+        fn from(value: ::std::vec::Vec<UserSummary>) -> Self {
+            Self(value)
+        }
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -2010,6 +2974,47 @@ const _: () = {
 };
 #[allow(clippy::all)]
 impl Client {
+    /**Update a Coworker
+
+Update a Coworker record. Assumption: as `updateUser`: the whole record as the body, identified by its `Id`. Send a **full** record fetched with `getCoworker`: fields missing from the body are cleared at the vendor.
+
+Sends a `PUT` request to `/api/spaces/coworkers`
+
+*/
+    pub async fn update_coworker<'a>(
+        &'a self,
+        body: &'a types::Coworker,
+    ) -> Result<ResponseValue<types::UpdateResult>, Error<()>> {
+        let url = format!("{}/api/spaces/coworkers", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "update_coworker",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Get multiple Coworkers
 
 Fetch several Coworker records in a single request. Returns summaries: the fields listed in `x-userbatch.partial.unpopulated` are not populated. Before a PUT, fetch the full record with `getCoworker`. Requires a full unrestricted administrator or the `Coworker-Read` role.
@@ -2022,7 +3027,7 @@ Arguments:
     pub async fn get_coworkers<'a>(
         &'a self,
         id: &'a types::GetCoworkersId,
-    ) -> Result<ResponseValue<types::CoworkerList>, Error<()>> {
+    ) -> Result<ResponseValue<types::CoworkerSummaryList>, Error<()>> {
         let url = format!("{}/api/spaces/coworkers/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -2100,6 +3105,47 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Update a User
+
+Update a User record. Assumption: the docs in shared/vendor-docs refer to updating via `PUT` without describing the call; this follows Nexudus' REST convention: the whole record as the JSON body, identified by its `Id`, at the collection path without a trailing slash, answered by an action result. Send a **full** record fetched with `getUser` and changed: fields missing from the body are cleared at the vendor, which is why a summary from `getUsers` must never be sent back.
+
+Sends a `PUT` request to `/api/sys/users`
+
+*/
+    pub async fn update_user<'a>(
+        &'a self,
+        body: &'a types::User,
+    ) -> Result<ResponseValue<types::UpdateResult>, Error<()>> {
+        let url = format!("{}/api/sys/users", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "update_user",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Get multiple Users
 
 Retrieve multiple User records by their Ids in a single request. Returns summaries: the fields listed in `x-userbatch.partial.unpopulated` are not populated. Before a PUT, fetch the full record with `getUser`. Requires a full unrestricted administrator or the `User-Read` role.
@@ -2112,7 +3158,7 @@ Arguments:
     pub async fn get_users<'a>(
         &'a self,
         id: &'a types::GetUsersId,
-    ) -> Result<ResponseValue<types::UserList>, Error<()>> {
+    ) -> Result<ResponseValue<types::UserSummaryList>, Error<()>> {
         let url = format!("{}/api/sys/users/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -2468,4 +3514,163 @@ pub mod rules {
         unknown_ids: UnknownIds::FailsRequest(404u16),
         attributes: None,
     };
+}
+impl ::userbatch_core::PartialRecord for types::CoworkerSummary {
+    type Full = types::Coworker;
+    const SUMMARY_OF: &'static str = "Coworker";
+    const FULL_OPERATION: &'static str = "getCoworker";
+    const UNPOPULATED: &'static [&'static str] = &[
+        "CoworkerType",
+        "Gender",
+        "CreateUser",
+        "Address",
+        "PostCode",
+        "CityName",
+        "State",
+        "MobilePhone",
+        "LandLine",
+        "NickName",
+        "BusinessArea",
+        "Position",
+        "CompanyName",
+        "ProfileWebsite",
+        "ProfileTags",
+        "ProfileSummary",
+        "Twitter",
+        "Facebook",
+        "Google",
+        "Telegram",
+        "Linkedin",
+        "Skype",
+        "Github",
+        "Pinterest",
+        "Flickr",
+        "Instagram",
+        "Vimeo",
+        "Tumblr",
+        "Blogger",
+        "ProfileIsPublic",
+        "BillingEmail",
+        "BillingAddress",
+        "BillingPostCode",
+        "BillingCityName",
+        "BillingState",
+        "BillingCountryId",
+        "TaxRateType",
+        "TaxRate",
+        "TaxIDNumber",
+        "BankName",
+        "BankAccount",
+        "BankBranch",
+        "NotifyOnNewInvoice",
+        "NotifyOnNewPayment",
+        "NotifyOnFailedPayment",
+        "ShowPayingMemberInvoices",
+        "EnableGoCardlessPayments",
+        "UseGoCardlessProPayments",
+        "GoCardlessContractNumber",
+        "StripeBacsDDPaymentMethodId",
+        "StripeBacsDDMandateId",
+        "StripeBacsDDEnabled",
+        "RegularPaymentProvider",
+        "RegularPaymentContractNumber",
+        "DoNotProcessInvoicesAutomatically",
+        "AllowNetworkCheckin",
+        "AccessPincode",
+        "KeyFobNumber",
+        "NotifyOnDelivery",
+        "EzeepUserId",
+        "EzeepFreePrinting",
+        "EzeepBlueUserId",
+        "EzeepBlueFreePrinting",
+        "EzeepBluePrintingEnabled",
+        "PaperCutPayAsYouPrint",
+        "PaperCutUserId",
+        "Notes",
+        "Custom1",
+        "Custom2",
+        "Custom3",
+        "Custom4",
+        "Custom5",
+        "Custom6",
+        "Custom7",
+        "Custom8",
+        "Custom9",
+        "Custom10",
+        "Custom11",
+        "Custom12",
+        "Custom13",
+        "Custom14",
+        "Custom15",
+        "Custom16",
+        "Custom17",
+        "Custom18",
+        "Custom19",
+        "Custom20",
+        "Custom21",
+        "Custom22",
+        "Custom23",
+        "Custom24",
+        "Custom25",
+        "Custom26",
+        "Custom27",
+        "Custom28",
+        "Custom29",
+        "Custom30",
+        "PurchaseOrder",
+        "NotifyOnDeliveriesEmail",
+        "AccessControlErrorNotificationSent",
+        "SyncToPaperCutDue",
+        "InvoiceSegregationOverride",
+        "InvoiceSegregateContracts",
+        "InvoiceSegregateBookings",
+        "InvoiceSegregateProducts",
+        "InvoiceSegregateTimePasses",
+        "InvoiceSegregateTickets",
+        "IsDefaultProfile",
+        "InvoiceSegregateCharges",
+        "EzeepPrintingEnabled",
+        "InvoiceDueDateDay",
+    ];
+    fn record_id(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.id)
+    }
+}
+impl ::userbatch_core::PartialRecord for types::UserSummary {
+    type Full = types::User;
+    const SUMMARY_OF: &'static str = "User";
+    const FULL_OPERATION: &'static str = "getUser";
+    const UNPOPULATED: &'static [&'static str] = &[
+        "NewPassword",
+        "IsAdmin",
+        "APIAccess",
+        "MustResetPassword",
+        "LastAccess",
+        "Devices",
+        "OnNewEmail",
+        "OnHelpDeskMsg",
+        "OnNewWallPost",
+        "OnNewMember",
+        "OnProfileChanges",
+        "OnNewBlogComment",
+        "OnNewEventComment",
+        "OnTariffChange",
+        "OnBookingChange",
+        "OnTentativeBookingChange",
+        "OnPurchases",
+        "OnVisitorRegistration",
+        "OnPlaformInvoices",
+        "ReceiveCommunityDigest",
+        "ReceiveEveryMessage",
+        "TwoFactorSecret",
+        "LastHelpVisited",
+        "OnAccessControlErrors",
+        "OnMemberRemovedFromTeam",
+        "OnVirtualOfficeTariffChange",
+        "OnVirtualOfficeDeliveryPreferenceUpdate",
+        "OnIdentityCheckUpdate",
+    ];
+    fn record_id(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.id)
+    }
 }

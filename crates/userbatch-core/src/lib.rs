@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod partial;
 pub mod rules;
 mod secret;
 mod timestamp;
@@ -52,5 +53,6 @@ mod timestamp;
 pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
+pub use partial::PartialRecord;
 pub use secret::Secret;
 pub use timestamp::Timestamp;

@@ -11,6 +11,8 @@
 //! | Nexudus | list `id` missing or not `[1,2,3]`; get-one id not an integer | 400 |
 //! | Nexudus | get-one id missing | 404 with the bare JSON string `"Not found"` |
 //! | Nexudus | list | summaries (the spec's unpopulated fields absent), each id once, in an order of the mock's own (by seed), never the request's |
+//! | Nexudus | `PUT` body not a whole record with its `Id` | 400 |
+//! | Nexudus | `PUT` | 200 with an action result; fields absent from the body are reported cleared, as the vendor would clear them |
 //! | User Manager | ids segment longer than 20,000 characters as sent, more than 75 ids, an empty id | 400 |
 //! | User Manager | `Accept` missing or without `application/json` (the mock cannot write XML) | 406 |
 //! | User Manager | `Accept-Language` missing or not one the spec lists | 400 |
@@ -31,7 +33,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -51,6 +53,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/sys/users/{id}", get(nexudus_user))
         .route("/api/spaces/coworkers/", get(nexudus_coworkers))
         .route("/api/spaces/coworkers/{id}", get(nexudus_coworker))
+        .route("/api/sys/users", put(nexudus_update_user))
+        .route("/api/spaces/coworkers", put(nexudus_update_coworker))
         .route("/core/usermgr/v3/users/{ids}", get(usermgr_users))
         .route(
             "/partner/external/v3/um/customers/{customer}/tenants/{tenant}/users/batch",
@@ -376,7 +380,7 @@ async fn nexudus_users(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    nexudus_list::<nexudus::types::User>(
+    nexudus_list::<nexudus::types::UserSummary>(
         &shared,
         &method,
         &uri,
@@ -393,7 +397,7 @@ async fn nexudus_coworkers(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    nexudus_list::<nexudus::types::Coworker>(
+    nexudus_list::<nexudus::types::CoworkerSummary>(
         &shared,
         &method,
         &uri,
@@ -561,6 +565,116 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
             Answer::json(200, out)
         }
         _ => Answer::bare_string(404, "Not found"),
+    };
+    incoming.answer(checked, success).await
+}
+
+async fn nexudus_update_user(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let schema = &SCHEMAS.nexudus_user;
+    let put = Put {
+        operation: "updateUser",
+        list: &nexudus::rules::GET_USERS,
+        schema,
+    };
+    nexudus_update::<nexudus::types::User>(&shared, &method, &uri, &headers, &body, put).await
+}
+
+async fn nexudus_update_coworker(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let schema = &SCHEMAS.nexudus_coworker;
+    let put = Put {
+        operation: "updateCoworker",
+        list: &nexudus::rules::GET_COWORKERS,
+        schema,
+    };
+    nexudus_update::<nexudus::types::Coworker>(&shared, &method, &uri, &headers, &body, put).await
+}
+
+/// What a `PUT` updates: its operation, the list operation whose summaries it must not
+/// be fed, and the record schema.
+struct Put {
+    operation: &'static str,
+    list: &'static Operation,
+    schema: &'static RecordSchema,
+}
+
+/// `PUT` of a whole record. The body must decode as the full generated type. A field the
+/// list endpoint leaves unpopulated that the body lacks, while the stored record has a
+/// value for it, is "cleared", as the vendor would clear it; the answer says which.
+async fn nexudus_update<T: DeserializeOwned>(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    put: Put,
+) -> Response {
+    let Put {
+        operation,
+        list,
+        schema,
+    } = put;
+    let mut incoming = Incoming::new(shared, Vendor::Nexudus, operation, method, uri, body);
+    let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
+    let id = parsed
+        .as_ref()
+        .and_then(|m| m.get(list.records.id_field))
+        .and_then(Value::as_i64);
+    incoming.ids = id.map(|i| vec![i.to_string()]).unwrap_or_default();
+    let typed_ok = serde_json::from_slice::<T>(body).is_ok();
+    let checked = nexudus_checks(uri, headers, None).and_then(|()| match (typed_ok, id) {
+        (true, Some(_)) => Ok(()),
+        _ => Err(Answer::bare_string(
+            400,
+            "The body must be a whole record with its Id.",
+        )),
+    });
+    let unpopulated = list.partial.map_or(&[][..], |p| p.unpopulated);
+    let success = || {
+        let fields = parsed.unwrap_or_default();
+        let mut stored = Vec::new();
+        schema.write_json(
+            &mut stored,
+            shared.config.seed,
+            list.records.id_field,
+            &Value::from(id.unwrap_or_default()),
+            None,
+        );
+        let stored: serde_json::Map<String, Value> =
+            serde_json::from_slice(&stored).unwrap_or_default();
+        let has_value = |f: &str| stored.get(f).is_some_and(|v| !v.is_null());
+        let cleared: Vec<&str> = unpopulated
+            .iter()
+            .copied()
+            .filter(|f| !fields.contains_key(*f) && has_value(f))
+            .collect();
+        let message = if cleared.is_empty() {
+            "Updated.".to_owned()
+        } else {
+            format!(
+                "Updated; fields absent from the body were cleared: {}",
+                cleared.join(", ")
+            )
+        };
+        let result = nexudus::types::UpdateResult {
+            status: Some(200),
+            message: Some(message),
+            was_successful: Some(true),
+            value: id.map(Value::from),
+            errors: None,
+        };
+        Answer::json(200, to_bytes(&result))
     };
     incoming.answer(checked, success).await
 }

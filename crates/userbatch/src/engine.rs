@@ -596,6 +596,9 @@ impl<O: Operation> Exec<O> {
         let rules = self.op.rules();
         let Some(paging) = rules.paging else {
             let fetched = self.attempt(ids, None).await?;
+            if !fetched.records.is_empty() {
+                crate::partial::warn_once(rules);
+            }
             let mut by_id = HashMap::with_capacity(fetched.records.len());
             for record in fetched.records {
                 by_id.insert(O::record_id(&record), record);
@@ -608,6 +611,9 @@ impl<O: Operation> Exec<O> {
             size,
         };
         let page = self.attempt(ids, Some(first)).await?;
+        if !page.records.is_empty() {
+            crate::partial::warn_once(rules);
+        }
         let total = page.total.unwrap_or(page.records.len() as u64);
         let mut broken = total > ids.len() as u64;
         // Never more pages than the ids could fill, whatever the server claims.

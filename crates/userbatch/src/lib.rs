@@ -73,6 +73,7 @@
 
 mod engine;
 mod error;
+mod partial;
 mod plan;
 mod vendors;
 
@@ -81,8 +82,11 @@ pub use engine::{
     PageRequest, Progress, Report, Retry,
 };
 pub use error::{ErrorKind, FetchError};
+pub use partial::{hydrate, silence_partial_warnings};
 pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, InvalidId, Plan, PlanError};
-pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp, rules};
+pub use userbatch_core::{
+    ClientConfig, ConfigError, Credentials, PartialRecord, Secret, Timestamp, rules,
+};
 
 #[cfg(feature = "avepoint")]
 pub use vendors::avepoint;

@@ -1,13 +1,64 @@
 //! Nexudus: the generated client (everything of the `nexudus` crate is re-exported here)
 //! and its batch operations.
 //!
-//! The list operations return **summaries** (see `rules::GET_USERS.partial`): fields the
-//! docs list as unpopulated are `None`. Never build a PUT from a summary.
+//! # Summaries and full records
+//!
+//! The list operations ([`Users`], [`Coworkers`]) return **summaries**:
+//! [`types::UserSummary`], [`types::CoworkerSummary`]. They are generated from the spec's
+//! `x-userbatch.partial` and simply do not have the fields the docs list as unpopulated,
+//! so reading one does not compile:
+//!
+//! ```compile_fail,E0609
+//! fn is_admin(summary: &userbatch::nexudus::types::UserSummary) -> Option<bool> {
+//!     summary.is_admin // UserSummary has no field `is_admin`: hydrate it first.
+//! }
+//! ```
+//!
+//! while the full record has it:
+//!
+//! ```
+//! fn is_admin(user: &userbatch::nexudus::types::User) -> Option<bool> {
+//!     user.is_admin
+//! }
+//! ```
+//!
+//! [`hydrate_users`] / [`hydrate_coworkers`] turn summaries (or [`crate::hydrate`] bare
+//! ids) into full records, one get-one request per id, through the batch engine.
+//!
+//! # Updating: read, modify, write
+//!
+//! The docs demand it: retrieve the full record with a GET, apply the changes to it, send
+//! it back. Sending a summary would clear every unpopulated field at the vendor, so the
+//! update helpers take only full records:
+//!
+//! ```compile_fail,E0308
+//! async fn clear_fields(client: &userbatch::nexudus::Client, s: &userbatch::nexudus::types::UserSummary) {
+//!     userbatch::nexudus::update_user(client, s).await; // expected `&User`, found `&UserSummary`
+//! }
+//! ```
+//!
+//! [`modify_user`] / [`modify_coworker`] do the whole read-modify-write:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = userbatch_mock::MockServer::start(Default::default()).await?;
+//! use userbatch::nexudus;
+//! let client = nexudus::Client::with_bearer(mock.base_url(), "token")?;
+//! let result = nexudus::modify_user(&client, 42, |user| {
+//!     user.full_name = Some("Ada Lovelace".into());
+//! })
+//! .await?;
+//! assert_eq!(result.was_successful, Some(true));
+//! # Ok(())
+//! # }
+//! ```
 
 pub use ::nexudus::*;
 
 use crate::engine::{Batch, Fetched, Operation, PageRequest, Report};
 use crate::error::{ErrorKind, FetchError, from_progenitor};
+use crate::partial::hydrate;
 use crate::plan::{PlanError, join_ids};
 
 /// `getUsers`: many Users per request (`?id=[1,2,3]`, up to 2,048 bytes of query), as
@@ -60,7 +111,7 @@ fn single(ids: &[String]) -> Result<i64, FetchError> {
 }
 
 impl Operation for Users {
-    type Record = types::User;
+    type Record = types::UserSummary;
 
     fn rules(&self) -> &'static userbatch_core::rules::Operation {
         &rules::GET_USERS
@@ -74,7 +125,7 @@ impl Operation for Users {
         &self,
         ids: &[String],
         _: Option<PageRequest>,
-    ) -> Result<Fetched<types::User>, FetchError> {
+    ) -> Result<Fetched<types::UserSummary>, FetchError> {
         let ids: types::GetUsersId = bracketed(ids)?;
         let list = self.client.get_users(&ids).await.map_err(from_progenitor)?;
         Ok(Fetched {
@@ -83,13 +134,13 @@ impl Operation for Users {
         })
     }
 
-    fn record_id(record: &types::User) -> String {
+    fn record_id(record: &types::UserSummary) -> String {
         record.id.to_string()
     }
 }
 
 impl Operation for Coworkers {
-    type Record = types::Coworker;
+    type Record = types::CoworkerSummary;
 
     fn rules(&self) -> &'static userbatch_core::rules::Operation {
         &rules::GET_COWORKERS
@@ -103,7 +154,7 @@ impl Operation for Coworkers {
         &self,
         ids: &[String],
         _: Option<PageRequest>,
-    ) -> Result<Fetched<types::Coworker>, FetchError> {
+    ) -> Result<Fetched<types::CoworkerSummary>, FetchError> {
         let ids: types::GetCoworkersId = bracketed(ids)?;
         let list = self
             .client
@@ -116,7 +167,7 @@ impl Operation for Coworkers {
         })
     }
 
-    fn record_id(record: &types::Coworker) -> String {
+    fn record_id(record: &types::CoworkerSummary) -> String {
         record.id.to_string()
     }
 }
@@ -186,7 +237,7 @@ impl Operation for CoworkerById {
 }
 
 /// Fetches User summaries for `ids` with the default settings ([`Batch`] for others).
-pub async fn users<I, S>(client: &Client, ids: I) -> Result<Report<types::User>, PlanError>
+pub async fn users<I, S>(client: &Client, ids: I) -> Result<Report<types::UserSummary>, PlanError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -195,10 +246,84 @@ where
 }
 
 /// Fetches Coworker summaries for `ids` with the default settings.
-pub async fn coworkers<I, S>(client: &Client, ids: I) -> Result<Report<types::Coworker>, PlanError>
+pub async fn coworkers<I, S>(
+    client: &Client,
+    ids: I,
+) -> Result<Report<types::CoworkerSummary>, PlanError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
     Batch::new(Coworkers::new(client.clone())).fetch(ids).await
+}
+
+/// Full Users for these summaries (one `getUser` per id, through the batch engine).
+pub async fn hydrate_users(
+    client: &Client,
+    summaries: &[types::UserSummary],
+) -> Result<Report<types::User>, PlanError> {
+    hydrate(&Batch::new(UserById::new(client.clone())), summaries).await
+}
+
+/// Full Coworkers for these summaries (one `getCoworker` per id, through the batch engine).
+pub async fn hydrate_coworkers(
+    client: &Client,
+    summaries: &[types::CoworkerSummary],
+) -> Result<Report<types::Coworker>, PlanError> {
+    hydrate(&Batch::new(CoworkerById::new(client.clone())), summaries).await
+}
+
+/// Sends a full User back (`PUT`). Only a full record is accepted; get one with
+/// `getUser` (or [`hydrate_users`]) and change it, or use [`modify_user`].
+pub async fn update_user(
+    client: &Client,
+    user: &types::User,
+) -> Result<types::UpdateResult, FetchError> {
+    Ok(client
+        .update_user(user)
+        .await
+        .map_err(from_progenitor)?
+        .into_inner())
+}
+
+/// Sends a full Coworker back (`PUT`). Only a full record is accepted.
+pub async fn update_coworker(
+    client: &Client,
+    coworker: &types::Coworker,
+) -> Result<types::UpdateResult, FetchError> {
+    Ok(client
+        .update_coworker(coworker)
+        .await
+        .map_err(from_progenitor)?
+        .into_inner())
+}
+
+/// Read-modify-write of one User: GET the full record, apply `change`, PUT it back.
+pub async fn modify_user(
+    client: &Client,
+    id: i64,
+    change: impl FnOnce(&mut types::User),
+) -> Result<types::UpdateResult, FetchError> {
+    let mut user = client
+        .get_user(id)
+        .await
+        .map_err(from_progenitor)?
+        .into_inner();
+    change(&mut user);
+    update_user(client, &user).await
+}
+
+/// Read-modify-write of one Coworker: GET the full record, apply `change`, PUT it back.
+pub async fn modify_coworker(
+    client: &Client,
+    id: i64,
+    change: impl FnOnce(&mut types::Coworker),
+) -> Result<types::UpdateResult, FetchError> {
+    let mut coworker = client
+        .get_coworker(id)
+        .await
+        .map_err(from_progenitor)?
+        .into_inner();
+    change(&mut coworker);
+    update_coworker(client, &coworker).await
 }

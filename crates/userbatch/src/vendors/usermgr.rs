@@ -9,11 +9,34 @@ use crate::plan::{PlanError, join_ids};
 
 /// `getUsersByIds`: up to 75 users per request (20,000 characters of path segment).
 ///
-/// Without attributes the vendor returns only the summary attributes
-/// (`rules::GET_USERS_BY_IDS.attributes.summary`). Asking for `directReports`, `groups` or
-/// `languages` (or `all`, which includes them) makes every request name **one id**, as
-/// the vendor requires: the batch then sends one request per id. That choice is made
-/// before any request and shows in [`Batch::plan`].
+/// # What comes back
+///
+/// Without attributes the vendor returns only the **summary attributes**
+/// (`rules::GET_USERS_BY_IDS.attributes.summary`: `id`, `loginId`, `firstName`,
+/// `lastName`); every other field of [`types::User`] is `None` then, which does not mean the
+/// user has no value. Ask for more with [`Users::attributes`], and ask the operation what
+/// its records carry with [`Users::returns`]:
+///
+/// | request | can return |
+/// |---|---|
+/// | several ids | summary attributes, plus `title`, `middleName`, `suffix`, `created`, `createdBy`, `authenticationType`, `manager`, `emailAddress`, `mobileNumber`, `externalId`, `custom.<name>` when asked for |
+/// | one id | all of the above, plus `directReports`, `groups`, `languages` |
+///
+/// Asking for `directReports`, `groups` or `languages` (or `all`, which includes them)
+/// therefore makes every request name **one id**, as the vendor requires: the batch sends
+/// one request per id instead of one per 75. That choice is made before any request and
+/// shows in [`Batch::plan`]; the alternative, refusing, would leave the caller to write the
+/// same loop.
+///
+/// ```
+/// # let client = userbatch::usermgr::Client::with_bearer("https://um.example.com", "t").unwrap();
+/// use userbatch::usermgr::Users;
+/// let op = Users::new(client).attributes(["created", "custom.costCenter"]).unwrap();
+/// assert!(op.returns("lastName"));         // a summary attribute
+/// assert!(op.returns("created"));          // asked for
+/// assert!(!op.returns("emailAddress"));    // not asked for: None means "not sent"
+/// assert_eq!(op.requested_attributes(), ["created", "custom.costCenter"]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Users {
     client: Client,
@@ -71,6 +94,27 @@ impl Users {
         }
         self.attributes = (!list.is_empty()).then(|| list.join(","));
         Ok(self)
+    }
+
+    /// The attributes asked for beyond the summary ones, as sent in `$attribute`.
+    pub fn requested_attributes(&self) -> Vec<&str> {
+        self.attributes
+            .as_deref()
+            .map(|a| a.split(',').collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the records this operation returns carry `attribute` (a summary attribute,
+    /// one asked for, or any when `all` was asked for). A `None` field the records do not
+    /// carry means "not sent", not "empty".
+    pub fn returns(&self, attribute: &str) -> bool {
+        let rules = rules::GET_USERS_BY_IDS
+            .attributes
+            .expect("the spec declares attributes");
+        let asked = self.requested_attributes();
+        rules.summary.contains(&attribute)
+            || asked.contains(&attribute)
+            || asked.contains(&rules.all)
     }
 
     /// Sorts by an attribute (`$sort`).

@@ -1,0 +1,96 @@
+//! Partial records against the mock: hydrating summaries, the update path.
+
+use userbatch::{Batch, nexudus};
+use userbatch_mock::{MockConfig, MockServer};
+
+#[tokio::test]
+async fn hydrate_turns_1000_summaries_into_1000_full_records() {
+    let m = MockServer::start(MockConfig::new().log_requests(false))
+        .await
+        .unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let ids: Vec<String> = (1..=1000).rev().map(|i| i.to_string()).collect();
+    let summaries = nexudus::users(&client, &ids).await.unwrap();
+    assert_eq!(summaries.found.len(), 1000);
+    let list: Vec<nexudus::types::UserSummary> =
+        summaries.found.into_iter().map(|f| f.record).collect();
+
+    let full = nexudus::hydrate_users(&client, &list).await.unwrap();
+    assert_eq!(full.found.len(), 1000);
+    assert!(full.missing.is_empty() && full.failed.is_empty());
+    assert_eq!(full.requests, 1000, "one getUser per id");
+    // In the summaries' order, each full record under its own id, with the fields the
+    // summaries lacked now there (the mock leaves about one in five nullable fields null).
+    let order: Vec<String> = full.found.iter().map(|f| f.id.clone()).collect();
+    assert_eq!(order, ids);
+    assert!(full.found.iter().all(|f| f.record.id.to_string() == f.id));
+    let with_devices = full.records().filter(|u| u.devices.is_some()).count();
+    assert!(
+        with_devices > 600,
+        "full records carry the unpopulated fields: {with_devices}"
+    );
+    assert_eq!(m.stats().operation("getUser").requests, 1000);
+}
+
+#[tokio::test]
+async fn hydrate_reports_ids_gone_since_the_list_as_missing() {
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let list = nexudus::coworkers(&client, ["1", "2", "3"]).await.unwrap();
+    let summaries: Vec<_> = list.found.into_iter().map(|f| f.record).collect();
+    // Between the list and the hydrate, coworker 2 was deleted.
+    let m2 = MockServer::start(MockConfig::new().missing_ids(["2"]))
+        .await
+        .unwrap();
+    let client2 = nexudus::Client::with_bearer(m2.base_url(), "t").unwrap();
+    let full = nexudus::hydrate_coworkers(&client2, &summaries)
+        .await
+        .unwrap();
+    let found: Vec<&str> = full.found.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(found, ["1", "3"]);
+    assert_eq!(full.missing, ["2"]);
+    // The generic form takes any PartialRecord and a get-one batch.
+    let again = userbatch::hydrate(&Batch::new(nexudus::CoworkerById::new(client)), &summaries)
+        .await
+        .unwrap();
+    assert_eq!(again.found.len(), 3);
+}
+
+#[tokio::test]
+async fn read_modify_write_sends_the_full_record() {
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let result = nexudus::modify_coworker(&client, 7, |c| c.notes = Some("VIP".into()))
+        .await
+        .unwrap();
+    assert_eq!(result.was_successful, Some(true));
+    // The mock reports fields absent from a PUT body as cleared: none were.
+    assert_eq!(result.message.as_deref(), Some("Updated."));
+    let log = m.log();
+    assert_eq!(
+        log.iter().map(|r| r.operation).collect::<Vec<_>>(),
+        ["getCoworker", "updateCoworker"]
+    );
+    assert_eq!(log[1].ids, ["7"]);
+
+    // What the type system prevents, done by hand with raw JSON: a summary sent back
+    // clears the unpopulated fields.
+    let summary = serde_json::json!({"Id": 7, "FullName": "x"});
+    let resp: serde_json::Value = reqwest::Client::new()
+        .put(format!("{}/api/spaces/coworkers", m.base_url()))
+        .bearer_auth("t")
+        .json(&summary)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        resp["Message"]
+            .as_str()
+            .unwrap()
+            .contains("cleared: CoworkerType"),
+        "{resp}"
+    );
+}
