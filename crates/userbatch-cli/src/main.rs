@@ -1,0 +1,506 @@
+//! `userbatch`: fetch user records by id from a vendor API (or the embedded mock) and print
+//! them as NDJSON, with an exact account of every id.
+//!
+//! Run `userbatch --help` for the options; `cargo run -p userbatch-cli -- --mock nexudus
+//! users 1 2 3` tries it with no vendor account.
+
+use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use futures_util::StreamExt;
+use serde::Serialize;
+use userbatch::{Batch, ClientConfig, Credentials, Operation, Outcome, avepoint, nexudus, usermgr};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Try it on any machine: the embedded mock server, no token needed.
+  userbatch --mock nexudus users 1 2 3
+  # Ids from a file (one per line), a JSON report, records into a file.
+  userbatch --mock usermgr users --ids-file ids.txt --report report.json > users.ndjson
+  # A real vendor: the token from the environment, never printed.
+  USERBATCH_TOKEN=... userbatch --base-url https://spaces.nexudus.com nexudus coworkers 87654321
+
+Output:
+  stdout  one JSON record per line (NDJSON), in first-seen input order
+  stderr  a progress line (on a terminal), warnings, one summary line
+
+Exit status:
+  0  every id was found or reported missing
+  1  some ids failed (see stderr and --report)
+  2  bad usage or bad input, found before any request was sent";
+
+/// Fetch user records by id from a vendor API, in the fewest requests its rules allow.
+#[derive(Debug, Parser)]
+#[command(name = "userbatch", version, after_help = EXAMPLES)]
+struct Args {
+    /// The vendor API
+    #[arg(value_enum)]
+    vendor: VendorArg,
+
+    /// What to fetch: `users` (every vendor) or `coworkers` (nexudus)
+    #[arg(value_enum)]
+    resource: ResourceArg,
+
+    /// Ids to fetch; duplicates are fetched once
+    ids: Vec<String>,
+
+    /// Read more ids from this file, one per line ('-' reads standard input)
+    #[arg(long, value_name = "PATH")]
+    ids_file: Option<PathBuf>,
+
+    /// Start the embedded mock server in-process and use it (no token needed)
+    #[arg(long, conflicts_with = "base_url")]
+    mock: bool,
+
+    /// The vendor's base URL [default: the production URL from the vendor's spec]
+    #[arg(long, env = "USERBATCH_BASE_URL", value_name = "URL")]
+    base_url: Option<String>,
+
+    /// Bearer token; never printed, never logged
+    #[arg(
+        long,
+        env = "USERBATCH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
+
+    /// Send a token over plain HTTP to a host that is not loopback
+    #[arg(long)]
+    allow_insecure: bool,
+
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+
+    /// At most this many ids per request (may only lower the vendor's limit)
+    #[arg(long, value_name = "N")]
+    max_batch: Option<usize>,
+
+    /// Per-request timeout in seconds [default: 30]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: Option<u64>,
+
+    /// Write a JSON report: requested, found, missing ids, failed ids with errors, requests
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+
+    /// Return full records (one get-one request per id) instead of list summaries
+    #[arg(long, help_heading = "Nexudus")]
+    full: bool,
+
+    /// Extra attributes to return, comma-separated ($attribute), e.g. `created,manager`
+    #[arg(long, value_name = "LIST", help_heading = "User Manager")]
+    attribute: Option<String>,
+
+    /// Sort by this attribute ($sort): id, firstName, lastName, loginId, custom.NAME
+    #[arg(long, value_name = "FIELD", help_heading = "User Manager")]
+    sort: Option<String>,
+
+    /// Sort order ($order)
+    #[arg(long, value_enum, help_heading = "User Manager")]
+    order: Option<OrderArg>,
+
+    /// Accept-Language, e.g. en-US, fr-FR [default: en-US]
+    #[arg(long, value_name = "LOCALE", help_heading = "User Manager")]
+    language: Option<String>,
+
+    /// The customer's id (required for avepoint)
+    #[arg(long, value_name = "ID", help_heading = "AvePoint")]
+    customer_id: Option<String>,
+
+    /// The tenant's id (required for avepoint)
+    #[arg(long, value_name = "ID", help_heading = "AvePoint")]
+    tenant_id: Option<String>,
+
+    /// Page size to ask for [default: 100]
+    #[arg(long, value_name = "N", help_heading = "AvePoint")]
+    page_size: Option<NonZeroU32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VendorArg {
+    /// Nexudus (users, coworkers)
+    Nexudus,
+    /// User Manager v3 (users)
+    Usermgr,
+    /// AvePoint Graph (users)
+    Avepoint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ResourceArg {
+    /// Users
+    Users,
+    /// Coworkers (nexudus)
+    Coworkers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    /// Ascending
+    Asc,
+    /// Descending
+    Desc,
+}
+
+/// A problem found before any request: exit status 2.
+struct Usage(String);
+
+impl<E: std::fmt::Display> From<E> for Usage {
+    fn from(e: E) -> Self {
+        Self(e.to_string())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    requested: usize,
+    found: usize,
+    missing: Vec<String>,
+    failed: Vec<FailedIds>,
+    requests: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct FailedIds {
+    ids: Vec<String>,
+    error: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("userbatch: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(Usage(message)) => {
+            eprintln!("userbatch: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<ExitCode, Usage> {
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false)
+        .init();
+
+    check_combination(&args)?;
+    let ids = read_ids(&args)?;
+
+    let mock = if args.mock {
+        Some(userbatch_mock::MockServer::start(userbatch_mock::MockConfig::new()).await?)
+    } else {
+        None
+    };
+    let base_url = match (&mock, &args.base_url) {
+        (Some(m), _) => m.base_url().to_owned(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => default_base_url(args.vendor).to_owned(),
+    };
+    let token = match (&args.token, &mock) {
+        (Some(t), _) => t.clone(),
+        (None, Some(_)) => "mock-token".to_owned(),
+        (None, None) => {
+            return Err(Usage(
+                "no token: pass --token or set USERBATCH_TOKEN (or use --mock)".to_owned(),
+            ));
+        }
+    };
+    check_transport(&base_url, args.allow_insecure)?;
+
+    let mut config = ClientConfig::new(&base_url).credentials(Credentials::bearer(token));
+    if let Some(secs) = args.timeout {
+        config = config.timeout(Duration::from_secs(secs));
+    }
+    let started = Instant::now();
+    let report = match (args.vendor, args.resource) {
+        (VendorArg::Nexudus, resource) => {
+            let client = nexudus::Client::from_config(config)?;
+            match (resource, args.full) {
+                (ResourceArg::Users, false) => {
+                    fetch(batch(&args, nexudus::Users::new(client)), ids).await?
+                }
+                (ResourceArg::Users, true) => {
+                    fetch(batch(&args, nexudus::UserById::new(client)), ids).await?
+                }
+                (ResourceArg::Coworkers, false) => {
+                    fetch(batch(&args, nexudus::Coworkers::new(client)), ids).await?
+                }
+                (ResourceArg::Coworkers, true) => {
+                    fetch(batch(&args, nexudus::CoworkerById::new(client)), ids).await?
+                }
+            }
+        }
+        (VendorArg::Usermgr, _) => {
+            let client = usermgr::Client::from_config(config)?;
+            let mut op = usermgr::Users::new(client);
+            if let Some(list) = &args.attribute {
+                op = op.attributes(list.split(',').map(str::trim).filter(|a| !a.is_empty()))?;
+            }
+            if let Some(sort) = &args.sort {
+                op = op.sort(sort.clone());
+            }
+            if let Some(order) = args.order {
+                op = op.order(match order {
+                    OrderArg::Asc => usermgr::types::GetUsersByIdsOrder::Asc,
+                    OrderArg::Desc => usermgr::types::GetUsersByIdsOrder::Desc,
+                });
+            }
+            if let Some(language) = &args.language {
+                let parsed = language.parse().map_err(|_| {
+                    Usage(format!(
+                        "--language {language:?} is not a locale User Manager supports"
+                    ))
+                })?;
+                op = op.language(parsed);
+            }
+            fetch(batch(&args, op), ids).await?
+        }
+        (VendorArg::Avepoint, _) => {
+            let client = avepoint::Client::from_config(config)?;
+            let (Some(customer), Some(tenant)) = (&args.customer_id, &args.tenant_id) else {
+                return Err(Usage(
+                    "avepoint needs --customer-id and --tenant-id".to_owned(),
+                ));
+            };
+            let mut op = avepoint::Users::new(client, customer.clone(), tenant.clone());
+            if let Some(size) = args.page_size {
+                op = op.page_size(size);
+            }
+            fetch(batch(&args, op), ids).await?
+        }
+    };
+    if let Some(m) = mock {
+        m.stop().await;
+    }
+
+    let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
+    eprintln!(
+        "userbatch: requested {}, found {}, missing {}, failed {}, requests {}, elapsed {:.2}s",
+        report.requested,
+        report.found,
+        report.missing.len(),
+        failed,
+        report.requests,
+        started.elapsed().as_secs_f64()
+    );
+    for f in &report.failed {
+        eprintln!("userbatch: {} id(s) failed: {}", f.ids.len(), f.error);
+    }
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| Usage(e.to_string()))?;
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!(
+                "userbatch: cannot write the report to {}: {e}",
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn default_base_url(vendor: VendorArg) -> &'static str {
+    match vendor {
+        VendorArg::Nexudus => nexudus::rules::VENDOR.default_base_url,
+        VendorArg::Usermgr => usermgr::rules::VENDOR.default_base_url,
+        VendorArg::Avepoint => avepoint::rules::VENDOR.default_base_url,
+    }
+}
+
+/// Options that belong to another vendor or resource are mistakes, not no-ops.
+fn check_combination(args: &Args) -> Result<(), Usage> {
+    if args.resource == ResourceArg::Coworkers && args.vendor != VendorArg::Nexudus {
+        return Err(Usage(format!(
+            "{} has no coworkers; only `nexudus coworkers` exists",
+            args.vendor
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_owned())
+        )));
+    }
+    let misplaced = |present: bool, flag: &str, vendor: VendorArg, name: &str| {
+        if present && args.vendor != vendor {
+            Err(Usage(format!("{flag} applies to {name} only")))
+        } else {
+            Ok(())
+        }
+    };
+    misplaced(args.full, "--full", VendorArg::Nexudus, "nexudus")?;
+    misplaced(
+        args.attribute.is_some(),
+        "--attribute",
+        VendorArg::Usermgr,
+        "usermgr",
+    )?;
+    misplaced(args.sort.is_some(), "--sort", VendorArg::Usermgr, "usermgr")?;
+    misplaced(
+        args.order.is_some(),
+        "--order",
+        VendorArg::Usermgr,
+        "usermgr",
+    )?;
+    misplaced(
+        args.language.is_some(),
+        "--language",
+        VendorArg::Usermgr,
+        "usermgr",
+    )?;
+    misplaced(
+        args.customer_id.is_some(),
+        "--customer-id",
+        VendorArg::Avepoint,
+        "avepoint",
+    )?;
+    misplaced(
+        args.tenant_id.is_some(),
+        "--tenant-id",
+        VendorArg::Avepoint,
+        "avepoint",
+    )?;
+    misplaced(
+        args.page_size.is_some(),
+        "--page-size",
+        VendorArg::Avepoint,
+        "avepoint",
+    )?;
+    Ok(())
+}
+
+/// Arguments first, then the file's lines; blank lines are skipped, nothing else is
+/// touched (the engine validates and names any bad id).
+fn read_ids(args: &Args) -> Result<Vec<String>, Usage> {
+    let mut ids = args.ids.clone();
+    if let Some(path) = &args.ids_file {
+        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(path)
+                .map_err(|e| Usage(format!("cannot read --ids-file {}: {e}", path.display())))?;
+            Box::new(io::BufReader::new(file))
+        };
+        for line in reader.lines() {
+            let line = line.map_err(|e| Usage(format!("cannot read the ids: {e}")))?;
+            let id = line.trim();
+            if !id.is_empty() {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Err(Usage(
+            "no ids: give them as arguments or with --ids-file".to_owned(),
+        ));
+    }
+    Ok(ids)
+}
+
+/// A token goes over plain HTTP only to loopback, unless --allow-insecure.
+fn check_transport(base_url: &str, allow_insecure: bool) -> Result<(), Usage> {
+    let Some(rest) = base_url.strip_prefix("http://") else {
+        if base_url.starts_with("https://") {
+            return Ok(());
+        }
+        return Err(Usage(format!(
+            "--base-url must start with https:// or http://, got {base_url:?}"
+        )));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback || allow_insecure {
+        Ok(())
+    } else {
+        Err(Usage(format!(
+            "refusing to send the token over plain HTTP to {host}: use https://, or --allow-insecure"
+        )))
+    }
+}
+
+fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
+    let mut batch = Batch::new(op).concurrency(usize::from(args.concurrency));
+    if let Some(n) = args.max_batch {
+        batch = batch.max_batch(n);
+    }
+    if io::stderr().is_terminal() {
+        batch = batch.on_progress(|p| {
+            eprint!(
+                "\ruserbatch: {}/{} ids, {} requests ",
+                p.done, p.total, p.requests
+            );
+            if p.done == p.total {
+                eprintln!();
+            }
+        });
+    }
+    batch
+}
+
+/// Streams the records to stdout as NDJSON, in input order, and accounts for every id.
+async fn fetch<O>(batch: Batch<O>, ids: Vec<String>) -> Result<Report, Usage>
+where
+    O: Operation,
+    O::Record: Serialize,
+{
+    let mut stream = batch.stream(&ids)?;
+    let requested = stream.requested();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut report = Report {
+        requested,
+        found: 0,
+        missing: Vec::new(),
+        failed: Vec::new(),
+        requests: 0,
+    };
+    let mut broken_pipe = false;
+    while let Some(outcome) = stream.next().await {
+        match outcome {
+            Outcome::Found { record, .. } => {
+                report.found += 1;
+                if !broken_pipe {
+                    let written = serde_json::to_writer(&mut out, &record)
+                        .map_err(io::Error::from)
+                        .and_then(|()| out.write_all(b"\n"));
+                    // A closed pipe (`| head`) stops the output, not the accounting.
+                    broken_pipe = written.is_err();
+                }
+            }
+            Outcome::Missing { id } => report.missing.push(id),
+            Outcome::Failed { ids, error } => report.failed.push(FailedIds {
+                ids,
+                error: error.to_string(),
+            }),
+        }
+    }
+    let _ = out.flush();
+    report.requests = stream.requests();
+    Ok(report)
+}

@@ -1,0 +1,367 @@
+//! The built `userbatch` binary, end to end, against the embedded mock over loopback.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use userbatch_mock::{Faults, MockConfig, MockServer};
+
+fn userbatch(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
+    cmd.args(args)
+        .env_remove("USERBATCH_TOKEN")
+        .env_remove("USERBATCH_BASE_URL");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    userbatch(args).output().expect("the binary runs")
+}
+
+fn run_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = userbatch(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn records(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each stdout line is a JSON record"))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn ids_of(records: &[Value], field: &str) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| match &r[field] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_command_prints_records() {
+    let out = run(&["--mock", "nexudus", "users", "1", "2", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ids_of(&records(&out), "Id"), ["1", "2", "3"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("requested 3, found 3, missing 0, failed 0, requests 1"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("returns summaries of User").count(),
+        1,
+        "the partial-record warning, once: {err}"
+    );
+    assert!(
+        !err.contains("3/3 ids"),
+        "no progress line when stderr is not a terminal: {err}"
+    );
+}
+
+#[test]
+fn every_vendor_and_resource() {
+    for (args, id_field, expected) in [
+        (
+            vec!["--mock", "nexudus", "coworkers", "5", "4"],
+            "Id",
+            vec!["5", "4"],
+        ),
+        (
+            vec!["--mock", "nexudus", "users", "--full", "8", "9"],
+            "Id",
+            vec!["8", "9"],
+        ),
+        (
+            vec!["--mock", "nexudus", "coworkers", "--full", "7"],
+            "Id",
+            vec!["7"],
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "b", "a"],
+            "id",
+            vec!["b", "a"],
+        ),
+        (
+            vec![
+                "--mock",
+                "avepoint",
+                "users",
+                "--customer-id",
+                "c",
+                "--tenant-id",
+                "t",
+                "u2",
+                "u1",
+            ],
+            "id",
+            vec!["u2", "u1"],
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(ids_of(&records(&out), id_field), expected, "{args:?}");
+    }
+    // Full records carry what summaries lack; summaries do not warn when --full.
+    let out = run(&["--mock", "nexudus", "users", "--full", "1"]);
+    assert!(records(&out)[0].get("OnNewEmail").is_some());
+    assert!(!stderr(&out).contains("returns summaries"));
+}
+
+#[test]
+fn usermgr_options_reach_the_vendor() {
+    let out = run(&[
+        "--mock",
+        "usermgr",
+        "users",
+        "30",
+        "4",
+        "200",
+        "--attribute",
+        "created,emailAddress",
+        "--sort",
+        "id",
+        "--order",
+        "desc",
+        "--language",
+        "fr-FR",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = records(&out);
+    // Records come in input order whatever the vendor's sort; attributes asked for are there.
+    assert_eq!(ids_of(&recs, "id"), ["30", "4", "200"]);
+    // (Nullable attributes the mock sets to null are left out of the output.)
+    assert!(
+        recs.iter()
+            .any(|r| r.get("emailAddress").is_some() || r.get("created").is_some())
+    );
+    assert!(recs.iter().all(|r| r.get("title").is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_from_stdin_and_a_file_with_duplicates_and_missing_ids_and_a_report() {
+    let m = MockServer::start(MockConfig::new().missing_ids(["3", "40"]))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("userbatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ids.txt");
+    std::fs::write(&file, "2\n\n3\n  4  \n2\n").unwrap();
+    let report = dir.join("report.json");
+    let (file_s, report_s) = (file.to_str().unwrap(), report.to_str().unwrap());
+
+    let out = run(&[
+        "--base-url",
+        m.base_url(),
+        "--token",
+        "t",
+        "nexudus",
+        "users",
+        "1",
+        "--ids-file",
+        file_s,
+        "--report",
+        report_s,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ids_of(&records(&out), "Id"), ["1", "2", "4"]);
+    let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        rep,
+        serde_json::json!({"requested": 4, "found": 3, "missing": ["3"], "failed": [], "requests": 1})
+    );
+
+    let out = run_stdin(
+        &[
+            "--base-url",
+            m.base_url(),
+            "--token",
+            "t",
+            "usermgr",
+            "users",
+            "--ids-file",
+            "-",
+            "x",
+        ],
+        "a\nb\n40\na\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ids_of(&records(&out), "id"), ["x", "a", "b"]);
+    assert!(
+        stderr(&out).contains("requested 4, found 3, missing 1, failed 0"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_vendor_exits_1_and_reports_the_failed_ids_without_the_token() {
+    let faults = Faults {
+        server_errors: 1.0,
+        server_error_statuses: vec![503],
+        ..Faults::default()
+    };
+    let m = MockServer::start(MockConfig::new().faults_all(faults))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("userbatch-cli-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.json");
+    let token = "tok-NEVER-SHOWN-271828";
+    let out = userbatch(&[
+        "--base-url",
+        m.base_url(),
+        "usermgr",
+        "users",
+        "a",
+        "b",
+        "--report",
+        report.to_str().unwrap(),
+    ])
+    .env("USERBATCH_TOKEN", token)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(err.contains("failed 2"), "{err}");
+    assert!(err.contains("HTTP 503"), "{err}");
+    let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(rep["failed"][0]["ids"], serde_json::json!(["a", "b"]));
+    assert!(rep["failed"][0]["error"].as_str().unwrap().contains("503"));
+    for text in [
+        err.as_str(),
+        &String::from_utf8_lossy(&out.stdout),
+        &std::fs::read_to_string(&report).unwrap(),
+    ] {
+        assert!(!text.contains(token), "the token leaked: {text}");
+    }
+    // --help shows the variable but never its value.
+    let help = userbatch(&["--help"])
+        .env("USERBATCH_TOKEN", token)
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("USERBATCH_TOKEN") && !help.contains(token));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_usage_and_bad_input_exit_2_before_any_request() {
+    for (args, needle) in [
+        (
+            vec!["--mock", "nexudus", "users", "1", "abc"],
+            "invalid id \"abc\"",
+        ),
+        (vec!["--mock", "usermgr", "users", "a,b"], "contains ','"),
+        (vec!["--mock", "usermgr", "users", "a/b"], "contains '/'"),
+        (vec!["--mock", "nexudus", "users"], "no ids"),
+        (vec!["--mock", "usermgr", "coworkers", "1"], "no coworkers"),
+        (
+            vec!["--mock", "nexudus", "users", "--attribute", "created", "1"],
+            "--attribute applies to usermgr only",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--attribute", "nonsense", "1"],
+            "unknown User Manager attribute",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--language", "xx", "1"],
+            "--language",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--max-batch", "76", "1"],
+            "max batch 76",
+        ),
+        (
+            vec!["--mock", "avepoint", "users", "1"],
+            "--customer-id and --tenant-id",
+        ),
+        (vec!["nexudus", "users", "1"], "no token"),
+        (
+            vec![
+                "--token",
+                "t",
+                "--base-url",
+                "http://example.com",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "plain HTTP",
+        ),
+        (
+            vec![
+                "--token",
+                "t",
+                "--base-url",
+                "ftp://x",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "must start with",
+        ),
+        (
+            vec![
+                "--mock",
+                "nexudus",
+                "users",
+                "--ids-file",
+                "/nonexistent/ids",
+                "1",
+            ],
+            "cannot read --ids-file",
+        ),
+        (
+            vec!["--mock", "nosuchvendor", "users", "1"],
+            "invalid value",
+        ),
+        (
+            vec!["--mock", "nexudus", "users", "--concurrency", "0", "1"],
+            "invalid value",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_sends_no_request() {
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let out = run(&[
+        "--base-url",
+        m.base_url(),
+        "--token",
+        "t",
+        "nexudus",
+        "users",
+        "1",
+        "2",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(m.stats().total_requests(), 0);
+}
