@@ -86,17 +86,98 @@ pub struct CoworkerById {
     client: Client,
 }
 
-macro_rules! constructor {
-    ($($op:ident),*) => {$(
+/// The glue of one operation: its type, record, rules, and how to send one request. The
+/// four operations differ only in these, so one macro writes them.
+macro_rules! operation {
+    ($op:ident, $record:ty, $rules:expr, |$client:ident, $ids:ident| $call:expr) => {
         impl $op {
             /// The operation over this client.
             pub fn new(client: Client) -> Self {
                 Self { client }
             }
         }
-    )*};
+
+        impl Operation for $op {
+            type Record = $record;
+
+            fn rules(&self) -> &'static userbatch_core::rules::Operation {
+                &$rules
+            }
+
+            fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
+                &rules::VENDOR
+            }
+
+            async fn fetch(
+                &self,
+                $ids: &[String],
+                _: Option<PageRequest>,
+            ) -> Result<Fetched<$record>, FetchError> {
+                let $client = &self.client;
+                Ok(Fetched {
+                    records: $call,
+                    total: None,
+                })
+            }
+
+            fn record_id(record: &$record) -> String {
+                record.id.to_string()
+            }
+        }
+    };
 }
-constructor!(Users, Coworkers, UserById, CoworkerById);
+
+operation!(
+    Users,
+    types::UserSummary,
+    rules::GET_USERS,
+    |client, ids| {
+        let ids: types::GetUsersId = bracketed(ids)?;
+        client
+            .get_users(&ids)
+            .await
+            .map_err(from_progenitor)?
+            .into_inner()
+            .0
+    }
+);
+operation!(
+    Coworkers,
+    types::CoworkerSummary,
+    rules::GET_COWORKERS,
+    |client, ids| {
+        let ids: types::GetCoworkersId = bracketed(ids)?;
+        client
+            .get_coworkers(&ids)
+            .await
+            .map_err(from_progenitor)?
+            .into_inner()
+            .0
+    }
+);
+operation!(UserById, types::User, rules::GET_USER, |client, ids| {
+    vec![
+        client
+            .get_user(single(ids)?)
+            .await
+            .map_err(from_progenitor)?
+            .into_inner(),
+    ]
+});
+operation!(
+    CoworkerById,
+    types::Coworker,
+    rules::GET_COWORKER,
+    |client, ids| {
+        vec![
+            client
+                .get_coworker(single(ids)?)
+                .await
+                .map_err(from_progenitor)?
+                .into_inner(),
+        ]
+    }
+);
 
 fn bracketed<T: TryFrom<String>>(ids: &[String]) -> Result<T, FetchError> {
     T::try_from(join_ids(rules::GET_USERS.ids.encoding, ids))
@@ -107,132 +188,6 @@ fn single(ids: &[String]) -> Result<i64, FetchError> {
     match ids {
         [id] => id.parse().map_err(|_| FetchError::new(ErrorKind::Request)),
         _ => Err(FetchError::new(ErrorKind::Request)),
-    }
-}
-
-impl Operation for Users {
-    type Record = types::UserSummary;
-
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
-        &rules::GET_USERS
-    }
-
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
-        &rules::VENDOR
-    }
-
-    async fn fetch(
-        &self,
-        ids: &[String],
-        _: Option<PageRequest>,
-    ) -> Result<Fetched<types::UserSummary>, FetchError> {
-        let ids: types::GetUsersId = bracketed(ids)?;
-        let list = self.client.get_users(&ids).await.map_err(from_progenitor)?;
-        Ok(Fetched {
-            records: list.into_inner().0,
-            total: None,
-        })
-    }
-
-    fn record_id(record: &types::UserSummary) -> String {
-        record.id.to_string()
-    }
-}
-
-impl Operation for Coworkers {
-    type Record = types::CoworkerSummary;
-
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
-        &rules::GET_COWORKERS
-    }
-
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
-        &rules::VENDOR
-    }
-
-    async fn fetch(
-        &self,
-        ids: &[String],
-        _: Option<PageRequest>,
-    ) -> Result<Fetched<types::CoworkerSummary>, FetchError> {
-        let ids: types::GetCoworkersId = bracketed(ids)?;
-        let list = self
-            .client
-            .get_coworkers(&ids)
-            .await
-            .map_err(from_progenitor)?;
-        Ok(Fetched {
-            records: list.into_inner().0,
-            total: None,
-        })
-    }
-
-    fn record_id(record: &types::CoworkerSummary) -> String {
-        record.id.to_string()
-    }
-}
-
-impl Operation for UserById {
-    type Record = types::User;
-
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
-        &rules::GET_USER
-    }
-
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
-        &rules::VENDOR
-    }
-
-    async fn fetch(
-        &self,
-        ids: &[String],
-        _: Option<PageRequest>,
-    ) -> Result<Fetched<types::User>, FetchError> {
-        let user = self
-            .client
-            .get_user(single(ids)?)
-            .await
-            .map_err(from_progenitor)?;
-        Ok(Fetched {
-            records: vec![user.into_inner()],
-            total: None,
-        })
-    }
-
-    fn record_id(record: &types::User) -> String {
-        record.id.to_string()
-    }
-}
-
-impl Operation for CoworkerById {
-    type Record = types::Coworker;
-
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
-        &rules::GET_COWORKER
-    }
-
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
-        &rules::VENDOR
-    }
-
-    async fn fetch(
-        &self,
-        ids: &[String],
-        _: Option<PageRequest>,
-    ) -> Result<Fetched<types::Coworker>, FetchError> {
-        let coworker = self
-            .client
-            .get_coworker(single(ids)?)
-            .await
-            .map_err(from_progenitor)?;
-        Ok(Fetched {
-            records: vec![coworker.into_inner()],
-            total: None,
-        })
-    }
-
-    fn record_id(record: &types::Coworker) -> String {
-        record.id.to_string()
     }
 }
 
