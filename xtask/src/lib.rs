@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod generate;
 pub mod lint;
 pub mod partial;

@@ -14,6 +14,9 @@ commands:
   lint                check the specs: what progenitor mishandles, x-userbatch, examples,
                       then Redocly CLI (needs `npm ci` once)
   lint --no-redocly   the same without Redocly
+  bench [--write] [--runs N]
+                      scenario benchmarks against the mock (default 5 runs); --write
+                      rewrites BENCHMARKS.md
   help                this text";
 
 fn main() -> ExitCode {
@@ -26,6 +29,13 @@ fn main() -> ExitCode {
         ["generate", "--check"] => xtask::generate::run(&root, true),
         ["lint"] => xtask::lint::run(&root, true),
         ["lint", "--no-redocly"] => xtask::lint::run(&root, false),
+        ["bench", rest @ ..] => match bench_args(rest) {
+            Some((write, runs)) => xtask::bench::run(&root, write, runs),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         ["help"] | ["--help"] | ["-h"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -45,4 +55,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn bench_args(args: &[&str]) -> Option<(bool, usize)> {
+    let (mut write, mut runs) = (false, 5);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match *arg {
+            "--write" => write = true,
+            "--runs" => runs = it.next()?.parse().ok().filter(|n| *n >= 1)?,
+            _ => return None,
+        }
+    }
+    Some((write, runs))
 }

@@ -1,0 +1,357 @@
+//! Scenario benchmarks of userbatch against its mock. `cargo xtask bench` builds this in
+//! release mode, runs each scenario several times in fresh processes and reports medians;
+//! run it by hand only to debug a scenario. Each scenario prints one JSON object per line.
+//!
+//! ```text
+//! userbatch-bench mock [LATENCY_MS]            serve a mock; print its URL; stop at stdin EOF
+//! userbatch-bench requests                     scenario 1: requests / minimum, 10,000 + 2,000 dup ids
+//! userbatch-bench wall URL LATENCY_MS CONC     scenario 2: wall time / floor per operation
+//! userbatch-bench naive URL                    scenario 3: naive get-one loop vs the facade, 1,000 ids
+//! userbatch-bench cpu URL facade|baseline      scenario 4: CPU seconds for 10,000 coworkers
+//! userbatch-bench stream URL N                 scenario 5: peak RSS streaming N coworker summaries
+//! userbatch-bench mockrate URL                 the mock's own throughput (raw reqwest, 16 in flight)
+//! ```
+
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::json;
+use userbatch::{Batch, Operation, avepoint, nexudus, usermgr};
+use userbatch_mock::{Faults, MockConfig, MockServer};
+
+const TOKEN: &str = "bench";
+
+fn ids(n: usize) -> Vec<String> {
+    (1..=n).map(|i| i.to_string()).collect()
+}
+
+/// 10,000 unique ids with 2,000 duplicates mixed in.
+fn with_duplicates() -> Vec<String> {
+    let mut list = ids(10_000);
+    list.extend((1..=2_000).map(|i| (i * 5).to_string()));
+    list
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["mock"] => serve_mock(0).await,
+        ["mock", latency] => serve_mock(latency.parse().expect("latency in ms")).await,
+        ["requests"] => requests().await,
+        ["wall", url, latency, conc] => {
+            wall(
+                url,
+                latency.parse().expect("latency"),
+                conc.parse().expect("concurrency"),
+            )
+            .await
+        }
+        ["naive", url] => naive(url).await,
+        ["cpu", url, mode] => cpu(url, mode).await,
+        ["stream", url, n] => stream(url, n.parse().expect("count")).await,
+        ["mockrate", url] => mock_rate(url).await,
+        _ => {
+            eprintln!("usage: see the doc comment of crates/userbatch-bench/src/main.rs");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn serve_mock(latency_ms: u64) {
+    let config = MockConfig::new()
+        .log_requests(false)
+        .faults_all(Faults::latency(Duration::from_millis(latency_ms)));
+    let mock = MockServer::start(config).await.expect("mock starts");
+    println!("{}", mock.base_url());
+    std::io::stdout().flush().expect("stdout");
+    // Serve until the parent closes our stdin.
+    tokio::task::spawn_blocking(|| {
+        let stdin = std::io::stdin();
+        for _ in stdin.lock().lines() {}
+    })
+    .await
+    .expect("stdin watcher");
+    mock.stop().await;
+}
+
+/// Fewest requests for Nexudus: query bytes needed over bytes per request.
+fn nexudus_minimum(ids: &[String]) -> u64 {
+    let per_id: usize = ids.iter().map(|i| i.len() + 3).sum();
+    per_id.div_ceil(2048 - "id=%5B%5D".len() + 3) as u64
+}
+
+async fn requests() {
+    let mock = MockServer::start(MockConfig::new().log_requests(false))
+        .await
+        .expect("mock");
+    let input = with_duplicates();
+    let unique = ids(10_000);
+    let nx = nexudus::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
+    let um = usermgr::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
+    let ap = avepoint::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
+    let report = |name: &str, requests: u64, minimum: u64, found: usize| {
+        println!(
+            "{}",
+            json!({"scenario": "requests", "name": name, "requests": requests, "minimum": minimum, "found": found})
+        );
+    };
+    let r = Batch::new(nexudus::Users::new(nx.clone()))
+        .fetch(&input)
+        .await
+        .expect("plan");
+    report(
+        "nexudus users",
+        r.requests,
+        nexudus_minimum(&unique),
+        r.found.len(),
+    );
+    let r = Batch::new(nexudus::Coworkers::new(nx))
+        .fetch(&input)
+        .await
+        .expect("plan");
+    report(
+        "nexudus coworkers",
+        r.requests,
+        nexudus_minimum(&unique),
+        r.found.len(),
+    );
+    let r = Batch::new(usermgr::Users::new(um))
+        .fetch(&input)
+        .await
+        .expect("plan");
+    report(
+        "usermgr users",
+        r.requests,
+        10_000u64.div_ceil(75),
+        r.found.len(),
+    );
+    let r = Batch::new(avepoint::Users::new(ap, "c", "t"))
+        .fetch(&input)
+        .await
+        .expect("plan");
+    report(
+        "avepoint users",
+        r.requests,
+        10_000u64.div_ceil(100),
+        r.found.len(),
+    );
+    mock.stop().await;
+}
+
+async fn timed<O: Operation>(op: O, concurrency: usize, ids: &[String]) -> (Duration, u64, usize) {
+    let started = Instant::now();
+    let report = Batch::new(op)
+        .concurrency(concurrency)
+        .fetch(ids)
+        .await
+        .expect("plan");
+    (started.elapsed(), report.requests, report.found.len())
+}
+
+async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
+    let input = ids(10_000);
+    let nx = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    let um = usermgr::Client::with_bearer(url, TOKEN).expect("client");
+    let ap = avepoint::Client::with_bearer(url, TOKEN).expect("client");
+    let latency = Duration::from_millis(latency_ms);
+    let print = |name: &str, (elapsed, requests, found): (Duration, u64, usize)| {
+        let floor =
+            latency * u32::try_from(requests.div_ceil(concurrency as u64)).unwrap_or(u32::MAX);
+        println!(
+            "{}",
+            json!({"scenario": "wall", "name": name, "concurrency": concurrency, "requests": requests,
+                   "found": found, "wall_ms": elapsed.as_secs_f64() * 1e3, "floor_ms": floor.as_secs_f64() * 1e3})
+        );
+    };
+    print(
+        "nexudus users",
+        timed(nexudus::Users::new(nx.clone()), concurrency, &input).await,
+    );
+    print(
+        "nexudus coworkers",
+        timed(nexudus::Coworkers::new(nx), concurrency, &input).await,
+    );
+    print(
+        "usermgr users",
+        timed(usermgr::Users::new(um), concurrency, &input).await,
+    );
+    print(
+        "avepoint users",
+        timed(avepoint::Users::new(ap, "c", "t"), concurrency, &input).await,
+    );
+}
+
+async fn naive(url: &str) {
+    let input = ids(1_000);
+    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    // What a user would write with the generated get-one client.
+    let started = Instant::now();
+    let mut found = 0;
+    for id in &input {
+        if client.get_user(id.parse().expect("integer")).await.is_ok() {
+            found += 1;
+        }
+    }
+    let naive = started.elapsed();
+    let (facade, requests, facade_found) = timed(nexudus::Users::new(client), 4, &input).await;
+    println!(
+        "{}",
+        json!({"scenario": "naive", "name": "nexudus users, 1,000 ids", "naive_ms": naive.as_secs_f64() * 1e3,
+               "naive_found": found, "facade_ms": facade.as_secs_f64() * 1e3, "facade_requests": requests,
+               "facade_found": facade_found})
+    );
+}
+
+/// This process's user + system CPU seconds (getrusage, microsecond resolution).
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
+    let usage = unsafe {
+        assert_eq!(
+            libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()),
+            0,
+            "getrusage"
+        );
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// Peak resident set size of this process, in KiB (VmHWM).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+async fn cpu(url: &str, mode: &str) {
+    let input = ids(10_000);
+    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    let before = cpu_seconds();
+    let found = match mode {
+        "facade" => Batch::new(nexudus::Coworkers::new(client))
+            .fetch(&input)
+            .await
+            .expect("plan")
+            .found
+            .len(),
+        "baseline" => baseline(url, &input).await,
+        _ => panic!("mode is facade or baseline"),
+    };
+    println!(
+        "{}",
+        json!({"scenario": "cpu", "name": mode, "cpu_s": cpu_seconds() - before, "found": found})
+    );
+}
+
+/// The hand-written baseline: reqwest + serde_json, the same requests (the facade's plan),
+/// four at a time, decoded into the same generated type.
+async fn baseline(url: &str, input: &[String]) -> usize {
+    let plan = Batch::new(nexudus::Coworkers::new(
+        nexudus::Client::with_bearer(url, TOKEN).expect("client"),
+    ))
+    .plan(input)
+    .expect("plan");
+    let urls: Vec<String> = plan
+        .chunks
+        .iter()
+        .map(|c| {
+            format!(
+                "{url}/api/spaces/coworkers/?id=[{}]",
+                plan.ids[c.clone()].join(",")
+            )
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    futures_util::stream::iter(urls)
+        .map(|u| {
+            let req = http.get(u).bearer_auth(TOKEN);
+            async move {
+                let body = req.send().await.expect("send").bytes().await.expect("body");
+                serde_json::from_slice::<Vec<nexudus::types::CoworkerSummary>>(&body)
+                    .expect("decode")
+                    .len()
+            }
+        })
+        .buffer_unordered(4)
+        .fold(0, |a, b| async move { a + b })
+        .await
+}
+
+async fn stream(url: &str, n: usize) {
+    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    userbatch::silence_partial_warnings(true);
+    let mut outcomes = Batch::new(nexudus::Coworkers::new(client))
+        .stream((1..=n).map(|i| i.to_string()))
+        .expect("plan");
+    let mut sink = std::io::sink();
+    let mut found = 0usize;
+    while let Some(outcome) = outcomes.next().await {
+        if let userbatch::Outcome::Found { record, .. } = outcome {
+            serde_json::to_writer(&mut sink, &record).expect("write");
+            sink.write_all(b"\n").expect("write");
+            found += 1;
+        }
+    }
+    println!(
+        "{}",
+        json!({"scenario": "stream", "name": format!("{n} coworkers"), "found": found, "peak_rss_kib": peak_rss_kib()})
+    );
+}
+
+/// Requests per second the mock answers with raw reqwest and 16 in flight.
+async fn mock_rate(url: &str) {
+    let http = reqwest::Client::new();
+    let rate = |paths: Vec<String>| {
+        let http = http.clone();
+        async move {
+            let n = paths.len();
+            let started = Instant::now();
+            futures_util::stream::iter(paths)
+                .map(|p| {
+                    let req = http.get(p).bearer_auth(TOKEN);
+                    async move {
+                        req.send()
+                            .await
+                            .expect("send")
+                            .bytes()
+                            .await
+                            .expect("body")
+                            .len()
+                    }
+                })
+                .buffer_unordered(16)
+                .fold(0, |a, b| async move { a + b })
+                .await;
+            n as f64 / started.elapsed().as_secs_f64()
+        }
+    };
+    let single = rate(
+        (1..=5_000)
+            .map(|i| format!("{url}/api/sys/users/{i}"))
+            .collect(),
+    )
+    .await;
+    let lists = rate(
+        (0..500)
+            .map(|i| {
+                let ids: Vec<String> = (i * 100 + 1..=i * 100 + 100)
+                    .map(|j| j.to_string())
+                    .collect();
+                format!("{url}/api/spaces/coworkers/?id=[{}]", ids.join(","))
+            })
+            .collect(),
+    )
+    .await;
+    println!(
+        "{}",
+        json!({"scenario": "mockrate", "single_per_s": single, "coworker_lists_per_s": lists})
+    );
+}

@@ -1,0 +1,370 @@
+//! `cargo xtask bench [--write] [--runs N]`: scenario benchmarks against the mock.
+//!
+//! Builds `userbatch-bench` in release mode, starts two mock processes (no latency, 20 ms),
+//! and runs every scenario `runs` times, each in a fresh process. Every figure is a ratio
+//! taken within one run; the table shows the median of the runs, with min and max.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::spec::VENDORS;
+
+/// One row of the table: a ratio (or a figure) per run.
+struct Row {
+    name: String,
+    target: &'static str,
+    values: Vec<f64>,
+    unit: &'static str,
+}
+
+impl Row {
+    fn new(name: impl Into<String>, target: &'static str, unit: &'static str) -> Self {
+        Self {
+            name: name.into(),
+            target,
+            values: Vec::new(),
+            unit,
+        }
+    }
+
+    fn stats(&self) -> (f64, f64, f64) {
+        let mut v = self.values.clone();
+        v.sort_by(f64::total_cmp);
+        let median = if v.is_empty() {
+            f64::NAN
+        } else if v.len() % 2 == 1 {
+            v[v.len() / 2]
+        } else {
+            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+        };
+        (
+            median,
+            *v.first().unwrap_or(&f64::NAN),
+            *v.last().unwrap_or(&f64::NAN),
+        )
+    }
+}
+
+/// A mock server in its own process; stopped when dropped (its stdin closes).
+struct MockProcess {
+    child: Child,
+    url: String,
+}
+
+impl MockProcess {
+    fn start(bin: &Path, latency_ms: u64) -> Result<Self> {
+        let mut child = Command::new(bin)
+            .args(["mock", &latency_ms.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the mock process")?;
+        let stdout = child.stdout.take().context("mock stdout")?;
+        let mut url = String::new();
+        BufReader::new(stdout).read_line(&mut url)?;
+        Ok(Self {
+            child,
+            url: url.trim().to_owned(),
+        })
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn scenario(bin: &Path, args: &[&str]) -> Result<Vec<Value>> {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {args:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "scenario {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout)?
+        .lines()
+        .map(|l| serde_json::from_str(l).with_context(|| format!("scenario output: {l}")))
+        .collect()
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+fn row<'a>(
+    rows: &'a mut Vec<Row>,
+    name: &str,
+    target: &'static str,
+    unit: &'static str,
+) -> &'a mut Row {
+    if let Some(i) = rows.iter().position(|r| r.name == name) {
+        return &mut rows[i];
+    }
+    rows.push(Row::new(name, target, unit));
+    rows.last_mut().expect("just pushed")
+}
+
+/// Runs the benchmarks; with `write`, rewrites BENCHMARKS.md.
+pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
+    let started = Instant::now();
+    println!("building userbatch-bench (release)...");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["build", "--release", "--quiet", "-p", "userbatch-bench"])
+        .status()?;
+    if !status.success() {
+        bail!("building userbatch-bench failed");
+    }
+    let bin = target_dir(root).join("release/userbatch-bench");
+    let fast = MockProcess::start(&bin, 0)?;
+    let slow = MockProcess::start(&bin, 20)?;
+    let mut rows: Vec<Row> = Vec::new();
+    for run in 1..=runs {
+        println!("run {run}/{runs}...");
+        for v in scenario(&bin, &["requests"])? {
+            let name = format!(
+                "1. requests / minimum: {}",
+                v["name"].as_str().unwrap_or("?")
+            );
+            row(&mut rows, &name, "1.00", "x")
+                .values
+                .push(num(&v, "requests") / num(&v, "minimum"));
+        }
+        for conc in ["4", "16"] {
+            for v in scenario(&bin, &["wall", &slow.url, "20", conc])? {
+                let name = format!(
+                    "2. wall / floor, c={conc}: {}",
+                    v["name"].as_str().unwrap_or("?")
+                );
+                row(&mut rows, &name, "<= 1.10", "x")
+                    .values
+                    .push(num(&v, "wall_ms") / num(&v, "floor_ms"));
+            }
+        }
+        for v in scenario(&bin, &["naive", &slow.url])? {
+            let name = "3. speedup over the naive get-one loop (nexudus users, 1,000 ids)";
+            row(&mut rows, name, "report", "x")
+                .values
+                .push(num(&v, "naive_ms") / num(&v, "facade_ms"));
+        }
+        // Alternate the order so neither side always runs on a warmer machine.
+        let (first, second) = if run % 2 == 0 {
+            ("facade", "baseline")
+        } else {
+            ("baseline", "facade")
+        };
+        let a = scenario(&bin, &["cpu", &fast.url, first])?;
+        let b = scenario(&bin, &["cpu", &fast.url, second])?;
+        let cpu = |mode: &str| {
+            a.iter()
+                .chain(&b)
+                .find(|v| v["name"] == mode)
+                .map_or(f64::NAN, |v| num(v, "cpu_s"))
+        };
+        row(
+            &mut rows,
+            "4. CPU facade / hand-written baseline (10,000 coworkers)",
+            "<= 1.10",
+            "x",
+        )
+        .values
+        .push(cpu("facade") / cpu("baseline"));
+        let small = scenario(&bin, &["stream", &fast.url, "10000"])?;
+        let large = scenario(&bin, &["stream", &fast.url, "1000000"])?;
+        row(
+            &mut rows,
+            "5. peak RSS streaming 1,000,000 / 10,000 coworkers",
+            "<= 1.5",
+            "x",
+        )
+        .values
+        .push(num(&large[0], "peak_rss_kib") / num(&small[0], "peak_rss_kib"));
+        row(
+            &mut rows,
+            "5. peak RSS streaming 10,000 coworkers",
+            "report",
+            "MiB",
+        )
+        .values
+        .push(num(&small[0], "peak_rss_kib") / 1024.0);
+        row(
+            &mut rows,
+            "5. peak RSS streaming 1,000,000 coworkers",
+            "report",
+            "MiB",
+        )
+        .values
+        .push(num(&large[0], "peak_rss_kib") / 1024.0);
+        mock_throughput(&bin, &mut rows)?;
+        let (generate_s, rebuild_s) = regeneration(root)?;
+        row(
+            &mut rows,
+            "6. cargo xtask generate (3 specs, in process)",
+            "report",
+            "ms",
+        )
+        .values
+        .push(generate_s * 1e3);
+        row(
+            &mut rows,
+            "6. warm rebuild of nexudus after a one-field spec edit",
+            "report",
+            "s",
+        )
+        .values
+        .push(rebuild_s);
+    }
+    drop((fast, slow));
+    let table = table(&rows, runs);
+    println!("{table}");
+    println!("bench finished in {:.0} s", started.elapsed().as_secs_f64());
+    if write {
+        let doc = benchmarks_md(&table, runs, started.elapsed().as_secs_f64())?;
+        std::fs::write(root.join("BENCHMARKS.md"), doc)?;
+        println!("BENCHMARKS.md written");
+    }
+    Ok(())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Time to generate all three crates, and a warm rebuild of `nexudus` after one
+/// field's description changes (the spec is restored afterwards).
+fn regeneration(root: &Path) -> Result<(f64, f64)> {
+    let t = Instant::now();
+    for v in VENDORS {
+        crate::generate::generate_vendor(root, v)?;
+    }
+    let generate_s = t.elapsed().as_secs_f64();
+    let build = || -> Result<f64> {
+        let t = Instant::now();
+        let ok = Command::new(env!("CARGO"))
+            .current_dir(root)
+            .args(["build", "--quiet", "-p", "nexudus"])
+            .status()?
+            .success();
+        if !ok {
+            bail!("building nexudus failed");
+        }
+        Ok(t.elapsed().as_secs_f64())
+    };
+    build()?; // warm the target dir
+    let spec = root.join("specs/nexudus.yaml");
+    let original = std::fs::read_to_string(&spec)?;
+    let needle = "The support team user email value for this user.";
+    if !original.contains(needle) {
+        bail!(
+            "the benchmark's spec edit no longer applies: {needle:?} is gone from specs/nexudus.yaml"
+        );
+    }
+    let edited = original.replacen(
+        needle,
+        "The support team user email value for this user (bench).",
+        1,
+    );
+    std::fs::write(&spec, edited)?;
+    let result = crate::generate::run(root, false).and_then(|()| build());
+    std::fs::write(&spec, &original)?;
+    crate::generate::run(root, false)?;
+    build()?;
+    Ok((generate_s, result?))
+}
+
+/// The mock's own throughput, to show it is not the bottleneck.
+fn mock_throughput(bin: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    let fast = MockProcess::start(bin, 0)?;
+    for v in scenario(bin, &["mockrate", &fast.url])? {
+        row(
+            rows,
+            "mock: getUser, full records, 16 in flight",
+            "report",
+            "req/s",
+        )
+        .values
+        .push(num(&v, "single_per_s"));
+        row(
+            rows,
+            "mock: getCoworkers, 100 summaries each, 16 in flight",
+            "report",
+            "req/s",
+        )
+        .values
+        .push(num(&v, "coworker_lists_per_s"));
+    }
+    Ok(())
+}
+
+fn table(rows: &[Row], runs: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| scenario | target | median | min | max | unit |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for r in rows {
+        let (median, min, max) = r.stats();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {median:.2} | {min:.2} | {max:.2} | {} |",
+            r.name, r.target, r.unit
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{runs} runs; each figure is a ratio or a measure taken within one run."
+    );
+    out
+}
+
+fn benchmarks_md(table: &str, runs: usize, seconds: f64) -> Result<String> {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()?;
+    let date = String::from_utf8_lossy(&date.stdout).trim().to_owned();
+    Ok(format!(
+        "# Benchmarks\n\n\
+         Written by `cargo xtask bench --write` ({runs} runs, {seconds:.0} s). Machine: {cpu}, {cores} \
+         cores, {mem}. Date: {date}.\n\n\
+         Scenarios run against `userbatch-mock` on loopback, the mock in its own processes (one \
+         with no latency, one with 20 ms). Requests are counted by the engine; the floor of a \
+         wall time is ceil(requests / concurrency) x latency; CPU is user + system time of the \
+         client process (getrusage); peak RSS is the client's VmHWM.\n\n{table}\n{NOTES}"
+    ))
+}
+
+const NOTES: &str = "## Where targets are missed, and why\n\n\
+- **2. wall / floor**: the mock and the client share this machine's two cores. A Nexudus \
+request carries about 295 records, which the mock writes and the client decodes inside the \
+20 ms the floor allows for it, so the CPU time of both shows up in the wall time. Not yet \
+profiled or fixed.\n\
+- **5. peak RSS**: `Batch::stream` validates and dedupes every id before the first request \
+(the issue requires both), so it holds all ids and a dedupe set: for a million ids that is \
+the bulk of the peak. Records themselves stay bounded (a window of 2 x concurrency \
+requests). A compact id store (integers as integers, one string buffer for the rest) is the \
+planned fix.\n\
+- Micro-benchmarks (divan) of planning, encoding and decoding are not written yet.\n";
