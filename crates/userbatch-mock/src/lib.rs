@@ -126,6 +126,7 @@ pub struct MockConfig {
     usermgr_unknown_ids: UnknownIds,
     faults: [Faults; 3],
     log_requests: bool,
+    avepoint_max_page_size: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -143,6 +144,7 @@ impl fmt::Debug for MockConfig {
             .field("usermgr_unknown_ids", &self.usermgr_unknown_ids)
             .field("faults", &self.faults)
             .field("log_requests", &self.log_requests)
+            .field("avepoint_max_page_size", &self.avepoint_max_page_size)
             .finish()
     }
 }
@@ -157,7 +159,15 @@ impl MockConfig {
             usermgr_unknown_ids: UnknownIds::Omit,
             faults: [Faults::default(), Faults::default(), Faults::default()],
             log_requests: true,
+            avepoint_max_page_size: None,
         }
+    }
+
+    /// AvePoint serves at most this many users per page, whatever `pageSize` asks for (as
+    /// servers that cap page sizes do); `metadata.pageSize` then says the size used.
+    pub fn avepoint_max_page_size(mut self, size: u64) -> Self {
+        self.avepoint_max_page_size = Some(size.max(1));
+        self
     }
 
     /// The seed of the data and of rate-based faults.

@@ -23,6 +23,7 @@
 //! | AvePoint | body missing, not JSON, `userIds` missing or not an array of non-empty strings | 400 |
 //! | AvePoint | `pageIndex`/`pageSize` not integers of at least 1 | 400 |
 //! | AvePoint | found users (each once, request order) paged; `metadata.totalCount` counts them all | 200 |
+//! | AvePoint | `pageSize` above [`crate::MockConfig::avepoint_max_page_size`] | served at the cap; `metadata.pageSize` says so |
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -960,6 +961,10 @@ async fn avepoint_users(
     let seed = shared.config.seed;
     let success = || {
         let (index, size) = (index.unwrap_or(1), size.unwrap_or(100));
+        let size = shared
+            .config
+            .avepoint_max_page_size
+            .map_or(size, |max| size.min(max));
         let mut seen = HashSet::new();
         let found: Vec<String> = parsed
             .unwrap_or_default()

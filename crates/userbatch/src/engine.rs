@@ -615,9 +615,18 @@ impl<O: Operation> Exec<O> {
             crate::partial::warn_once(rules);
         }
         let total = page.total.unwrap_or(page.records.len() as u64);
-        let mut broken = total > ids.len() as u64;
+        let expected = total.min(ids.len() as u64);
+        let got = page.records.len() as u64;
+        let mut broken = total > ids.len() as u64 || (got == 0 && expected > 0);
+        // A server may cap the page size below what was asked: a short first page that is
+        // not the last one tells its real size.
+        let per_page = if got > 0 && got < u64::from(size) && got < expected {
+            got
+        } else {
+            u64::from(size)
+        };
         // Never more pages than the ids could fill, whatever the server claims.
-        let pages = total.min(ids.len() as u64).div_ceil(u64::from(size)).max(1);
+        let pages = expected.div_ceil(per_page).max(1);
         let mut by_id = HashMap::with_capacity(ids.len());
         let mut add = |records: Vec<O::Record>, broken: &mut bool| {
             for record in records {

@@ -482,3 +482,24 @@ async fn the_deadline_fails_what_it_cuts_off() {
             .all(|f| f.error.kind == ErrorKind::Deadline)
     );
 }
+
+#[tokio::test]
+async fn avepoint_paging_follows_a_server_that_caps_the_page_size() {
+    // Asked for 100 per page, the server serves 30: the engine reads the real page size
+    // off the short first page and fetches the rest, so nothing is reported missing.
+    let m = mock(
+        MockConfig::new()
+            .avepoint_max_page_size(30)
+            .missing_ids(["50"]),
+    )
+    .await;
+    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(avepoint::Users::new(client, "c", "t"))
+        .fetch(ids(100))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 99);
+    assert_eq!(report.missing, ["50"]);
+    assert!(report.failed.is_empty());
+    assert_eq!(report.requests, 4, "ceil(99 / 30) pages");
+}
