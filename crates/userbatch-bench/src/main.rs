@@ -265,7 +265,7 @@ async fn baseline(url: &str, input: &[String]) -> usize {
         .map(|c| {
             format!(
                 "{url}/api/spaces/coworkers/?id=[{}]",
-                plan.ids[c.clone()].join(",")
+                plan.ids.to_vec(c.clone()).join(",")
             )
         })
         .collect();

@@ -465,11 +465,11 @@ impl<O: Operation> Run<O> {
         stream::iter(plan.chunks)
             .map(move |range| {
                 let exec = Arc::clone(&exec);
-                let ids = Arc::clone(&ids);
+                let chunk = ids.to_vec(range);
                 async move {
-                    let chunk = &ids[range];
-                    let slots = exec.resolve(chunk.to_vec()).await;
-                    exec.progress(chunk.len());
+                    let n = chunk.len();
+                    let slots = exec.resolve(chunk).await;
+                    exec.progress(n);
                     group(slots)
                 }
             })

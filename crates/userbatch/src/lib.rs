@@ -83,7 +83,7 @@ pub use engine::{
 };
 pub use error::{ErrorKind, FetchError};
 pub use partial::{hydrate, silence_partial_warnings};
-pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, InvalidId, Plan, PlanError};
+pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, PlanError};
 pub use userbatch_core::{
     ClientConfig, ConfigError, Credentials, PartialRecord, Secret, Timestamp, rules,
 };
