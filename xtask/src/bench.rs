@@ -384,6 +384,10 @@ const NOTES: &str = "## Where targets are missed, and why\n\n\
 request carries about 295 records, which the mock writes and the client decodes inside the \
 20 ms the floor allows for it, so the CPU time of both shows up in the wall time. Not yet \
 profiled or fixed.\n\
+- **4. CPU**: noisy from run to run on this shared machine (whole 5-run benches have given \
+medians from 0.95 to 1.25, single runs 0.79 to 1.31). Not profiled yet; the per-request \
+copy of the chunk's ids, the tracing spans and the report's reassembly are the first \
+suspects.\n\
 - **5. peak RSS**: `Batch::stream` validates and dedupes every id before the first request \
 (the issue requires both), so it holds all ids for the run. They are stored compactly \
 (`IdList`: one text buffer and u32 offsets, about 11 bytes per seven-digit id, deduped \
