@@ -389,8 +389,9 @@ fn check_combination(args: &Args) -> Result<(), Usage> {
     Ok(())
 }
 
-/// Arguments first, then the file's lines; blank lines are skipped, nothing else is
-/// touched (the engine validates and names any bad id).
+/// Arguments first, then the file's lines, each trimmed of surrounding white space (line
+/// endings, indentation); blank lines are skipped. Arguments are taken as given; the engine
+/// validates every id and names any bad one.
 fn read_ids(args: &Args) -> Result<Vec<String>, Usage> {
     let mut ids = args.ids.clone();
     if let Some(path) = &args.ids_file {

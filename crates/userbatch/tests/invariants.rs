@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use proptest::prelude::*;
-use userbatch::{Batch, Report, Retry, avepoint, nexudus, usermgr};
+use userbatch::{Batch, Operation, Report, Retry, avepoint, nexudus, usermgr};
 use userbatch_mock::{Faults, MockConfig, MockServer, RetryAfter, UnknownIds};
 
 #[derive(Debug, Clone)]
@@ -124,50 +124,45 @@ async fn run(case: Case) {
         budget: Some(10_000),
         ..Retry::default()
     };
+    let (m_ref, ids_ref, c) = (&m, &ids, case.concurrency);
     let places = match case.vendor {
-        0 | 1 => {
+        0 => {
             let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-            if case.vendor == 0 {
-                let r = Batch::new(nexudus::Users::new(client))
-                    .concurrency(case.concurrency)
-                    .retry(retry)
-                    .fetch(&ids)
-                    .await
-                    .unwrap();
-                check_requests(&m, r.requests);
-                places(&r, |u| u.id.to_string())
-            } else {
-                let r = Batch::new(nexudus::Coworkers::new(client))
-                    .concurrency(case.concurrency)
-                    .retry(retry)
-                    .fetch(&ids)
-                    .await
-                    .unwrap();
-                check_requests(&m, r.requests);
-                places(&r, |u| u.id.to_string())
-            }
+            fetch_places(m_ref, nexudus::Users::new(client), ids_ref, c, retry, |u| {
+                u.id.to_string()
+            })
+            .await
+        }
+        1 => {
+            let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+            fetch_places(
+                m_ref,
+                nexudus::Coworkers::new(client),
+                ids_ref,
+                c,
+                retry,
+                |u| u.id.to_string(),
+            )
+            .await
         }
         2 => {
             let client = usermgr::Client::with_bearer(m.base_url(), "t").unwrap();
-            let r = Batch::new(usermgr::Users::new(client))
-                .concurrency(case.concurrency)
-                .retry(retry)
-                .fetch(&ids)
-                .await
-                .unwrap();
-            check_requests(&m, r.requests);
-            places(&r, |u| u.id.clone())
+            fetch_places(m_ref, usermgr::Users::new(client), ids_ref, c, retry, |u| {
+                u.id.clone()
+            })
+            .await
         }
         _ => {
             let client = avepoint::Client::with_bearer(m.base_url(), "t").unwrap();
-            let r = Batch::new(avepoint::Users::new(client, "c", "t"))
-                .concurrency(case.concurrency)
-                .retry(retry)
-                .fetch(&ids)
-                .await
-                .unwrap();
-            check_requests(&m, r.requests);
-            places(&r, |u| u.id.clone())
+            fetch_places(
+                m_ref,
+                avepoint::Users::new(client, "c", "t"),
+                ids_ref,
+                c,
+                retry,
+                |u| u.id.clone(),
+            )
+            .await
         }
     };
     // Every unique id in exactly one place (places() checked "at most one").
@@ -200,12 +195,28 @@ async fn run(case: Case) {
     m.stop().await;
 }
 
-fn check_requests(m: &MockServer, reported: u64) {
+/// Runs one batch and files its ids by place. `record_id` reads the id off a record
+/// independently of the engine's own `Operation::record_id`.
+async fn fetch_places<O: Operation>(
+    m: &MockServer,
+    op: O,
+    ids: &[String],
+    concurrency: usize,
+    retry: Retry,
+    record_id: impl Fn(&O::Record) -> String,
+) -> HashMap<String, &'static str> {
+    let report = Batch::new(op)
+        .concurrency(concurrency)
+        .retry(retry)
+        .fetch(ids)
+        .await
+        .unwrap();
     assert_eq!(
         m.stats().total_requests(),
-        reported,
+        report.requests,
         "the report's request count is the mock's"
     );
+    places(&report, record_id)
 }
 
 proptest! {
