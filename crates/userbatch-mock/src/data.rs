@@ -79,7 +79,17 @@ fn parse(text: &str) -> Value {
 
 /// A record schema compiled for generation.
 pub(crate) struct RecordSchema {
-    fields: Vec<(String, Gen)>,
+    fields: Vec<Field>,
+}
+
+/// One top-level property, with what every record needs of it computed once.
+struct Field {
+    name: String,
+    /// `"name":`, escaped.
+    key: Vec<u8>,
+    /// `hash_bytes(NAME_SEED, name)`, the name's half of [`hash3`].
+    name_hash: u64,
+    kind: Gen,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +117,20 @@ impl RecordSchema {
         let Gen::Object(fields) = compile(spec, schema, "") else {
             panic!("schema {name} is an object");
         };
+        let fields = fields
+            .into_iter()
+            .map(|(name, kind)| {
+                let mut key = Vec::with_capacity(name.len() + 3);
+                write_str(&mut key, &[&name]);
+                key.push(b':');
+                Field {
+                    name_hash: hash_bytes(NAME_SEED, name.as_bytes()),
+                    key,
+                    name,
+                    kind,
+                }
+            })
+            .collect();
         Self { fields }
     }
 
@@ -114,7 +138,7 @@ impl RecordSchema {
     pub(crate) fn mask(&self, names: &[&str]) -> Vec<bool> {
         self.fields
             .iter()
-            .map(|(n, _)| names.contains(&n.as_str()))
+            .map(|f| names.contains(&f.name.as_str()))
             .collect()
     }
 
@@ -130,9 +154,10 @@ impl RecordSchema {
         skip: Option<&[bool]>,
     ) {
         let key = id_key(id);
+        let id_hash = hash_bytes(seed, key.as_bytes());
         out.push(b'{');
         let mut first = true;
-        for (i, (name, kind)) in self.fields.iter().enumerate() {
+        for (i, field) in self.fields.iter().enumerate() {
             if skip.is_some_and(|s| s[i]) {
                 continue;
             }
@@ -140,12 +165,12 @@ impl RecordSchema {
                 out.push(b',');
             }
             first = false;
-            write_str(out, &[name]);
-            out.push(b':');
-            if name == id_field {
+            out.extend_from_slice(&field.key);
+            if field.name == id_field {
                 serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail");
             } else {
-                write_value(out, kind, hash3(seed, &key, name), name, &key);
+                let h = splitmix(id_hash ^ field.name_hash);
+                write_value(out, &field.kind, h, &field.name, &key);
             }
         }
         out.push(b'}');
@@ -330,8 +355,11 @@ pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     splitmix(h)
 }
 
+/// The seed of the second string's hash in [`hash3`].
+const NAME_SEED: u64 = 0x5bd1_e995;
+
 pub(crate) fn hash3(seed: u64, a: &str, b: &str) -> u64 {
-    splitmix(hash_bytes(seed, a.as_bytes()) ^ hash_bytes(0x5bd1_e995, b.as_bytes()))
+    splitmix(hash_bytes(seed, a.as_bytes()) ^ hash_bytes(NAME_SEED, b.as_bytes()))
 }
 
 /// A number in `[0, 1)` from a hash.

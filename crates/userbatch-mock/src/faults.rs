@@ -61,7 +61,8 @@ impl Default for RetryAfter {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Faults {
-    /// Added to every response.
+    /// Every response leaves this long after its request arrived (the mock's own work
+    /// included).
     pub latency: Duration,
     /// A further delay, uniform in `[0, jitter)`, per request.
     pub jitter: Duration,

@@ -53,6 +53,7 @@
 
 mod data;
 mod faults;
+mod timer;
 pub mod vendors;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -295,6 +296,7 @@ pub(crate) struct Shared {
     seq: AtomicU64,
     in_flight: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
+    timer: timer::Timer,
 }
 
 impl Shared {
@@ -354,12 +356,18 @@ impl Shared {
 
     /// Sleeps `d`, or less if the server is stopping. Returns false if it is stopping.
     pub(crate) async fn sleep(&self, d: Duration) -> bool {
-        if d.is_zero() {
+        self.sleep_until(tokio::time::Instant::now() + d).await
+    }
+
+    /// Sleeps until `due`, or less if the server is stopping. Returns false if it is
+    /// stopping.
+    pub(crate) async fn sleep_until(&self, due: tokio::time::Instant) -> bool {
+        if due <= tokio::time::Instant::now() {
             return !*self.shutdown.borrow();
         }
         let mut shutdown = self.shutdown.clone();
         tokio::select! {
-            () = tokio::time::sleep(d) => !*self.shutdown.borrow(),
+            () = self.timer.sleep_until(due.into_std()) => !*self.shutdown.borrow(),
             _ = shutdown.wait_for(|stop| *stop) => false,
         }
     }
@@ -408,6 +416,7 @@ impl MockServer {
             seq: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             shutdown: shutdown.clone(),
+            timer: timer::Timer::start()?,
         });
         // Compile the schemas now, not inside the first request.
         let _ = &*data::SCHEMAS;
