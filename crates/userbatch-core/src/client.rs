@@ -248,7 +248,8 @@ impl std::error::Error for ConfigError {
 }
 
 /// Implements, for a generated `Client` in the invoking crate, the hooks every vendor crate
-/// needs ([`ClientState::prepare`] before each request) and the constructors
+/// needs ([`ClientState::prepare`] before each request; [`execute_buffered`] to send it,
+/// so a batch's concurrency slot is free once the body has arrived) and the constructors
 /// `Client::from_config` and `Client::with_bearer`.
 ///
 /// The trait impl must live in the crate that holds the generated `Client` (orphan rule);
@@ -267,6 +268,14 @@ macro_rules! vendor_client_support {
             ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
                 self.inner.prepare(request);
                 Ok(())
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                $crate::execute_buffered(&self.client, request).await
             }
         }
 

@@ -46,6 +46,7 @@
 
 mod client;
 mod partial;
+mod received;
 pub mod rules;
 mod secret;
 mod timestamp;
@@ -54,5 +55,6 @@ pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use partial::PartialRecord;
+pub use received::{execute_buffered, release_when_received};
 pub use secret::Secret;
 pub use timestamp::Timestamp;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
+use tracing::instrument::WithSubscriber;
 use userbatch_core::rules;
 
 use crate::error::{ErrorKind, FetchError};
@@ -378,7 +379,7 @@ impl<O: Operation> Batch<O> {
             .unwrap_or(10 + plan.chunks.len() as u64 / 5);
         let exec = Arc::new(Exec {
             op: Arc::clone(&self.op),
-            permits: Semaphore::new(self.concurrency),
+            permits: Arc::new(Semaphore::new(self.concurrency)),
             retry: self.retry,
             budget: AtomicI64::new(i64::try_from(budget).unwrap_or(i64::MAX)),
             request_timeout: self.request_timeout,
@@ -466,15 +467,51 @@ impl<O: Operation> Run<O> {
             .map(move |range| {
                 let exec = Arc::clone(&exec);
                 let chunk = ids.to_vec(range);
-                async move {
+                // Each request is its own task, so decoding responses (most of the CPU a run
+                // costs) spreads over the runtime's worker threads. The caller's span and
+                // subscriber go with it.
+                let task = async move {
                     let n = chunk.len();
                     let slots = exec.resolve(chunk).await;
                     exec.progress(n);
                     group(slots)
                 }
+                .instrument(tracing::Span::current())
+                .with_current_subscriber();
+                Task(tokio::spawn(task))
             })
             .buffered(window)
             .flat_map(stream::iter)
+    }
+}
+
+/// A spawned request task, aborted when dropped (a dropped stream stops its requests); a
+/// panic inside it resumes in the caller.
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for Task<T> {
+    type Output = T;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<T> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|joined| match joined {
+                Ok(value) => value,
+                Err(error) => match error.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    // Only an abort cancels the task, and only `drop` aborts it.
+                    Err(error) => unreachable!("a request task was cancelled: {error}"),
+                },
+            })
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -506,7 +543,9 @@ fn group<R>(slots: Vec<(String, Slot<R>)>) -> Vec<Outcome<R>> {
 
 struct Exec<O: Operation> {
     op: Arc<O>,
-    permits: Semaphore,
+    /// Requests in flight at the vendor: a slot is taken before a request is sent and
+    /// given back once its response has been received in full, before it is decoded.
+    permits: Arc<Semaphore>,
     retry: Retry,
     budget: AtomicI64,
     request_timeout: Option<Duration>,
@@ -703,7 +742,8 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    /// One HTTP request, under a concurrency permit, the timeouts and a tracing span.
+    /// One HTTP request, under a concurrency permit (held until its response has arrived),
+    /// the timeouts and a tracing span.
     async fn send(
         &self,
         ids: &[String],
@@ -714,9 +754,8 @@ impl<O: Operation> Exec<O> {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| FetchError::new(ErrorKind::Request))?;
         let limit = match (self.request_timeout, self.deadline) {
@@ -736,7 +775,8 @@ impl<O: Operation> Exec<O> {
         );
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let call = self.op.fetch(ids, page).instrument(span.clone());
+        let call = userbatch_core::release_when_received(permit, self.op.fetch(ids, page))
+            .instrument(span.clone());
         let result = match limit {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(r) => r,

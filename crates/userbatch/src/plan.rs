@@ -142,6 +142,13 @@ impl IdList {
         range.map(|i| self.get(i).to_owned()).collect()
     }
 
+    fn with_capacity(ids: usize) -> Self {
+        Self {
+            text: String::new(),
+            ends: Vec::with_capacity(ids),
+        }
+    }
+
     fn push(&mut self, id: &str) {
         self.text.push_str(id);
         let end = u32::try_from(self.text.len()).expect("the ids' text is under 4 GiB");
@@ -158,6 +165,10 @@ impl<S: AsRef<str>> FromIterator<S> for IdList {
         list
     }
 }
+
+/// The most ids [`Shape::plan`] reserves room for before it sees them (16 Mi); an
+/// iterator that claims more still works, with the tables growing as they fill.
+const MAX_PRESIZE: usize = 1 << 24;
 
 /// Unique, valid ids in first-seen order, cut into requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,11 +290,16 @@ impl Shape {
         S: AsRef<str>,
     {
         // Dedupe with a table of indices into the compact list: each id is stored once.
+        let ids = ids.into_iter();
+        // Sized up front from the iterator's lower bound: growing a table of a million
+        // entries by doubling briefly holds the old one and the new one, which sets the
+        // run's peak memory.
+        let expected = ids.size_hint().0.min(MAX_PRESIZE);
         let hasher = std::collections::hash_map::RandomState::new();
-        let mut seen = hashbrown::HashTable::<u32>::new();
-        let mut unique = IdList::default();
+        let mut seen = hashbrown::HashTable::<u32>::with_capacity(expected);
+        let mut unique = IdList::with_capacity(expected);
         let mut duplicates = 0;
-        for (index, id) in ids.into_iter().enumerate() {
+        for (index, id) in ids.enumerate() {
             let id = id.as_ref();
             let canonical = self.validate(id).map_err(|reason| PlanError::InvalidId {
                 id: id.to_owned(),
