@@ -151,6 +151,15 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
                 row(&mut rows, &name, "<= 1.10", "x")
                     .values
                     .push(num(&v, "wall_ms") / num(&v, "floor_ms"));
+                if conc == "16" {
+                    let name = format!(
+                        "2. client CPU / wall, c=16: {}",
+                        v["name"].as_str().unwrap_or("?")
+                    );
+                    row(&mut rows, &name, "report", "x")
+                        .values
+                        .push(num(&v, "client_cpu_ms") / num(&v, "wall_ms"));
+                }
             }
         }
         for v in scenario(&bin, &["naive", &slow.url])? {
@@ -159,28 +168,17 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
                 .values
                 .push(num(&v, "naive_ms") / num(&v, "facade_ms"));
         }
-        // Alternate the order so neither side always runs on a warmer machine.
-        let (first, second) = if run % 2 == 0 {
-            ("facade", "baseline")
-        } else {
-            ("baseline", "facade")
-        };
-        let a = scenario(&bin, &["cpu", &fast.url, first])?;
-        let b = scenario(&bin, &["cpu", &fast.url, second])?;
-        let cpu = |mode: &str| {
-            a.iter()
-                .chain(&b)
-                .find(|v| v["name"] == mode)
-                .map_or(f64::NAN, |v| num(v, "cpu_s"))
-        };
-        row(
-            &mut rows,
-            "4. CPU facade / hand-written baseline (10,000 coworkers)",
-            "<= 1.10",
-            "x",
-        )
-        .values
-        .push(cpu("facade") / cpu("baseline"));
+        // Both sides in one process, in turn, three times each: a paired ratio.
+        for v in scenario(&bin, &["cpu", &fast.url, "3"])? {
+            row(
+                &mut rows,
+                "4. CPU facade / hand-written baseline (10,000 coworkers)",
+                "<= 1.10",
+                "x",
+            )
+            .values
+            .push(num(&v, "facade_s") / num(&v, "baseline_s"));
+        }
         let small = scenario(&bin, &["stream", &fast.url, "10000"])?;
         let large = scenario(&bin, &["stream", &fast.url, "1000000"])?;
         row(

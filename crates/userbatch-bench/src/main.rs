@@ -7,7 +7,8 @@
 //! userbatch-bench requests                     scenario 1: requests / minimum, 10,000 + 2,000 dup ids
 //! userbatch-bench wall URL LATENCY_MS CONC     scenario 2: wall time / floor per operation
 //! userbatch-bench naive URL                    scenario 3: naive get-one loop vs the facade, 1,000 ids
-//! userbatch-bench cpu URL facade|baseline      scenario 4: CPU seconds for 10,000 coworkers
+//! userbatch-bench cpu URL ROUNDS               scenario 4: CPU seconds for 10,000 coworkers,
+//!                                              facade and baseline in turn, ROUNDS times each
 //! userbatch-bench stream URL N                 scenario 5: peak RSS streaming N coworker summaries
 //! userbatch-bench mockrate URL                 the mock's own throughput (raw reqwest, 16 in flight)
 //! ```
@@ -50,7 +51,7 @@ async fn main() {
             .await
         }
         ["naive", url] => naive(url).await,
-        ["cpu", url, mode] => cpu(url, mode).await,
+        ["cpu", url, rounds] => cpu(url, rounds.parse().expect("rounds")).await,
         ["stream", url, n] => stream(url, n.parse().expect("count")).await,
         ["mockrate", url] => mock_rate(url).await,
         _ => {
@@ -141,14 +142,25 @@ async fn requests() {
     mock.stop().await;
 }
 
-async fn timed<O: Operation>(op: O, concurrency: usize, ids: &[String]) -> (Duration, u64, usize) {
+/// Wall time, requests, records found and this process's CPU seconds for one batch.
+async fn timed<O: Operation>(
+    op: O,
+    concurrency: usize,
+    ids: &[String],
+) -> (Duration, u64, usize, f64) {
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let report = Batch::new(op)
         .concurrency(concurrency)
         .fetch(ids)
         .await
         .expect("plan");
-    (started.elapsed(), report.requests, report.found.len())
+    (
+        started.elapsed(),
+        report.requests,
+        report.found.len(),
+        cpu_seconds() - cpu,
+    )
 }
 
 async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
@@ -157,13 +169,14 @@ async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
     let um = usermgr::Client::with_bearer(url, TOKEN).expect("client");
     let ap = avepoint::Client::with_bearer(url, TOKEN).expect("client");
     let latency = Duration::from_millis(latency_ms);
-    let print = |name: &str, (elapsed, requests, found): (Duration, u64, usize)| {
+    let print = |name: &str, (elapsed, requests, found, cpu_s): (Duration, u64, usize, f64)| {
         let floor =
             latency * u32::try_from(requests.div_ceil(concurrency as u64)).unwrap_or(u32::MAX);
         println!(
             "{}",
             json!({"scenario": "wall", "name": name, "concurrency": concurrency, "requests": requests,
-                   "found": found, "wall_ms": elapsed.as_secs_f64() * 1e3, "floor_ms": floor.as_secs_f64() * 1e3})
+                   "found": found, "wall_ms": elapsed.as_secs_f64() * 1e3, "floor_ms": floor.as_secs_f64() * 1e3,
+                   "client_cpu_ms": cpu_s * 1e3})
         );
     };
     print(
@@ -196,7 +209,7 @@ async fn naive(url: &str) {
         }
     }
     let naive = started.elapsed();
-    let (facade, requests, facade_found) = timed(nexudus::Users::new(client), 4, &input).await;
+    let (facade, requests, facade_found, _) = timed(nexudus::Users::new(client), 4, &input).await;
     println!(
         "{}",
         json!({"scenario": "naive", "name": "nexudus users, 1,000 ids", "naive_ms": naive.as_secs_f64() * 1e3,
@@ -231,29 +244,52 @@ fn peak_rss_kib() -> u64 {
         .expect("VmHWM")
 }
 
-async fn cpu(url: &str, mode: &str) {
+/// Facade and baseline in turn, `rounds` times each (which goes first alternates), in one
+/// process: the ratio of the sums is paired, so drift in the machine's load hits both.
+async fn cpu(url: &str, rounds: usize) {
     let input = ids(10_000);
-    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
-    let before = cpu_seconds();
-    let found = match mode {
-        "facade" => Batch::new(nexudus::Coworkers::new(client))
-            .fetch(&input)
-            .await
-            .expect("plan")
-            .found
-            .len(),
-        "baseline" => baseline(url, &input).await,
-        _ => panic!("mode is facade or baseline"),
-    };
+    let (mut facade_s, mut baseline_s) = (0.0, 0.0);
+    for round in 0..rounds {
+        for mode in if round % 2 == 0 {
+            ["facade", "baseline"]
+        } else {
+            ["baseline", "facade"]
+        } {
+            let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+            let before = cpu_seconds();
+            // Both keep every record until the measurement ends, then free them outside it.
+            let (report, records) = match mode {
+                "facade" => (
+                    Some(
+                        Batch::new(nexudus::Coworkers::new(client))
+                            .fetch(&input)
+                            .await
+                            .expect("plan"),
+                    ),
+                    Vec::new(),
+                ),
+                _ => (None, baseline(url, &input).await),
+            };
+            let spent = cpu_seconds() - before;
+            let found = report.map_or(records.len(), |r| r.found.len());
+            assert_eq!(found, input.len(), "{mode} found every record");
+            if mode == "facade" {
+                facade_s += spent;
+            } else {
+                baseline_s += spent;
+            }
+        }
+    }
     println!(
         "{}",
-        json!({"scenario": "cpu", "name": mode, "cpu_s": cpu_seconds() - before, "found": found})
+        json!({"scenario": "cpu", "rounds": rounds, "facade_s": facade_s, "baseline_s": baseline_s})
     );
 }
 
-/// The hand-written baseline: reqwest + serde_json, the same requests (the facade's plan),
-/// four at a time, decoded into the same generated type.
-async fn baseline(url: &str, input: &[String]) -> usize {
+/// The hand-written baseline: reqwest + serde_json, the same requests (the facade's plan,
+/// computed inside the measurement), four at a time, decoded into the same generated type
+/// and kept, as the facade's report keeps them.
+async fn baseline(url: &str, input: &[String]) -> Vec<nexudus::types::CoworkerSummary> {
     let plan = Batch::new(nexudus::Coworkers::new(
         nexudus::Client::with_bearer(url, TOKEN).expect("client"),
     ))
@@ -277,11 +313,13 @@ async fn baseline(url: &str, input: &[String]) -> usize {
                 let body = req.send().await.expect("send").bytes().await.expect("body");
                 serde_json::from_slice::<Vec<nexudus::types::CoworkerSummary>>(&body)
                     .expect("decode")
-                    .len()
             }
         })
         .buffer_unordered(4)
-        .fold(0, |a, b| async move { a + b })
+        .fold(Vec::new(), |mut all, records| async move {
+            all.extend(records);
+            all
+        })
         .await
 }
 

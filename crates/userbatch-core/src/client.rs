@@ -248,7 +248,7 @@ impl std::error::Error for ConfigError {
 }
 
 /// Implements, for a generated `Client` in the invoking crate, the hooks every vendor crate
-/// needs ([`ClientState::prepare`] before each request; [`execute_buffered`] to send it,
+/// needs ([`ClientState::prepare`] before each request; [`execute_buffered`](crate::execute_buffered) to send it,
 /// so a batch's concurrency slot is free once the body has arrived) and the constructors
 /// `Client::from_config` and `Client::with_bearer`.
 ///

@@ -319,6 +319,10 @@ impl<O: Operation> Batch<O> {
     }
 
     /// Fetches every id and reports on each.
+    ///
+    /// Each request runs as a task on the current tokio runtime, so decoding responses
+    /// spreads over its worker threads; the concurrency limit counts requests until their
+    /// response has been received in full.
     pub async fn fetch<I, S>(&self, ids: I) -> Result<Report<O::Record>, PlanError>
     where
         I: IntoIterator<Item = S>,
@@ -350,6 +354,9 @@ impl<O: Operation> Batch<O> {
     /// The results as a stream, in first-seen input order, with memory bounded by a few
     /// requests' worth of records (the ids themselves are held: every id is validated
     /// before the first request). [`BatchStream::requests`] counts the requests so far.
+    ///
+    /// Poll it inside a tokio runtime: requests run as tasks on it, as with
+    /// [`Batch::fetch`]. Dropping the stream aborts the requests it started.
     pub fn stream<I, S>(&self, ids: I) -> Result<BatchStream<O::Record>, PlanError>
     where
         I: IntoIterator<Item = S>,

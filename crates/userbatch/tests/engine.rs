@@ -428,6 +428,31 @@ async fn the_stream_yields_outcomes_in_input_order() {
     assert_eq!(next, 201, "every id exactly once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_stream_stops_its_requests() {
+    use futures_util::StreamExt;
+    let latency = Duration::from_millis(200);
+    let m = mock(MockConfig::new().faults(Vendor::Nexudus, Faults::latency(latency))).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    // One id per request, four in flight, eight requests' tasks ahead at most.
+    let mut stream = Batch::new(nexudus::Coworkers::new(client))
+        .concurrency(4)
+        .max_batch(1)
+        .stream(ids(40))
+        .unwrap();
+    assert!(matches!(stream.next().await, Some(Outcome::Found { .. })));
+    drop(stream);
+    let after_drop = m.stats().total_requests();
+    // Long enough for two more rounds, had the requests' tasks been left running.
+    tokio::time::sleep(latency * 3).await;
+    let later = m.stats().total_requests();
+    assert!(
+        after_drop <= 8,
+        "only the first two rounds were sent: {after_drop}"
+    );
+    assert_eq!(later, after_drop, "no request after the stream was dropped");
+}
+
 #[tokio::test]
 async fn progress_reaches_the_total_and_concurrency_is_bounded() {
     let m =
