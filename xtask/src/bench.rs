@@ -377,18 +377,6 @@ fn benchmarks_md(table: &str, micro: &str, runs: usize, seconds: f64) -> Result<
     ))
 }
 
-const NOTES: &str = "## Where targets are missed, and why\n\n\
-- **2. wall / floor**: the mock and the client share this machine's two cores. A Nexudus \
-request carries about 295 records, which the mock writes and the client decodes inside the \
-20 ms the floor allows for it, so the CPU time of both shows up in the wall time. Not yet \
-profiled or fixed.\n\
-- **4. CPU**: noisy from run to run on this shared machine (whole 5-run benches have given \
-medians from 0.95 to 1.25, single runs 0.79 to 1.31). Not profiled yet; the per-request \
-copy of the chunk's ids, the tracing spans and the report's reassembly are the first \
-suspects.\n\
-- **5. peak RSS**: `Batch::stream` validates and dedupes every id before the first request \
-(the issue requires both), so it holds all ids for the run. They are stored compactly \
-(`IdList`: one text buffer and u32 offsets, about 11 bytes per seven-digit id, deduped \
-through a table of u32 indices), which took 1,000,000 ids from 158 MiB to about 34 MiB \
-of peak RSS. What remains above the 10,000-id run is that store and the dedupe table \
-at its peak; records stay bounded (a window of 2 x concurrency requests).\n";
+/// The explanations under the table, kept in a file of their own so they can be read and
+/// edited as Markdown.
+const NOTES: &str = include_str!("../bench-notes.md");
