@@ -72,7 +72,7 @@ pub trait Operation: Send + Sync + 'static {
 }
 
 /// What happened to one id (or, for failures, to the ids of one request).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Outcome<R> {
     /// The vendor returned this record for this id.
     Found {
@@ -339,12 +339,17 @@ impl<O: Operation> Batch<O> {
             duplicates,
             requests: 0,
         };
-        let mut outcomes = std::pin::pin!(run.into_stream());
-        while let Some(outcome) = outcomes.next().await {
-            match outcome {
-                Outcome::Found { id, record } => report.found.push(Found { id, record }),
-                Outcome::Missing { id } => report.missing.push(id),
-                Outcome::Failed { ids, error } => report.failed.push(Failure { ids, error }),
+        // Most ids are usually found: room for them up front saves copying ~2 KB records
+        // each time the vector would grow (capped, in case most are not).
+        report.found.reserve(requested.min(1 << 16));
+        let mut requests = std::pin::pin!(run.into_requests());
+        while let Some(outcomes) = requests.next().await {
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Found { id, record } => report.found.push(Found { id, record }),
+                    Outcome::Missing { id } => report.missing.push(id),
+                    Outcome::Failed { ids, error } => report.failed.push(Failure { ids, error }),
+                }
             }
         }
         report.requests = exec.requests.load(Ordering::Relaxed);
@@ -468,6 +473,11 @@ struct Run<O: Operation> {
 
 impl<O: Operation> Run<O> {
     fn into_stream(self) -> impl Stream<Item = Outcome<O::Record>> + Send + 'static {
+        self.into_requests().flat_map(stream::iter)
+    }
+
+    /// Each request's outcomes, in order.
+    fn into_requests(self) -> impl Stream<Item = Vec<Outcome<O::Record>>> + Send + 'static {
         let Run { plan, exec, window } = self;
         let ids = Arc::new(plan.ids);
         stream::iter(plan.chunks)
@@ -479,16 +489,15 @@ impl<O: Operation> Run<O> {
                 // subscriber go with it.
                 let task = async move {
                     let n = chunk.len();
-                    let slots = exec.resolve(chunk).await;
+                    let outcomes = exec.resolve(chunk).await;
                     exec.progress(n);
-                    group(slots)
+                    outcomes
                 }
                 .instrument(tracing::Span::current())
                 .with_current_subscriber();
                 Task(tokio::spawn(task))
             })
             .buffered(window)
-            .flat_map(stream::iter)
     }
 }
 
@@ -522,30 +531,40 @@ impl<T> Drop for Task<T> {
     }
 }
 
-/// What the engine knows about one id once its request is done.
-enum Slot<R> {
-    Found(R),
-    Missing,
-    Failed(FetchError),
+/// Adds a failure for `id`, merged into the last outcome if that failed with the same error.
+fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
+    match out.last_mut() {
+        Some(Outcome::Failed { ids, error: last }) if *last == error => ids.push(id),
+        _ => out.push(Outcome::Failed {
+            ids: vec![id],
+            error,
+        }),
+    }
 }
 
-/// Per-id slots, in order, into outcomes; adjacent failures with the same error merge.
-fn group<R>(slots: Vec<(String, Slot<R>)>) -> Vec<Outcome<R>> {
-    let mut out: Vec<Outcome<R>> = Vec::with_capacity(slots.len());
-    for (id, slot) in slots {
-        match slot {
-            Slot::Found(record) => out.push(Outcome::Found { id, record }),
-            Slot::Missing => out.push(Outcome::Missing { id }),
-            Slot::Failed(error) => match out.last_mut() {
-                Some(Outcome::Failed { ids, error: last }) if *last == error => ids.push(id),
-                _ => out.push(Outcome::Failed {
-                    ids: vec![id],
-                    error,
-                }),
-            },
+/// `b` after `a`, merging a failure at the seam with an equal one before it.
+fn append<R>(a: &mut Vec<Outcome<R>>, b: Vec<Outcome<R>>) {
+    let mut b = b.into_iter();
+    if let Some(first) = b.next() {
+        match first {
+            Outcome::Failed { ids, error } if matches!(a.last(), Some(Outcome::Failed { error: last, .. }) if *last == error) => {
+                if let Some(Outcome::Failed { ids: last, .. }) = a.last_mut() {
+                    last.extend(ids);
+                }
+            }
+            other => a.push(other),
         }
     }
-    out
+    a.extend(b);
+}
+
+/// What one request (all its pages) returned.
+struct Records<R> {
+    records: Vec<R>,
+    /// Paged: a record seen twice means the paging misbehaved.
+    paged: bool,
+    /// The paging already did not add up (more results than ids, or an empty page).
+    broken: bool,
 }
 
 struct Exec<O: Operation> {
@@ -576,28 +595,17 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    /// Every id of `ids` accounted for, in order. A failure one bad id could have caused
-    /// (400, 404, 414) splits the request in halves, so the good ids still come back:
-    /// about (bad ids) x log2(request size) extra requests.
+    /// Every id of `ids` accounted for, in order, as outcomes (adjacent failures with the
+    /// same error merged). A failure one bad id could have caused (400, 404, 414) splits the
+    /// request in halves, so the good ids still come back: about (bad ids) x log2(request
+    /// size) extra requests.
     fn resolve(
         self: &Arc<Self>,
         ids: Vec<String>,
-    ) -> futures_util::future::BoxFuture<'_, Vec<(String, Slot<O::Record>)>> {
+    ) -> futures_util::future::BoxFuture<'_, Vec<Outcome<O::Record>>> {
         Box::pin(async move {
             match self.fetch_all(&ids).await {
-                Ok((mut records, paging_broken)) => ids
-                    .into_iter()
-                    .map(|id| {
-                        let slot = match records.remove(&id) {
-                            Some(record) => Slot::Found(record),
-                            None if paging_broken => {
-                                Slot::Failed(FetchError::new(ErrorKind::Paging))
-                            }
-                            None => Slot::Missing,
-                        };
-                        (id, slot)
-                    })
-                    .collect(),
+                Ok(records) => self.match_records(ids, records),
                 Err(error) if error.is_caused_by_an_id() && ids.len() > 1 => {
                     let right = ids[ids.len() / 2..].to_vec();
                     let mut left = ids;
@@ -610,18 +618,57 @@ impl<O: Operation> Exec<O> {
                         "splitting a request to isolate the ids it fails on"
                     );
                     let (mut a, b) = tokio::join!(self.resolve(left), self.resolve(right));
-                    a.extend(b);
+                    append(&mut a, b);
                     a
                 }
                 Err(error) if ids.len() == 1 && self.is_not_found(&error) => {
-                    ids.into_iter().map(|id| (id, Slot::Missing)).collect()
+                    ids.into_iter().map(|id| Outcome::Missing { id }).collect()
                 }
-                Err(error) => ids
-                    .into_iter()
-                    .map(|id| (id, Slot::Failed(error.clone())))
-                    .collect(),
+                Err(error) => vec![Outcome::Failed { ids, error }],
             }
         })
+    }
+
+    /// Each requested id's record, matched by the record's own id; each record is moved
+    /// once, straight into its outcome (a summary record is about 2 KB).
+    fn match_records(
+        &self,
+        ids: Vec<String>,
+        fetched: Records<O::Record>,
+    ) -> Vec<Outcome<O::Record>> {
+        let Records {
+            records,
+            paged,
+            mut broken,
+        } = fetched;
+        if !records.is_empty() {
+            crate::partial::warn_once(self.op.rules());
+        }
+        let mut at: HashMap<String, usize> = HashMap::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            // Unpaged, the last of two records with one id wins; paged, it is a repeat.
+            if at.insert(O::record_id(record), i).is_some() && paged {
+                broken = true;
+            }
+        }
+        if broken {
+            tracing::warn!(
+                operation = self.op.rules().operation_id,
+                records = records.len(),
+                ids = ids.len(),
+                "the vendor's paging did not add up; unmatched ids are reported as failed"
+            );
+        }
+        let mut records: Vec<Option<O::Record>> = records.into_iter().map(Some).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match at.get(&id).and_then(|&i| records[i].take()) {
+                Some(record) => out.push(Outcome::Found { id, record }),
+                None if broken => push_failed(&mut out, id, FetchError::new(ErrorKind::Paging)),
+                None => out.push(Outcome::Missing { id }),
+            }
+        }
+        out
     }
 
     /// Whether a single-id request's error means "the vendor does not have it".
@@ -633,23 +680,17 @@ impl<O: Operation> Exec<O> {
         error.kind == ErrorKind::Status && error.status == Some(not_found)
     }
 
-    /// Records of every page for `ids`, by record id; and whether the paging misbehaved
-    /// (a repeated record, or more results than ids asked for).
-    async fn fetch_all(
-        &self,
-        ids: &[String],
-    ) -> Result<(HashMap<String, O::Record>, bool), FetchError> {
+    /// Records of every page for `ids`, and whether the paging misbehaved (more results
+    /// than ids asked for, or an empty page where records were due).
+    async fn fetch_all(&self, ids: &[String]) -> Result<Records<O::Record>, FetchError> {
         let rules = self.op.rules();
         let Some(paging) = rules.paging else {
             let fetched = self.attempt(ids, None).await?;
-            if !fetched.records.is_empty() {
-                crate::partial::warn_once(rules);
-            }
-            let mut by_id = HashMap::with_capacity(fetched.records.len());
-            for record in fetched.records {
-                by_id.insert(O::record_id(&record), record);
-            }
-            return Ok((by_id, false));
+            return Ok(Records {
+                records: fetched.records,
+                paged: false,
+                broken: false,
+            });
         };
         let size = self.op.page_size().max(1);
         let first = PageRequest {
@@ -657,13 +698,10 @@ impl<O: Operation> Exec<O> {
             size,
         };
         let page = self.attempt(ids, Some(first)).await?;
-        if !page.records.is_empty() {
-            crate::partial::warn_once(rules);
-        }
         let total = page.total.unwrap_or(page.records.len() as u64);
         let expected = total.min(ids.len() as u64);
         let got = page.records.len() as u64;
-        let mut broken = total > ids.len() as u64 || (got == 0 && expected > 0);
+        let broken = total > ids.len() as u64 || (got == 0 && expected > 0);
         // A server may cap the page size below what was asked: a short first page that is
         // not the last one tells its real size.
         let per_page = if got > 0 && got < u64::from(size) && got < expected {
@@ -673,15 +711,7 @@ impl<O: Operation> Exec<O> {
         };
         // Never more pages than the ids could fill, whatever the server claims.
         let pages = expected.div_ceil(per_page).max(1);
-        let mut by_id = HashMap::with_capacity(ids.len());
-        let mut add = |records: Vec<O::Record>, broken: &mut bool| {
-            for record in records {
-                if by_id.insert(O::record_id(&record), record).is_some() {
-                    *broken = true;
-                }
-            }
-        };
-        add(page.records, &mut broken);
+        let mut records = page.records;
         let rest: Vec<_> = (1..pages)
             .map(|i| {
                 let index = paging.first_index + u32::try_from(i).unwrap_or(u32::MAX);
@@ -689,17 +719,13 @@ impl<O: Operation> Exec<O> {
             })
             .collect();
         for page in futures_util::future::join_all(rest).await {
-            add(page?.records, &mut broken);
+            records.extend(page?.records);
         }
-        if broken {
-            tracing::warn!(
-                operation = rules.operation_id,
-                total,
-                ids = ids.len(),
-                "the vendor's paging did not add up; unmatched ids are reported as failed"
-            );
-        }
-        Ok((by_id, broken))
+        Ok(Records {
+            records,
+            paged: true,
+            broken,
+        })
     }
 
     /// One request with retries: transient failures (408, 429, 5xx, the vendor's throttle
@@ -829,4 +855,58 @@ fn splitmix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(ids: &[&str], kind: ErrorKind) -> Outcome<()> {
+        Outcome::Failed {
+            ids: ids.iter().map(|i| (*i).to_owned()).collect(),
+            error: FetchError::new(kind),
+        }
+    }
+
+    #[test]
+    fn failures_merge_only_with_an_equal_neighbour() {
+        let mut out: Vec<Outcome<()>> = Vec::new();
+        push_failed(&mut out, "1".into(), FetchError::new(ErrorKind::Paging));
+        push_failed(&mut out, "2".into(), FetchError::new(ErrorKind::Paging));
+        push_failed(&mut out, "3".into(), FetchError::new(ErrorKind::Timeout));
+        assert_eq!(
+            out,
+            [
+                failed(&["1", "2"], ErrorKind::Paging),
+                failed(&["3"], ErrorKind::Timeout)
+            ]
+        );
+        // At the seam of two halves of a split request.
+        append(
+            &mut out,
+            vec![
+                failed(&["4"], ErrorKind::Timeout),
+                Outcome::Missing { id: "5".into() },
+                failed(&["6"], ErrorKind::Timeout),
+            ],
+        );
+        assert_eq!(
+            out,
+            [
+                failed(&["1", "2"], ErrorKind::Paging),
+                failed(&["3", "4"], ErrorKind::Timeout),
+                Outcome::Missing { id: "5".into() },
+                failed(&["6"], ErrorKind::Timeout),
+            ]
+        );
+        append(
+            &mut out,
+            vec![Outcome::Found {
+                id: "7".into(),
+                record: (),
+            }],
+        );
+        append(&mut out, Vec::new());
+        assert_eq!(out.len(), 5);
+    }
 }
