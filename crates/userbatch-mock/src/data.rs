@@ -1,9 +1,10 @@
 //! Deterministic records for any id, shaped by the specs' schemas.
 //!
 //! Each record schema is compiled once into a list of (field, generator) pairs; a record is
-//! then a handful of hashes and small strings per field. Handlers pass the result through
-//! the generated vendor types before sending it, so a record that no longer fits a
-//! generated type fails loudly instead of drifting.
+//! then a handful of hashes and hand-formatted values per field, written straight to JSON.
+//! Handlers decode what they wrote with the generated vendor types (every record in debug
+//! builds, the first of each response in release builds), so a record that no longer fits
+//! a generated type fails loudly instead of drifting.
 
 use std::io::Write as _;
 use std::sync::LazyLock;
@@ -155,6 +156,12 @@ impl RecordSchema {
     ) {
         let key = id_key(id);
         let id_hash = hash_bytes(seed, key.as_bytes());
+        let mut escaped = Vec::with_capacity(key.len());
+        escape_into(&mut escaped, &key);
+        let record_id = RecordId {
+            text: &key,
+            escaped: &escaped,
+        };
         out.push(b'{');
         let mut first = true;
         for (i, field) in self.fields.iter().enumerate() {
@@ -170,7 +177,7 @@ impl RecordSchema {
                 serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail");
             } else {
                 let h = splitmix(id_hash ^ field.name_hash);
-                write_value(out, &field.kind, h, &field.name, &key);
+                write_value(out, &field.kind, h, &field.name, &record_id);
             }
         }
         out.push(b'}');
@@ -248,21 +255,40 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 fn write_str(out: &mut Vec<u8>, parts: &[&str]) {
     out.push(b'"');
     for part in parts {
-        for &b in part.as_bytes() {
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                0..=0x1f => {
-                    let _ = write!(out, "\\u{b:04x}");
-                }
-                _ => out.push(b),
-            }
-        }
+        escape_into(out, part);
     }
     out.push(b'"');
 }
 
-fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &str) {
+/// `text` escaped for the inside of a JSON string; copied whole when nothing needs escaping.
+fn escape_into(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for &b in bytes {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0..=0x1f => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+            _ => out.push(b),
+        }
+    }
+}
+
+/// The id of the record being written: as text (what hashes use) and JSON-escaped (what
+/// string values embed), escaped once per record.
+struct RecordId<'a> {
+    text: &'a str,
+    escaped: &'a [u8],
+}
+
+/// Writes one value. Numbers and fixed-format strings are formatted by hand: `write!`
+/// was an eighth of the mock's time.
+fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &RecordId<'_>) {
     match kind {
         Gen::Nullable(inner) => {
             if h.is_multiple_of(5) {
@@ -271,41 +297,60 @@ fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &str) {
                 write_value(out, inner, h, name, id);
             }
         }
-        Gen::Text => write_str(out, &[name, " ", id]),
-        Gen::Email => write_str(out, &["user.", id, "@example.com"]),
+        Gen::Text => {
+            out.push(b'"');
+            escape_into(out, name);
+            out.push(b' ');
+            out.extend_from_slice(id.escaped);
+            out.push(b'"');
+        }
+        Gen::Email => {
+            out.extend_from_slice(b"\"user.");
+            out.extend_from_slice(id.escaped);
+            out.extend_from_slice(b"@example.com\"");
+        }
         Gen::Password => {
-            let _ = write!(out, "\"secret-{h:016x}\"");
+            out.extend_from_slice(b"\"secret-");
+            write_hex(out, h, 16);
+            out.push(b'"');
         }
         Gen::DateTime => {
             let h = h >> 8;
-            let _ = write!(
-                out,
-                "\"20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
-                18 + h % 8,
-                1 + (h >> 3) % 12,
-                1 + (h >> 7) % 28,
-                (h >> 12) % 24,
-                (h >> 17) % 60,
-                (h >> 23) % 60
-            );
+            out.extend_from_slice(b"\"20");
+            write_2(out, 18 + h % 8);
+            out.push(b'-');
+            write_2(out, 1 + (h >> 3) % 12);
+            out.push(b'-');
+            write_2(out, 1 + (h >> 7) % 28);
+            out.push(b'T');
+            write_2(out, (h >> 12) % 24);
+            out.push(b':');
+            write_2(out, (h >> 17) % 60);
+            out.push(b':');
+            write_2(out, (h >> 23) % 60);
+            out.extend_from_slice(b"Z\"");
         }
         Gen::Uuid => {
             let b = splitmix(h);
-            let _ = write!(
-                out,
-                "\"{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}\"",
-                h >> 32,
-                (h >> 16) & 0xffff,
-                h & 0xfff,
-                b >> 52,
-                b & 0xffff_ffff_ffff
-            );
+            out.push(b'"');
+            write_hex(out, h >> 32, 8);
+            out.push(b'-');
+            write_hex(out, (h >> 16) & 0xffff, 4);
+            out.extend_from_slice(b"-4");
+            write_hex(out, h & 0xfff, 3);
+            out.extend_from_slice(b"-8");
+            write_hex(out, b >> 52, 3);
+            out.push(b'-');
+            write_hex(out, b & 0xffff_ffff_ffff, 12);
+            out.push(b'"');
         }
-        Gen::Integer => {
-            let _ = write!(out, "{}", h % 1000);
-        }
+        Gen::Integer => write_u64(out, h % 1000),
         Gen::Number => {
-            let _ = write!(out, "{}", (h % 100_000) as f64 / 100.0);
+            // Two decimals, e.g. 971.69 or 5.07.
+            let cents = h % 100_000;
+            write_u64(out, cents / 100);
+            out.push(b'.');
+            write_2(out, cents % 100);
         }
         Gen::Boolean => out.extend_from_slice(if h & 1 == 1 { b"true" } else { b"false" }),
         Gen::Array(item) => {
@@ -326,13 +371,54 @@ fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &str) {
                 }
                 write_str(out, &[k]);
                 out.push(b':');
-                write_value(out, g, hash3(h, id, k), k, id);
+                write_value(out, g, hash3(h, id.text, k), k, id);
             }
             out.push(b'}');
         }
         Gen::Any => {
-            let _ = write!(out, "{{\"id\":\"{name}-{:x}\"}}", h % 4096);
+            out.extend_from_slice(b"{\"id\":\"");
+            escape_into(out, name);
+            out.push(b'-');
+            let v = h % 4096;
+            let digits = if v >= 0x100 {
+                3
+            } else if v >= 0x10 {
+                2
+            } else {
+                1
+            };
+            write_hex(out, v, digits);
+            out.extend_from_slice(b"\"}");
         }
+    }
+}
+
+/// `n` in decimal.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// `n` (below 100) as two decimal digits.
+fn write_2(out: &mut Vec<u8>, n: u64) {
+    out.push(b'0' + (n / 10 % 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
+}
+
+/// The low `digits` hex digits of `n`, lower case, zero-padded.
+fn write_hex(out: &mut Vec<u8>, n: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(HEX[((n >> (4 * i)) & 0xf) as usize]);
     }
 }
 

@@ -333,7 +333,8 @@ fn typed_array<T: DeserializeOwned>(
     skip: Option<&[bool]>,
 ) -> Vec<u8> {
     let ids = ids.into_iter();
-    let mut out = Vec::with_capacity(2 + ids.size_hint().0 * 1024);
+    let count = ids.size_hint().0;
+    let mut out = Vec::with_capacity(1024);
     out.push(b'[');
     for (i, id) in ids.enumerate() {
         if i > 0 {
@@ -341,6 +342,10 @@ fn typed_array<T: DeserializeOwned>(
         }
         let check = cfg!(debug_assertions) || i == 0;
         write_checked::<T>(&mut out, schema, seed, id_field, &id, skip, check);
+        if i == 0 {
+            // Records of one schema are about the same size: room for the rest at once.
+            out.reserve((out.len() + out.len() / 8) * count.saturating_sub(1));
+        }
     }
     out.push(b']');
     out
