@@ -15,7 +15,7 @@ use tracing::instrument::WithSubscriber;
 use userbatch_core::rules;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::plan::{Plan, PlanError, Shape};
+use crate::plan::{PackedIds, Plan, PlanError, Shape};
 
 /// One page of a paged operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,7 +329,7 @@ impl<O: Operation> Batch<O> {
         S: AsRef<str>,
     {
         let run = self.start(ids)?;
-        let (requested, duplicates) = (run.plan.ids.len(), run.plan.duplicates);
+        let (requested, duplicates) = (run.requested, run.duplicates);
         let exec = Arc::clone(&run.exec);
         let mut report = Report {
             found: Vec::new(),
@@ -357,8 +357,9 @@ impl<O: Operation> Batch<O> {
     }
 
     /// The results as a stream, in first-seen input order, with memory bounded by a few
-    /// requests' worth of records (the ids themselves are held: every id is validated
-    /// before the first request). [`BatchStream::requests`] counts the requests so far.
+    /// requests' worth of records. The ids themselves are held, since every id is validated
+    /// before the first request: packed, about 3 bytes per integer id, and each request's
+    /// freed once it starts. [`BatchStream::requests`] counts the requests so far.
     ///
     /// Poll it inside a tokio runtime: requests run as tasks on it, as with
     /// [`Batch::fetch`]. Dropping the stream aborts the requests it started.
@@ -369,8 +370,7 @@ impl<O: Operation> Batch<O> {
     {
         let run = self.start(ids)?;
         let requests = Arc::clone(&run.exec);
-        let requested = run.plan.ids.len();
-        let duplicates = run.plan.duplicates;
+        let (requested, duplicates) = (run.requested, run.duplicates);
         Ok(BatchStream {
             inner: Box::pin(run.into_stream()),
             exec: requests,
@@ -402,8 +402,11 @@ impl<O: Operation> Batch<O> {
             progress: self.progress.clone(),
             jitter: AtomicU64::new(seed()),
         });
+        let integers = self.op.rules().ids.kind == rules::IdKind::Integer;
         Ok(Run {
-            plan,
+            requested: plan.ids.len(),
+            duplicates: plan.duplicates,
+            chunks: plan.ids.pack(&plan.chunks, integers),
             exec,
             window: self.concurrency * 2,
         })
@@ -466,7 +469,10 @@ impl<O: Operation> Counters for Exec<O> {
 }
 
 struct Run<O: Operation> {
-    plan: Plan,
+    /// Each request's ids, in order.
+    chunks: Vec<PackedIds>,
+    requested: usize,
+    duplicates: usize,
     exec: Arc<Exec<O>>,
     window: usize,
 }
@@ -478,12 +484,16 @@ impl<O: Operation> Run<O> {
 
     /// Each request's outcomes, in order.
     fn into_requests(self) -> impl Stream<Item = Vec<Outcome<O::Record>>> + Send + 'static {
-        let Run { plan, exec, window } = self;
-        let ids = Arc::new(plan.ids);
-        stream::iter(plan.chunks)
-            .map(move |range| {
+        let Run {
+            chunks,
+            exec,
+            window,
+            ..
+        } = self;
+        stream::iter(chunks)
+            .map(move |packed| {
                 let exec = Arc::clone(&exec);
-                let chunk = ids.to_vec(range);
+                let chunk = packed.unpack();
                 // Each request is its own task, so decoding responses (most of the CPU a run
                 // costs) spreads over the runtime's worker threads. The caller's span and
                 // subscriber go with it.
