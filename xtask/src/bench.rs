@@ -368,9 +368,9 @@ fn benchmarks_md(table: &str, micro: &str, runs: usize, seconds: f64) -> Result<
          Written by `cargo xtask bench --write` ({runs} runs, {seconds:.0} s). Machine: {cpu}, {cores} \
          cores, {mem}. Date: {date}.\n\n\
          Scenarios run against `userbatch-mock` on loopback, the mock in its own processes (one \
-         with no latency, one with 20 ms). Requests are counted by the engine; the floor of a \
+         with no latency, one answering each request 20 ms after it arrived). Requests are counted by the engine; the floor of a \
          wall time is ceil(requests / concurrency) x latency; CPU is user + system time of the \
-         client process (getrusage); peak RSS is the client's VmHWM.\n\n{table}\n\
+         client process (getrusage), facade and baseline in turn in one process; peak RSS is the client's VmHWM.\n\n{table}\n\
          ## Micro-benchmarks (divan)\n\n`cargo bench -p userbatch --bench micro`: planning 10,000 \
          ids, and decoding 1,000 records into the generated types beside `serde_json::Value` \
          decoding of the same bytes.\n\n```text\n{micro}\n```\n\n{NOTES}"
