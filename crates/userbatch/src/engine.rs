@@ -528,8 +528,12 @@ impl<T> Future for Task<T> {
                 Ok(value) => value,
                 Err(error) => match error.try_into_panic() {
                     Ok(panic) => std::panic::resume_unwind(panic),
-                    // Only an abort cancels the task, and only `drop` aborts it.
-                    Err(error) => unreachable!("a request task was cancelled: {error}"),
+                    // Only `drop` aborts the task; otherwise only a runtime shutting down
+                    // cancels it, and then there is no one left to report to.
+                    Err(error) => panic!(
+                        "a userbatch request task was cancelled \
+                         (is its tokio runtime shutting down?): {error}"
+                    ),
                 },
             })
     }
