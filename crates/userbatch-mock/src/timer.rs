@@ -132,3 +132,28 @@ impl Queue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Many sleepers, added in no particular order of deadline: each wakes, none early.
+    #[tokio::test]
+    async fn every_sleeper_wakes_and_none_early() {
+        let timer = Arc::new(Timer::start().unwrap());
+        let start = Instant::now();
+        let sleeps = (0..64u64).map(|i| {
+            let timer = Arc::clone(&timer);
+            // Deadlines from 0 to 31 ms, interleaved, some equal, some already past.
+            let due = start + Duration::from_millis((i * 37) % 32);
+            tokio::spawn(async move {
+                timer.sleep_until(due).await;
+                Instant::now() >= due
+            })
+        });
+        for sleep in sleeps.collect::<Vec<_>>() {
+            assert!(sleep.await.unwrap(), "woken before its deadline");
+        }
+    }
+}
