@@ -339,9 +339,11 @@ impl<O: Operation> Batch<O> {
             duplicates,
             requests: 0,
         };
-        // Most ids are usually found: room for them up front saves copying ~2 KB records
-        // each time the vector would grow (capped, in case most are not).
-        report.found.reserve(requested.min(1 << 16));
+        // Most ids are usually found: room for them up front saves copying each record
+        // (about 2 KB for a summary) whenever the vector grows. At most 32 MiB is
+        // reserved, in case most are not found.
+        let most = (32 << 20) / std::mem::size_of::<Found<O::Record>>().max(1);
+        report.found.reserve(requested.min(most));
         let mut requests = std::pin::pin!(run.into_requests());
         while let Some(outcomes) = requests.next().await {
             for outcome in outcomes {
