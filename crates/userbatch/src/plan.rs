@@ -224,8 +224,8 @@ impl<S: AsRef<str>> FromIterator<S> for IdList {
     }
 }
 
-/// The most ids [`Shape::plan`] reserves room for before it sees them (16 Mi); an
-/// iterator that claims more still works, with the tables growing as they fill.
+/// The most ids [`Shape::plan`] reserves offsets for before it sees them (16 Mi); an
+/// iterator that claims more still works, the offsets growing as they fill.
 const MAX_PRESIZE: usize = 1 << 24;
 
 /// Frees a large buffer without raising glibc's mmap threshold. glibc sets that threshold
