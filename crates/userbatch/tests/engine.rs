@@ -455,6 +455,70 @@ async fn dropping_a_stream_stops_its_requests() {
     );
 }
 
+/// Nexudus coworkers, except that the first request's decoding does not end until the mock
+/// has answered a second request.
+struct SlowFirstDecode {
+    inner: nexudus::Coworkers,
+    mock: Arc<MockServer>,
+    first_done: std::sync::atomic::AtomicBool,
+}
+
+impl userbatch::Operation for SlowFirstDecode {
+    type Record = nexudus::types::CoworkerSummary;
+
+    fn rules(&self) -> &'static userbatch::rules::Operation {
+        self.inner.rules()
+    }
+
+    fn vendor(&self) -> &'static userbatch::rules::Vendor {
+        self.inner.vendor()
+    }
+
+    async fn fetch(
+        &self,
+        ids: &[String],
+        page: Option<userbatch::PageRequest>,
+    ) -> Result<userbatch::Fetched<Self::Record>, userbatch::FetchError> {
+        let fetched = self.inner.fetch(ids, page).await?;
+        if !self.first_done.swap(true, Ordering::SeqCst) {
+            let give_up = std::time::Instant::now() + Duration::from_secs(5);
+            while self.mock.stats().total_requests() < 2 {
+                assert!(
+                    std::time::Instant::now() < give_up,
+                    "the second request did not go out while the first was being decoded"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        Ok(fetched)
+    }
+
+    fn record_id(record: &Self::Record) -> String {
+        nexudus::Coworkers::record_id(record)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slot_is_free_once_the_body_has_arrived() {
+    let m = Arc::new(mock(MockConfig::new()).await);
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let op = SlowFirstDecode {
+        inner: nexudus::Coworkers::new(client),
+        mock: Arc::clone(&m),
+        first_done: std::sync::atomic::AtomicBool::new(false),
+    };
+    // One request in flight at a time, two requests: the second can only be answered
+    // while the first is still "decoding" if the first gave its slot back on arrival.
+    let report = Batch::new(op)
+        .concurrency(1)
+        .max_batch(1)
+        .fetch(ids(2))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 2);
+    assert_eq!(m.stats().total_requests(), 2);
+}
+
 #[tokio::test]
 async fn progress_reaches_the_total_and_concurrency_is_bounded() {
     let m =
