@@ -15,7 +15,7 @@
 //!   single-id attributes, `$sort`/`$order`, and unknown ids either omitted or failing the
 //!   whole request with 404 ([`UnknownIds`]); AvePoint's paging and body checks.
 //! - **Fault injection** per vendor ([`Faults`]): latency (each answer leaves that long
-//!   after its request arrived, the mock's own work included, to within about 0.1 ms)
+//!   after its request arrived, the mock's own work included, to within about 0.2 ms)
 //!   and jitter, throttling with
 //!   `Retry-After` in seconds or as an HTTP date, 5xx, hangs, connections closed
 //!   mid-response, truncated JSON, HTML error pages; by rate (reproducible by seed) or by

