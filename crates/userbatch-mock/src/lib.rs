@@ -23,8 +23,9 @@
 //! - **A request log and counters** ([`MockServer::log`], [`MockServer::stats`]).
 //!
 //! Starting and stopping costs about 0.2 ms; on loopback (client in the same process) one
-//! mock answers about 36,000 single-record requests/s and 3,300 requests/s of 100 Nexudus
-//! coworker summaries (330,000 records/s, 1.1 GB/s), and with 20 ms of injected latency
+//! mock answers about 36,000 single-record requests/s and 2,200 to 3,300 requests/s of 100
+//! Nexudus coworker summaries (up to 1.1 GB/s; runs vary that much on a shared 2-core
+//! machine), and with 20 ms of injected latency
 //! it answers 16 requests in flight at 774 requests/s (the floor is 800) and 256 in flight
 //! at 12,000 requests/s. Measure on your machine with
 //! `cargo run --release -p userbatch-mock --example throughput`.
