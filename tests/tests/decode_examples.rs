@@ -91,10 +91,10 @@ fn nexudus_get_multiple_users() {
     let json = fixture("nexudus-get-multiple-users.json");
     // The list decodes as summaries, every value intact: the summary type has every field
     // the docs' partial example shows.
-    let (users, original): (nexudus::types::UserSummaryList, _) = roundtrip(&json);
-    assert_eq!(users.0.len(), 1);
-    assert_eq!(users.0[0].id, 87654321);
-    assert_eq!(users.0[0].to_string_text.as_deref(), Some("User Example"));
+    let (users, original): (Vec<nexudus::types::UserSummary>, _) = roundtrip(&json);
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].id, 87654321);
+    assert_eq!(users[0].to_string_text.as_deref(), Some("User Example"));
     assert_eq!(
         spec_example("nexudus.yaml", "/api/sys/users/", "get"),
         original
@@ -104,9 +104,9 @@ fn nexudus_get_multiple_users() {
 #[test]
 fn nexudus_get_multiple_coworkers() {
     let json = fixture("nexudus-get-multiple-coworkers.json");
-    let (coworkers, original): (nexudus::types::CoworkerSummaryList, _) = roundtrip(&json);
-    assert_eq!(coworkers.0.len(), 1);
-    let c = &coworkers.0[0];
+    let (coworkers, original): (Vec<nexudus::types::CoworkerSummary>, _) = roundtrip(&json);
+    assert_eq!(coworkers.len(), 1);
+    let c = &coworkers[0];
     assert_eq!(c.id, 87654321);
     assert_eq!(c.to_string_text.as_deref(), Some("Coworker Example"));
     assert_eq!(c.monday_attendance, Some(0));
@@ -170,10 +170,20 @@ fn usermgr_user_with_attributes_decodes() {
         "custom":{"costCenter":"42"}}]}"#;
     let (users, _): (usermgr::types::UserList, _) = roundtrip(json);
     let u = &users.user[0];
-    assert_eq!(u.id, "1001");
+    assert_eq!(u.id.to_string(), "1001");
+    assert!(matches!(&u.id, usermgr::types::UserId::String(s) if s == "1001"));
     // A local time without an offset is kept as sent.
     assert_eq!(u.created.as_ref().unwrap().as_str(), "2024-05-01T10:00:00");
     assert!(u.created.as_ref().unwrap().to_utc().is_none());
+}
+
+#[test]
+fn usermgr_ids_decode_as_strings_or_integers() {
+    // The docs never type a user's id: the spec accepts both forms (`oneOf`).
+    let u: usermgr::types::User = serde_json::from_str(r#"{"id": 1001}"#).unwrap();
+    assert!(matches!(u.id, usermgr::types::UserId::Int64(1001)));
+    assert_eq!(u.id.to_string(), "1001");
+    assert!(serde_json::from_str::<usermgr::types::User>(r#"{"id": 1.5}"#).is_err());
 }
 
 #[test]

@@ -50,3 +50,49 @@ async fn records_for_ids_not_asked_for_are_not_reported() {
     assert_eq!(found, ["1"]);
     assert_eq!(report.missing, ["2"]);
 }
+
+#[tokio::test]
+async fn the_record_and_the_unasked_one_are_told_apart() {
+    let body = r#"[{"Id": 1}, {"Id": 999}]"#;
+    let server = CaptureServer::start(Reply::json(200, body)).await;
+    let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
+    let report = userbatch::nexudus::users(&client, ["1", "2"])
+        .await
+        .unwrap();
+    // 999 was not asked for: counted, not reported.
+    assert_eq!(report.unexpected, 1);
+}
+
+#[tokio::test]
+async fn records_not_where_the_spec_puts_them_fail_without_a_retry() {
+    // Valid JSON, but `user` is an object, not the array the spec says.
+    let server = CaptureServer::start(Reply::json(200, r#"{"user": {"id": "1"}}"#)).await;
+    let client = userbatch::usermgr::Client::with_bearer(server.base_url(), "t").unwrap();
+    let report = Batch::new(userbatch::usermgr::Users::new(client))
+        .fetch(["1", "2"])
+        .await
+        .unwrap();
+    assert_eq!(report.failed_ids(), 2);
+    let error = &report.failed[0].error;
+    assert_eq!(error.kind, ErrorKind::Decode);
+    assert!(error.to_string().contains("`/user`"), "{error}");
+    assert_eq!(report.requests, 1, "the same answer would come back");
+}
+
+#[tokio::test]
+async fn a_record_whose_id_cannot_be_read_keeps_the_others_from_being_called_missing() {
+    // The second record has no id field: it may be id 2's, so 2 cannot be told missing.
+    let server = CaptureServer::start(Reply::json(200, r#"[{"Id": 1}, {"Name": "?"}]"#)).await;
+    let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
+    let report = userbatch::nexudus::users(&client, ["1", "2"])
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 1);
+    assert!(report.missing.is_empty());
+    assert_eq!(report.failed[0].ids, ["2"]);
+    assert!(
+        report.failed[0].error.to_string().contains("no id field"),
+        "{}",
+        report.failed[0].error
+    );
+}

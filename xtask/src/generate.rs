@@ -60,6 +60,7 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
     // Summary types from the partial-record metadata, in a copy of the spec.
     let mut doc = spec.raw.clone();
     let summaries = crate::partial::derive(spec, &mut doc)?;
+    raw_responses(spec, &mut doc)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
         .with_context(|| format!("{}: not an OpenAPI 3.0 document", spec.rel))?;
     let client = generate_client_tokens(spec, &openapi)?;
@@ -73,6 +74,97 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
          // Do not edit: change the spec or xtask's generator settings, then regenerate.\n\n{}",
         spec.rel, PROGENITOR_VERSION, body
     ))
+}
+
+/// In the document progenitor sees (never in the spec file), every answer of a batch
+/// operation (one with `x-userbatch`), success or error, becomes bytes: the generated
+/// method returns `ResponseValue<ByteStream>` (and `Error<ByteStream>`), and the batch
+/// engine reads the body, locates the records by the rules and decodes them one by one. A
+/// whole-response decode in the generated code would let one odd record fail every id of
+/// the response, and would drop what the types do not know.
+fn raw_responses(spec: &Spec, doc: &mut Value) -> Result<()> {
+    for (path, method, op) in spec.operations() {
+        if spec.operation_ext(op)?.is_none() {
+            continue;
+        }
+        let pointer = format!(
+            "/paths/{}/{method}/responses",
+            crate::spec::escape_pointer(path)
+        );
+        let responses = doc
+            .pointer_mut(&pointer)
+            .and_then(Value::as_object_mut)
+            .with_context(|| format!("{}: {method} {path} has no responses", spec.rel))?;
+        for (status, response) in responses.iter_mut() {
+            let original = spec
+                .raw
+                .pointer(&format!(
+                    "{pointer}/{}",
+                    crate::spec::escape_pointer(status)
+                ))
+                .map(|r| spec.resolve_all(r))
+                .transpose()?;
+            let description = original
+                .and_then(|r| r.get("description"))
+                .cloned()
+                .unwrap_or_else(|| Value::String(String::new()));
+            *response = serde_json::json!({
+                "description": description,
+                "content": {
+                    "application/octet-stream": {
+                        "schema": { "type": "string", "format": "binary" }
+                    }
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// JSON pointers of the `format: password` properties of `schema` (through `$ref`s and
+/// nested objects), for the rules' `secrets`.
+fn secret_pointers(spec: &Spec, schema: &Value, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    let schema = spec.resolve_all(schema)?;
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (name, prop) in props {
+        let here = format!("{prefix}/{}", crate::spec::escape_pointer(name));
+        let prop = spec.resolve_all(prop)?;
+        if prop.get("format").and_then(Value::as_str) == Some("password") {
+            out.push(here);
+        } else if prop.get("properties").is_some() && out.len() < 1024 && prefix.len() < 256 {
+            secret_pointers(spec, prop, &here, out)?;
+        } else if prop.pointer("/items/format").and_then(Value::as_str) == Some("password") {
+            bail!(
+                "{}: {here} is an array of secrets, which the rules cannot point at",
+                spec.rel
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The schema of one record of an operation: its 200 JSON schema at the records pointer,
+/// the array's items if `many`.
+fn record_schema<'a>(spec: &'a Spec, op: &'a Value, ext: &OperationExt) -> Result<&'a Value> {
+    let mut schema = op
+        .pointer("/responses/200/content/application~1json/schema")
+        .context("no application/json 200 response")?;
+    if !ext.records.pointer.is_empty() {
+        for token in ext.records.pointer.trim_start_matches('/').split('/') {
+            let resolved = spec.resolve_all(schema)?;
+            schema = resolved
+                .pointer(&format!("/properties/{token}"))
+                .with_context(|| format!("no property {token} on the records' way"))?;
+        }
+    }
+    let schema = spec.resolve_all(schema)?;
+    if ext.records.many {
+        schema.get("items").context("the records are not an array")
+    } else {
+        Ok(schema)
+    }
 }
 
 /// The progenitor version the output was made with (pinned in Cargo.toml).
@@ -167,6 +259,10 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
         .context("info.title")?;
     let base_url = spec.default_base_url()?;
     let throttle = &vendor.throttle_statuses;
+    let error_message = match &vendor.error_message {
+        Some(p) => quote!(Some(#p)),
+        None => quote!(None),
+    };
 
     let mut consts = Vec::new();
     let mut names = Vec::new();
@@ -184,7 +280,11 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             method.to_uppercase(),
             spec.rel
         );
-        let value = operation_tokens(op_id, method, path, &ext);
+        let mut secrets = Vec::new();
+        let record = record_schema(spec, op, &ext)
+            .with_context(|| format!("{}: {op_id}: the records' schema", spec.rel))?;
+        secret_pointers(spec, record, "", &mut secrets)?;
+        let value = operation_tokens(op_id, method, path, &ext, &secrets);
         consts.push(quote! {
             #[doc = #doc]
             pub const #name: Operation = #value;
@@ -210,6 +310,7 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
                 title: #title,
                 default_base_url: #base_url,
                 throttle_statuses: &[#(#throttle),*],
+                error_message: #error_message,
                 operations: &[#(&#names),*],
             };
 
@@ -218,7 +319,13 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
     })
 }
 
-fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -> TokenStream {
+fn operation_tokens(
+    op_id: &str,
+    method: &str,
+    path: &str,
+    ext: &OperationExt,
+    secrets: &[String],
+) -> TokenStream {
     let method = method.to_uppercase();
     let location = match ext.ids.location {
         IdLocation::Path => quote!(IdLocation::Path),
@@ -320,7 +427,12 @@ fn operation_tokens(op_id: &str, method: &str, path: &str, ext: &OperationExt) -
                 max_query_bytes: #max_query,
                 max_segment_chars: #max_segment,
             },
-            records: Records { pointer: #pointer, many: #many, id_field: #id_field },
+            records: Records {
+                pointer: #pointer,
+                many: #many,
+                id_field: #id_field,
+                secrets: &[#(#secrets),*],
+            },
             paging: #paging,
             partial: #partial,
             unknown_ids: #unknown,

@@ -45,10 +45,13 @@ pub fn lint_spec(spec: &Spec) -> Vec<String> {
     out
 }
 
-/// What progenitor 0.15 mishandles (see shared/DESIGN.md).
+/// What progenitor 0.15 mishandles (see DESIGN.md). A batch operation (one with
+/// `x-userbatch`) reaches progenitor with every answer as bytes (see `generate`), so its
+/// response schemas and content kinds may differ freely.
 fn check_operations(spec: &Spec, out: &mut Vec<String>) {
     let mut ids = BTreeSet::new();
     for (path, method, op) in spec.operations() {
+        let batch = op.get("x-userbatch").is_some();
         let at = format!("{} {path}", method.to_uppercase());
         match op.get("operationId").and_then(Value::as_str) {
             None => out.push(format!("{at}: no operationId (progenitor needs one)")),
@@ -73,8 +76,10 @@ fn check_operations(spec: &Spec, out: &mut Vec<String>) {
                     continue;
                 }
             };
-            check_content_refs(spec, response, &format!("{at} {status}"), out);
-            if !status.starts_with('2') {
+            if !batch {
+                check_content_refs(spec, response, &format!("{at} {status}"), out);
+            }
+            if !status.starts_with('2') && !batch {
                 error_kinds.insert(content_kind(response));
             }
             if let Some(class) = status.strip_suffix("XX") {
@@ -1012,13 +1017,22 @@ components:
         );
     }
 
+    /// `getThing` without its `x-userbatch`: an operation progenitor decodes itself.
+    fn not_batch(text: &str) -> String {
+        let ext = "      x-userbatch:\n        ids: { in: path, name: id, encoding: single, type: integer }\n        records: { pointer: \"\", many: false, id-field: Id }\n        unknown-ids: { fails-request: 404 }\n";
+        assert!(text.contains(ext));
+        text.replace(ext, "")
+    }
+
     #[test]
     fn inline_response_schema() {
         let text = BASE.replace(
             r##"schema: { $ref: "#/components/schemas/Message" }"##,
             "schema: { type: string }",
         );
-        assert_finds(&text, "inline schema");
+        assert_finds(&not_batch(&text), "inline schema");
+        // A batch operation's answers reach progenitor as bytes: its schemas may be inline.
+        assert!(lint_text(&text).is_empty(), "{:?}", lint_text(&text));
     }
 
     #[test]
@@ -1027,7 +1041,8 @@ components:
             "        \"404\":\n          description: missing\n",
             "        \"400\":\n          description: bad\n        \"404\":\n          description: missing\n",
         );
-        assert_finds(&text, "error responses differ");
+        assert_finds(&not_batch(&text), "error responses differ");
+        assert!(lint_text(&text).is_empty(), "{:?}", lint_text(&text));
     }
 
     #[test]

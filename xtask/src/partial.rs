@@ -2,16 +2,16 @@
 //!
 //! A list operation whose `x-userbatch.partial` says its records are summaries of `Of`
 //! gets, in the document handed to progenitor (never in the spec file), a schema
-//! `OfSummary`: `Of` without the unpopulated fields. The operation's response is rewritten
-//! to carry `OfSummary` records, so reading an unpopulated field of a summary does not
-//! compile. Each summary type also gets an `impl userbatch_core::PartialRecord`.
+//! `OfSummary`: `Of` without the unpopulated fields. The batch engine decodes that
+//! operation's records into `OfSummary`, so reading an unpopulated field of a summary does
+//! not compile. Each summary type also gets an `impl userbatch_core::PartialRecord`.
 
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::spec::{Spec, escape_pointer};
+use crate::spec::Spec;
 
 /// One derived summary type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +30,10 @@ pub struct Summary {
     pub unpopulated: Vec<String>,
 }
 
-/// Derives the summary schemas into `doc` (a copy of the spec) and rewrites the list
-/// operations' responses; returns what it derived.
+/// Derives the summary schemas into `doc` (a copy of the spec); returns what it derived.
 pub fn derive(spec: &Spec, doc: &mut Value) -> Result<Vec<Summary>> {
     let mut out: Vec<Summary> = Vec::new();
-    for (path, method, op) in spec.operations() {
+    for (_, _, op) in spec.operations() {
         let Some(ext) = spec.operation_ext(op)? else {
             continue;
         };
@@ -67,28 +66,6 @@ pub fn derive(spec: &Spec, doc: &mut Value) -> Result<Vec<Summary>> {
                 partial.of
             );
         }
-        // Rewrite the 200 response along the records pointer.
-        let pointer = format!(
-            "/paths/{}/{method}/responses/200/content/application~1json/schema",
-            escape_pointer(path)
-        );
-        let response = doc
-            .pointer(&pointer)
-            .cloned()
-            .with_context(|| format!("{}: {op_id} has no JSON 200 response", spec.rel))?;
-        let tokens: Vec<&str> = match ext.records.pointer.as_str() {
-            "" => Vec::new(),
-            p => p.trim_start_matches('/').split('/').collect(),
-        };
-        let rewritten = rewrite(
-            doc,
-            &response,
-            &tokens,
-            ext.records.many,
-            &partial.of,
-            &name,
-        )?;
-        *doc.pointer_mut(&pointer).context("response schema")? = rewritten;
         out.push(Summary {
             of: partial.of.clone(),
             name,
@@ -146,72 +123,6 @@ fn insert_schema(doc: &mut Value, name: &str, schema: Value) -> Result<()> {
     }
     schemas.insert(name.to_owned(), schema);
     Ok(())
-}
-
-fn ref_name(schema: &Value) -> Option<&str> {
-    schema
-        .get("$ref")?
-        .as_str()?
-        .strip_prefix("#/components/schemas/")
-}
-
-fn to_ref(name: &str) -> Value {
-    serde_json::json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// `schema` with the records at `tokens` replaced by summaries; every named schema on the
-/// way is cloned under a derived name (`UserList` -> `UserSummaryList`).
-fn rewrite(
-    doc: &mut Value,
-    schema: &Value,
-    tokens: &[&str],
-    many: bool,
-    of: &str,
-    summary: &str,
-) -> Result<Value> {
-    if tokens.is_empty() && !many {
-        return match ref_name(schema) {
-            Some(n) if n == of => Ok(to_ref(summary)),
-            _ => bail!("the records are not `{of}`"),
-        };
-    }
-    let named = ref_name(schema).map(str::to_owned);
-    let mut body = match &named {
-        Some(n) => doc
-            .pointer(&format!("/components/schemas/{n}"))
-            .cloned()
-            .with_context(|| format!("no schema {n}"))?,
-        None => schema.clone(),
-    };
-    if tokens.is_empty() {
-        let items = body
-            .get("items")
-            .with_context(|| "the records are not an array")?;
-        if ref_name(items) != Some(of) {
-            bail!("the records are not an array of `{of}`");
-        }
-        body["items"] = to_ref(summary);
-    } else {
-        let prop = body
-            .pointer(&format!("/properties/{}", tokens[0]))
-            .cloned()
-            .with_context(|| format!("no property {}", tokens[0]))?;
-        let new = rewrite(doc, &prop, &tokens[1..], many, of, summary)?;
-        body["properties"][tokens[0]] = new;
-    }
-    match named {
-        None => Ok(body),
-        Some(n) => {
-            let derived = if n.contains(of) {
-                n.replacen(of, summary, 1)
-            } else {
-                format!("{n}Summary")
-            };
-            body["description"] = Value::String(format!("[`{n}`] with summaries of `{of}`."));
-            insert_schema(doc, &derived, body)?;
-            Ok(to_ref(&derived))
-        }
-    }
 }
 
 /// `impl userbatch_core::PartialRecord` for each summary type.
@@ -291,23 +202,20 @@ mod tests {
     }
 
     #[test]
-    fn list_responses_are_rewritten_to_summaries() {
+    fn each_partial_operation_gets_one_summary_type() {
         let root = crate::spec::workspace_root();
         let spec = Spec::load(&root, "specs/nexudus.yaml").unwrap();
         let mut doc = spec.raw.clone();
         let summaries = derive(&spec, &mut doc).unwrap();
         let names: Vec<&str> = summaries.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["CoworkerSummary", "UserSummary"]);
-        let list = doc
-            .pointer("/paths/~1api~1sys~1users~1/get/responses/200/content/application~1json/schema/$ref")
-            .unwrap();
-        assert_eq!(list, "#/components/schemas/UserSummaryList");
-        let one = doc
-            .pointer("/paths/~1api~1sys~1users~1{id}/get/responses/200/content/application~1json/schema/$ref")
-            .unwrap();
-        assert_eq!(
-            one, "#/components/schemas/User",
-            "get-one keeps the full record"
+        assert!(
+            doc.pointer("/components/schemas/UserSummary/properties/FullName")
+                .is_some()
+        );
+        assert!(
+            doc.pointer("/components/schemas/UserSummary/properties/IsAdmin")
+                .is_none()
         );
         assert_eq!(snake("Id"), "id");
     }

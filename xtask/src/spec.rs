@@ -191,6 +191,9 @@ pub fn escape_pointer(token: &str) -> String {
 pub struct VendorExt {
     /// Statuses the vendor throttles with.
     pub throttle_statuses: Vec<u16>,
+    /// JSON pointer to the message in an error body (`""`: a bare JSON string).
+    #[serde(default)]
+    pub error_message: Option<String>,
 }
 
 /// An operation's `x-userbatch` extension.

@@ -18,15 +18,18 @@
 //! let paging = rules::RETRIEVE_MULTIPLE_USERS.paging.unwrap();
 //! assert_eq!((paging.first_index, paging.default_size), (1, 100));
 //!
-//! # async fn fetch(client: &Client) -> Result<(), avepoint::Error<()>> {
+//! # async fn fetch(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let body = types::UserBatchRequest {
 //!     user_ids: vec!["c2aa00d3-0000-0000-0000-9e9c79232bff".into()],
 //! };
-//! let page = client
+//! let answer = client
 //!     .retrieve_multiple_users("customer-id", "tenant-id", std::num::NonZeroU32::new(1), std::num::NonZeroU32::new(100), &body)
-//!     .await?
-//!     .into_inner();
-//! println!("{} of {}", page.data.len(), page.metadata.total_count);
+//!     .await;
+//! // Every answer comes back as bytes; its records are decoded one by one.
+//! let answer = avepoint::receive(answer, 64 << 20).await?;
+//! let op = &rules::RETRIEVE_MULTIPLE_USERS;
+//! let users = answer.records::<types::User>(&op.records, op.ids.kind)?;
+//! println!("{} users on this page", users.len());
 //! # Ok(())
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -39,6 +42,8 @@
 mod generated;
 
 pub use generated::*;
-pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp};
+pub use userbatch_core::{
+    ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
+};
 
 userbatch_core::vendor_client_support!();

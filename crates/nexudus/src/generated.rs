@@ -1950,26 +1950,6 @@ pub mod types {
         )]
         pub zoom_user_id: ::std::option::Option<::std::string::String>,
     }
-    ///[`CoworkerList`] with summaries of `Coworker`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(transparent)]
-    pub struct CoworkerSummaryList(pub ::std::vec::Vec<CoworkerSummary>);
-    impl ::std::ops::Deref for CoworkerSummaryList {
-        type Target = ::std::vec::Vec<CoworkerSummary>;
-        fn deref(&self) -> &::std::vec::Vec<CoworkerSummary> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CoworkerSummaryList> for ::std::vec::Vec<CoworkerSummary> {
-        fn from(value: CoworkerSummaryList) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::vec::Vec<CoworkerSummary>> for CoworkerSummaryList {
-        fn from(value: ::std::vec::Vec<CoworkerSummary>) -> Self {
-            Self(value)
-        }
-    }
     ///A bare JSON string error message, e.g. `"Not found"`.
     #[derive(
         ::serde::Deserialize,
@@ -2853,26 +2833,6 @@ pub mod types {
         )]
         pub validated: ::std::option::Option<bool>,
     }
-    ///[`UserList`] with summaries of `User`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(transparent)]
-    pub struct UserSummaryList(pub ::std::vec::Vec<UserSummary>);
-    impl ::std::ops::Deref for UserSummaryList {
-        type Target = ::std::vec::Vec<UserSummary>;
-        fn deref(&self) -> &::std::vec::Vec<UserSummary> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserSummaryList> for ::std::vec::Vec<UserSummary> {
-        fn from(value: UserSummaryList) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::vec::Vec<UserSummary>> for UserSummaryList {
-        fn from(value: ::std::vec::Vec<UserSummary>) -> Self {
-            Self(value)
-        }
-    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -3027,7 +2987,7 @@ Arguments:
     pub async fn get_coworkers<'a>(
         &'a self,
         id: &'a types::GetCoworkersId,
-    ) -> Result<ResponseValue<types::CoworkerSummaryList>, Error<()>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/api/spaces/coworkers/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -3039,10 +2999,6 @@ Arguments:
         let mut request = self
             .client
             .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
             .query(&progenitor_client::QueryParam::new("id", &id))
             .headers(header_map)
             .build()?;
@@ -3054,7 +3010,12 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            414u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -3070,7 +3031,7 @@ Arguments:
     pub async fn get_coworker<'a>(
         &'a self,
         id: i64,
-    ) -> Result<ResponseValue<types::Coworker>, Error<types::ErrorMessage>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!(
             "{}/api/spaces/coworkers/{}", self.baseurl, encode_path(& id.to_string()),
         );
@@ -3081,15 +3042,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
         #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
+        let mut request = self.client.get(url).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "get_coworker",
         };
@@ -3098,10 +3051,12 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -3158,7 +3113,7 @@ Arguments:
     pub async fn get_users<'a>(
         &'a self,
         id: &'a types::GetUsersId,
-    ) -> Result<ResponseValue<types::UserSummaryList>, Error<()>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/api/sys/users/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -3170,10 +3125,6 @@ Arguments:
         let mut request = self
             .client
             .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
             .query(&progenitor_client::QueryParam::new("id", &id))
             .headers(header_map)
             .build()?;
@@ -3185,7 +3136,12 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            414u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -3201,7 +3157,7 @@ Arguments:
     pub async fn get_user<'a>(
         &'a self,
         id: i64,
-    ) -> Result<ResponseValue<types::User>, Error<types::ErrorMessage>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!(
             "{}/api/sys/users/{}", self.baseurl, encode_path(& id.to_string()),
         );
@@ -3212,15 +3168,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
         #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
+        let mut request = self.client.get(url).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "get_user",
         };
@@ -3229,10 +3177,12 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -3255,6 +3205,7 @@ pub mod rules {
         title: "Nexudus REST API",
         default_base_url: "https://spaces.nexudus.com",
         throttle_statuses: &[409u16],
+        error_message: Some(""),
         operations: &[&GET_COWORKERS, &GET_COWORKER, &GET_USERS, &GET_USER],
     };
     ///Batch rules of `getCoworkers` (`GET /api/spaces/coworkers/`), from `x-userbatch` in specs/nexudus.yaml.
@@ -3278,6 +3229,19 @@ pub mod rules {
             pointer: "",
             many: true,
             id_field: "Id",
+            secrets: &[
+                "/AccessPincode",
+                "/DoordeckPrivateKey",
+                "/GoogleApiToken",
+                "/Office365AccessToken",
+                "/Office365RefreshToken",
+                "/SaltoV2AccessToken",
+                "/StripeACHBankToken",
+                "/StripeACHCustomerToken",
+                "/StripeBacsDDCustomerToken",
+                "/ZoomAccessToken",
+                "/ZoomRefreshToken",
+            ],
         },
         paging: None,
         partial: Some(Partial {
@@ -3421,6 +3385,19 @@ pub mod rules {
             pointer: "",
             many: false,
             id_field: "Id",
+            secrets: &[
+                "/AccessPincode",
+                "/DoordeckPrivateKey",
+                "/GoogleApiToken",
+                "/Office365AccessToken",
+                "/Office365RefreshToken",
+                "/SaltoV2AccessToken",
+                "/StripeACHBankToken",
+                "/StripeACHCustomerToken",
+                "/StripeBacsDDCustomerToken",
+                "/ZoomAccessToken",
+                "/ZoomRefreshToken",
+            ],
         },
         paging: None,
         partial: None,
@@ -3448,6 +3425,13 @@ pub mod rules {
             pointer: "",
             many: true,
             id_field: "Id",
+            secrets: &[
+                "/AccessToken",
+                "/NewPassword",
+                "/Password",
+                "/PasswordSalt",
+                "/TwoFactorSecret",
+            ],
         },
         paging: None,
         partial: Some(Partial {
@@ -3508,6 +3492,13 @@ pub mod rules {
             pointer: "",
             many: false,
             id_field: "Id",
+            secrets: &[
+                "/AccessToken",
+                "/NewPassword",
+                "/Password",
+                "/PasswordSalt",
+                "/TwoFactorSecret",
+            ],
         },
         paging: None,
         partial: None,

@@ -7,9 +7,14 @@
 //!
 //! - [`Client::get_user`], [`Client::get_coworker`]: one full record by id.
 //! - [`Client::get_users`], [`Client::get_coworkers`]: several records, `?id=[1,2,3]`.
-//!   These return **summaries**: the fields in
-//!   [`rules::GET_USERS`]`.partial` are not populated, and a PUT built from a summary
-//!   clears them at the vendor. Fetch the full record first.
+//!   Their records are **summaries** ([`types::UserSummary`], [`types::CoworkerSummary`]):
+//!   the fields in [`rules::GET_USERS`]`.partial` are not populated, and a PUT built from
+//!   a summary clears them at the vendor. Fetch the full record first.
+//!
+//! These four hand back every answer, success or error, as bytes: read it with [`receive`]
+//! (up to a size cap) and take its records with [`Received::records`], which finds them
+//! where the spec says, reads each one's id and decodes each on its own, so one record that
+//! drifted from the spec costs only itself, and keeps each as the vendor sent it.
 //!
 //! On the wire, `?id=[1,2,3]` is sent percent-encoded, `?id=%5B1%2C2%2C3%5D` (both forms are
 //! valid; this one is what `reqwest` produces for a query value, and the 2,048-byte
@@ -38,10 +43,14 @@
 //! assert_eq!(rules::GET_USERS.limits.max_query_bytes, Some(2048));
 //! assert!(rules::GET_USERS.partial.unwrap().unpopulated.contains(&"IsAdmin"));
 //!
-//! # async fn fetch(client: &Client, ids: &types::GetUsersId) -> Result<(), nexudus::Error<()>> {
-//! let users = client.get_users(ids).await?.into_inner();
-//! for user in &users.0 {
-//!     println!("{} {:?}", user.id, user.full_name);
+//! # async fn fetch(client: &Client, ids: &types::GetUsersId) -> Result<(), Box<dyn std::error::Error>> {
+//! let answer = nexudus::receive(client.get_users(ids).await, 64 << 20).await?;
+//! let op = &rules::GET_USERS;
+//! for record in answer.records::<types::UserSummary>(&op.records, op.ids.kind)? {
+//!     match record.value {
+//!         Ok(user) => println!("{} {:?}", user.id, user.full_name),
+//!         Err(e) => eprintln!("record {:?}: {e}", record.id),
+//!     }
 //! }
 //! # Ok(())
 //! # }
@@ -55,6 +64,8 @@
 mod generated;
 
 pub use generated::*;
-pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp};
+pub use userbatch_core::{
+    ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
+};
 
 userbatch_core::vendor_client_support!();

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
 use serde::Serialize;
-use userbatch::{Batch, ClientConfig, Credentials, Operation, Outcome, avepoint, nexudus, usermgr};
+use userbatch::{
+    Batch, ClientConfig, Credentials, Operation, Outcome, Raw, avepoint, nexudus, usermgr,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -26,7 +28,9 @@ Examples:
   USERBATCH_TOKEN=... userbatch --base-url https://spaces.nexudus.com nexudus coworkers 87654321
 
 Output:
-  stdout  one JSON record per line (NDJSON), in first-seen input order
+  stdout  one JSON record per line (NDJSON), in first-seen input order, each exactly as
+          the vendor sent it (unknown fields, nulls, key order), except that the values
+          of fields the spec marks as passwords read <redacted> unless --show-secrets
   stderr  a progress line (on a terminal), warnings, one summary line
 
 Exit status:
@@ -86,9 +90,21 @@ struct Args {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
 
-    /// Write a JSON report: requested, found, missing ids, failed ids with errors, requests
+    /// Write a JSON report: requested, found, missing ids, failed ids with errors,
+    /// unexpected records, requests
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+
+    /// Also decode each record into the spec's type: a record whose fields do not match
+    /// fails its id, with an error naming the field (by default records are passed on as
+    /// the vendor sent them)
+    #[arg(long)]
+    strict: bool,
+
+    /// Print the values of fields the spec marks as passwords (tokens, secrets), which are
+    /// otherwise replaced by "<redacted>"
+    #[arg(long)]
+    show_secrets: bool,
 
     /// Return full records (one get-one request per id) instead of list summaries
     #[arg(long, help_heading = "Nexudus")]
@@ -164,6 +180,7 @@ struct Report {
     found: usize,
     missing: Vec<String>,
     failed: Vec<FailedIds>,
+    unexpected: u64,
     requests: u64,
 }
 
@@ -237,16 +254,16 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
             let client = nexudus::Client::from_config(config)?;
             match (resource, args.full) {
                 (ResourceArg::Users, false) => {
-                    fetch(batch(&args, nexudus::Users::new(client)), ids).await?
+                    run_op(&args, nexudus::Users::new(client), ids).await?
                 }
                 (ResourceArg::Users, true) => {
-                    fetch(batch(&args, nexudus::UserById::new(client)), ids).await?
+                    run_op(&args, nexudus::UserById::new(client), ids).await?
                 }
                 (ResourceArg::Coworkers, false) => {
-                    fetch(batch(&args, nexudus::Coworkers::new(client)), ids).await?
+                    run_op(&args, nexudus::Coworkers::new(client), ids).await?
                 }
                 (ResourceArg::Coworkers, true) => {
-                    fetch(batch(&args, nexudus::CoworkerById::new(client)), ids).await?
+                    run_op(&args, nexudus::CoworkerById::new(client), ids).await?
                 }
             }
         }
@@ -273,7 +290,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
                 })?;
                 op = op.language(parsed);
             }
-            fetch(batch(&args, op), ids).await?
+            run_op(&args, op, ids).await?
         }
         (VendorArg::Avepoint, _) => {
             let client = avepoint::Client::from_config(config)?;
@@ -286,7 +303,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
             if let Some(size) = args.page_size {
                 op = op.page_size(size);
             }
-            fetch(batch(&args, op), ids).await?
+            run_op(&args, op, ids).await?
         }
     };
     if let Some(m) = mock {
@@ -303,6 +320,12 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
         report.requests,
         started.elapsed().as_secs_f64()
     );
+    if report.unexpected > 0 {
+        eprintln!(
+            "userbatch: the vendor also sent {} record(s) whose ids were not asked for (not printed)",
+            report.unexpected
+        );
+    }
     for f in &report.failed {
         eprintln!("userbatch: {} id(s) failed: {}", f.ids.len(), f.error);
     }
@@ -464,12 +487,28 @@ fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
     batch
 }
 
-/// Streams the records to stdout as NDJSON, in input order, and accounts for every id.
-async fn fetch<O>(batch: Batch<O>, ids: Vec<String>) -> Result<Report, Usage>
-where
-    O: Operation,
-    O::Record: Serialize,
-{
+/// Runs `op` as the options say: records as the vendor sent them, or (`--strict`) decoded
+/// into the spec's types too.
+async fn run_op<O: Operation>(args: &Args, op: O, ids: Vec<String>) -> Result<Report, Usage> {
+    let secrets = if args.show_secrets {
+        &[][..]
+    } else {
+        op.rules().records.secrets
+    };
+    if args.strict {
+        fetch(batch(args, op), ids, secrets).await
+    } else {
+        fetch(batch(args, Raw(op)), ids, secrets).await
+    }
+}
+
+/// Streams the records to stdout as NDJSON, in input order, each as the vendor sent it
+/// (the values at `secrets` redacted), and accounts for every id.
+async fn fetch<O: Operation>(
+    batch: Batch<O>,
+    ids: Vec<String>,
+    secrets: &[&str],
+) -> Result<Report, Usage> {
     let mut stream = batch.stream(&ids)?;
     let requested = stream.requested();
     let stdout = io::stdout();
@@ -479,29 +518,32 @@ where
         found: 0,
         missing: Vec::new(),
         failed: Vec::new(),
+        unexpected: 0,
         requests: 0,
     };
     let mut broken_pipe = false;
     while let Some(outcome) = stream.next().await {
         match outcome {
-            Outcome::Found { record, .. } => {
+            Outcome::Found(found) => {
                 report.found += 1;
                 if !broken_pipe {
-                    let written = serde_json::to_writer(&mut out, &record)
-                        .map_err(io::Error::from)
+                    let record = userbatch::json::redact(found.raw.as_str(), secrets);
+                    let written = out
+                        .write_all(record.as_bytes())
                         .and_then(|()| out.write_all(b"\n"));
                     // A closed pipe (`| head`) stops the output, not the accounting.
                     broken_pipe = written.is_err();
                 }
             }
-            Outcome::Missing { id } => report.missing.push(id),
-            Outcome::Failed { ids, error } => report.failed.push(FailedIds {
-                ids,
-                error: error.to_string(),
+            Outcome::Missing(id) => report.missing.push(id),
+            Outcome::Failed(failure) => report.failed.push(FailedIds {
+                ids: failure.ids,
+                error: failure.error.to_string(),
             }),
         }
     }
     let _ = out.flush();
     report.requests = stream.requests();
+    report.unexpected = stream.unexpected();
     Ok(report)
 }

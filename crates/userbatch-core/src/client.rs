@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 
 use crate::Secret;
 
@@ -107,11 +107,16 @@ impl ClientState {
     }
 
     /// Readies a request for the vendor: removes the `api-version` header progenitor adds
-    /// (it carries the spec's own version, which means nothing to the vendor) and sets
+    /// (it carries the spec's own version, which means nothing to the vendor), asks for
+    /// JSON where the request does not say what it accepts (the batch operations receive
+    /// their answers as bytes, so the generated code leaves `Accept` out), and sets
     /// `Authorization` from the credentials.
     pub fn prepare(&self, request: &mut reqwest::Request) {
         let headers = request.headers_mut();
         headers.remove("api-version");
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        }
         if let Some(value) = self.credentials.header_value() {
             headers.insert(AUTHORIZATION, value);
         }
@@ -247,9 +252,8 @@ impl std::error::Error for ConfigError {
     }
 }
 
-/// Implements, for a generated `Client` in the invoking crate, the hooks every vendor crate
-/// needs ([`ClientState::prepare`] before each request; [`execute_buffered`](crate::execute_buffered) to send it,
-/// so a batch's concurrency slot is free once the body has arrived) and the constructors
+/// Implements, for a generated `Client` in the invoking crate, the hook every vendor crate
+/// needs ([`ClientState::prepare`] before each request) and the constructors
 /// `Client::from_config` and `Client::with_bearer`.
 ///
 /// The trait impl must live in the crate that holds the generated `Client` (orphan rule);
@@ -268,14 +272,6 @@ macro_rules! vendor_client_support {
             ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
                 self.inner.prepare(request);
                 Ok(())
-            }
-
-            async fn exec(
-                &self,
-                request: ::reqwest::Request,
-                _info: &::progenitor_client::OperationInfo,
-            ) -> ::reqwest::Result<::reqwest::Response> {
-                $crate::execute_buffered(&self.client, request).await
             }
         }
 

@@ -5,6 +5,9 @@
 //!
 //! - [`rules`]: the batch rules each spec records in its `x-userbatch` extension, as types;
 //!   `cargo xtask generate` writes one constant of them per operation into each vendor crate.
+//! - [`receive`], [`json`]: a batch operation's answer read in full (up to a size cap), its
+//!   records located by the rules, each record's id read and each record decoded on its
+//!   own, kept as the vendor sent it ([`RawRecord`]).
 //! - [`Secret`]: what generated types use for `format: password` fields, redacted in `Debug`.
 //! - [`Timestamp`]: what generated types use for `format: date-time`, tolerant of local times.
 //! - [`Credentials`], [`ClientConfig`], [`ClientState`]: auth and explicit timeouts for the
@@ -45,6 +48,7 @@
 #![warn(missing_docs)]
 
 mod client;
+pub mod json;
 mod partial;
 mod received;
 pub mod rules;
@@ -55,6 +59,8 @@ pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use partial::PartialRecord;
-pub use received::{execute_buffered, release_when_received};
+pub use received::{
+    DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, ReceiveError, Received, Record, receive,
+};
 pub use secret::Secret;
 pub use timestamp::Timestamp;

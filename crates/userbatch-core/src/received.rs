@@ -1,75 +1,253 @@
-//! When a response has been received in full, before it is decoded.
+//! A response as received: status, headers and the whole body, read up to a size cap.
 //!
-//! A batch bounds the requests in flight at the vendor. A request stops being in flight
-//! once its response body has arrived; decoding it is the caller's own work, and holding
-//! the concurrency slot through it would keep the next request from starting. The vendor
-//! crates' `exec` hook reads the whole body, then drops the guard that
-//! [`release_when_received`] put around the call, then hands the buffered response to the
-//! generated code, which decodes it.
+//! The batch operations of the generated clients hand back every answer, success or error,
+//! as a byte stream (`ResponseValue<ByteStream>`): the records are decoded one by one by
+//! [`crate::json`], not all at once by the generated code, so one odd record cannot fail
+//! the others. [`receive`] reads that stream, and refuses a body that grows past the cap
+//! instead of buffering whatever a server sends.
 
-use std::cell::RefCell;
-use std::future::Future;
+use std::fmt;
+use std::ops::Range;
 
-use reqwest::ResponseBuilderExt as _;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt as _;
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::header::HeaderMap;
 
-tokio::task_local! {
-    static GUARD: RefCell<Option<Box<dyn Send>>>;
+/// What a batch operation of a generated client returns: every answer as bytes.
+pub type RawResult = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>;
+
+/// Default cap on one response body: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+
+/// One answer, read in full.
+#[derive(Clone)]
+pub struct Received {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
 }
 
-/// Runs `call` (one generated-client call) and drops `guard` as soon as that call's
-/// response has been received in full, or when `call` ends, whichever comes first.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
-/// let permit = slots.clone().acquire_owned().await.unwrap();
-/// // Inside, a vendor client's request gives the slot back once its body has arrived.
-/// userbatch_core::release_when_received(permit, async {}).await;
-/// assert_eq!(slots.available_permits(), 4);
-/// # }
-/// ```
-pub async fn release_when_received<F: Future>(guard: impl Send + 'static, call: F) -> F::Output {
-    GUARD.scope(RefCell::new(Some(Box::new(guard))), call).await
-}
-
-/// Sends `request` and reads its whole body, then drops the guard of the enclosing
-/// [`release_when_received`], if any. The response handed back holds the body in memory.
-///
-/// The vendor crates' `exec` hook (see [`vendor_client_support!`](crate::vendor_client_support));
-/// errors are `reqwest`'s, as from `Client::execute`.
-pub async fn execute_buffered(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-) -> reqwest::Result<reqwest::Response> {
-    let result = read_whole(client, request).await;
-    // Dropped whether the body arrived or the request failed: either way the request is
-    // no longer in flight.
-    if let Ok(Some(guard)) = GUARD.try_with(|guard| guard.borrow_mut().take()) {
-        drop(guard);
-        // Dropping a permit wakes the next request's task into this worker's LIFO slot,
-        // which no other worker may steal: without a yield it would wait for this
-        // response's decoding (milliseconds for a large body) before it could be sent.
-        tokio::task::yield_now().await;
+impl fmt::Debug for Received {
+    /// Status and body size only: headers and body may carry what should not be logged.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
     }
-    result
 }
 
-async fn read_whole(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-) -> reqwest::Result<reqwest::Response> {
-    let response = client.execute(request).await?;
-    let mut head = http::Response::builder()
-        .status(response.status())
-        .version(response.version())
-        .url(response.url().clone());
-    if let Some(headers) = head.headers_mut() {
-        *headers = response.headers().clone();
+impl Received {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
     }
-    let body = response.bytes().await?;
-    let buffered = head
-        .body(body)
-        .expect("status, version and headers come from a valid response");
-    Ok(reqwest::Response::from(buffered))
+
+    /// Every record of this (2xx) answer, located by `rules`, each with its id and decoded
+    /// into `T` on its own: one record that does not fit `T` does not spoil the others.
+    ///
+    /// ```
+    /// use userbatch_core::{Received, rules};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// const OP: rules::Records = rules::Records { pointer: "/user", many: true, id_field: "id", secrets: &[] };
+    /// #[derive(serde::Deserialize)]
+    /// struct User { id: String }
+    ///
+    /// let answer = Received {
+    ///     status: 200,
+    ///     headers: Default::default(),
+    ///     body: r#"{"user": [{"id": "a"}, {"id": 5}]}"#.into(),
+    /// };
+    /// let records = answer.records::<User>(&OP, rules::IdKind::String)?;
+    /// assert_eq!(records[0].value.as_ref().unwrap().id, "a");
+    /// assert_eq!(records[1].id.as_deref(), Ok("5"));
+    /// assert!(records[1].value.is_err()); // `User::id` is a String; 5 is not.
+    /// # Ok(()) }
+    /// ```
+    pub fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        rules: &crate::rules::Records,
+        kind: crate::rules::IdKind,
+    ) -> Result<Vec<Record<T>>, crate::json::EnvelopeError> {
+        Ok(crate::json::entries(&self.body, rules, kind)?
+            .into_iter()
+            .map(|entry| {
+                let raw = RawRecord::new(&self.body, entry.span);
+                Record {
+                    id: entry.id,
+                    value: crate::json::decode(raw.as_str(), rules.secrets),
+                    raw,
+                }
+            })
+            .collect())
+    }
+}
+
+/// One record of an answer (see [`Received::records`]).
+#[derive(Debug, Clone)]
+pub struct Record<T> {
+    /// Its id, as the rules' id field gives it.
+    pub id: Result<String, crate::json::IdError>,
+    /// The record decoded, or why it did not decode.
+    pub value: Result<T, crate::json::RecordError>,
+    /// The record as the vendor sent it.
+    pub raw: RawRecord,
+}
+
+/// Why no whole answer could be had.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The body is longer than the cap (by its `Content-Length`, or as it arrived); the
+    /// rest was not read.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// Sending the request or reading the answer failed (connection, timeout, TLS), or the
+    /// request could not be built.
+    Client(progenitor_client::Error<ByteStream>),
+}
+
+impl fmt::Display for ReceiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(f, "the response is over {limit} bytes"),
+            Self::Client(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReceiveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Client(e) => Some(e),
+            Self::TooLarge { .. } => None,
+        }
+    }
+}
+
+/// Reads the answer of a generated batch operation in full, success or error status
+/// alike, refusing a body over `limit` bytes.
+pub async fn receive(result: RawResult, limit: usize) -> Result<Received, ReceiveError> {
+    let (status, headers, stream) = match result {
+        Ok(value) => parts(value),
+        Err(progenitor_client::Error::ErrorResponse(value)) => parts(value),
+        Err(progenitor_client::Error::UnexpectedResponse(response)) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let stream = ByteStream::new(Box::pin(response.bytes_stream()));
+            (status, headers, stream)
+        }
+        Err(other) => return Err(ReceiveError::Client(other)),
+    };
+    let announced = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(ReceiveError::TooLarge { limit });
+    }
+    let body = read(stream, announced, limit).await?;
+    Ok(Received {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn parts(value: ResponseValue<ByteStream>) -> (u16, HeaderMap, ByteStream) {
+    let status = value.status().as_u16();
+    let headers = value.headers().clone();
+    (status, headers, value.into_inner())
+}
+
+async fn read(
+    mut stream: ByteStream,
+    announced: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, ReceiveError> {
+    let mut first: Option<Bytes> = None;
+    let mut whole: Option<BytesMut> = None;
+    let mut len = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ReceiveError::Client(progenitor_client::Error::ResponseBodyError(e)))?;
+        len += chunk.len();
+        if len > limit {
+            return Err(ReceiveError::TooLarge { limit });
+        }
+        match (&mut first, &mut whole) {
+            (None, None) => first = Some(chunk),
+            (Some(_), None) => {
+                let capacity = announced.map_or(len, |n| n as usize).max(len);
+                let mut buffer = BytesMut::with_capacity(capacity);
+                buffer.extend_from_slice(&first.take().unwrap_or_default());
+                buffer.extend_from_slice(&chunk);
+                whole = Some(buffer);
+            }
+            (_, Some(buffer)) => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, whole) {
+        (_, Some(buffer)) => buffer.freeze(),
+        (Some(one), None) => one,
+        (None, None) => Bytes::new(),
+    })
+}
+
+/// One record as the vendor sent it: its exact bytes (unknown fields, nulls, key order,
+/// number formats), sharing the response body they came in.
+///
+/// `Debug` shows only its size, since records carry secrets; read it with
+/// [`RawRecord::as_str`], or parse it with `serde_json`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    body: Bytes,
+}
+
+impl RawRecord {
+    /// The record at `span` of `body`, which must be UTF-8 there.
+    pub fn new(body: &Bytes, span: Range<usize>) -> Self {
+        debug_assert!(std::str::from_utf8(&body[span.clone()]).is_ok());
+        Self {
+            body: body.slice(span),
+        }
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        // Cut from a body that was parsed as JSON, so UTF-8; checked again, cheaply, rather
+        // than trusted without a check.
+        std::str::from_utf8(&self.body).unwrap_or_default()
+    }
+
+    /// The JSON bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Parses it into any type (a `serde_json::Value`, your own struct).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+impl fmt::Debug for RawRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawRecord(<{} bytes>)", self.body.len())
+    }
+}
+
+impl From<&str> for RawRecord {
+    fn from(text: &str) -> Self {
+        Self {
+            body: Bytes::copy_from_slice(text.as_bytes()),
+        }
+    }
 }

@@ -14,6 +14,9 @@ pub struct Vendor {
     pub default_base_url: &'static str,
     /// Statuses the vendor uses to throttle (to be retried after `Retry-After`).
     pub throttle_statuses: &'static [u16],
+    /// JSON pointer to the vendor's own message in an error body (`""`: the body is a bare
+    /// JSON string); `None` where the docs show no error body.
+    pub error_message: Option<&'static str>,
     /// Every batchable operation of the spec.
     pub operations: &'static [&'static Operation],
 }
@@ -128,6 +131,9 @@ pub struct Records {
     pub many: bool,
     /// The field of each record that holds its id.
     pub id_field: &'static str,
+    /// JSON pointers (within a record) of the fields the spec marks `format: password`:
+    /// what must not be shown unless asked for.
+    pub secrets: &'static [&'static str],
 }
 
 /// How an operation pages its results.

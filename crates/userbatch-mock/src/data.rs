@@ -135,6 +135,11 @@ impl RecordSchema {
         Self { fields }
     }
 
+    /// Whether the schema has a top-level property `name`.
+    pub(crate) fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f.name == name)
+    }
+
     /// Marks the fields named in `names` (e.g. a summary's unpopulated fields).
     pub(crate) fn mask(&self, names: &[&str]) -> Vec<bool> {
         self.fields
@@ -145,7 +150,7 @@ impl RecordSchema {
 
     /// Writes the record for `id` as JSON: every property of the schema but those `skip`
     /// marks, the id field set to `id`, other values derived from (seed, id, field); about
-    /// one in five nullable fields is null.
+    /// one in five nullable fields is null. `drift` departs from the schema on purpose.
     pub(crate) fn write_json(
         &self,
         out: &mut Vec<u8>,
@@ -153,6 +158,7 @@ impl RecordSchema {
         id_field: &str,
         id: &Value,
         skip: Option<&[bool]>,
+        drift: RecordDrift<'_>,
     ) {
         let key = id_key(id);
         let id_hash = hash_bytes(seed, key.as_bytes());
@@ -173,15 +179,40 @@ impl RecordSchema {
             }
             first = false;
             out.extend_from_slice(&field.key);
-            if field.name == id_field {
-                serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail");
-            } else {
-                let h = splitmix(id_hash ^ field.name_hash);
-                write_value(out, &field.kind, h, &field.name, &record_id);
+            match drift.replace {
+                Some((name, value)) if name == field.name => {
+                    serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail")
+                }
+                _ if field.name == id_field => {
+                    serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail")
+                }
+                _ => {
+                    let h = splitmix(id_hash ^ field.name_hash);
+                    write_value(out, &field.kind, h, &field.name, &record_id);
+                }
             }
+        }
+        if drift.unknown_fields {
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(UNKNOWN_FIELDS);
         }
         out.push(b'}');
     }
+}
+
+/// What [`crate::Drift`] sets for unknown fields: one object, one `null`.
+pub(crate) const UNKNOWN_FIELDS: &[u8] =
+    br#""AddedLastWeek":{"since":"2026-11-17","values":[1,"two",null]},"UnknownNull":null"#;
+
+/// How one record departs from its schema.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RecordDrift<'a> {
+    /// Fields the spec does not know, at the end.
+    pub unknown_fields: bool,
+    /// This field's value replaced by this JSON value.
+    pub replace: Option<(&'a str, &'a Value)>,
 }
 
 fn id_key(id: &Value) -> String {

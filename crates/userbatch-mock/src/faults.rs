@@ -22,6 +22,11 @@ pub enum Fault {
     /// An HTML error page (`text/html`) with this status, as proxies and load balancers
     /// send: 200 or 502.
     Html(u16),
+    /// A 200 whose records are other ids' (one per id asked for), as from a vendor that
+    /// did not understand the id filter; a get-one answer carries another id's record.
+    IgnoreFilter,
+    /// A 200 with the records asked for and two more whose ids were not asked for.
+    ExtraRecords,
 }
 
 /// How `Retry-After` is written on a throttled response.
@@ -88,6 +93,10 @@ pub struct Faults {
     pub html: f64,
     /// Status of [`Fault::Html`] pages chosen by rate.
     pub html_status: u16,
+    /// Rate of [`Fault::IgnoreFilter`].
+    pub ignore_filter: f64,
+    /// Rate of [`Fault::ExtraRecords`].
+    pub extra_records: f64,
     /// Faults for the first requests this vendor receives, in arrival order, before any
     /// rate applies; `None` entries let a request through. For tests that need a precise
     /// script.
@@ -110,6 +119,8 @@ impl Default for Faults {
             truncate: 0.0,
             html: 0.0,
             html_status: 502,
+            ignore_filter: 0.0,
+            extra_records: 0.0,
             script: Vec::new(),
         }
     }
@@ -159,6 +170,12 @@ impl Faults {
         }
         if hit(self.html) {
             return Some(Fault::Html(self.html_status));
+        }
+        if hit(self.ignore_filter) {
+            return Some(Fault::IgnoreFilter);
+        }
+        if hit(self.extra_records) {
+            return Some(Fault::ExtraRecords);
         }
         None
     }

@@ -41,8 +41,10 @@
 //!
 //! let client = nexudus::Client::with_bearer(mock.base_url(), "any-token").unwrap();
 //! let ids = nexudus::types::GetUsersId::try_from("[1,2,3]".to_string()).unwrap();
-//! let users = client.get_users(&ids).await.unwrap().into_inner();
-//! let mut found: Vec<i64> = users.0.iter().map(|u| u.id).collect();
+//! let answer = nexudus::receive(client.get_users(&ids).await, 1 << 20).await.unwrap();
+//! let op = &nexudus::rules::GET_USERS;
+//! let users = answer.records::<nexudus::types::UserSummary>(&op.records, op.ids.kind).unwrap();
+//! let mut found: Vec<i64> = users.into_iter().map(|u| u.value.unwrap().id).collect();
 //! found.sort();
 //! assert_eq!(found, [1, 2]); // 3 is missing
 //!
@@ -57,6 +59,7 @@
 #![warn(missing_docs)]
 
 mod data;
+mod drift;
 mod faults;
 mod timer;
 pub mod vendors;
@@ -73,6 +76,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use drift::{Drift, Replacement};
 pub use faults::{Fault, Faults, RetryAfter};
 
 /// One of the three vendor APIs the mock serves.
@@ -129,8 +133,10 @@ pub struct MockConfig {
     seed: u64,
     missing: HashSet<String>,
     missing_if: Option<MissingPredicate>,
+    rejected: HashSet<String>,
     usermgr_unknown_ids: UnknownIds,
     faults: [Faults; 3],
+    drift: [Drift; 3],
     log_requests: bool,
     avepoint_max_page_size: Option<u64>,
 }
@@ -147,8 +153,10 @@ impl fmt::Debug for MockConfig {
             .field("seed", &self.seed)
             .field("missing", &self.missing.len())
             .field("missing_if", &self.missing_if.is_some())
+            .field("rejected", &self.rejected.len())
             .field("usermgr_unknown_ids", &self.usermgr_unknown_ids)
             .field("faults", &self.faults)
+            .field("drift", &self.drift)
             .field("log_requests", &self.log_requests)
             .field("avepoint_max_page_size", &self.avepoint_max_page_size)
             .finish()
@@ -162,8 +170,10 @@ impl MockConfig {
             seed: 0,
             missing: HashSet::new(),
             missing_if: None,
+            rejected: HashSet::new(),
             usermgr_unknown_ids: UnknownIds::Omit,
             faults: [Faults::default(), Faults::default(), Faults::default()],
+            drift: [Drift::default(), Drift::default(), Drift::default()],
             log_requests: true,
             avepoint_max_page_size: None,
         }
@@ -193,6 +203,21 @@ impl MockConfig {
         self
     }
 
+    /// Ids every vendor refuses as malformed: a request that names one is answered 400, with
+    /// the vendor's error body naming it (after the vendor's own checks, before any fault).
+    pub fn rejected_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.rejected.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    pub(crate) fn is_rejected(&self, id: &str) -> bool {
+        self.rejected.contains(id)
+    }
+
     /// Ids for which `predicate` is true do not exist either.
     pub fn missing_if(mut self, predicate: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
         self.missing_if = Some(Arc::new(predicate));
@@ -208,6 +233,12 @@ impl MockConfig {
     /// The faults one vendor injects.
     pub fn faults(mut self, vendor: Vendor, faults: Faults) -> Self {
         self.faults[vendor.index()] = faults;
+        self
+    }
+
+    /// How one vendor's records depart from its spec.
+    pub fn drift(mut self, vendor: Vendor, drift: Drift) -> Self {
+        self.drift[vendor.index()] = drift;
         self
     }
 
@@ -339,6 +370,10 @@ impl Shared {
 
     pub(crate) fn faults(&self, vendor: Vendor) -> &Faults {
         &self.config.faults[vendor.index()]
+    }
+
+    pub(crate) fn drift(&self, vendor: Vendor) -> &Drift {
+        &self.config.drift[vendor.index()]
     }
 
     pub(crate) fn record(&self, mut record: RequestRecord) {

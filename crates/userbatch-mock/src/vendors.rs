@@ -44,9 +44,10 @@ use serde_json::{Map, Value};
 
 use userbatch_core::rules::{Attributes, Operation};
 
-use crate::data::{RecordSchema, SCHEMAS, hash3};
+use crate::data::{RecordDrift, RecordSchema, SCHEMAS, hash3};
+use crate::drift::Answering;
 use crate::faults::{Fault, RetryAfter};
-use crate::{HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIds, Vendor};
+use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIds, Vendor};
 
 type AppState = State<Arc<Shared>>;
 
@@ -218,11 +219,22 @@ impl<'a> Incoming<'a> {
     async fn answer(
         self,
         checked: Result<(), Answer>,
-        success: impl FnOnce() -> Answer,
+        success: impl FnOnce(Answering) -> Answer,
     ) -> Response {
         let shared = self.shared;
         let (h, delay) = shared.decision(self.vendor, &self.fingerprint);
         let due = self.arrived + delay;
+        let checked =
+            checked.and_then(
+                |()| match self.ids.iter().find(|id| shared.config.is_rejected(id)) {
+                    Some(id) => Err(error_answer(
+                        self.vendor,
+                        400,
+                        &format!("The id {id} is not valid."),
+                    )),
+                    None => Ok(()),
+                },
+            );
         let (answer, fault) = match checked {
             Err(answer) => (answer, None),
             Ok(()) => {
@@ -243,10 +255,17 @@ impl<'a> Incoming<'a> {
     }
 
     /// The answer for a request that passed the vendor's checks, with `fault` applied.
-    fn prepare(&self, fault: Option<Fault>, success: impl FnOnce() -> Answer) -> Answer {
+    fn prepare(&self, fault: Option<Fault>, success: impl FnOnce(Answering) -> Answer) -> Answer {
         let shared = self.shared;
+        let usual = if shared.drift(self.vendor).ignore_filter {
+            Answering::Others
+        } else {
+            Answering::Asked
+        };
         match fault {
-            None => success(),
+            None => success(usual),
+            Some(Fault::IgnoreFilter) => success(Answering::Others),
+            Some(Fault::ExtraRecords) => success(Answering::AskedAndOthers),
             Some(Fault::Throttle) => {
                 let faults = shared.faults(self.vendor);
                 let status = faults
@@ -260,15 +279,17 @@ impl<'a> Incoming<'a> {
                 };
                 Answer::empty(status).header(header::RETRY_AFTER, &retry_after)
             }
-            Some(Fault::ServerError(status)) => Answer::message(status, "Internal server error"),
+            Some(Fault::ServerError(status)) => {
+                error_answer(self.vendor, status, "An error has occurred.")
+            }
             Some(Fault::Hang) => Answer::message(HANG_STATUS_ON_STOP, "hung by fault injection"),
             Some(Fault::Disconnect) => {
-                let mut answer = success();
+                let mut answer = success(usual);
                 answer.cut_after = Some(answer.body.len() / 2);
                 answer
             }
             Some(Fault::Truncate) => {
-                let mut answer = success();
+                let mut answer = success(usual);
                 answer.status = 200;
                 answer.body = answer.body.slice(..answer.body.len() / 2);
                 answer
@@ -302,9 +323,11 @@ fn throttle_status(vendor: Vendor) -> u16 {
     statuses.first().copied().unwrap_or(429)
 }
 
-/// Writes a generated record as JSON, and decodes it as the vendor's generated type `T` when
-/// `check` is set, so a record the clients could not decode fails here, loudly, instead of
-/// on the client's side.
+/// Writes a generated record as JSON, drifted as `drift` says, and decodes it as the
+/// vendor's generated type `T` when `check` is set (and the record was not drifted on
+/// purpose), so a record the clients could not decode fails here, loudly, instead of on
+/// the client's side.
+#[allow(clippy::too_many_arguments)]
 fn write_checked<T: DeserializeOwned>(
     out: &mut Vec<u8>,
     schema: &RecordSchema,
@@ -312,11 +335,29 @@ fn write_checked<T: DeserializeOwned>(
     id_field: &str,
     id: &Value,
     skip: Option<&[bool]>,
+    drift: &Drift,
     check: bool,
 ) {
     let start = out.len();
-    schema.write_json(out, seed, id_field, id, skip);
-    if check {
+    let key = match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let replace = drift.replacement(&key);
+    let record = RecordDrift {
+        unknown_fields: drift.unknown_fields,
+        replace,
+    };
+    let id = match id {
+        Value::String(s) if drift.integer_ids => s
+            .parse::<i64>()
+            .ok()
+            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+            .map_or_else(|| id.clone(), Value::from),
+        _ => id.clone(),
+    };
+    schema.write_json(out, seed, id_field, &id, skip, record);
+    if check && replace.is_none() {
         let _: T = serde_json::from_slice(&out[start..])
             .expect("mock records fit the generated types (both come from the same spec)");
     }
@@ -331,6 +372,7 @@ fn typed_array<T: DeserializeOwned>(
     id_field: &str,
     ids: impl IntoIterator<Item = Value>,
     skip: Option<&[bool]>,
+    drift: &Drift,
 ) -> Vec<u8> {
     let ids = ids.into_iter();
     let count = ids.size_hint().0;
@@ -341,7 +383,7 @@ fn typed_array<T: DeserializeOwned>(
             out.push(b',');
         }
         let check = cfg!(debug_assertions) || i == 0;
-        write_checked::<T>(&mut out, schema, seed, id_field, &id, skip, check);
+        write_checked::<T>(&mut out, schema, seed, id_field, &id, skip, drift, check);
         if i == 0 {
             // Records of one schema are about the same size: room for the rest at once.
             out.reserve((out.len() + out.len() / 8) * count.saturating_sub(1));
@@ -349,6 +391,15 @@ fn typed_array<T: DeserializeOwned>(
     }
     out.push(b']');
     out
+}
+
+/// An error answer as the vendor writes them: Nexudus a bare JSON string, the others
+/// `{"message": ...}` (as each spec's `x-userbatch.error-message` says).
+fn error_answer(vendor: Vendor, status: u16, message: &str) -> Answer {
+    match vendor {
+        Vendor::Nexudus => Answer::bare_string(status, message),
+        Vendor::Usermgr | Vendor::Avepoint => Answer::message(status, message),
+    }
 }
 
 fn to_bytes(value: &impl Serialize) -> Bytes {
@@ -525,13 +576,20 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
         });
     let seed = shared.config.seed;
     let unpopulated = rules.partial.map_or(&[][..], |p| p.unpopulated);
-    let success = || {
+    let drift = shared.drift(Vendor::Nexudus);
+    let success = |answering: Answering| {
         let mut seen = HashSet::new();
-        let mut found: Vec<i64> = ids
+        let asked: Vec<String> = ids
             .unwrap_or_default()
-            .iter()
+            .into_iter()
             .filter_map(|id| id.parse::<i64>().ok())
-            .filter(|id| seen.insert(*id) && !shared.config.is_missing(&id.to_string()))
+            .filter(|id| seen.insert(*id))
+            .map(|id| id.to_string())
+            .collect();
+        let mut found: Vec<i64> = answering
+            .ids(&asked, |id| !shared.config.is_missing(id))
+            .iter()
+            .filter_map(|id| id.parse().ok())
             .collect();
         // The vendor's own order, not the request's.
         found.sort_by_key(|id| hash3(seed, "order", &id.to_string()));
@@ -543,6 +601,7 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
             rules.records.id_field,
             found.into_iter().map(Value::from),
             skip,
+            drift,
         );
         Answer::json(200, body)
     };
@@ -577,21 +636,27 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
         None => Err(Answer::bare_string(400, "The Id must be an integer.")),
     });
     let seed = shared.config.seed;
-    let success = || match parsed {
-        Some(id) if !shared.config.is_missing(&id.to_string()) => {
-            let mut out = Vec::new();
-            write_checked::<T>(
-                &mut out,
-                schema,
-                seed,
-                rules.records.id_field,
-                &Value::from(id),
-                None,
-                true,
-            );
-            Answer::json(200, out)
+    let drift = shared.drift(Vendor::Nexudus);
+    let success = |answering: Answering| {
+        let asked: Vec<String> = parsed.map(|id| id.to_string()).into_iter().collect();
+        let answered = answering.ids(&asked, |id| !shared.config.is_missing(id));
+        match answered.first().and_then(|id| id.parse::<i64>().ok()) {
+            Some(id) => {
+                let mut out = Vec::new();
+                write_checked::<T>(
+                    &mut out,
+                    schema,
+                    seed,
+                    rules.records.id_field,
+                    &Value::from(id),
+                    None,
+                    drift,
+                    true,
+                );
+                Answer::json(200, out)
+            }
+            None => Answer::bare_string(404, "Not found"),
         }
-        _ => Answer::bare_string(404, "Not found"),
     };
     incoming.answer(checked, success).await
 }
@@ -668,7 +733,7 @@ async fn nexudus_update<T: DeserializeOwned>(
         )),
     });
     let unpopulated = list.partial.map_or(&[][..], |p| p.unpopulated);
-    let success = || {
+    let success = |_: Answering| {
         let fields = parsed.unwrap_or_default();
         let mut stored = Vec::new();
         schema.write_json(
@@ -677,6 +742,7 @@ async fn nexudus_update<T: DeserializeOwned>(
             list.records.id_field,
             &Value::from(id.unwrap_or_default()),
             None,
+            RecordDrift::default(),
         );
         let stored: serde_json::Map<String, Value> =
             serde_json::from_slice(&stored).unwrap_or_default();
@@ -835,19 +901,23 @@ async fn usermgr_users(
     );
     let seed = shared.config.seed;
     let mode = shared.config.usermgr_unknown_ids;
-    let success = || {
+    let drift = shared.drift(Vendor::Usermgr);
+    let success = |answering: Answering| {
         let mut seen = HashSet::new();
-        let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
-        if mode == UnknownIds::FailRequest && unique.iter().any(|id| shared.config.is_missing(id)) {
+        let unique: Vec<String> = ids.iter().filter(|id| seen.insert(*id)).cloned().collect();
+        if mode == UnknownIds::FailRequest
+            && answering == Answering::Asked
+            && unique.iter().any(|id| shared.config.is_missing(id))
+        {
             return Answer::message(404, "Not Found");
         }
-        let mut users: Vec<Map<String, Value>> = unique
+        let schema = &SCHEMAS.usermgr_user;
+        let mut users: Vec<Map<String, Value>> = answering
+            .ids(&unique, |id| !shared.config.is_missing(id))
             .into_iter()
-            .filter(|id| !shared.config.is_missing(id))
             .map(|id| {
                 let mut full = Vec::new();
-                let id = Value::String(id.clone());
-                let schema = &SCHEMAS.usermgr_user;
+                let id = Value::String(id);
                 write_checked::<usermgr::types::User>(
                     &mut full,
                     schema,
@@ -855,10 +925,11 @@ async fn usermgr_users(
                     rules.records.id_field,
                     &id,
                     None,
+                    drift,
                     true,
                 );
                 let full = serde_json::from_slice(&full).expect("the mock writes valid JSON");
-                select_attributes(full, &attributes, attrs)
+                select_attributes(full, &attributes, attrs, |name| !schema.has_field(name))
             })
             .collect();
         if let Some(sort) = &sort {
@@ -872,8 +943,14 @@ async fn usermgr_users(
     incoming.answer(checked, success).await
 }
 
-/// The summary attributes plus those asked for.
-fn select_attributes(full: Value, asked: &[String], attrs: Attributes) -> Map<String, Value> {
+/// The summary attributes plus those asked for, and any field the spec does not know
+/// (drift: a vendor's new field comes along whatever was asked for).
+fn select_attributes(
+    full: Value,
+    asked: &[String],
+    attrs: Attributes,
+    unknown: impl Fn(&str) -> bool,
+) -> Map<String, Value> {
     let Value::Object(mut full) = full else {
         return Map::new();
     };
@@ -881,6 +958,12 @@ fn select_attributes(full: Value, asked: &[String], attrs: Attributes) -> Map<St
         return full;
     }
     let mut out = Map::new();
+    let extra: Vec<String> = full.keys().filter(|k| unknown(k)).cloned().collect();
+    for key in extra {
+        if let Some(v) = full.remove(&key) {
+            out.insert(key, v);
+        }
+    }
     for name in attrs.summary {
         if let Some(v) = full.remove(*name) {
             out.insert((*name).to_owned(), v);
@@ -985,18 +1068,20 @@ async fn avepoint_users(
         Ok(())
     };
     let seed = shared.config.seed;
-    let success = || {
+    let drift = shared.drift(Vendor::Avepoint);
+    let success = |answering: Answering| {
         let (index, size) = (index.unwrap_or(1), size.unwrap_or(100));
         let size = shared
             .config
             .avepoint_max_page_size
             .map_or(size, |max| size.min(max));
         let mut seen = HashSet::new();
-        let found: Vec<String> = parsed
+        let unique: Vec<String> = parsed
             .unwrap_or_default()
             .into_iter()
-            .filter(|id| seen.insert(id.clone()) && !shared.config.is_missing(id))
+            .filter(|id| seen.insert(id.clone()))
             .collect();
+        let found = answering.ids(&unique, |id| !shared.config.is_missing(id));
         let skip = (index - u64::from(paging.first_index)).saturating_mul(size);
         let page_ids = found
             .iter()
@@ -1009,6 +1094,7 @@ async fn avepoint_users(
             rules.records.id_field,
             page_ids,
             None,
+            drift,
         );
         let metadata = avepoint::types::PageMetadata {
             page_index: i32::try_from(index).unwrap_or(i32::MAX),

@@ -14,12 +14,11 @@ async fn nexudus_lists_return_summaries_and_get_one_the_full_record() {
     let m = mock(MockConfig::new().seed(1).missing_ids(["13"])).await;
     let client = nexudus(&m);
 
-    let users = client
-        .get_users(&user_ids(10..=14))
-        .await
-        .unwrap()
-        .into_inner()
-        .0;
+    let users: Vec<nexudus::types::UserSummary> = records(
+        client.get_users(&user_ids(10..=14)).await,
+        &nexudus::rules::GET_USERS,
+    )
+    .await;
     let got: BTreeSet<i64> = users.iter().map(|u| u.id).collect();
     assert_eq!(
         got,
@@ -66,16 +65,13 @@ async fn nexudus_lists_return_summaries_and_get_one_the_full_record() {
         "a summary still has the populated fields"
     );
 
-    let user = client.get_user(10).await.unwrap().into_inner();
-    assert_eq!(user.id, 10);
-    assert_eq!(user.email.as_deref(), Some("user.10@example.com"));
-    match client.get_user(13).await {
-        Err(nexudus::Error::ErrorResponse(r)) => {
-            assert_eq!(r.status().as_u16(), 404);
-            assert_eq!(r.into_inner().0, "Not found");
-        }
-        other => panic!("expected 404 for a missing id, got {other:?}"),
-    }
+    let user: Vec<nexudus::types::User> =
+        records(client.get_user(10).await, &nexudus::rules::GET_USER).await;
+    assert_eq!(user[0].id, 10);
+    assert_eq!(user[0].email.as_deref(), Some("user.10@example.com"));
+    let missing = answer(client.get_user(13).await).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(&missing.body[..], br#""Not found""#);
 }
 
 #[tokio::test]
@@ -83,7 +79,11 @@ async fn nexudus_coworkers_too() {
     let m = mock(MockConfig::new().missing_if(|id| id.ends_with('7'))).await;
     let client = nexudus(&m);
     let ids = nexudus::types::GetCoworkersId::try_from(bracketed(1..=20)).unwrap();
-    let list = client.get_coworkers(&ids).await.unwrap().into_inner().0;
+    let list: Vec<nexudus::types::CoworkerSummary> = records(
+        client.get_coworkers(&ids).await,
+        &nexudus::rules::GET_COWORKERS,
+    )
+    .await;
     assert_eq!(list.len(), 18, "7 and 17 are missing");
     let unpopulated = nexudus::rules::GET_COWORKERS.partial.unwrap().unpopulated;
     assert!(unpopulated.contains(&"Custom1"));
@@ -104,7 +104,9 @@ async fn nexudus_coworkers_too() {
             "{c}"
         );
     }
-    let one = client.get_coworker(3).await.unwrap().into_inner();
+    let one: Vec<nexudus::types::Coworker> =
+        records(client.get_coworker(3).await, &nexudus::rules::GET_COWORKER).await;
+    let one = &one[0];
     assert_eq!(one.id, 3);
     assert!(
         one.custom1.is_some() || one.notes.is_some(),
@@ -115,12 +117,11 @@ async fn nexudus_coworkers_too() {
 #[tokio::test]
 async fn nexudus_list_order_is_the_vendors_not_the_requests() {
     let m = mock(MockConfig::new()).await;
-    let users = nexudus(&m)
-        .get_users(&user_ids(1..=30))
-        .await
-        .unwrap()
-        .into_inner()
-        .0;
+    let users: Vec<nexudus::types::UserSummary> = records(
+        nexudus(&m).get_users(&user_ids(1..=30)).await,
+        &nexudus::rules::GET_USERS,
+    )
+    .await;
     let order: Vec<i64> = users.iter().map(|u| u.id).collect();
     let mut sorted = order.clone();
     sorted.sort();
@@ -135,7 +136,11 @@ async fn nexudus_list_order_is_the_vendors_not_the_requests() {
 async fn nexudus_duplicates_come_back_once() {
     let m = mock(MockConfig::new()).await;
     let ids = nexudus::types::GetUsersId::try_from("[5,5,6,5]".to_string()).unwrap();
-    let users = nexudus(&m).get_users(&ids).await.unwrap().into_inner().0;
+    let users: Vec<nexudus::types::UserSummary> = records(
+        nexudus(&m).get_users(&ids).await,
+        &nexudus::rules::GET_USERS,
+    )
+    .await;
     assert_eq!(users.len(), 2);
 }
 
@@ -163,12 +168,9 @@ async fn usermgr_summary_attributes_unless_more_are_asked() {
     let client = usermgr(&m);
     let summary = usermgr::rules::GET_USERS_BY_IDS.attributes.unwrap().summary;
 
-    let users = usermgr_get(&client, "u1,u2,u3", None, None, None)
-        .await
-        .unwrap()
-        .user;
+    let users = usermgr_get(&client, "u1,u2,u3", None, None, None).await;
     assert_eq!(
-        users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        users.iter().map(|u| u.id.to_string()).collect::<Vec<_>>(),
         ["u1", "u2"]
     );
     let raw_users: Value = usermgr_raw(&m, "u1,u2", "")
@@ -203,15 +205,10 @@ async fn usermgr_summary_attributes_unless_more_are_asked() {
     assert_eq!(u["custom"]["costCenter"], "costCenter value");
     assert!(!u.contains_key("title"), "title was not asked for");
 
-    let all = usermgr_get(&client, "u1", Some("all"), None, None)
-        .await
-        .unwrap()
-        .user;
+    let all = usermgr_get(&client, "u1", Some("all"), None, None).await;
     assert!(all[0].title.is_some() || all[0].middle_name.is_some() || all[0].suffix.is_some());
-    let single = usermgr_get(&client, "u1", Some("directReports,groups"), None, None)
-        .await
-        .unwrap();
-    assert_eq!(single.user.len(), 1);
+    let single = usermgr_get(&client, "u1", Some("directReports,groups"), None, None).await;
+    assert_eq!(single.len(), 1);
 }
 
 #[tokio::test]
@@ -219,12 +216,9 @@ async fn usermgr_sort_and_order_are_honoured() {
     let m = mock(MockConfig::new()).await;
     let client = usermgr(&m);
     let ids = "30,4,200,11";
-    let asc = usermgr_get(&client, ids, None, Some("id"), None)
-        .await
-        .unwrap()
-        .user;
+    let asc = usermgr_get(&client, ids, None, Some("id"), None).await;
     assert_eq!(
-        asc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        asc.iter().map(|u| u.id.to_string()).collect::<Vec<_>>(),
         ["4", "11", "30", "200"]
     );
     let desc = usermgr_get(
@@ -234,17 +228,12 @@ async fn usermgr_sort_and_order_are_honoured() {
         Some("id"),
         Some(usermgr::types::GetUsersByIdsOrder::Desc),
     )
-    .await
-    .unwrap()
-    .user;
+    .await;
     assert_eq!(
-        desc.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        desc.iter().map(|u| u.id.to_string()).collect::<Vec<_>>(),
         ["200", "30", "11", "4"]
     );
-    let by_name = usermgr_get(&client, ids, None, Some("lastName"), None)
-        .await
-        .unwrap()
-        .user;
+    let by_name = usermgr_get(&client, ids, None, Some("lastName"), None).await;
     let names: Vec<&str> = by_name
         .iter()
         .map(|u| u.last_name.as_deref().unwrap())
@@ -252,12 +241,12 @@ async fn usermgr_sort_and_order_are_honoured() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
-    let unsorted = usermgr_get(&client, ids, None, None, None)
-        .await
-        .unwrap()
-        .user;
+    let unsorted = usermgr_get(&client, ids, None, None, None).await;
     assert_eq!(
-        unsorted.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        unsorted
+            .iter()
+            .map(|u| u.id.to_string())
+            .collect::<Vec<_>>(),
         ["30", "4", "200", "11"],
         "without $sort, request order"
     );
@@ -266,10 +255,7 @@ async fn usermgr_sort_and_order_are_honoured() {
 #[tokio::test]
 async fn usermgr_unknown_ids_omitted_or_failing_the_request() {
     let omit = mock(MockConfig::new().missing_ids(["bad"])).await;
-    let users = usermgr_get(&usermgr(&omit), "a,bad,b", None, None, None)
-        .await
-        .unwrap()
-        .user;
+    let users = usermgr_get(&usermgr(&omit), "a,bad,b", None, None, None).await;
     assert_eq!(users.len(), 2);
 
     let fail = mock(
@@ -278,14 +264,9 @@ async fn usermgr_unknown_ids_omitted_or_failing_the_request() {
             .usermgr_unknown_ids(UnknownIds::FailRequest),
     )
     .await;
-    let err = usermgr_get(&usermgr(&fail), "a,bad,b", None, None, None)
-        .await
-        .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    let ok = usermgr_get(&usermgr(&fail), "a,b", None, None, None)
-        .await
-        .unwrap()
-        .user;
+    let err = usermgr_answer(&usermgr(&fail), "a,bad,b", None, None, None).await;
+    assert_eq!(err.status, 404);
+    let ok = usermgr_get(&usermgr(&fail), "a,b", None, None, None).await;
     assert_eq!(ok.len(), 2);
 }
 
@@ -300,17 +281,18 @@ async fn avepoint_pages_cover_every_found_user() {
     let mut got = Vec::new();
     let mut index = 1;
     loop {
-        let page = client
-            .retrieve_multiple_users(
-                "c1",
-                "t1",
-                NonZeroU32::new(index),
-                NonZeroU32::new(100),
-                &body,
-            )
-            .await
-            .unwrap()
-            .into_inner();
+        let page = avepoint_page(
+            client
+                .retrieve_multiple_users(
+                    "c1",
+                    "t1",
+                    NonZeroU32::new(index),
+                    NonZeroU32::new(100),
+                    &body,
+                )
+                .await,
+        )
+        .await;
         assert_eq!(page.metadata.total_count, 248);
         assert_eq!(page.metadata.page_index, index as i32);
         if page.data.is_empty() {
@@ -327,14 +309,22 @@ async fn avepoint_pages_cover_every_found_user() {
     assert_eq!(got, expected, "every found user once, in request order");
 
     // Defaults: pageIndex 1, pageSize 100.
-    let page = client
-        .retrieve_multiple_users("c1", "t1", None, None, &body)
-        .await
-        .unwrap()
-        .into_inner();
+    let page = avepoint_page(
+        client
+            .retrieve_multiple_users("c1", "t1", None, None, &body)
+            .await,
+    )
+    .await;
     assert_eq!(
         (page.metadata.page_index, page.metadata.page_size),
         (1, 100)
     );
     assert_eq!(page.data.len(), 100);
+}
+
+/// An AvePoint answer as the whole page type (the mock's records all fit it).
+async fn avepoint_page(result: userbatch_core::RawResult) -> avepoint::types::UserPage {
+    let received = answer(result).await;
+    assert!(received.is_success(), "HTTP {}", received.status);
+    serde_json::from_slice(&received.body).unwrap()
 }

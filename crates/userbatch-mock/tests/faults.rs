@@ -26,7 +26,7 @@ async fn latency_is_added_to_every_response() {
     )
     .await;
     let started = std::time::Instant::now();
-    nexudus(&m).get_user(1).await.unwrap();
+    assert!(answer(nexudus(&m).get_user(1).await).await.is_success());
     // A lower bound only: a slow machine can only make this larger.
     assert!(
         started.elapsed() >= Duration::from_millis(150),
@@ -123,8 +123,11 @@ async fn server_errors_by_script_and_by_rate() {
         ..Faults::default()
     };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
-    let err = nexudus(&m).get_user(1).await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
+    let err = answer(nexudus(&m).get_user(1).await).await;
+    assert_eq!(err.status, 502);
+    // Nexudus' error bodies are bare JSON strings, as its spec's error-message says.
+    let message = userbatch_core::json::vendor_message(&err.body, "");
+    assert_eq!(message.as_deref(), Some("An error has occurred."));
 }
 
 #[tokio::test]
@@ -198,13 +201,14 @@ async fn a_hang_outlasts_the_client_timeout() {
         .await
     {
         Err(avepoint::Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
-        other => panic!("expected a timeout, got {other:?}"),
+        Err(other) => panic!("expected a timeout, got {other:?}"),
+        Ok(_) => panic!("expected a timeout, got an answer"),
     }
     // The next request is served.
-    client
+    let next = client
         .retrieve_multiple_users("c", "t", None, None, &body)
-        .await
-        .unwrap();
+        .await;
+    assert!(answer(next).await.is_success());
     // Stopping ends the hang instead of waiting for it.
     tokio::time::timeout(Duration::from_secs(10), m.stop())
         .await
@@ -228,11 +232,11 @@ async fn a_connection_closed_mid_response() {
         .unwrap();
     assert!(declared > 100);
     assert!(resp.bytes().await.is_err(), "the body must break off");
-    // The generated client sees a body error, not a decoded response. The vendor crates
-    // read the whole body in their `exec` hook, so it comes as a communication error.
+    // Reading the generated client's answer fails on the body, not with a decoded response.
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Disconnect))).await;
-    match nexudus(&m).get_user(1).await {
-        Err(nexudus::Error::CommunicationError(e)) if e.is_body() || e.is_decode() => {}
+    match userbatch_core::receive(nexudus(&m).get_user(1).await, 1 << 20).await {
+        Err(userbatch_core::ReceiveError::Client(nexudus::Error::ResponseBodyError(e)))
+            if e.is_body() || e.is_decode() => {}
         other => panic!("expected a body error, got {other:?}"),
     }
 }
@@ -255,10 +259,12 @@ async fn a_truncated_json_body() {
     );
 
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Truncate))).await;
-    match nexudus(&m).get_users(&user_ids([1, 2])).await {
-        Err(nexudus::Error::InvalidResponsePayload(_, _)) => {}
-        other => panic!("expected an invalid payload, got {other:?}"),
-    }
+    let cut = answer(nexudus(&m).get_users(&user_ids([1, 2])).await).await;
+    let rules = &nexudus::rules::GET_USERS;
+    assert!(matches!(
+        userbatch_core::json::records(&cut.body, &rules.records),
+        Err(userbatch_core::json::EnvelopeError::Malformed(_))
+    ));
 }
 
 #[tokio::test]
@@ -283,10 +289,16 @@ async fn html_error_pages_with_200_and_502() {
         ..Faults::default()
     };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
-    match nexudus(&m).get_user(1).await {
-        Err(nexudus::Error::InvalidResponsePayload(_, _)) => {}
-        other => panic!("a 200 HTML page must not decode, got {other:?}"),
-    }
+    let page = answer(nexudus(&m).get_user(1).await).await;
+    assert_eq!(page.status, 200);
+    let rules = &nexudus::rules::GET_USER;
+    assert!(
+        matches!(
+            userbatch_core::json::records(&page.body, &rules.records),
+            Err(userbatch_core::json::EnvelopeError::Malformed(_))
+        ),
+        "a 200 HTML page must not decode"
+    );
 }
 
 #[tokio::test]

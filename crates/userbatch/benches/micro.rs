@@ -88,8 +88,49 @@ fn decode_1000_coworker_summaries(bencher: Bencher) {
         .counter(BytesCount::new(bytes.len()))
         .counter(ItemsCount::new(1000usize))
         .bench_local(|| {
-            serde_json::from_slice::<nexudus::types::CoworkerSummaryList>(black_box(&bytes))
+            serde_json::from_slice::<Vec<nexudus::types::CoworkerSummary>>(black_box(&bytes))
                 .expect("decode")
+        });
+}
+
+/// What the engine does with an answer before decoding anything: the record list cut out
+/// (parsed once, validated) and each record's id read. All the command line needs.
+#[divan::bench]
+fn split_and_ids_1000_coworker_summaries(bencher: Bencher) {
+    let bytes = records(SUMMARY, 1000);
+    let rules = &nexudus::rules::GET_COWORKERS;
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .counter(ItemsCount::new(1000usize))
+        .bench_local(|| {
+            userbatch::json::entries(black_box(&bytes), &rules.records, rules.ids.kind)
+                .expect("split")
+        });
+}
+
+/// What the engine does for a library caller: cut, read the ids, decode record by record.
+#[divan::bench]
+fn split_and_decode_each_1000_coworker_summaries(bencher: Bencher) {
+    let bytes = records(SUMMARY, 1000);
+    let rules = &nexudus::rules::GET_COWORKERS;
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .counter(ItemsCount::new(1000usize))
+        .bench_local(|| {
+            let entries =
+                userbatch::json::entries(black_box(&bytes), &rules.records, rules.ids.kind)
+                    .expect("split");
+            entries
+                .into_iter()
+                .map(|e| {
+                    let text = std::str::from_utf8(&bytes[e.span]).expect("utf-8");
+                    userbatch::json::decode::<nexudus::types::CoworkerSummary>(
+                        text,
+                        rules.records.secrets,
+                    )
+                    .expect("decode")
+                })
+                .collect::<Vec<_>>()
         });
 }
 

@@ -1,20 +1,23 @@
 //! The batch engine: plan, execute, reassemble, report. One generic piece of code; each
-//! vendor operation plugs in through [`Operation`], and its limits come from the spec.
+//! vendor operation plugs in through [`Operation`], and its limits, where its records are
+//! and which field names them come from the spec.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
-use userbatch_core::rules;
+use userbatch_core::json::{self, Entry, RecordError};
+use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received, rules};
 
-use crate::error::{ErrorKind, FetchError};
+use crate::error::{ErrorKind, FetchError, from_receive};
 use crate::plan::{PackedIds, Plan, PlanError, Shape};
 
 /// One page of a paged operation.
@@ -26,18 +29,10 @@ pub struct PageRequest {
     pub size: u32,
 }
 
-/// What one request returned.
-#[derive(Debug)]
-pub struct Fetched<R> {
-    /// The records, in the vendor's order.
-    pub records: Vec<R>,
-    /// The total the vendor reports (paged operations).
-    pub total: Option<u64>,
-}
-
 /// The glue between the engine and one generated client operation: how to send one request
-/// for some ids, and where a record's id is. Everything else (limits, encodings, retries,
-/// paging, reassembly) is the engine's, driven by [`Operation::rules`].
+/// for some ids, and how to decode one record. Everything else (limits, encodings, retries,
+/// paging, where the records are, which field holds an id, reassembly) is the engine's,
+/// driven by [`Operation::rules`].
 pub trait Operation: Send + Sync + 'static {
     /// What the operation returns per id.
     type Record: Send + 'static;
@@ -45,7 +40,7 @@ pub trait Operation: Send + Sync + 'static {
     /// The operation's batch rules (from its spec's `x-userbatch`).
     fn rules(&self) -> &'static rules::Operation;
 
-    /// The vendor's rules (throttling statuses).
+    /// The vendor's rules (throttling statuses, where error bodies carry their message).
     fn vendor(&self) -> &'static rules::Vendor;
 
     /// Whether each request must name a single id (e.g. a single-id attribute was asked for).
@@ -59,49 +54,86 @@ pub trait Operation: Send + Sync + 'static {
     }
 
     /// Sends one request for `ids` (valid, deduplicated, within every limit) and, for paged
-    /// operations, one page.
-    fn fetch(
+    /// operations, one page, through the generated client, whose batch operations hand
+    /// back every answer as bytes.
+    fn send(
         &self,
         ids: &[String],
         page: Option<PageRequest>,
-    ) -> impl Future<Output = Result<Fetched<Self::Record>, FetchError>> + Send;
+    ) -> impl Future<Output = RawResult> + Send;
 
-    /// The record's own id, in the planner's canonical form (integers without leading
-    /// zeros, strings as they are).
-    fn record_id(record: &Self::Record) -> String;
+    /// Decodes one record (its JSON text, as the vendor sent it).
+    fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;
+}
+
+/// An operation whose records are not decoded at all: each found id comes with its record
+/// exactly as the vendor sent it ([`Found::raw`]) and `()` as the typed record. What the
+/// `userbatch` command line uses: it writes the vendor's JSON as is, so a record whose
+/// fields drifted from the spec's types is still delivered (use the operation itself to
+/// have such records fail their ids instead, naming the field).
+///
+/// ```
+/// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
+/// use userbatch::{Batch, Raw, nexudus};
+/// let batch = Batch::new(Raw(nexudus::Users::new(client)));
+/// # let _ = batch;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Raw<O>(pub O);
+
+impl<O: Operation> Operation for Raw<O> {
+    type Record = ();
+
+    fn rules(&self) -> &'static rules::Operation {
+        self.0.rules()
+    }
+
+    fn vendor(&self) -> &'static rules::Vendor {
+        self.0.vendor()
+    }
+
+    fn single_id(&self) -> bool {
+        self.0.single_id()
+    }
+
+    fn page_size(&self) -> u32 {
+        self.0.page_size()
+    }
+
+    fn send(
+        &self,
+        ids: &[String],
+        page: Option<PageRequest>,
+    ) -> impl Future<Output = RawResult> + Send {
+        self.0.send(ids, page)
+    }
+
+    fn decode(&self, _: &str) -> Result<(), RecordError> {
+        Ok(())
+    }
 }
 
 /// What happened to one id (or, for failures, to the ids of one request).
 #[derive(Debug, PartialEq)]
 pub enum Outcome<R> {
     /// The vendor returned this record for this id.
-    Found {
-        /// The id.
-        id: String,
-        /// Its record.
-        record: R,
-    },
+    Found(Found<R>),
     /// The vendor answered and the id was not there.
-    Missing {
-        /// The id.
-        id: String,
-    },
+    Missing(String),
     /// No answer could be had for these ids.
-    Failed {
-        /// The ids, in input order.
-        ids: Vec<String>,
-        /// Why.
-        error: FetchError,
-    },
+    Failed(Failure),
 }
 
-/// A record found for an id.
+/// A record found for an id: decoded, and as the vendor sent it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found<R> {
     /// The id, canonical form.
     pub id: String,
-    /// The record.
+    /// The record, decoded into its generated type.
     pub record: R,
+    /// The record exactly as the vendor sent it: fields the spec does not know, `null`s and
+    /// key order included. Its `Debug` shows only its size.
+    pub raw: RawRecord,
 }
 
 /// Ids that failed together, with their error.
@@ -127,6 +159,9 @@ pub struct Report<R> {
     pub requested: usize,
     /// Input ids that repeated an earlier one (they cost nothing).
     pub duplicates: usize,
+    /// Records the vendor sent whose id was not asked for in their request (ignored, and
+    /// counted here: a vendor that does not apply the id filter shows up as a large number).
+    pub unexpected: u64,
     /// HTTP requests sent, retries and pages included.
     pub requests: u64,
 }
@@ -207,6 +242,7 @@ pub struct Batch<O: Operation> {
     retry: Retry,
     request_timeout: Option<Duration>,
     deadline: Option<Duration>,
+    max_response_bytes: usize,
     progress: Option<ProgressFn>,
 }
 
@@ -219,6 +255,7 @@ impl<O: Operation> Clone for Batch<O> {
             retry: self.retry,
             request_timeout: self.request_timeout,
             deadline: self.deadline,
+            max_response_bytes: self.max_response_bytes,
             progress: self.progress.clone(),
         }
     }
@@ -233,6 +270,7 @@ impl<O: Operation> fmt::Debug for Batch<O> {
             .field("retry", &self.retry)
             .field("request_timeout", &self.request_timeout)
             .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -242,7 +280,8 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl<O: Operation> Batch<O> {
     /// A batch over `op` with the defaults: 4 requests in flight, the vendor's limits,
-    /// [`Retry::default`], the client's own timeout, no deadline.
+    /// [`Retry::default`], the client's own timeout, no deadline, responses of at most
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`].
     pub fn new(op: O) -> Self {
         Self {
             op: Arc::new(op),
@@ -251,6 +290,7 @@ impl<O: Operation> Batch<O> {
             retry: Retry::default(),
             request_timeout: None,
             deadline: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             progress: None,
         }
     }
@@ -284,6 +324,14 @@ impl<O: Operation> Batch<O> {
     /// [`ErrorKind::Deadline`].
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// The most bytes one response body may have (at least 1). A longer body is not read
+    /// past the cap: its request is split in halves and sent again, down to single ids,
+    /// which fail with [`ErrorKind::TooLarge`].
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes.max(1);
         self
     }
 
@@ -337,6 +385,7 @@ impl<O: Operation> Batch<O> {
             failed: Vec::new(),
             requested,
             duplicates,
+            unexpected: 0,
             requests: 0,
         };
         // Most ids are usually found: room for them up front saves copying each record
@@ -348,13 +397,14 @@ impl<O: Operation> Batch<O> {
         while let Some(outcomes) = requests.next().await {
             for outcome in outcomes {
                 match outcome {
-                    Outcome::Found { id, record } => report.found.push(Found { id, record }),
-                    Outcome::Missing { id } => report.missing.push(id),
-                    Outcome::Failed { ids, error } => report.failed.push(Failure { ids, error }),
+                    Outcome::Found(found) => report.found.push(found),
+                    Outcome::Missing(id) => report.missing.push(id),
+                    Outcome::Failed(failure) => report.failed.push(failure),
                 }
             }
         }
         report.requests = exec.requests.load(Ordering::Relaxed);
+        report.unexpected = exec.unexpected.load(Ordering::Relaxed);
         Ok(report)
     }
 
@@ -371,11 +421,11 @@ impl<O: Operation> Batch<O> {
         S: AsRef<str>,
     {
         let run = self.start(ids)?;
-        let requests = Arc::clone(&run.exec);
+        let exec = Arc::clone(&run.exec);
         let (requested, duplicates) = (run.requested, run.duplicates);
         Ok(BatchStream {
             inner: Box::pin(run.into_stream()),
-            exec: requests,
+            exec,
             requested,
             duplicates,
         })
@@ -398,11 +448,15 @@ impl<O: Operation> Batch<O> {
             budget: AtomicI64::new(i64::try_from(budget).unwrap_or(i64::MAX)),
             request_timeout: self.request_timeout,
             deadline: self.deadline.map(|d| Instant::now() + d),
+            max_response_bytes: self.max_response_bytes,
             requests: AtomicU64::new(0),
+            unexpected: AtomicU64::new(0),
             done: AtomicU64::new(0),
             total: plan.ids.len(),
             progress: self.progress.clone(),
             jitter: AtomicU64::new(seed()),
+            answered: AtomicBool::new(false),
+            request_fault: Mutex::new(None),
         });
         let integers = self.op.rules().ids.kind == rules::IdKind::Integer;
         Ok(Run {
@@ -427,6 +481,11 @@ impl<R> BatchStream<R> {
     /// HTTP requests sent so far.
     pub fn requests(&self) -> u64 {
         self.exec.requests()
+    }
+
+    /// Records received so far whose id was not asked for (see [`Report::unexpected`]).
+    pub fn unexpected(&self) -> u64 {
+        self.exec.unexpected()
     }
 
     /// Unique ids in the run.
@@ -462,11 +521,16 @@ impl<R> Stream for BatchStream<R> {
 
 trait Counters: Send + Sync {
     fn requests(&self) -> u64;
+    fn unexpected(&self) -> u64;
 }
 
 impl<O: Operation> Counters for Exec<O> {
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    fn unexpected(&self) -> u64 {
+        self.unexpected.load(Ordering::Relaxed)
     }
 }
 
@@ -547,14 +611,18 @@ impl<T> Drop for Task<T> {
     }
 }
 
+fn failed<R>(ids: Vec<String>, error: FetchError) -> Vec<Outcome<R>> {
+    vec![Outcome::Failed(Failure { ids, error })]
+}
+
 /// Adds a failure for `id`, merged into the last outcome if that failed with the same error.
 fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
     match out.last_mut() {
-        Some(Outcome::Failed { ids, error: last }) if *last == error => ids.push(id),
-        _ => out.push(Outcome::Failed {
+        Some(Outcome::Failed(last)) if last.error == error => last.ids.push(id),
+        _ => out.push(Outcome::Failed(Failure {
             ids: vec![id],
             error,
-        }),
+        })),
     }
 }
 
@@ -562,25 +630,21 @@ fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
 fn append<R>(a: &mut Vec<Outcome<R>>, b: Vec<Outcome<R>>) {
     let mut b = b.into_iter();
     if let Some(first) = b.next() {
-        match first {
-            Outcome::Failed { ids, error } if matches!(a.last(), Some(Outcome::Failed { error: last, .. }) if *last == error) => {
-                if let Some(Outcome::Failed { ids: last, .. }) = a.last_mut() {
-                    last.extend(ids);
-                }
+        match (a.last_mut(), first) {
+            (Some(Outcome::Failed(last)), Outcome::Failed(next)) if last.error == next.error => {
+                last.ids.extend(next.ids);
             }
-            other => a.push(other),
+            (_, other) => a.push(other),
         }
     }
     a.extend(b);
 }
 
-/// What one request (all its pages) returned.
-struct Records<R> {
-    records: Vec<R>,
-    /// Paged: a record seen twice means the paging misbehaved.
-    paged: bool,
-    /// The paging already did not add up (more results than ids, or an empty page).
-    broken: bool,
+/// One page of an answer: its body and, for each record in it, where it is and its id.
+struct Page {
+    body: Bytes,
+    records: Vec<Entry>,
+    total: Option<u64>,
 }
 
 struct Exec<O: Operation> {
@@ -592,11 +656,18 @@ struct Exec<O: Operation> {
     budget: AtomicI64,
     request_timeout: Option<Duration>,
     deadline: Option<Instant>,
+    max_response_bytes: usize,
     requests: AtomicU64,
+    unexpected: AtomicU64,
     done: AtomicU64,
     total: usize,
     progress: Option<ProgressFn>,
     jitter: AtomicU64,
+    /// Some request of the run has been answered with records: its parameters are fine.
+    answered: AtomicBool,
+    /// The request itself (a parameter, not an id) is at fault: every id left fails with
+    /// this, and no more requests are sent.
+    request_fault: Mutex<Option<FetchError>>,
 }
 
 impl<O: Operation> Exec<O> {
@@ -611,78 +682,218 @@ impl<O: Operation> Exec<O> {
         }
     }
 
+    fn request_fault(&self) -> Option<FetchError> {
+        self.request_fault
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Every id of `ids` accounted for, in order, as outcomes (adjacent failures with the
-    /// same error merged). A failure one bad id could have caused (400, 404, 414) splits the
-    /// request in halves, so the good ids still come back: about (bad ids) x log2(request
-    /// size) extra requests.
+    /// same error merged).
+    ///
+    /// A failure one bad id could have caused (400, 404, 414) is narrowed down, so the good
+    /// ids still come back: the request is split in halves until the bad ids stand alone,
+    /// about (bad ids) x log2(request size) extra requests. Until some request of the run
+    /// has been answered, [`Exec::probe`] first tells a bad id from a bad parameter. A body
+    /// over the size cap is split the same way.
     fn resolve(
         self: &Arc<Self>,
         ids: Vec<String>,
     ) -> futures_util::future::BoxFuture<'_, Vec<Outcome<O::Record>>> {
         Box::pin(async move {
-            match self.fetch_all(&ids).await {
-                Ok(records) => self.match_records(ids, records),
-                Err(error) if error.is_caused_by_an_id() && ids.len() > 1 => {
-                    let right = ids[ids.len() / 2..].to_vec();
-                    let mut left = ids;
-                    left.truncate(left.len() / 2);
-                    tracing::debug!(
-                        operation = self.op.rules().operation_id,
-                        status = error.status,
-                        left = left.len(),
-                        right = right.len(),
-                        "splitting a request to isolate the ids it fails on"
-                    );
-                    let (mut a, b) = tokio::join!(self.resolve(left), self.resolve(right));
-                    append(&mut a, b);
-                    a
-                }
-                Err(error) if ids.len() == 1 && self.is_not_found(&error) => {
-                    ids.into_iter().map(|id| Outcome::Missing { id }).collect()
-                }
-                Err(error) => vec![Outcome::Failed { ids, error }],
+            if let Some(error) = self.request_fault() {
+                return failed(ids, error);
             }
+            let error = match self.fetch_all(&ids).await {
+                Ok(pages) => return self.match_records(ids, pages),
+                Err(error) => error,
+            };
+            if let Some(fault) = self.request_fault().filter(|f| f.same_answer(&error)) {
+                return failed(ids, fault);
+            }
+            let splittable = error.kind == ErrorKind::TooLarge || error.is_caused_by_an_id();
+            if ids.len() == 1 && self.is_not_found(&error) {
+                return ids.into_iter().map(Outcome::Missing).collect();
+            }
+            if !splittable || ids.len() == 1 {
+                return failed(ids, error);
+            }
+            if error.is_caused_by_an_id() && ids.len() > 2 && !self.answered.load(Ordering::Relaxed)
+            {
+                return self.probe(ids, error).await;
+            }
+            tracing::debug!(
+                operation = self.op.rules().operation_id,
+                status = error.status,
+                ids = ids.len(),
+                "splitting a request to isolate the ids it fails on: {error}"
+            );
+            self.split(ids).await
         })
     }
 
-    /// Each requested id's record, matched by the record's own id; each record is moved
-    /// once, straight into its outcome (a summary record is about 2 KB).
-    fn match_records(
-        &self,
-        ids: Vec<String>,
-        fetched: Records<O::Record>,
+    /// Before any request of the run has been answered, a failure one bad id could have
+    /// caused may also be the request's own (a bad parameter). The first and the last id
+    /// are asked for alone: if both fail as the whole request did (same status, same vendor
+    /// message) and still nothing has been answered, the request is at fault, and it and
+    /// every id left in the run fail with its error, without more requests. Otherwise those
+    /// two are accounted for and the ids between them are split as usual.
+    async fn probe(
+        self: &Arc<Self>,
+        mut ids: Vec<String>,
+        error: FetchError,
     ) -> Vec<Outcome<O::Record>> {
-        let Records {
-            records,
-            paged,
-            mut broken,
-        } = fetched;
-        if !records.is_empty() {
-            crate::partial::warn_once(self.op.rules());
+        let last = ids.pop().unwrap_or_default();
+        let first = ids.remove(0);
+        let (a, b) = tokio::join!(
+            self.fetch_all(std::slice::from_ref(&first)),
+            self.fetch_all(std::slice::from_ref(&last))
+        );
+        let like_the_request = |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error) && !self.is_not_found(e));
+        if like_the_request(&a) && like_the_request(&b) && !self.answered.load(Ordering::Relaxed) {
+            tracing::warn!(
+                operation = self.op.rules().operation_id,
+                status = error.status,
+                "single ids fail as their whole request did: the request is at fault, not an \
+                 id; the run's other ids fail with it: {error}"
+            );
+            let fault = {
+                let mut fault = self.request_fault.lock().unwrap_or_else(|e| e.into_inner());
+                fault.get_or_insert(error).clone()
+            };
+            ids.insert(0, first);
+            ids.push(last);
+            return failed(ids, fault);
         }
-        let mut at: HashMap<String, usize> = HashMap::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
-            // Unpaged, the last of two records with one id wins; paged, it is a repeat.
-            if at.insert(O::record_id(record), i).is_some() && paged {
-                broken = true;
+        let mut out = self.alone(first, a);
+        let middle = self.split(ids).await;
+        append(&mut out, middle);
+        append(&mut out, self.alone(last, b));
+        out
+    }
+
+    /// The outcome of a request for `id` alone.
+    fn alone(&self, id: String, result: Result<Vec<Page>, FetchError>) -> Vec<Outcome<O::Record>> {
+        match result {
+            Ok(pages) => self.match_records(vec![id], pages),
+            Err(e) if self.is_not_found(&e) => vec![Outcome::Missing(id)],
+            Err(e) => failed(vec![id], e),
+        }
+    }
+
+    /// `ids` in two halves, each resolved on its own (one request, if one id is left).
+    async fn split(self: &Arc<Self>, ids: Vec<String>) -> Vec<Outcome<O::Record>> {
+        if ids.len() <= 1 {
+            return if ids.is_empty() {
+                Vec::new()
+            } else {
+                self.resolve(ids).await
+            };
+        }
+        let right = ids[ids.len() / 2..].to_vec();
+        let mut left = ids;
+        left.truncate(left.len() / 2);
+        let (mut a, b) = tokio::join!(self.resolve(left), self.resolve(right));
+        append(&mut a, b);
+        a
+    }
+
+    /// Each requested id's record, matched by the record's own id (read from the spec's
+    /// id field) and decoded on its own: a record that does not decode fails only its id.
+    /// Records nobody asked for are counted, never decoded.
+    fn match_records(&self, ids: Vec<String>, pages: Vec<Page>) -> Vec<Outcome<O::Record>> {
+        let rules = self.op.rules();
+        let paged = rules.paging.is_some();
+        let total: usize = pages.iter().map(|p| p.records.len()).sum();
+        if total > 0 {
+            self.answered.store(true, Ordering::Relaxed);
+            crate::partial::warn_once(rules);
+        }
+        let requested: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut at: HashMap<&str, (usize, usize)> = HashMap::with_capacity(ids.len());
+        let (mut unreadable, mut unexpected, mut repeated) = (None, 0u64, false);
+        for (p, page) in pages.iter().enumerate() {
+            for (r, entry) in page.records.iter().enumerate() {
+                match &entry.id {
+                    Ok(id) if requested.contains(id.as_str()) => {
+                        // Unpaged, the first of two records with one id wins; paged, a
+                        // record seen twice means the paging misbehaved.
+                        if at.contains_key(id.as_str()) {
+                            repeated |= paged;
+                        } else {
+                            at.insert(id, (p, r));
+                        }
+                    }
+                    Ok(_) => unexpected += 1,
+                    Err(e) => unreadable = Some(e.clone()),
+                }
+            }
+        }
+        if unexpected > 0 {
+            self.unexpected.fetch_add(unexpected, Ordering::Relaxed);
+            tracing::warn!(
+                operation = rules.operation_id,
+                unexpected,
+                "the vendor answered with records whose ids were not asked for"
+            );
+        }
+        let broken = repeated
+            || pages
+                .first()
+                .is_some_and(|p| p.total.is_some_and(|t| t > ids.len() as u64));
+        if at.is_empty() && total > 0 && unreadable.is_none() {
+            let detail = if rules.records.many {
+                "none of the ids asked for came back, other records did: the vendor ignored the id filter"
+            } else {
+                "the vendor answered with the record of another id"
+            };
+            return failed(
+                ids,
+                FetchError::new(ErrorKind::Unrequested).with_detail(detail),
+            );
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(&(p, r)) = at.get(id.as_str()) else {
+                let error = match (&unreadable, broken) {
+                    (_, true) => Some(FetchError::new(ErrorKind::Paging)),
+                    // A record whose id could not be read may be this id's.
+                    (Some(e), false) => {
+                        Some(FetchError::new(ErrorKind::Decode).with_detail(format!(
+                            "{e} (field `{}`), so ids without a record cannot be told missing",
+                            rules.records.id_field
+                        )))
+                    }
+                    (None, false) => None,
+                };
+                match error {
+                    Some(error) => push_failed(&mut out, id, error),
+                    None => out.push(Outcome::Missing(id)),
+                }
+                continue;
+            };
+            let page = &pages[p];
+            let span = page.records[r].span.clone();
+            let text = std::str::from_utf8(&page.body[span.clone()]).unwrap_or_default();
+            match self.op.decode(text) {
+                Ok(record) => out.push(Outcome::Found(Found {
+                    id,
+                    record,
+                    raw: RawRecord::new(&page.body, span),
+                })),
+                Err(e) => {
+                    tracing::debug!(operation = rules.operation_id, "{e}");
+                    push_failed(&mut out, id, FetchError::from(e));
+                }
             }
         }
         if broken {
             tracing::warn!(
-                operation = self.op.rules().operation_id,
-                records = records.len(),
-                ids = ids.len(),
+                operation = rules.operation_id,
+                records = total,
                 "the vendor's paging did not add up; unmatched ids are reported as failed"
             );
-        }
-        let mut records: Vec<Option<O::Record>> = records.into_iter().map(Some).collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            match at.get(&id).and_then(|&i| records[i].take()) {
-                Some(record) => out.push(Outcome::Found { id, record }),
-                None if broken => push_failed(&mut out, id, FetchError::new(ErrorKind::Paging)),
-                None => out.push(Outcome::Missing { id }),
-            }
         }
         out
     }
@@ -696,17 +907,11 @@ impl<O: Operation> Exec<O> {
         error.kind == ErrorKind::Status && error.status == Some(not_found)
     }
 
-    /// Records of every page for `ids`, and whether the paging misbehaved (more results
-    /// than ids asked for, or an empty page where records were due).
-    async fn fetch_all(&self, ids: &[String]) -> Result<Records<O::Record>, FetchError> {
+    /// Every page for `ids`, as many as the vendor's total says the ids could fill.
+    async fn fetch_all(&self, ids: &[String]) -> Result<Vec<Page>, FetchError> {
         let rules = self.op.rules();
         let Some(paging) = rules.paging else {
-            let fetched = self.attempt(ids, None).await?;
-            return Ok(Records {
-                records: fetched.records,
-                paged: false,
-                broken: false,
-            });
+            return Ok(vec![self.attempt(ids, None).await?]);
         };
         let size = self.op.page_size().max(1);
         let first = PageRequest {
@@ -714,10 +919,15 @@ impl<O: Operation> Exec<O> {
             size,
         };
         let page = self.attempt(ids, Some(first)).await?;
-        let total = page.total.unwrap_or(page.records.len() as u64);
-        let expected = total.min(ids.len() as u64);
         let got = page.records.len() as u64;
-        let broken = total > ids.len() as u64 || (got == 0 && expected > 0);
+        let total = page.total.unwrap_or(got);
+        let expected = total.min(ids.len() as u64);
+        if got == 0 && expected > 0 {
+            return Err(FetchError::new(ErrorKind::Paging).with_detail(format!(
+                "the first page is empty but `{}` says {total}",
+                paging.total_pointer
+            )));
+        }
         // A server may cap the page size below what was asked: a short first page that is
         // not the last one tells its real size.
         let per_page = if got > 0 && got < u64::from(size) && got < expected {
@@ -727,39 +937,35 @@ impl<O: Operation> Exec<O> {
         };
         // Never more pages than the ids could fill, whatever the server claims.
         let pages = expected.div_ceil(per_page).max(1);
-        let mut records = page.records;
         let rest: Vec<_> = (1..pages)
             .map(|i| {
                 let index = paging.first_index + u32::try_from(i).unwrap_or(u32::MAX);
                 self.attempt(ids, Some(PageRequest { index, size }))
             })
             .collect();
+        let mut all = vec![page];
         for page in futures_util::future::join_all(rest).await {
-            records.extend(page?.records);
+            all.push(page?);
         }
-        Ok(Records {
-            records,
-            paged: true,
-            broken,
-        })
+        Ok(all)
     }
 
-    /// One request with retries: transient failures (408, 429, 5xx, the vendor's throttle
-    /// statuses, timeouts, connection and decode errors) are retried with backoff and
-    /// jitter, `Retry-After` honoured, within the attempt limit, the run's retry budget
-    /// and the deadline.
-    async fn attempt(
-        &self,
-        ids: &[String],
-        page: Option<PageRequest>,
-    ) -> Result<Fetched<O::Record>, FetchError> {
+    /// One request with retries, its answer cut into records: transient failures (408,
+    /// 429, 5xx, the vendor's throttle statuses, timeouts, connection errors, bodies that
+    /// are not JSON) are retried with backoff and jitter, `Retry-After` honoured, within
+    /// the attempt limit, the run's retry budget and the deadline. An answer that is JSON
+    /// but not shaped as the spec says is not retried.
+    async fn attempt(&self, ids: &[String], page: Option<PageRequest>) -> Result<Page, FetchError> {
         let rules = self.op.rules();
         let throttle = self.op.vendor().throttle_statuses;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let mut error = match self.send(ids, page, attempt).await {
-                Ok(fetched) => return Ok(fetched),
+                Ok(received) => match self.cut(received) {
+                    Ok(page) => return Ok(page),
+                    Err(e) => e,
+                },
                 Err(e) => e,
             };
             error.attempts = attempt;
@@ -791,14 +997,48 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    /// One HTTP request, under a concurrency permit (held until its response has arrived),
-    /// the timeouts and a tracing span.
+    /// A 2xx answer cut into its records, each with its id; an error status as an error
+    /// quoting the vendor's message.
+    fn cut(&self, received: Received) -> Result<Page, FetchError> {
+        let vendor = self.op.vendor();
+        if !received.is_success() {
+            let mut error = FetchError::status(received.status, &received.headers);
+            if let Some(message) = vendor
+                .error_message
+                .and_then(|pointer| json::vendor_message(&received.body, pointer))
+            {
+                error.detail = Some(message.into());
+            }
+            return Err(error);
+        }
+        let rules = &self.op.rules().records;
+        let body = received.body;
+        let records = json::entries(&body, rules, self.op.rules().ids.kind).map_err(|e| {
+            let mut error = FetchError::from(e);
+            error.status = Some(received.status);
+            error
+        })?;
+
+        // The body parsed as JSON above, so the total can be read without parsing again.
+        let total = self.op.rules().paging.and_then(|paging| {
+            let text = std::str::from_utf8(&body).ok()?;
+            json::read_u64(text, paging.total_pointer)
+        });
+        Ok(Page {
+            body,
+            records,
+            total,
+        })
+    }
+
+    /// One HTTP request under a concurrency slot, the timeouts and a tracing span. The slot
+    /// is given back once the whole body has arrived, before anything is decoded.
     async fn send(
         &self,
         ids: &[String],
         page: Option<PageRequest>,
         attempt: u32,
-    ) -> Result<Fetched<O::Record>, FetchError> {
+    ) -> Result<Received, FetchError> {
         let now = Instant::now();
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
@@ -807,6 +1047,10 @@ impl<O: Operation> Exec<O> {
             .acquire_owned()
             .await
             .map_err(|_| FetchError::new(ErrorKind::Request))?;
+        // Found at fault while this request waited for its slot: it would fail the same way.
+        if let Some(fault) = self.request_fault() {
+            return Err(fault);
+        }
         let limit = match (self.request_timeout, self.deadline) {
             (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(Instant::now()))),
             (Some(t), None) => Some(t),
@@ -824,8 +1068,13 @@ impl<O: Operation> Exec<O> {
         );
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let call = userbatch_core::release_when_received(permit, self.op.fetch(ids, page))
-            .instrument(span.clone());
+        let call = async {
+            let answer = self.op.send(ids, page).await;
+            userbatch_core::receive(answer, self.max_response_bytes)
+                .await
+                .map_err(from_receive)
+        }
+        .instrument(span.clone());
         let result = match limit {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(r) => r,
@@ -836,9 +1085,14 @@ impl<O: Operation> Exec<O> {
             },
             None => call.await,
         };
+        drop(permit);
+        // Giving the slot back wakes the next request's task into this worker's LIFO
+        // slot, which no other worker may steal: without a yield it would wait for this
+        // response's decoding (milliseconds for a large body) before it could be sent.
+        tokio::task::yield_now().await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         match &result {
-            Ok(_) => span.record("status", 200u16),
+            Ok(received) => span.record("status", received.status),
             Err(e) => span.record("status", e.status.unwrap_or(0)),
         };
         result
@@ -877,11 +1131,11 @@ fn splitmix(mut x: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn failed(ids: &[&str], kind: ErrorKind) -> Outcome<()> {
-        Outcome::Failed {
+    fn failure(ids: &[&str], kind: ErrorKind) -> Outcome<()> {
+        Outcome::Failed(Failure {
             ids: ids.iter().map(|i| (*i).to_owned()).collect(),
             error: FetchError::new(kind),
-        }
+        })
     }
 
     #[test]
@@ -893,34 +1147,35 @@ mod tests {
         assert_eq!(
             out,
             [
-                failed(&["1", "2"], ErrorKind::Paging),
-                failed(&["3"], ErrorKind::Timeout)
+                failure(&["1", "2"], ErrorKind::Paging),
+                failure(&["3"], ErrorKind::Timeout)
             ]
         );
         // At the seam of two halves of a split request.
         append(
             &mut out,
             vec![
-                failed(&["4"], ErrorKind::Timeout),
-                Outcome::Missing { id: "5".into() },
-                failed(&["6"], ErrorKind::Timeout),
+                failure(&["4"], ErrorKind::Timeout),
+                Outcome::Missing("5".into()),
+                failure(&["6"], ErrorKind::Timeout),
             ],
         );
         assert_eq!(
             out,
             [
-                failed(&["1", "2"], ErrorKind::Paging),
-                failed(&["3", "4"], ErrorKind::Timeout),
-                Outcome::Missing { id: "5".into() },
-                failed(&["6"], ErrorKind::Timeout),
+                failure(&["1", "2"], ErrorKind::Paging),
+                failure(&["3", "4"], ErrorKind::Timeout),
+                Outcome::Missing("5".into()),
+                failure(&["6"], ErrorKind::Timeout),
             ]
         );
         append(
             &mut out,
-            vec![Outcome::Found {
+            vec![Outcome::Found(Found {
                 id: "7".into(),
                 record: (),
-            }],
+                raw: RawRecord::from("{}"),
+            })],
         );
         append(&mut out, Vec::new());
         assert_eq!(out.len(), 5);

@@ -1,13 +1,18 @@
 //! What can go wrong with a request, without a response body or a credential in sight.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use userbatch_core::ReceiveError;
+use userbatch_core::json::{EnvelopeError, RecordError};
 
-/// Why a request (or a chunk of ids) failed. Cheap to clone: one error is shared by every
-/// id of the request it covers. Its `Display` never includes a response body, a header
-/// value or a credential.
+/// Why a request (or one record, or a chunk of ids) failed. Cheap to clone: one error is
+/// shared by every id of the request it covers. Its `Display` never includes a response
+/// body, a header value or a credential; it quotes at most the vendor's own error message
+/// or the part of a record that did not decode (never a secret field's value), cut to 200
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchError {
     /// What kind of failure.
@@ -18,6 +23,9 @@ pub struct FetchError {
     pub attempts: u32,
     /// The server's `Retry-After`, if it sent one.
     pub retry_after: Option<Duration>,
+    /// The vendor's own message (the field the spec's `x-userbatch.error-message` names),
+    /// or what did not decode and where; at most 200 characters.
+    pub detail: Option<Arc<str>>,
 }
 
 /// The kinds of [`FetchError`].
@@ -31,8 +39,20 @@ pub enum ErrorKind {
     /// Connecting, sending, or reading the response failed (connection refused or reset,
     /// closed mid-response).
     Connection,
-    /// A 2xx response whose body is not what the spec says (truncated JSON, an HTML page).
+    /// A success status with a body that is not JSON (cut short, an HTML page). Retried:
+    /// proxies and broken connections produce these.
+    Malformed,
+    /// Valid JSON that does not fit the spec: a record whose fields do not have the spec's
+    /// types (the detail names the field), or records not where the spec puts them. Never
+    /// retried: the same answer would come back.
     Decode,
+    /// The response body was longer than [`crate::Batch::max_response_bytes`]; the request
+    /// is split like a 414, down to single ids.
+    TooLarge,
+    /// The vendor answered with records that were not asked for: none of a request's ids
+    /// came back while other records did (the vendor ignored the id filter), or a get-one
+    /// answer is another id's record. Those ids are not reported missing.
+    Unrequested,
     /// The vendor's paging did not add up (a page repeated, more results than ids asked).
     Paging,
     /// The overall deadline passed before the request could be made or finished.
@@ -50,7 +70,13 @@ impl FetchError {
             status: None,
             attempts: 0,
             retry_after: None,
+            detail: None,
         }
+    }
+
+    pub(crate) fn with_detail(mut self, detail: impl Into<Arc<str>>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     pub(crate) fn status(status: u16, headers: &HeaderMap) -> Self {
@@ -59,13 +85,14 @@ impl FetchError {
             status: Some(status),
             attempts: 0,
             retry_after: retry_after(headers),
+            detail: None,
         }
     }
 
     /// Whether the request may succeed if sent again.
     pub fn is_transient(&self, throttle_statuses: &[u16]) -> bool {
         match self.kind {
-            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::Decode => true,
+            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::Malformed => true,
             ErrorKind::Status => self.status.is_some_and(|s| {
                 matches!(s, 408 | 429 | 500 | 502 | 503 | 504) || throttle_statuses.contains(&s)
             }),
@@ -78,17 +105,25 @@ impl FetchError {
     pub fn is_caused_by_an_id(&self) -> bool {
         self.kind == ErrorKind::Status && matches!(self.status, Some(400 | 404 | 414))
     }
+
+    /// Whether `other` is the same answer: same kind, status and vendor message.
+    pub(crate) fn same_answer(&self, other: &FetchError) -> bool {
+        self.kind == other.kind && self.status == other.status && self.detail == other.detail
+    }
 }
 
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, self.status) {
             (ErrorKind::Status, Some(s)) => write!(f, "the vendor answered HTTP {s}")?,
-            (ErrorKind::Decode, Some(s)) => {
-                write!(f, "HTTP {s} with a body that does not match the spec")?
+            (ErrorKind::Malformed, Some(s)) => {
+                write!(f, "HTTP {s} with a body that is not valid JSON")?
             }
-            (ErrorKind::Decode, None) => {
-                f.write_str("a response body that does not match the spec")?
+            (ErrorKind::Malformed, None) => f.write_str("a body that is not valid JSON")?,
+            (ErrorKind::Decode, _) => f.write_str("the answer does not match the spec")?,
+            (ErrorKind::TooLarge, _) => f.write_str("the response is too large")?,
+            (ErrorKind::Unrequested, _) => {
+                f.write_str("the vendor answered with records that were not asked for")?
             }
             (ErrorKind::Timeout, _) => f.write_str("no response within the request timeout")?,
             (ErrorKind::Connection, _) => f.write_str("the connection failed")?,
@@ -98,6 +133,12 @@ impl fmt::Display for FetchError {
             (ErrorKind::Request, _) => f.write_str("the request could not be built")?,
             (ErrorKind::Status, None) => f.write_str("an error status")?,
         }
+        if let Some(detail) = &self.detail {
+            match self.kind {
+                ErrorKind::Status => write!(f, ": {detail:?}")?,
+                _ => write!(f, ": {detail}")?,
+            }
+        }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
@@ -106,6 +147,23 @@ impl fmt::Display for FetchError {
 }
 
 impl std::error::Error for FetchError {}
+
+impl From<RecordError> for FetchError {
+    fn from(e: RecordError) -> Self {
+        FetchError::new(ErrorKind::Decode).with_detail(e.to_string())
+    }
+}
+
+impl From<EnvelopeError> for FetchError {
+    fn from(e: EnvelopeError) -> Self {
+        match e {
+            EnvelopeError::Malformed(detail) => {
+                FetchError::new(ErrorKind::Malformed).with_detail(detail)
+            }
+            EnvelopeError::Shape(detail) => FetchError::new(ErrorKind::Decode).with_detail(detail),
+        }
+    }
+}
 
 /// `Retry-After` in seconds or as an HTTP date, as a delay from now.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -120,6 +178,16 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// Maps a failure to receive an answer.
+pub(crate) fn from_receive(error: ReceiveError) -> FetchError {
+    match error {
+        ReceiveError::TooLarge { limit } => FetchError::new(ErrorKind::TooLarge)
+            .with_detail(format!("the response is over {limit} bytes")),
+        ReceiveError::Client(e) => from_progenitor(e),
+        _ => FetchError::new(ErrorKind::Request),
+    }
+}
+
 /// Maps a generated client's error, reading only status and headers.
 pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchError {
     use progenitor_client::Error as P;
@@ -131,7 +199,8 @@ pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchErr
             FetchError::status(response.status().as_u16(), response.headers())
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) => from_reqwest(&e),
-        P::InvalidResponsePayload(_, _) => FetchError::new(ErrorKind::Decode),
+        P::InvalidResponsePayload(_, e) => FetchError::new(ErrorKind::Decode)
+            .with_detail(userbatch_core::json::cut(&e.to_string())),
         P::InvalidUpgrade(_) => FetchError::new(ErrorKind::Connection),
         _ => FetchError::new(ErrorKind::Request),
     }

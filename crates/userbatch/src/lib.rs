@@ -78,14 +78,17 @@ mod plan;
 mod vendors;
 
 pub use engine::{
-    Batch, BatchStream, DEFAULT_CONCURRENCY, Failure, Fetched, Found, Operation, Outcome,
-    PageRequest, Progress, Report, Retry,
+    Batch, BatchStream, DEFAULT_CONCURRENCY, Failure, Found, Operation, Outcome, PageRequest,
+    Progress, Raw, Report, Retry,
 };
 pub use error::{ErrorKind, FetchError};
 pub use partial::{hydrate, silence_partial_warnings};
 pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, PlanError};
+pub use userbatch_core::json;
+pub use userbatch_core::json::RecordError;
 pub use userbatch_core::{
-    ClientConfig, ConfigError, Credentials, PartialRecord, Secret, Timestamp, rules,
+    ClientConfig, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord,
+    Secret, Timestamp, rules,
 };
 
 #[cfg(feature = "avepoint")]

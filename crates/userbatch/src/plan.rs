@@ -586,6 +586,7 @@ mod tests {
                 pointer: "",
                 many: true,
                 id_field: "id",
+                secrets: &[],
             },
             paging: None,
             partial: None,

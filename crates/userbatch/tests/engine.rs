@@ -107,7 +107,7 @@ async fn duplicates_cost_no_request_and_order_is_the_inputs() {
     let got: Vec<&String> = report.found.iter().map(|f| &f.id).collect();
     assert_eq!(got, expected, "first-seen input order");
     assert!(
-        report.found.iter().all(|f| f.record.id == f.id),
+        report.found.iter().all(|f| f.record.id.to_string() == f.id),
         "each record under its own id"
     );
     let mut missing = report.missing.clone();
@@ -266,9 +266,10 @@ async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
         (e.kind, e.status, e.attempts),
         (ErrorKind::Status, Some(503), 3)
     );
+    // The vendor's own message (the spec's `error-message` field), quoted.
     assert_eq!(
         e.to_string(),
-        "the vendor answered HTTP 503 (after 3 attempts)"
+        "the vendor answered HTTP 503: \"An error has occurred.\" (after 3 attempts)"
     );
     assert_eq!(report.requests, 6, "two requests, three attempts each");
 }
@@ -408,20 +409,20 @@ async fn the_stream_yields_outcomes_in_input_order() {
     let mut next = 1;
     for o in &outcomes {
         match o {
-            Outcome::Found { id, record } => {
-                assert_eq!(id, &next.to_string());
-                assert_eq!(&record.id, id);
+            Outcome::Found(found) => {
+                assert_eq!(found.id, next.to_string());
+                assert_eq!(found.record.id.to_string(), found.id);
                 next += 1;
             }
-            Outcome::Missing { id } => {
+            Outcome::Missing(id) => {
                 assert_eq!(id, "3");
                 next += 1;
             }
-            Outcome::Failed { ids, error } => {
-                assert_eq!(ids.first().unwrap(), &next.to_string());
-                assert_eq!(ids.len(), 75);
-                assert_eq!(error.status, Some(500));
-                next += ids.len();
+            Outcome::Failed(failure) => {
+                assert_eq!(failure.ids.first().unwrap(), &next.to_string());
+                assert_eq!(failure.ids.len(), 75);
+                assert_eq!(failure.error.status, Some(500));
+                next += failure.ids.len();
             }
         }
     }
@@ -474,12 +475,17 @@ impl userbatch::Operation for SlowFirstDecode {
         self.inner.vendor()
     }
 
-    async fn fetch(
+    fn send(
         &self,
         ids: &[String],
         page: Option<userbatch::PageRequest>,
-    ) -> Result<userbatch::Fetched<Self::Record>, userbatch::FetchError> {
-        let fetched = self.inner.fetch(ids, page).await?;
+    ) -> impl std::future::Future<Output = userbatch_core::RawResult> + Send {
+        self.inner.send(ids, page)
+    }
+
+    /// The first record's decoding blocks its worker thread until the mock has answered a
+    /// second request.
+    fn decode(&self, record: &str) -> Result<Self::Record, userbatch::RecordError> {
         if !self.first_done.swap(true, Ordering::SeqCst) {
             let give_up = std::time::Instant::now() + Duration::from_secs(5);
             while self.mock.stats().total_requests() < 2 {
@@ -487,14 +493,10 @@ impl userbatch::Operation for SlowFirstDecode {
                     std::time::Instant::now() < give_up,
                     "the second request did not go out while the first was being decoded"
                 );
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                std::thread::sleep(Duration::from_millis(10));
             }
         }
-        Ok(fetched)
-    }
-
-    fn record_id(record: &Self::Record) -> String {
-        nexudus::Coworkers::record_id(record)
+        self.inner.decode(record)
     }
 }
 

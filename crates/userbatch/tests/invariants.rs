@@ -148,7 +148,7 @@ async fn run(case: Case) {
         2 => {
             let client = usermgr::Client::with_bearer(m.base_url(), "t").unwrap();
             fetch_places(m_ref, usermgr::Users::new(client), ids_ref, c, retry, |u| {
-                u.id.clone()
+                u.id.to_string()
             })
             .await
         }

@@ -8,6 +8,13 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///An error answer. Assumption: the docs show no error body; this is the common `{"message": "..."}` shape, and any other fields are allowed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct Error {
+        ///What went wrong, in the vendor's words.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
     ///`GetUsersByIdsAccept`
     #[derive(
         ::serde::Deserialize,
@@ -339,8 +346,8 @@ pub mod types {
         ///Returned with `$attribute=groups` or `all`, single-id requests only. Item shape undocumented: any JSON value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub groups: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-        ///The user ID. Assumption: a string, as in the `ids` path parameter; the docs do not show the response's type.
-        pub id: ::std::string::String,
+        ///The user ID. Assumption: the docs show neither its type in a response nor an example; it is sent as text in the `ids` path parameter, and a server may answer with a JSON string or a JSON integer, so both are accepted.
+        pub id: UserId,
         ///Returned with `$attribute=languages` or `all`, single-id requests only. Item shape undocumented: any JSON value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub languages: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
@@ -377,6 +384,26 @@ pub mod types {
         ///Returned with `$attribute=title` or `all`. Assumed type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+    }
+    ///The user ID. Assumption: the docs show neither its type in a response nor an example; it is sent as text in the `ids` path parameter, and a server may answer with a JSON string or a JSON integer, so both are accepted.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum UserId {
+        String(::std::string::String),
+        Int64(i64),
+    }
+    impl ::std::fmt::Display for UserId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Int64(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for UserId {
+        fn from(value: i64) -> Self {
+            Self::Int64(value)
+        }
     }
     ///The users found, under `user`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -506,7 +533,7 @@ Arguments:
         sort: Option<&'a str>,
         accept: types::GetUsersByIdsAccept,
         accept_language: types::GetUsersByIdsAcceptLanguage,
-    ) -> Result<ResponseValue<types::UserList>, Error<()>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!(
             "{}/core/usermgr/v3/users/{}", self.baseurl, encode_path(& ids.to_string()),
         );
@@ -522,10 +549,6 @@ Arguments:
         let mut request = self
             .client
             .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
             .query(&progenitor_client::QueryParam::new("$attribute", &attribute))
             .query(&progenitor_client::QueryParam::new("$order", &order))
             .query(&progenitor_client::QueryParam::new("$sort", &sort))
@@ -539,13 +562,14 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-            401u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-            403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-            404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-            406u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-            500u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            406u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -568,6 +592,7 @@ pub mod rules {
         title: "User Manager v3",
         default_base_url: "https://usermgr.example.invalid",
         throttle_statuses: &[429u16],
+        error_message: Some("/message"),
         operations: &[&GET_USERS_BY_IDS],
     };
     ///Batch rules of `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`), from `x-userbatch` in specs/usermgr.yaml.
@@ -591,6 +616,7 @@ pub mod rules {
             pointer: "/user",
             many: true,
             id_field: "id",
+            secrets: &[],
         },
         paging: None,
         partial: None,

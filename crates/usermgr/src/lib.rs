@@ -29,7 +29,7 @@
 //!
 //! # async fn fetch(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let ids = types::GetUsersByIdsIds::try_from("1001,1002".to_string())?;
-//! let users = client
+//! let answer = client
 //!     .get_users_by_ids(
 //!         &ids,
 //!         Some("created,manager"),
@@ -38,9 +38,12 @@
 //!         types::GetUsersByIdsAccept::ApplicationJson,
 //!         types::GetUsersByIdsAcceptLanguage::EnUs,
 //!     )
-//!     .await?
-//!     .into_inner();
-//! println!("{} users", users.user.len());
+//!     .await;
+//! // Every answer comes back as bytes; its records are decoded one by one.
+//! let answer = usermgr::receive(answer, 64 << 20).await?;
+//! let op = &rules::GET_USERS_BY_IDS;
+//! let users = answer.records::<types::User>(&op.records, op.ids.kind)?;
+//! println!("{} users", users.len());
 //! # Ok(())
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -53,6 +56,8 @@
 mod generated;
 
 pub use generated::*;
-pub use userbatch_core::{ClientConfig, ConfigError, Credentials, Secret, Timestamp};
+pub use userbatch_core::{
+    ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
+};
 
 userbatch_core::vendor_client_support!();

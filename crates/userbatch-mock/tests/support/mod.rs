@@ -1,6 +1,7 @@
 //! Helpers shared by the mock's integration tests.
 #![allow(dead_code)]
 
+use userbatch_core::{RawResult, Received};
 use userbatch_mock::{MockConfig, MockServer};
 
 pub const TOKEN: &str = "test-token";
@@ -52,25 +53,70 @@ pub fn usermgr_raw(m: &MockServer, ids_segment: &str, query: &str) -> reqwest::R
         .header("accept-language", "en-US")
 }
 
+/// A generated batch call's answer, read in full (whatever its status).
+pub async fn answer(result: RawResult) -> Received {
+    userbatch_core::receive(result, 64 << 20)
+        .await
+        .expect("an answer")
+}
+
+/// The records of a 2xx answer, each decoded on its own as `rules` says; panics on an
+/// error status or a record that does not decode.
+pub async fn records<T: serde::de::DeserializeOwned>(
+    result: RawResult,
+    rules: &userbatch_core::rules::Operation,
+) -> Vec<T> {
+    let received = answer(result).await;
+    assert!(received.is_success(), "HTTP {}", received.status);
+    received
+        .records::<T>(&rules.records, rules.ids.kind)
+        .expect("the records where the rules put them")
+        .into_iter()
+        .map(|r| r.value.expect("each record decodes"))
+        .collect()
+}
+
+/// A User Manager request through the generated client: its answer, read in full.
+pub async fn usermgr_answer(
+    client: &usermgr::Client,
+    ids: &str,
+    attribute: Option<&str>,
+    sort: Option<&str>,
+    order: Option<usermgr::types::GetUsersByIdsOrder>,
+) -> Received {
+    let ids = usermgr::types::GetUsersByIdsIds::try_from(ids.to_string()).unwrap();
+    answer(
+        client
+            .get_users_by_ids(
+                &ids,
+                attribute,
+                order,
+                sort,
+                usermgr::types::GetUsersByIdsAccept::ApplicationJson,
+                usermgr::types::GetUsersByIdsAcceptLanguage::EnUs,
+            )
+            .await,
+    )
+    .await
+}
+
+/// The users of a User Manager request through the generated client.
 pub async fn usermgr_get(
     client: &usermgr::Client,
     ids: &str,
     attribute: Option<&str>,
     sort: Option<&str>,
     order: Option<usermgr::types::GetUsersByIdsOrder>,
-) -> Result<usermgr::types::UserList, usermgr::Error<()>> {
-    let ids = usermgr::types::GetUsersByIdsIds::try_from(ids.to_string()).unwrap();
-    client
-        .get_users_by_ids(
-            &ids,
-            attribute,
-            order,
-            sort,
-            usermgr::types::GetUsersByIdsAccept::ApplicationJson,
-            usermgr::types::GetUsersByIdsAcceptLanguage::EnUs,
-        )
-        .await
-        .map(|r| r.into_inner())
+) -> Vec<usermgr::types::User> {
+    let received = usermgr_answer(client, ids, attribute, sort, order).await;
+    assert!(received.is_success(), "HTTP {}", received.status);
+    let rules = &usermgr::rules::GET_USERS_BY_IDS;
+    received
+        .records(&rules.records, rules.ids.kind)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.value.unwrap())
+        .collect()
 }
 
 pub const AVEPOINT_PATH: &str = "/partner/external/v3/um/customers/c1/tenants/t1/users/batch";

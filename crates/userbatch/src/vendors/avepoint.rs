@@ -5,8 +5,10 @@ use std::num::NonZeroU32;
 
 pub use ::avepoint::*;
 
-use crate::engine::{Batch, Fetched, Operation, PageRequest, Report};
-use crate::error::{ErrorKind, FetchError, from_progenitor};
+use userbatch_core::RawResult;
+use userbatch_core::json::{RecordError, decode};
+
+use crate::engine::{Batch, Operation, PageRequest, Report};
 use crate::plan::PlanError;
 
 /// `retrieveMultipleUsers` for one customer's tenant: ids in the JSON body, results paged.
@@ -62,17 +64,14 @@ impl Operation for Users {
         self.page_size.get()
     }
 
-    async fn fetch(
-        &self,
-        ids: &[String],
-        page: Option<PageRequest>,
-    ) -> Result<Fetched<types::User>, FetchError> {
+    async fn send(&self, ids: &[String], page: Option<PageRequest>) -> RawResult {
         let body = types::UserBatchRequest {
             user_ids: ids.to_vec(),
         };
-        let page = page.ok_or_else(|| FetchError::new(ErrorKind::Request))?;
-        let result = self
-            .client
+        let page = page.ok_or_else(|| {
+            progenitor_client::Error::InvalidRequest("a paged operation needs a page".into())
+        })?;
+        self.client
             .retrieve_multiple_users(
                 &self.customer_id,
                 &self.tenant_id,
@@ -81,16 +80,10 @@ impl Operation for Users {
                 &body,
             )
             .await
-            .map_err(from_progenitor)?
-            .into_inner();
-        Ok(Fetched {
-            records: result.data,
-            total: u64::try_from(result.metadata.total_count).ok(),
-        })
     }
 
-    fn record_id(record: &types::User) -> String {
-        record.id.clone()
+    fn decode(&self, record: &str) -> Result<types::User, RecordError> {
+        decode(record, rules::RETRIEVE_MULTIPLE_USERS.records.secrets)
     }
 }
 

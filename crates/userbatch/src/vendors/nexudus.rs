@@ -56,7 +56,10 @@
 
 pub use ::nexudus::*;
 
-use crate::engine::{Batch, Fetched, Operation, PageRequest, Report};
+use userbatch_core::RawResult;
+use userbatch_core::json::{RecordError, decode};
+
+use crate::engine::{Batch, Operation, PageRequest, Report};
 use crate::error::{ErrorKind, FetchError, from_progenitor};
 use crate::partial::hydrate;
 use crate::plan::{PlanError, join_ids};
@@ -108,20 +111,13 @@ macro_rules! operation {
                 &rules::VENDOR
             }
 
-            async fn fetch(
-                &self,
-                $ids: &[String],
-                _: Option<PageRequest>,
-            ) -> Result<Fetched<$record>, FetchError> {
+            async fn send(&self, $ids: &[String], _: Option<PageRequest>) -> RawResult {
                 let $client = &self.client;
-                Ok(Fetched {
-                    records: $call,
-                    total: None,
-                })
+                $call
             }
 
-            fn record_id(record: &$record) -> String {
-                record.id.to_string()
+            fn decode(&self, record: &str) -> Result<$record, RecordError> {
+                decode(record, $rules.records.secrets)
             }
         }
     };
@@ -131,64 +127,52 @@ operation!(
     Users,
     types::UserSummary,
     rules::GET_USERS,
-    |client, ids| {
-        let ids: types::GetUsersId = bracketed(ids)?;
-        client
-            .get_users(&ids)
-            .await
-            .map_err(from_progenitor)?
-            .into_inner()
-            .0
+    |client, ids| match bracketed(ids) {
+        Some(ids) => client.get_users(&ids).await,
+        None => Err(refused()),
     }
 );
 operation!(
     Coworkers,
     types::CoworkerSummary,
     rules::GET_COWORKERS,
-    |client, ids| {
-        let ids: types::GetCoworkersId = bracketed(ids)?;
-        client
-            .get_coworkers(&ids)
-            .await
-            .map_err(from_progenitor)?
-            .into_inner()
-            .0
+    |client, ids| match bracketed(ids) {
+        Some(ids) => client.get_coworkers(&ids).await,
+        None => Err(refused()),
     }
 );
 operation!(UserById, types::User, rules::GET_USER, |client, ids| {
-    vec![
-        client
-            .get_user(single(ids)?)
-            .await
-            .map_err(from_progenitor)?
-            .into_inner(),
-    ]
+    match single(ids) {
+        Some(id) => client.get_user(id).await,
+        None => Err(refused()),
+    }
 });
 operation!(
     CoworkerById,
     types::Coworker,
     rules::GET_COWORKER,
-    |client, ids| {
-        vec![
-            client
-                .get_coworker(single(ids)?)
-                .await
-                .map_err(from_progenitor)?
-                .into_inner(),
-        ]
+    |client, ids| match single(ids) {
+        Some(id) => client.get_coworker(id).await,
+        None => Err(refused()),
     }
 );
 
-fn bracketed<T: TryFrom<String>>(ids: &[String]) -> Result<T, FetchError> {
-    T::try_from(join_ids(rules::GET_USERS.ids.encoding, ids))
-        .map_err(|_| FetchError::new(ErrorKind::Request))
+/// `[1,2,3]` as the generated parameter type.
+fn bracketed<T: TryFrom<String>>(ids: &[String]) -> Option<T> {
+    T::try_from(join_ids(rules::GET_USERS.ids.encoding, ids)).ok()
 }
 
-fn single(ids: &[String]) -> Result<i64, FetchError> {
+/// The one integer id of a get-one request.
+fn single(ids: &[String]) -> Option<i64> {
     match ids {
-        [id] => id.parse().map_err(|_| FetchError::new(ErrorKind::Request)),
-        _ => Err(FetchError::new(ErrorKind::Request)),
+        [id] => id.parse().ok(),
+        _ => None,
     }
+}
+
+/// Ids the generated client would refuse (the planner lets none through).
+fn refused() -> progenitor_client::Error<ByteStream> {
+    progenitor_client::Error::InvalidRequest("ids the generated client refuses".into())
 }
 
 /// Fetches User summaries for `ids` with the default settings ([`Batch`] for others).
@@ -259,11 +243,7 @@ pub async fn modify_user(
     id: i64,
     change: impl FnOnce(&mut types::User),
 ) -> Result<types::UpdateResult, FetchError> {
-    let mut user = client
-        .get_user(id)
-        .await
-        .map_err(from_progenitor)?
-        .into_inner();
+    let mut user = get_one(&UserById::new(client.clone()), id).await?;
     change(&mut user);
     update_user(client, &user).await
 }
@@ -274,11 +254,26 @@ pub async fn modify_coworker(
     id: i64,
     change: impl FnOnce(&mut types::Coworker),
 ) -> Result<types::UpdateResult, FetchError> {
-    let mut coworker = client
-        .get_coworker(id)
-        .await
-        .map_err(from_progenitor)?
-        .into_inner();
+    let mut coworker = get_one(&CoworkerById::new(client.clone()), id).await?;
     change(&mut coworker);
     update_coworker(client, &coworker).await
+}
+
+/// One full record, through the engine's checks (its own id, decoded on its own), without
+/// retries: a read-modify-write is the caller's to retry.
+async fn get_one<O: Operation + Clone>(op: &O, id: i64) -> Result<O::Record, FetchError> {
+    let batch = Batch::new(op.clone()).retry(crate::Retry::none());
+    let report = batch
+        .fetch([id.to_string()])
+        .await
+        .map_err(|e| FetchError::new(ErrorKind::Request).with_detail(e.to_string()))?;
+    if let Some(found) = report.found.into_iter().next() {
+        return Ok(found.record);
+    }
+    if let Some(failure) = report.failed.into_iter().next() {
+        return Err(failure.error);
+    }
+    let mut missing = FetchError::new(ErrorKind::Status);
+    missing.status = Some(404);
+    Err(missing.with_detail(format!("no record has the id {id}")))
 }

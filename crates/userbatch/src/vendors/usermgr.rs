@@ -3,8 +3,10 @@
 
 pub use ::usermgr::*;
 
-use crate::engine::{Batch, Fetched, Operation, PageRequest, Report};
-use crate::error::{ErrorKind, FetchError, from_progenitor};
+use userbatch_core::RawResult;
+use userbatch_core::json::{RecordError, decode};
+
+use crate::engine::{Batch, Operation, PageRequest, Report};
 use crate::plan::{PlanError, join_ids};
 
 /// `getUsersByIds`: up to 75 users per request (20,000 characters of path segment).
@@ -159,16 +161,11 @@ impl Operation for Users {
             .any(|a| a == rules.all || rules.single_id_only.contains(&a))
     }
 
-    async fn fetch(
-        &self,
-        ids: &[String],
-        _: Option<PageRequest>,
-    ) -> Result<Fetched<types::User>, FetchError> {
+    async fn send(&self, ids: &[String], _: Option<PageRequest>) -> RawResult {
         let segment =
             types::GetUsersByIdsIds::try_from(join_ids(rules::GET_USERS_BY_IDS.ids.encoding, ids))
-                .map_err(|_| FetchError::new(ErrorKind::Request))?;
-        let list = self
-            .client
+                .map_err(|e| progenitor_client::Error::InvalidRequest(e.to_string()))?;
+        self.client
             .get_users_by_ids(
                 &segment,
                 self.attributes.as_deref(),
@@ -178,15 +175,10 @@ impl Operation for Users {
                 self.language,
             )
             .await
-            .map_err(from_progenitor)?;
-        Ok(Fetched {
-            records: list.into_inner().user,
-            total: None,
-        })
     }
 
-    fn record_id(record: &types::User) -> String {
-        record.id.clone()
+    fn decode(&self, record: &str) -> Result<types::User, RecordError> {
+        decode(record, rules::GET_USERS_BY_IDS.records.secrets)
     }
 }
 

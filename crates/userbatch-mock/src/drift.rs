@@ -1,0 +1,107 @@
+//! Drift: records that depart from the spec the way real vendors' do.
+
+use std::collections::HashSet;
+
+/// How one vendor's records depart from its spec, every time (unlike [`crate::Faults`],
+/// which hit requests at random). A vendor that follows its docs but not every assumption
+/// in our specs looks like this.
+///
+/// ```
+/// use userbatch_mock::{Drift, MockConfig, Vendor};
+///
+/// let config = MockConfig::new()
+///     .drift(Vendor::Nexudus, Drift {
+///         unknown_fields: true,
+///         ..Drift::default()
+///     }
+///     .replace("InvalidLoginAttempts", ["7"], serde_json::json!("3")))
+///     .drift(Vendor::Usermgr, Drift { integer_ids: true, ..Drift::default() });
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Drift {
+    /// Every record also carries fields no spec knows: `"AddedLastWeek"` (an object) and
+    /// `"UnknownNull": null`, last.
+    pub unknown_fields: bool,
+    /// In the records of these ids, this field has this value instead (e.g. a string where
+    /// the spec says integer).
+    pub replacements: Vec<Replacement>,
+    /// Ids made of digits are sent as JSON integers (User Manager's spec assumes strings).
+    pub integer_ids: bool,
+    /// Every answer carries other ids' records instead of those asked for, as from a vendor
+    /// that does not understand the id filter.
+    pub ignore_filter: bool,
+}
+
+/// One field replaced in some records (see [`Drift::replace`]).
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    /// The field (top level of the record).
+    pub field: String,
+    /// The ids whose records carry the replacement.
+    pub ids: HashSet<String>,
+    /// The value sent instead.
+    pub value: serde_json::Value,
+}
+
+impl Drift {
+    /// Also sends `value` as `field` in the records of `ids`.
+    pub fn replace<I, S>(mut self, field: &str, ids: I, value: serde_json::Value) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replacements.push(Replacement {
+            field: field.to_owned(),
+            ids: ids.into_iter().map(Into::into).collect(),
+            value,
+        });
+        self
+    }
+
+    /// The replacement for the record of `id`, if any.
+    pub(crate) fn replacement(&self, id: &str) -> Option<(&str, &serde_json::Value)> {
+        self.replacements
+            .iter()
+            .find(|r| r.ids.contains(id))
+            .map(|r| (r.field.as_str(), &r.value))
+    }
+}
+
+/// An id that was not asked for, derived from one that was: the same kind of id.
+pub(crate) fn other_id(id: &str) -> String {
+    match id.parse::<i64>() {
+        Ok(n) if id.bytes().all(|b| b.is_ascii_digit()) => {
+            n.checked_add(1_000_000_000).unwrap_or(n / 2).to_string()
+        }
+        _ => format!("{id}-other"),
+    }
+}
+
+/// Which ids an answer carries records for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answering {
+    /// Those asked for (that exist).
+    Asked,
+    /// Others, one per id asked for.
+    Others,
+    /// Those asked for and two more.
+    AskedAndOthers,
+}
+
+impl Answering {
+    /// The ids to answer with: `asked` (unique, in order) as this says, `exists` filtering
+    /// the asked ones.
+    pub(crate) fn ids(self, asked: &[String], exists: impl Fn(&str) -> bool) -> Vec<String> {
+        let found = || asked.iter().filter(|id| exists(id)).cloned();
+        match self {
+            Self::Asked => found().collect(),
+            Self::Others => asked.iter().map(|id| other_id(id)).collect(),
+            Self::AskedAndOthers => {
+                let first = asked.first().map(|id| other_id(id)).unwrap_or_default();
+                let second = other_id(&first);
+                found().chain([first, second]).collect()
+            }
+        }
+    }
+}

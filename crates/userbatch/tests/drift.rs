@@ -1,0 +1,343 @@
+//! The engine against a mock that departs from the specs the way real vendors do: unknown
+//! fields, nulls, a changed type in one record, ids of another JSON type, answers that
+//! ignore the id filter or carry records nobody asked for, oversized bodies, bad parameters.
+//! Every id must still end up found, missing or failed for its own reason.
+
+use std::time::Duration;
+
+use userbatch::{Batch, ErrorKind, Retry, avepoint, nexudus, usermgr};
+use userbatch_mock::{Drift, Fault, Faults, MockConfig, MockServer, Vendor};
+
+const TOKEN: &str = "t";
+
+async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config).await.unwrap()
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (1..=n).map(|i| i.to_string()).collect()
+}
+
+fn quick_retry() -> Retry {
+    Retry {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..Retry::default()
+    }
+}
+
+#[tokio::test]
+async fn usermgr_ids_sent_as_json_integers_are_matched() {
+    for n in [1usize, 600] {
+        let m = mock(MockConfig::new().missing_if(|id| id.ends_with('7')).drift(
+            Vendor::Usermgr,
+            Drift {
+                integer_ids: true,
+                ..Drift::default()
+            },
+        ))
+        .await;
+        let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+        let report = Batch::new(usermgr::Users::new(client))
+            .fetch(ids(n))
+            .await
+            .unwrap();
+        let missing: Vec<String> = ids(n).into_iter().filter(|i| i.ends_with('7')).collect();
+        assert_eq!(report.found.len(), n - missing.len(), "{n} ids");
+        assert_eq!(report.missing, missing, "{n} ids");
+        assert!(report.failed.is_empty(), "{:?}", report.failed.first());
+        // The vendor's JSON integer, in the record and in its raw form.
+        let first = &report.found[0];
+        assert!(matches!(first.record.id, usermgr::types::UserId::Int64(1)));
+        assert!(
+            first.raw.as_str().contains(r#""id":1"#),
+            "{}",
+            first.raw.as_str()
+        );
+        assert_eq!(report.requests, n.div_ceil(75) as u64);
+    }
+}
+
+#[tokio::test]
+async fn one_drifted_record_fails_only_its_id_without_a_retry() {
+    let drift = Drift::default().replace("InvalidLoginAttempts", ["150"], serde_json::json!("3"));
+    let m = mock(MockConfig::new().drift(Vendor::Nexudus, drift)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::Users::new(client))
+        .retry(quick_retry())
+        .fetch(ids(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.requests, 1,
+        "300 ids fit one request; the decode error is not retried"
+    );
+    assert_eq!(report.found.len(), 299);
+    assert_eq!(report.failed.len(), 1);
+    let failure = &report.failed[0];
+    assert_eq!(failure.ids, ["150"]);
+    assert_eq!(failure.error.kind, ErrorKind::Decode);
+    let message = failure.error.to_string();
+    assert!(message.contains("`InvalidLoginAttempts`"), "{message}");
+    assert!(message.contains("expected i64"), "{message}");
+    assert!(message.contains(r#"string "3""#), "what arrived: {message}");
+}
+
+#[tokio::test]
+async fn a_drifted_secret_field_is_named_but_not_shown() {
+    // `Password` is `format: password`: its value must not reach the error.
+    let drift = Drift::default().replace("Password", ["7"], serde_json::json!(424242));
+    let m = mock(MockConfig::new().drift(Vendor::Nexudus, drift)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::UserById::new(client))
+        .fetch(["7"])
+        .await
+        .unwrap();
+    let message = report.failed[0].error.to_string();
+    assert!(message.contains("`Password`"), "{message}");
+    assert!(!message.contains("424242"), "{message}");
+}
+
+#[tokio::test]
+async fn records_keep_what_the_vendor_sent_byte_for_byte() {
+    let m = mock(MockConfig::new().drift(
+        Vendor::Nexudus,
+        Drift {
+            unknown_fields: true,
+            ..Drift::default()
+        },
+    ))
+    .await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::UserById::new(client))
+        .fetch(["5"])
+        .await
+        .unwrap();
+    let found = &report.found[0];
+    // The vendor's own bytes for that record, fetched without the SDK.
+    let sent = reqwest::Client::new()
+        .get(format!("{}/api/sys/users/5", m.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(found.raw.as_str(), sent, "byte for byte");
+    assert!(sent.contains(r#""UnknownNull":null"#) && sent.contains("AddedLastWeek"));
+    assert!(sent.contains(":null"), "the mock sends nulls");
+    // The typed record has what it knows; the raw one has everything.
+    let value: serde_json::Value = found.raw.parse().unwrap();
+    assert_eq!(value["AddedLastWeek"]["values"][1], "two");
+    assert_eq!(found.record.id, 5);
+    // Debug shows the raw record's size, not its content (it holds secrets).
+    let debug = format!("{found:?}");
+    assert!(debug.contains("RawRecord(<"), "{debug}");
+    assert!(!debug.contains("AddedLastWeek"), "{debug}");
+}
+
+#[tokio::test]
+async fn a_vendor_that_ignores_the_filter_fails_the_ids_instead_of_calling_them_missing() {
+    for n in [1usize, 10_000] {
+        let m = mock(MockConfig::new().drift(
+            Vendor::Nexudus,
+            Drift {
+                ignore_filter: true,
+                ..Drift::default()
+            },
+        ))
+        .await;
+        let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+        let report = Batch::new(nexudus::Coworkers::new(client))
+            .fetch(ids(n))
+            .await
+            .unwrap();
+        assert!(
+            report.found.is_empty() && report.missing.is_empty(),
+            "{n} ids"
+        );
+        assert_eq!(report.failed_ids(), n);
+        assert!(
+            report
+                .failed
+                .iter()
+                .all(|f| f.error.kind == ErrorKind::Unrequested)
+        );
+        assert!(
+            report.failed[0]
+                .error
+                .to_string()
+                .contains("ignored the id filter"),
+            "{}",
+            report.failed[0].error
+        );
+        assert_eq!(
+            report.unexpected, n as u64,
+            "every record sent was not asked for"
+        );
+        // One request per planned request: an ignored filter is not retried or split.
+        let planned = Batch::new(nexudus::Coworkers::new(
+            nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap(),
+        ))
+        .plan(ids(n))
+        .unwrap()
+        .chunks
+        .len();
+        assert_eq!(report.requests, planned as u64);
+    }
+}
+
+#[tokio::test]
+async fn ignored_filters_are_caught_for_every_vendor_and_for_get_one() {
+    let drift = Drift {
+        ignore_filter: true,
+        ..Drift::default()
+    };
+    let m = mock(
+        MockConfig::new()
+            .drift(Vendor::Nexudus, drift.clone())
+            .drift(Vendor::Usermgr, drift.clone())
+            .drift(Vendor::Avepoint, drift),
+    )
+    .await;
+    let nx = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let one = Batch::new(nexudus::UserById::new(nx))
+        .fetch(["4"])
+        .await
+        .unwrap();
+    assert_eq!(one.failed[0].ids, ["4"]);
+    assert_eq!(one.failed[0].error.kind, ErrorKind::Unrequested);
+    assert!(one.failed[0].error.to_string().contains("another id"));
+    let users = Batch::new(usermgr::Users::new(um))
+        .fetch(ids(100))
+        .await
+        .unwrap();
+    assert_eq!((users.failed_ids(), users.unexpected), (100, 100));
+    let users = Batch::new(avepoint::Users::new(ap, "c", "t"))
+        .fetch(ids(100))
+        .await
+        .unwrap();
+    assert_eq!((users.failed_ids(), users.unexpected), (100, 100));
+    assert!(users.missing.is_empty());
+}
+
+#[tokio::test]
+async fn records_nobody_asked_for_are_counted_not_matched() {
+    let faults = Faults {
+        extra_records: 1.0,
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().missing_ids(["3"]).faults_all(faults)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::Users::new(client))
+        .fetch(ids(10))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 9);
+    assert_eq!(report.missing, ["3"]);
+    assert_eq!(report.unexpected, 2);
+    assert!(report.found.iter().all(|f| f.record.id.to_string() == f.id));
+}
+
+#[tokio::test]
+async fn a_bad_parameter_fails_every_id_in_a_handful_of_requests() {
+    let m = mock(MockConfig::new()).await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let op = usermgr::Users::new(client).sort("bogusfield");
+    let report = Batch::new(op)
+        .concurrency(4)
+        .fetch(ids(3_000))
+        .await
+        .unwrap();
+    assert_eq!(report.failed_ids(), 3_000);
+    assert!(report.found.is_empty() && report.missing.is_empty());
+    assert!(report.requests < 20, "{} requests", report.requests);
+    let error = &report.failed[0].error;
+    assert_eq!(error.status, Some(400));
+    // The vendor's own message, quoted.
+    assert_eq!(
+        error.detail.as_deref(),
+        Some("$sort: unsupported attribute")
+    );
+    assert!(
+        error.to_string().contains("$sort: unsupported attribute"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_id_is_isolated_not_mistaken_for_a_bad_parameter() {
+    // The vendor refuses one id with 400, the status a bad parameter gets too. In a run of
+    // one request nothing else has been answered yet when it fails: the worst case.
+    for (bad, at) in [("1", "first"), ("40", "inside"), ("75", "last")] {
+        let m = mock(MockConfig::new().rejected_ids([bad])).await;
+        let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+        let report = Batch::new(usermgr::Users::new(client))
+            .fetch(ids(75))
+            .await
+            .unwrap();
+        assert_eq!(report.found.len(), 74, "bad id {at}: {:?}", report.failed);
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(report.failed[0].ids, [bad]);
+        let message = report.failed[0].error.to_string();
+        assert!(
+            message.contains(&format!("The id {bad} is not valid.")),
+            "{message}"
+        );
+        // 1 request, 2 probes, then halves down to the bad id.
+        assert!(
+            report.requests <= 3 + 2 * 7,
+            "bad id {at}: {} requests",
+            report.requests
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_split_down_to_single_ids() {
+    let m = mock(MockConfig::new()).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    // One full User is about 1.5 KB: a cap of 4 KB holds two, not eight.
+    let report = Batch::new(nexudus::Users::new(client.clone()))
+        .max_response_bytes(4_000)
+        .fetch(ids(8))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 8, "{:?}", report.failed);
+    assert!(
+        report.requests > 1 && report.requests <= 15,
+        "{}",
+        report.requests
+    );
+    // A cap no single record fits fails each id with a clear error, after splitting.
+    let report = Batch::new(nexudus::Users::new(client))
+        .max_response_bytes(100)
+        .fetch(ids(4))
+        .await
+        .unwrap();
+    assert_eq!(report.failed_ids(), 4);
+    let error = &report.failed[0].error;
+    assert_eq!(error.kind, ErrorKind::TooLarge);
+    assert!(error.to_string().contains("over 100 bytes"), "{error}");
+    assert_eq!(report.requests, 7, "4 ids: 1 + 2 + 4 requests");
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_retried_but_a_shape_error_is_not() {
+    let faults = Faults {
+        script: vec![Some(Fault::Truncate)],
+        ..Faults::default()
+    };
+    let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
+    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let report = Batch::new(nexudus::Users::new(client))
+        .retry(quick_retry())
+        .fetch(ids(5))
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 5);
+    assert_eq!(report.requests, 2, "cut JSON is worth one more try");
+}
