@@ -179,8 +179,8 @@ impl RecordSchema {
             }
             first = false;
             out.extend_from_slice(&field.key);
-            match drift.replace {
-                Some((name, value)) if name == field.name => {
+            match drift.replace.iter().find(|(name, _)| *name == field.name) {
+                Some((_, value)) => {
                     serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail")
                 }
                 _ if field.name == id_field => {
@@ -211,8 +211,8 @@ pub(crate) const UNKNOWN_FIELDS: &[u8] =
 pub(crate) struct RecordDrift<'a> {
     /// Fields the spec does not know, at the end.
     pub unknown_fields: bool,
-    /// This field's value replaced by this JSON value.
-    pub replace: Option<(&'a str, &'a Value)>,
+    /// These fields' values replaced by these JSON values.
+    pub replace: &'a [(&'a str, &'a Value)],
 }
 
 fn id_key(id: &Value) -> String {

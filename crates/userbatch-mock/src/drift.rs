@@ -59,12 +59,13 @@ impl Drift {
         self
     }
 
-    /// The replacement for the record of `id`, if any.
-    pub(crate) fn replacement(&self, id: &str) -> Option<(&str, &serde_json::Value)> {
+    /// The replacements in the record of `id`.
+    pub(crate) fn replacements_for(&self, id: &str) -> Vec<(&str, &serde_json::Value)> {
         self.replacements
             .iter()
-            .find(|r| r.ids.contains(id))
+            .filter(|r| r.ids.contains(id))
             .map(|r| (r.field.as_str(), &r.value))
+            .collect()
     }
 }
 

@@ -343,10 +343,10 @@ fn write_checked<T: DeserializeOwned>(
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let replace = drift.replacement(&key);
+    let replace = drift.replacements_for(&key);
     let record = RecordDrift {
         unknown_fields: drift.unknown_fields,
-        replace,
+        replace: &replace,
     };
     let id = match id {
         Value::String(s) if drift.integer_ids => s
@@ -357,7 +357,7 @@ fn write_checked<T: DeserializeOwned>(
         _ => id.clone(),
     };
     schema.write_json(out, seed, id_field, &id, skip, record);
-    if check && replace.is_none() {
+    if check && replace.is_empty() {
         let _: T = serde_json::from_slice(&out[start..])
             .expect("mock records fit the generated types (both come from the same spec)");
     }

@@ -1,19 +1,25 @@
-//! Property test: over random id lists and random fault schedules, every id ends up in
-//! exactly one of found, missing, failed; each found record's id equals its key; and no id
-//! is requested again after a request that found it.
+//! Property test: over random id lists and random fault schedules (drifted records, answers
+//! that ignore the id filter or carry records nobody asked for among them), every id ends
+//! up in exactly one of found, missing, failed; each found record's id equals its key; a
+//! drifted record is never found or missing; and no id is requested again after a request
+//! that found it.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use proptest::prelude::*;
 use userbatch::{Batch, Operation, Report, Retry, avepoint, nexudus, usermgr};
-use userbatch_mock::{Faults, MockConfig, MockServer, RetryAfter, UnknownIds};
+use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, UnknownIds, Vendor};
 
 #[derive(Debug, Clone)]
 struct Case {
     vendor: u8,
     ids: Vec<u16>,
     missing: Vec<u16>,
+    drifted: Vec<u16>,
+    unknown_fields: bool,
+    ignore_filter: f64,
+    extra_records: f64,
     fail_request_mode: bool,
     throttle: f64,
     server_errors: f64,
@@ -30,6 +36,12 @@ fn case() -> impl Strategy<Value = Case> {
         0u8..4,
         prop::collection::vec(0u16..400, 1..400),
         prop::collection::vec(0u16..400, 0..40),
+        (
+            prop::collection::vec(0u16..400, 0..20),
+            any::<bool>(),
+            0.0..0.1f64,
+            0.0..0.1f64,
+        ),
         any::<bool>(),
         (
             0.0..0.15f64,
@@ -43,11 +55,25 @@ fn case() -> impl Strategy<Value = Case> {
         1u32..5,
     )
         .prop_map(
-            |(vendor, ids, missing, fail_request_mode, rates, seed, concurrency, max_attempts)| {
+            |(
+                vendor,
+                ids,
+                missing,
+                (drifted, unknown_fields, ignore_filter, extra_records),
+                fail_request_mode,
+                rates,
+                seed,
+                concurrency,
+                max_attempts,
+            )| {
                 Case {
                     vendor,
                     ids,
                     missing,
+                    drifted,
+                    unknown_fields,
+                    ignore_filter,
+                    extra_records,
                     fail_request_mode,
                     throttle: rates.0,
                     server_errors: rates.1,
@@ -99,8 +125,32 @@ async fn run(case: Case) {
         truncate: case.truncate,
         disconnect: case.disconnect,
         html: case.html,
+        ignore_filter: case.ignore_filter,
+        extra_records: case.extra_records,
         ..Faults::default()
     };
+    // A field of each record type that, replaced, no longer has the spec's type.
+    let drifted: Vec<String> = case.drifted.iter().map(|i| i.to_string()).collect();
+    let nexudus_drift = Drift {
+        unknown_fields: case.unknown_fields,
+        ..Drift::default()
+    }
+    .replace(
+        "InvalidLoginAttempts",
+        drifted.clone(),
+        serde_json::json!("3"),
+    )
+    .replace("CountryId", drifted.clone(), serde_json::json!(true));
+    let usermgr_drift = Drift {
+        unknown_fields: case.unknown_fields,
+        ..Drift::default()
+    }
+    .replace("firstName", drifted.clone(), serde_json::json!(5));
+    let avepoint_drift = Drift {
+        unknown_fields: case.unknown_fields,
+        ..Drift::default()
+    }
+    .replace("age", drifted.clone(), serde_json::json!("old"));
     let missing: Vec<String> = case.missing.iter().map(|i| i.to_string()).collect();
     let mode = if case.fail_request_mode {
         UnknownIds::FailRequest
@@ -112,7 +162,10 @@ async fn run(case: Case) {
             .seed(case.seed)
             .missing_ids(missing.clone())
             .usermgr_unknown_ids(mode)
-            .faults_all(faults),
+            .faults_all(faults)
+            .drift(Vendor::Nexudus, nexudus_drift)
+            .drift(Vendor::Usermgr, usermgr_drift)
+            .drift(Vendor::Avepoint, avepoint_drift),
     )
     .await
     .unwrap();
@@ -172,10 +225,13 @@ async fn run(case: Case) {
         let place = places[id];
         // A found id exists at the vendor; a missing one does not.
         match place {
-            "found" => assert!(
-                !missing.contains(id),
-                "{id} is missing at the vendor but was found"
-            ),
+            "found" => {
+                assert!(
+                    !missing.contains(id),
+                    "{id} is missing at the vendor but was found"
+                );
+                assert!(!drifted.contains(id), "{id}'s record drifted but was found");
+            }
             "missing" => assert!(missing.contains(id), "{id} exists but was reported missing"),
             _ => {}
         }
