@@ -61,6 +61,7 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
     let mut doc = spec.raw.clone();
     let summaries = crate::partial::derive(spec, &mut doc)?;
     raw_responses(spec, &mut doc)?;
+    path_lists_as_strings(spec, &mut doc)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
         .with_context(|| format!("{}: not an OpenAPI 3.0 document", spec.rel))?;
     let client = generate_client_tokens(spec, &openapi)?;
@@ -116,6 +117,46 @@ fn raw_responses(spec: &Spec, doc: &mut Value) -> Result<()> {
                     }
                 }
             });
+        }
+    }
+    Ok(())
+}
+
+/// In the document progenitor sees, a batch operation's id list in a path segment
+/// (`type: array`, `style: simple`: `1001,1002`) becomes the string it is on the wire,
+/// capped at the rules' `max-segment-chars`: progenitor has no array path parameters, and
+/// the batch engine writes the segment itself.
+fn path_lists_as_strings(spec: &Spec, doc: &mut Value) -> Result<()> {
+    for (path, method, op) in spec.operations() {
+        let Some(ext) = spec.operation_ext(op)? else {
+            continue;
+        };
+        if ext.ids.location != IdLocation::Path || ext.ids.encoding != IdEncoding::Csv {
+            continue;
+        }
+        let pointer = format!(
+            "/paths/{}/{method}/parameters",
+            crate::spec::escape_pointer(path)
+        );
+        let params = doc
+            .pointer_mut(&pointer)
+            .and_then(Value::as_array_mut)
+            .with_context(|| format!("{}: {method} {path} has no parameters", spec.rel))?;
+        for param in params {
+            if param.get("name").and_then(Value::as_str) != Some(ext.ids.name.as_str()) {
+                continue;
+            }
+            let Some(object) = param.as_object_mut() else {
+                continue;
+            };
+            object.remove("style");
+            object.remove("explode");
+            object.remove("example");
+            let mut schema = serde_json::json!({ "type": "string" });
+            if let Some(max) = ext.limits.max_segment_chars {
+                schema["maxLength"] = Value::from(max);
+            }
+            object.insert("schema".into(), schema);
         }
     }
     Ok(())

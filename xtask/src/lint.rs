@@ -233,8 +233,10 @@ fn check_operation_ext(
                 None => out.push(format!("{at}.ids: no {want} parameter `{}`", ids.name)),
                 Some((_, _, schema)) => {
                     let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
-                    let expected = match (ids.encoding, ids.kind) {
-                        (IdEncoding::Single, IdKind::Integer) => "integer",
+                    let expected = match (ids.location, ids.encoding, ids.kind) {
+                        (_, IdEncoding::Single, IdKind::Integer) => "integer",
+                        // `1001,1002` in a path segment is OpenAPI's array, style simple.
+                        (IdLocation::Path, IdEncoding::Csv, _) => "array",
                         _ => "string",
                     };
                     if ty != expected {
@@ -243,6 +245,34 @@ fn check_operation_ext(
                              encoding and id type",
                             ids.name
                         ));
+                    }
+                    if expected == "array" {
+                        let param = op
+                            .get("parameters")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|p| spec.resolve(p).ok())
+                            .find(|p| p.get("name").and_then(Value::as_str) == Some(&ids.name));
+                        let style = param.and_then(|p| p.get("style")).and_then(Value::as_str);
+                        let explode = param
+                            .and_then(|p| p.get("explode"))
+                            .and_then(Value::as_bool);
+                        if style.is_some_and(|s| s != "simple") || explode == Some(true) {
+                            out.push(format!(
+                                "{at}.ids: parameter `{}` must be style simple, explode false \
+                                 (`a,b,c`)",
+                                ids.name
+                            ));
+                        }
+                        let max_items = schema.get("maxItems").and_then(Value::as_u64);
+                        if max_items.map(|n| n as usize) != ext.limits.max_ids {
+                            out.push(format!(
+                                "{at}.ids: parameter `{}` has maxItems {max_items:?}, but \
+                                 limits.max-ids is {:?}",
+                                ids.name, ext.limits.max_ids
+                            ));
+                        }
                     }
                 }
             }
@@ -670,6 +700,8 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "readOnly",
     "writeOnly",
     "deprecated",
+    "minItems",
+    "maxItems",
 ];
 
 /// Validates `value` against an OpenAPI 3.0 schema (the subset the specs use), pushing one
@@ -741,6 +773,21 @@ fn validate_inner(spec: &Spec, schema: &Value, value: &Value, at: &str, errors: 
         }
         ("boolean", Value::Bool(_)) => {}
         ("array", Value::Array(items)) => {
+            let count = items.len() as u64;
+            if obj
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|min| count < min)
+            {
+                errors.push(format!("{here}: fewer items than minItems"));
+            }
+            if obj
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|max| count > max)
+            {
+                errors.push(format!("{here}: more items than maxItems"));
+            }
             if let Some(item_schema) = obj.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     validate_inner(spec, item_schema, item, &format!("{at}/{i}"), errors);

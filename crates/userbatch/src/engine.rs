@@ -843,10 +843,18 @@ impl<O: Operation> Exec<O> {
                 .first()
                 .is_some_and(|p| p.total.is_some_and(|t| t > ids.len() as u64));
         if at.is_empty() && total > 0 && unreadable.is_none() {
-            let detail = if rules.records.many {
-                "none of the ids asked for came back, other records did: the vendor ignored the id filter"
-            } else {
-                "the vendor answered with the record of another id"
+            let detail = match (
+                rules.records.many,
+                pages.first().and_then(|p| p.records.first()),
+            ) {
+                (false, Some(Entry { id: Ok(other), .. })) => {
+                    format!("asked for {}, got the record of {other}", ids[0])
+                }
+                _ => format!(
+                    "none of the {} id(s) asked for came back, {total} other record(s) did: \
+                     the vendor ignored the id filter",
+                    ids.len()
+                ),
             };
             return failed(
                 ids,

@@ -123,7 +123,7 @@ impl fmt::Display for FetchError {
             (ErrorKind::Decode, _) => f.write_str("the answer does not match the spec")?,
             (ErrorKind::TooLarge, _) => f.write_str("the response is too large")?,
             (ErrorKind::Unrequested, _) => {
-                f.write_str("the vendor answered with records that were not asked for")?
+                f.write_str("the vendor answered with records not asked for")?
             }
             (ErrorKind::Timeout, _) => f.write_str("no response within the request timeout")?,
             (ErrorKind::Connection, _) => f.write_str("the connection failed")?,

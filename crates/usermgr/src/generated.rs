@@ -518,7 +518,7 @@ Use this API to retrieve one or more users identified by user IDs. Only departme
 Sends a `GET` request to `/core/usermgr/v3/users/{ids}`
 
 Arguments:
-- `ids`: Pass one id or comma sperated list of id(s). Examples: `1001` (a single ID), `1001,1002` (multiple IDs).
+- `ids`: Pass one id or comma sperated list of id(s). Examples: `1001` (a single ID), `1001,1002` (multiple IDs). At most 75 ids and 20,000 characters (the latter is in `x-userbatch.limits`: OpenAPI cannot state it for an array).
 - `attribute`: Server can be prompted to return additional attributes of resource representation using $attribute common query parameter. If single user ID provided: all, title, middleName, suffix, created, createdBy, authenticationType, manager, emailAddress, mobileNumber, directReports, groups, languages, externalId, `custom.<name>`. If multiple user IDs provided: all, title, middleName, suffix, created, createdBy, authenticationType, manager, emailAddress, mobileNumber, externalId, `custom.<name>`. Examples: `created,manager` returns attributes 'created' and 'manager'; `all` returns all the attributes.
 - `order`: Common query parameter $order.
 - `sort`: Users returned in server response are sorted based on the attribute supplied under $sort. Available values: id, firstName, lastName, loginId, `custom.<name>`.
