@@ -122,12 +122,21 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
     println!("building userbatch-bench (release)...");
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["build", "--release", "--quiet", "-p", "userbatch-bench"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "userbatch-bench",
+            "-p",
+            "userbatch-cli",
+        ])
         .status()?;
     if !status.success() {
-        bail!("building userbatch-bench failed");
+        bail!("building userbatch-bench and userbatch-cli failed");
     }
     let bin = target_dir(root).join("release/userbatch-bench");
+    let cli = target_dir(root).join("release/userbatch");
     let fast = MockProcess::start(&bin, 0)?;
     let slow = MockProcess::start(&bin, 20)?;
     let mut rows: Vec<Row> = Vec::new();
@@ -178,6 +187,25 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
             )
             .values
             .push(num(&v, "facade_s") / num(&v, "baseline_s"));
+            row(
+                &mut rows,
+                "4. CPU facade / hand-written per-record baseline (the same job)",
+                "<= 1.10",
+                "x",
+            )
+            .values
+            .push(num(&v, "facade_s") / num(&v, "per_record_s"));
+        }
+        let cli_path = cli.to_string_lossy();
+        for v in scenario(&bin, &["cli", &cli_path, &fast.url, "10000"])? {
+            row(
+                &mut rows,
+                "7. CLI CPU per record (10,000 coworkers to /dev/null)",
+                "report",
+                "us",
+            )
+            .values
+            .push(num(&v, "cpu_s") * 1e6 / num(&v, "records"));
         }
         let small = scenario(&bin, &["stream", &fast.url, "10000"])?;
         let large = scenario(&bin, &["stream", &fast.url, "1000000"])?;

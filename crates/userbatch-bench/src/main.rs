@@ -11,6 +11,8 @@
 //!                                              facade and baseline in turn, ROUNDS times each
 //! userbatch-bench stream URL N                 scenario 5: peak RSS streaming N coworker summaries
 //! userbatch-bench mockrate URL                 the mock's own throughput (raw reqwest, 16 in flight)
+//! userbatch-bench cli BIN URL N                the `userbatch` binary BIN fetching N coworkers
+//!                                              to /dev/null: its CPU seconds (RUSAGE_CHILDREN)
 //! ```
 
 use std::io::{BufRead, Write};
@@ -54,6 +56,7 @@ async fn main() {
         ["cpu", url, rounds] => cpu(url, rounds.parse().expect("rounds")).await,
         ["stream", url, n] => stream(url, n.parse().expect("count")).await,
         ["mockrate", url] => mock_rate(url).await,
+        ["cli", bin, url, n] => cli(bin, url, n.parse().expect("count")),
         _ => {
             eprintln!("usage: see the doc comment of crates/userbatch-bench/src/main.rs");
             std::process::exit(2);
@@ -203,10 +206,15 @@ async fn naive(url: &str) {
     // What a user would write with the generated get-one client.
     let started = Instant::now();
     let mut found = 0;
+    let rules = &nexudus::rules::GET_USER;
     for id in &input {
-        if client.get_user(id.parse().expect("integer")).await.is_ok() {
-            found += 1;
-        }
+        let answer = nexudus::receive(client.get_user(id.parse().expect("integer")).await, 1 << 20)
+            .await
+            .expect("an answer");
+        let users = answer
+            .records::<nexudus::types::User>(&rules.records, rules.ids.kind)
+            .expect("records");
+        found += users.iter().filter(|u| u.value.is_ok()).count();
     }
     let naive = started.elapsed();
     let (facade, requests, facade_found, _) = timed(nexudus::Users::new(client), 4, &input).await;
@@ -218,16 +226,53 @@ async fn naive(url: &str) {
     );
 }
 
+/// The command line fetching `n` coworker summaries from the mock at `url`, records to
+/// /dev/null: the CPU seconds its process used (user + system), and the records it wrote.
+fn cli(bin: &str, url: &str, n: usize) {
+    let ids_file = std::env::temp_dir().join(format!("userbatch-bench-cli-{}", std::process::id()));
+    std::fs::write(&ids_file, ids(n).join("\n")).expect("ids file");
+    let before = children_cpu_seconds();
+    let out = std::process::Command::new(bin)
+        .args([
+            "--base-url",
+            url,
+            "--token",
+            TOKEN,
+            "nexudus",
+            "coworkers",
+            "--ids-file",
+        ])
+        .arg(&ids_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("the userbatch binary runs");
+    let spent = children_cpu_seconds() - before;
+    let _ = std::fs::remove_file(&ids_file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("found {n},")), "{stderr}");
+    println!(
+        "{}",
+        json!({"scenario": "cli", "records": n, "cpu_s": spent})
+    );
+}
+
 /// This process's user + system CPU seconds (getrusage, microsecond resolution).
 fn cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+/// The user + system CPU seconds of this process's waited-for children.
+fn children_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_CHILDREN)
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole rusage into the pointer it is given.
     let usage = unsafe {
-        assert_eq!(
-            libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()),
-            0,
-            "getrusage"
-        );
+        assert_eq!(libc::getrusage(who, usage.as_mut_ptr()), 0, "getrusage");
         usage.assume_init()
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
@@ -248,13 +293,14 @@ fn peak_rss_kib() -> u64 {
 /// process: the ratio of the sums is paired, so drift in the machine's load hits both.
 async fn cpu(url: &str, rounds: usize) {
     let input = ids(10_000);
-    let (mut facade_s, mut baseline_s) = (0.0, 0.0);
+    let (mut facade_s, mut baseline_s, mut per_record_s) = (0.0, 0.0, 0.0);
     for round in 0..rounds {
-        for mode in if round % 2 == 0 {
-            ["facade", "baseline"]
-        } else {
-            ["baseline", "facade"]
-        } {
+        let order = match round % 3 {
+            0 => ["facade", "baseline", "per-record"],
+            1 => ["baseline", "per-record", "facade"],
+            _ => ["per-record", "facade", "baseline"],
+        };
+        for mode in order {
             // Each side's HTTP client is built outside the measurement (TLS setup alone
             // costs milliseconds).
             let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
@@ -262,7 +308,7 @@ async fn cpu(url: &str, rounds: usize) {
             let planner = Batch::new(nexudus::Coworkers::new(client.clone()));
             let before = cpu_seconds();
             // Both keep every record until the measurement ends, then free them outside it.
-            let (report, records) = match mode {
+            let (report, records, kept) = match mode {
                 "facade" => (
                     Some(
                         Batch::new(nexudus::Coworkers::new(client))
@@ -271,22 +317,33 @@ async fn cpu(url: &str, rounds: usize) {
                             .expect("plan"),
                     ),
                     Vec::new(),
+                    Vec::new(),
                 ),
-                _ => (None, baseline(url, &http, &planner, &input).await),
+                "baseline" => (
+                    None,
+                    baseline(url, &http, &planner, &input).await,
+                    Vec::new(),
+                ),
+                _ => (
+                    None,
+                    Vec::new(),
+                    per_record(url, &http, &planner, &input).await,
+                ),
             };
             let spent = cpu_seconds() - before;
-            let found = report.map_or(records.len(), |r| r.found.len());
+            let found = report.map_or(records.len() + kept.len(), |r| r.found.len());
             assert_eq!(found, input.len(), "{mode} found every record");
-            if mode == "facade" {
-                facade_s += spent;
-            } else {
-                baseline_s += spent;
+            match mode {
+                "facade" => facade_s += spent,
+                "baseline" => baseline_s += spent,
+                _ => per_record_s += spent,
             }
         }
     }
     println!(
         "{}",
-        json!({"scenario": "cpu", "rounds": rounds, "facade_s": facade_s, "baseline_s": baseline_s})
+        json!({"scenario": "cpu", "rounds": rounds, "facade_s": facade_s, "baseline_s": baseline_s,
+               "per_record_s": per_record_s})
     );
 }
 
@@ -317,6 +374,59 @@ async fn baseline(
                 let body = req.send().await.expect("send").bytes().await.expect("body");
                 serde_json::from_slice::<Vec<nexudus::types::CoworkerSummary>>(&body)
                     .expect("decode")
+            }
+        })
+        .buffer_unordered(4)
+        .fold(Vec::new(), |mut all, records| async move {
+            all.extend(records);
+            all
+        })
+        .await
+}
+
+/// The same job as the facade by hand: the same requests, four at a time; each answer cut
+/// into records (`serde_json` RawValues), each record's id read, each decoded on its own
+/// and kept with its JSON as sent. What drift tolerance costs, without the facade.
+async fn per_record(
+    url: &str,
+    http: &reqwest::Client,
+    planner: &Batch<nexudus::Coworkers>,
+    input: &[String],
+) -> Vec<(
+    String,
+    nexudus::types::CoworkerSummary,
+    Box<serde_json::value::RawValue>,
+)> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(rename = "Id")]
+        id: i64,
+    }
+    let plan = planner.plan(input).expect("plan");
+    let urls: Vec<String> = plan
+        .chunks
+        .iter()
+        .map(|c| {
+            format!(
+                "{url}/api/spaces/coworkers/?id=[{}]",
+                plan.ids.to_vec(c.clone()).join(",")
+            )
+        })
+        .collect();
+    futures_util::stream::iter(urls)
+        .map(|u| {
+            let req = http.get(u).bearer_auth(TOKEN);
+            async move {
+                let body = req.send().await.expect("send").bytes().await.expect("body");
+                let list: Vec<&serde_json::value::RawValue> =
+                    serde_json::from_slice(&body).expect("a list");
+                list.into_iter()
+                    .map(|raw| {
+                        let id: IdOnly = serde_json::from_str(raw.get()).expect("an id");
+                        let record = serde_json::from_str(raw.get()).expect("decode");
+                        (id.id.to_string(), record, raw.to_owned())
+                    })
+                    .collect::<Vec<_>>()
             }
         })
         .buffer_unordered(4)

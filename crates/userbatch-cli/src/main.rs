@@ -522,12 +522,13 @@ async fn fetch<O: Operation>(
         requests: 0,
     };
     let mut broken_pipe = false;
+    let redactor = userbatch::json::Redactor::new(secrets);
     while let Some(outcome) = stream.next().await {
         match outcome {
             Outcome::Found(found) => {
                 report.found += 1;
                 if !broken_pipe {
-                    let record = userbatch::json::redact(found.raw.as_str(), secrets);
+                    let record = redactor.redact(found.raw.as_str());
                     let written = out
                         .write_all(record.as_bytes())
                         .and_then(|()| out.write_all(b"\n"));

@@ -90,7 +90,11 @@ impl Prism {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("prism exited with {status}: {}", self.log_text());
             }
-            assert!(Instant::now() < give_up, "prism did not start: {}", self.log_text());
+            assert!(
+                Instant::now() < give_up,
+                "prism did not start: {}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -169,11 +173,22 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
     vec![
         ("nexudus", vec!["nexudus", "users"], vec!["1", "2", "3"]),
         ("nexudus", vec!["nexudus", "coworkers"], vec!["10", "20"]),
-        ("nexudus", vec!["nexudus", "users", "--full"], vec!["5", "6"]),
+        (
+            "nexudus",
+            vec!["nexudus", "users", "--full"],
+            vec!["5", "6"],
+        ),
         ("nexudus", vec!["nexudus", "coworkers", "--full"], vec!["7"]),
         (
             "usermgr",
-            vec!["usermgr", "users", "--max-batch", "1", "--attribute", "created"],
+            vec![
+                "usermgr",
+                "users",
+                "--max-batch",
+                "1",
+                "--attribute",
+                "created",
+            ],
             vec!["1001", "1002"],
         ),
         (
@@ -214,11 +229,19 @@ fn against_prism_static_and_dynamic() {
             }
             if spec == "usermgr" {
                 // The docs' example is an empty list: every id is rightly missing.
-                assert_eq!(report["missing"].as_array().unwrap().len(), ids.len(), "{report}");
+                assert_eq!(
+                    report["missing"].as_array().unwrap().len(),
+                    ids.len(),
+                    "{report}"
+                );
                 assert_eq!(code, 0);
             } else {
                 // The examples carry other ids: failed, never missing.
-                assert_eq!(report["missing"], serde_json::json!([]), "{args:?}: {report}");
+                assert_eq!(
+                    report["missing"],
+                    serde_json::json!([]),
+                    "{args:?}: {report}"
+                );
                 assert_eq!(report["found"], 0);
                 assert!(report["unexpected"].as_u64().unwrap() >= 1, "{report}");
                 assert_eq!(code, 1);
