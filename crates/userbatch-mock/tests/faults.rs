@@ -262,7 +262,7 @@ async fn a_truncated_json_body() {
     let cut = answer(nexudus(&m).get_users(&user_ids([1, 2])).await).await;
     let rules = &nexudus::rules::GET_USERS;
     assert!(matches!(
-        userbatch_core::json::records(&cut.body, &rules.records),
+        userbatch_core::json::entries(&cut.body, &rules.records, rules.ids.kind),
         Err(userbatch_core::json::EnvelopeError::Malformed(_))
     ));
 }
@@ -294,7 +294,7 @@ async fn html_error_pages_with_200_and_502() {
     let rules = &nexudus::rules::GET_USER;
     assert!(
         matches!(
-            userbatch_core::json::records(&page.body, &rules.records),
+            userbatch_core::json::entries(&page.body, &rules.records, rules.ids.kind),
             Err(userbatch_core::json::EnvelopeError::Malformed(_))
         ),
         "a 200 HTML page must not decode"

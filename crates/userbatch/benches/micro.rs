@@ -93,8 +93,8 @@ fn decode_1000_coworker_summaries(bencher: Bencher) {
         });
 }
 
-/// What the engine does with an answer before decoding anything: the record list cut out
-/// (parsed once, validated) and each record's id read. All the command line needs.
+/// What the engine does with an answer before decoding anything: the records found and
+/// each one's id read, in one pass.
 #[divan::bench]
 fn split_and_ids_1000_coworker_summaries(bencher: Bencher) {
     let bytes = records(SUMMARY, 1000);
@@ -105,6 +105,23 @@ fn split_and_ids_1000_coworker_summaries(bencher: Bencher) {
         .bench_local(|| {
             userbatch::json::entries(black_box(&bytes), &rules.records, rules.ids.kind)
                 .expect("split")
+        });
+}
+
+/// What the command line adds per record it prints: the check that it is valid JSON.
+#[divan::bench]
+fn check_1000_coworker_summaries(bencher: Bencher) {
+    let bytes = records(SUMMARY, 1000);
+    let rules = &nexudus::rules::GET_COWORKERS;
+    let entries = userbatch::json::entries(&bytes, &rules.records, rules.ids.kind).expect("split");
+    let text = std::str::from_utf8(&bytes).expect("utf-8");
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .counter(ItemsCount::new(1000usize))
+        .bench_local(|| {
+            for e in &entries {
+                userbatch::json::check(black_box(&text[e.span.clone()])).expect("valid");
+            }
         });
 }
 

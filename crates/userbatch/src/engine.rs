@@ -66,8 +66,9 @@ pub trait Operation: Send + Sync + 'static {
     fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;
 }
 
-/// An operation whose records are not decoded at all: each found id comes with its record
-/// exactly as the vendor sent it ([`Found::raw`]) and `()` as the typed record. What the
+/// An operation whose records are not decoded into the generated type, only checked to be
+/// valid JSON: each found id comes with its record exactly as the vendor sent it
+/// ([`Found::raw`]) and `()` as the typed record. What the
 /// `userbatch` command line uses: it writes the vendor's JSON as is, so a record whose
 /// fields drifted from the spec's types is still delivered (use the operation itself to
 /// have such records fail their ids instead, naming the field).
@@ -108,8 +109,9 @@ impl<O: Operation> Operation for Raw<O> {
         self.0.send(ids, page)
     }
 
-    fn decode(&self, _: &str) -> Result<(), RecordError> {
-        Ok(())
+    /// Checks that the record is valid JSON (finding records does not parse their values).
+    fn decode(&self, record: &str) -> Result<(), RecordError> {
+        json::check(record)
     }
 }
 

@@ -16,10 +16,22 @@
 //!   timeout and an overall deadline. Paged operations are read to their `totalCount`,
 //!   never further.
 //! - **Isolate**: a request one bad id can fail (400, 404, 414) is split in halves until
-//!   the bad ids stand alone, so the good ids still come back.
-//! - **Report**: records matched to ids by the record's own id field, never by position;
-//!   [`Report`] holds `found` (input order), `missing` and `failed` (with the error), and
-//!   the number of requests. Every requested id is in exactly one of them.
+//!   the bad ids stand alone, so the good ids still come back; a response over
+//!   [`Batch::max_response_bytes`] is split the same way. Before anything has been
+//!   answered, two single ids tell a bad id from a bad parameter: if they fail as their
+//!   request did, every id fails with the vendor's message in a handful of requests.
+//! - **Decode, record by record**: the answer is read as bytes; the records are found
+//!   where the spec's `x-userbatch.records` says, each one's id is read from its id field
+//!   and each is decoded on its own. A record that does not fit the spec's type fails only
+//!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`Found`] also
+//!   keeps the record as the vendor sent it ([`Found::raw`]): fields the spec does not
+//!   know, `null`s, key order. [`Raw`] skips the typed decoding.
+//! - **Report**: records matched to ids by the record's own id, never by position;
+//!   [`Report`] holds `found` (input order), `missing` and `failed` (with the error), the
+//!   records nobody asked for (`unexpected`), and the number of requests. Every requested
+//!   id is in exactly one of found, missing, failed. An answer with records but none of
+//!   the ids asked for fails them ([`ErrorKind::Unrequested`]): a vendor that ignores the
+//!   id filter never makes ids "missing".
 //!
 //! Two ways to call it: [`Batch::fetch`] collects a [`Report`]; [`Batch::stream`] yields
 //! [`Outcome`]s in input order with memory bounded by a few requests' records.
@@ -67,7 +79,8 @@
 //!
 //! Each request runs in a `tracing` span `userbatch.request` with the operation, chunk
 //! size, page, attempt, status and duration. Neither spans nor errors carry a token, a
-//! credential, a header value or a response body.
+//! credential, a header value or a response body; errors quote at most the vendor's own
+//! error message or what did not decode (never a secret field's value), 200 characters.
 
 #![warn(missing_docs)]
 
