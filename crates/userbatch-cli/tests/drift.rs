@@ -245,3 +245,73 @@ async fn a_bad_sort_fails_every_id_with_the_vendors_message_in_few_requests() {
         m.stats().total_requests()
     );
 }
+
+/// Each kind of drift at 1 and at 10,000 ids, through the command line: records printed as
+/// sent, and the summary's account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_drift_at_1_and_10_000_ids() {
+    for n in [1usize, 10_000] {
+        let file = std::env::temp_dir().join(format!("userbatch-drift-{}-{n}", std::process::id()));
+        std::fs::write(&file, ids(n).join("\n")).unwrap();
+        let path = file.to_str().unwrap().to_owned();
+        let every_100th: Vec<String> = ids(n).into_iter().step_by(100).collect();
+        let cases: Vec<(&str, Drift, &str)> = vec![
+            (
+                "unknown fields",
+                Drift {
+                    unknown_fields: true,
+                    ..Drift::default()
+                },
+                "failed 0",
+            ),
+            (
+                "a changed type",
+                Drift::default().replace("CountryId", every_100th.clone(), serde_json::json!("GB")),
+                "failed 0",
+            ),
+            (
+                "an ignored filter",
+                Drift {
+                    ignore_filter: true,
+                    ..Drift::default()
+                },
+                "found 0, missing 0",
+            ),
+        ];
+        for (name, drift, expected) in cases {
+            let m = MockServer::start(
+                MockConfig::new()
+                    .drift(Vendor::Nexudus, drift)
+                    .log_requests(false),
+            )
+            .await
+            .unwrap();
+            let out = run(&m, &["nexudus", "coworkers", "--ids-file", &path]);
+            let err = stderr(&out);
+            assert!(err.contains(expected), "{name}, {n}: {err}");
+            let printed = stdout(&out).lines().count();
+            match name {
+                "an ignored filter" => {
+                    assert_eq!(printed, 0, "{name}, {n}");
+                    assert_eq!(out.status.code(), Some(1));
+                    assert!(
+                        err.contains(&format!("vendor also sent {n} record(s)")),
+                        "{err}"
+                    );
+                }
+                _ => {
+                    assert_eq!(
+                        printed, n,
+                        "{name}, {n}: every record printed, drifted or not"
+                    );
+                    assert_eq!(out.status.code(), Some(0));
+                }
+            }
+            if name == "a changed type" {
+                assert!(stdout(&out).contains(r#""CountryId":"GB""#), "as sent");
+            }
+            m.stop().await;
+        }
+        let _ = std::fs::remove_file(&file);
+    }
+}

@@ -339,24 +339,34 @@ fn write_checked<T: DeserializeOwned>(
     check: bool,
 ) {
     let start = out.len();
-    let key = match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    // No drift, no work: this is the mock's hot path.
+    let replace = if drift.replacements.is_empty() {
+        Vec::new()
+    } else {
+        let key = match id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        drift.replacements_for(&key)
     };
-    let replace = drift.replacements_for(&key);
     let record = RecordDrift {
         unknown_fields: drift.unknown_fields,
         replace: &replace,
     };
-    let id = match id {
-        Value::String(s) if drift.integer_ids => s
-            .parse::<i64>()
-            .ok()
-            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
-            .map_or_else(|| id.clone(), Value::from),
-        _ => id.clone(),
+    let as_integer = match id {
+        Value::String(s) if drift.integer_ids && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<i64>().ok().map(Value::from)
+        }
+        _ => None,
     };
-    schema.write_json(out, seed, id_field, &id, skip, record);
+    schema.write_json(
+        out,
+        seed,
+        id_field,
+        as_integer.as_ref().unwrap_or(id),
+        skip,
+        record,
+    );
     if check && replace.is_empty() {
         let _: T = serde_json::from_slice(&out[start..])
             .expect("mock records fit the generated types (both come from the same spec)");

@@ -79,6 +79,7 @@ fn records(example: &str, n: usize) -> Vec<u8> {
 }
 
 const SUMMARY: &str = include_str!("../../../tests/fixtures/nexudus-get-multiple-coworkers.json");
+const USER_SUMMARY: &str = include_str!("../../../tests/fixtures/nexudus-get-multiple-users.json");
 const FULL: &str = include_str!("../../../tests/fixtures/nexudus-get-one-user.json");
 
 #[divan::bench]
@@ -181,5 +182,43 @@ fn decode_1000_full_users_as_value(bencher: Bencher) {
         .counter(ItemsCount::new(1000usize))
         .bench_local(|| {
             serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).expect("decode")
+        });
+}
+
+#[divan::bench]
+fn decode_1000_user_summaries(bencher: Bencher) {
+    let bytes = records(USER_SUMMARY, 1000);
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .counter(ItemsCount::new(1000usize))
+        .bench_local(|| {
+            serde_json::from_slice::<Vec<nexudus::types::UserSummary>>(black_box(&bytes))
+                .expect("decode")
+        });
+}
+
+/// The engine's way with user summaries: find, read ids, decode record by record.
+#[divan::bench]
+fn split_and_decode_each_1000_user_summaries(bencher: Bencher) {
+    let bytes = records(USER_SUMMARY, 1000);
+    let rules = &nexudus::rules::GET_USERS;
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .counter(ItemsCount::new(1000usize))
+        .bench_local(|| {
+            let entries =
+                userbatch::json::entries(black_box(&bytes), &rules.records, rules.ids.kind)
+                    .expect("split");
+            entries
+                .into_iter()
+                .map(|e| {
+                    let text = std::str::from_utf8(&bytes[e.span]).expect("utf-8");
+                    userbatch::json::decode::<nexudus::types::UserSummary>(
+                        text,
+                        rules.records.secrets,
+                    )
+                    .expect("decode")
+                })
+                .collect::<Vec<_>>()
         });
 }

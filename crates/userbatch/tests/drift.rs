@@ -344,3 +344,98 @@ async fn a_truncated_body_is_retried_but_a_shape_error_is_not() {
     assert_eq!(report.found.len(), 5);
     assert_eq!(report.requests, 2, "cut JSON is worth one more try");
 }
+
+/// Each kind of drift at 1 and at 10,000 ids: every id in its place, for its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_drift_at_1_and_10_000_ids() {
+    for n in [1usize, 10_000] {
+        let list = ids(n);
+        let every_100th: Vec<String> = list.iter().step_by(100).cloned().collect();
+        let cases: Vec<(&str, MockConfig)> = vec![
+            (
+                "unknown fields",
+                MockConfig::new().drift(
+                    Vendor::Nexudus,
+                    Drift {
+                        unknown_fields: true,
+                        ..Drift::default()
+                    },
+                ),
+            ),
+            (
+                "a changed type",
+                MockConfig::new().drift(
+                    Vendor::Nexudus,
+                    Drift::default().replace(
+                        "CountryId",
+                        every_100th.clone(),
+                        serde_json::json!("GB"),
+                    ),
+                ),
+            ),
+            (
+                "an ignored filter",
+                MockConfig::new().drift(
+                    Vendor::Nexudus,
+                    Drift {
+                        ignore_filter: true,
+                        ..Drift::default()
+                    },
+                ),
+            ),
+            (
+                "extra records",
+                MockConfig::new().faults(
+                    Vendor::Nexudus,
+                    Faults {
+                        extra_records: 1.0,
+                        ..Faults::default()
+                    },
+                ),
+            ),
+        ];
+        for (name, config) in cases {
+            let m = mock(config.log_requests(false)).await;
+            let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+            let report = Batch::new(nexudus::Coworkers::new(client))
+                .fetch(&list)
+                .await
+                .unwrap();
+            let at = format!("{name}, {n} ids");
+            assert!(report.missing.is_empty(), "{at}");
+            match name {
+                "unknown fields" => {
+                    assert_eq!(report.found.len(), n, "{at}");
+                    assert!(
+                        report
+                            .found
+                            .iter()
+                            .all(|f| f.raw.as_str().contains("\"UnknownNull\":null")),
+                        "{at}"
+                    );
+                }
+                "a changed type" => {
+                    assert_eq!(report.found.len(), n - every_100th.len(), "{at}");
+                    let failed: Vec<&String> = report.failed.iter().flat_map(|f| &f.ids).collect();
+                    assert_eq!(failed, every_100th.iter().collect::<Vec<_>>(), "{at}");
+                    assert!(
+                        report
+                            .failed
+                            .iter()
+                            .all(|f| f.error.kind == ErrorKind::Decode),
+                        "{at}"
+                    );
+                }
+                "an ignored filter" => {
+                    assert_eq!(report.failed_ids(), n, "{at}");
+                    assert_eq!(report.unexpected, n as u64, "{at}");
+                }
+                _ => {
+                    assert_eq!(report.found.len(), n, "{at}");
+                    assert_eq!(report.unexpected, 2 * report.requests, "{at}");
+                }
+            }
+            m.stop().await;
+        }
+    }
+}
