@@ -307,6 +307,18 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
 
     let mut consts = Vec::new();
     let mut names = Vec::new();
+    let mut paths = Vec::new();
+    for (path, _, op) in spec.operations() {
+        let op_id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .with_context(|| {
+                format!("{}: {path} has an operation without operationId", spec.rel)
+            })?;
+        // As progenitor names operations in `OperationInfo`.
+        let snake = screaming_snake(op_id).to_lowercase();
+        paths.push(quote!((#snake, #path)));
+    }
     for (path, method, op) in spec.operations() {
         let Some(ext) = spec.operation_ext(op)? else {
             continue;
@@ -345,6 +357,11 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
                 Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial,
                 Records, UnknownIds, Vendor,
             };
+
+            /// Every operation's path template, by the name progenitor gives the operation:
+            /// the vendor crate's request hook refuses a request whose path is not its
+            /// template.
+            pub const PATHS: &[(&str, &str)] = &[#(#paths),*];
 
             #[doc = #vendor_doc]
             pub const VENDOR: Vendor = Vendor {

@@ -320,6 +320,15 @@ pub mod rules {
         Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
         Partial, Records, UnknownIds, Vendor,
     };
+    /// Every operation's path template, by the name progenitor gives the operation:
+    /// the vendor crate's request hook refuses a request whose path is not its
+    /// template.
+    pub const PATHS: &[(&str, &str)] = &[
+        (
+            "retrieve_multiple_users",
+            "/partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch",
+        ),
+    ];
     ///Vendor-wide rules of AvePoint Graph, from the root `x-userbatch` in specs/avepoint.yaml.
     pub const VENDOR: Vendor = Vendor {
         title: "AvePoint Graph",

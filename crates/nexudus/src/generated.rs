@@ -3200,6 +3200,17 @@ pub mod rules {
         Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
         Partial, Records, UnknownIds, Vendor,
     };
+    /// Every operation's path template, by the name progenitor gives the operation:
+    /// the vendor crate's request hook refuses a request whose path is not its
+    /// template.
+    pub const PATHS: &[(&str, &str)] = &[
+        ("update_coworker", "/api/spaces/coworkers"),
+        ("get_coworkers", "/api/spaces/coworkers/"),
+        ("get_coworker", "/api/spaces/coworkers/{id}"),
+        ("update_user", "/api/sys/users"),
+        ("get_users", "/api/sys/users/"),
+        ("get_user", "/api/sys/users/{id}"),
+    ];
     ///Vendor-wide rules of Nexudus REST API, from the root `x-userbatch` in specs/nexudus.yaml.
     pub const VENDOR: Vendor = Vendor {
         title: "Nexudus REST API",

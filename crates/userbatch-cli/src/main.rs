@@ -5,7 +5,6 @@
 //! users 1 2 3` tries it with no vendor account.
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,7 +73,8 @@ struct Args {
     )]
     token: Option<String>,
 
-    /// Send a token over plain HTTP to a host that is not loopback
+    /// Send the token over plain HTTP to a host that is not loopback, and through a proxy
+    /// from the environment (http_proxy) over plain HTTP
     #[arg(long)]
     allow_insecure: bool,
 
@@ -242,9 +242,11 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
             ));
         }
     };
-    check_transport(&base_url, args.allow_insecure)?;
-
-    let mut config = ClientConfig::new(&base_url).credentials(Credentials::bearer(token));
+    // The library refuses what it must not send (credentials in the URL, a token in clear
+    // to a host that is not loopback) when the client is built, before any request.
+    let mut config = ClientConfig::new(&base_url)
+        .credentials(Credentials::bearer(token))
+        .allow_insecure(args.allow_insecure);
     if let Some(secs) = args.timeout {
         config = config.timeout(Duration::from_secs(secs));
     }
@@ -439,33 +441,6 @@ fn read_ids(args: &Args) -> Result<Vec<String>, Usage> {
         ));
     }
     Ok(ids)
-}
-
-/// A token goes over plain HTTP only to loopback, unless --allow-insecure.
-fn check_transport(base_url: &str, allow_insecure: bool) -> Result<(), Usage> {
-    let Some(rest) = base_url.strip_prefix("http://") else {
-        if base_url.starts_with("https://") {
-            return Ok(());
-        }
-        return Err(Usage(format!(
-            "--base-url must start with https:// or http://, got {base_url:?}"
-        )));
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if loopback || allow_insecure {
-        Ok(())
-    } else {
-        Err(Usage(format!(
-            "refusing to send the token over plain HTTP to {host}: use https://, or --allow-insecure"
-        )))
-    }
 }
 
 fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {

@@ -319,7 +319,19 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
                 "users",
                 "1",
             ],
-            "must start with",
+            "the scheme must be https://",
+        ),
+        (
+            vec![
+                "--token",
+                "t",
+                "--base-url",
+                "http://127.0.0.1:1@vm/",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "it holds credentials",
         ),
         (
             vec![

@@ -89,16 +89,21 @@ impl fmt::Debug for Credentials {
 }
 
 /// What a generated `Client` carries besides its base URL and `reqwest::Client`; its hooks
-/// call [`ClientState::prepare`] on every request.
+/// call [`ClientState::prepare`] and [`ClientState::check_path`] on every request.
 #[derive(Clone, Debug, Default)]
 pub struct ClientState {
     credentials: Credentials,
+    /// The base URL's path (`""` for none), which every request's path starts with.
+    base_path: String,
 }
 
 impl ClientState {
-    /// State that authenticates with `credentials`.
+    /// State that authenticates with `credentials`, for a base URL without a path.
     pub fn new(credentials: Credentials) -> Self {
-        Self { credentials }
+        Self {
+            credentials,
+            base_path: String::new(),
+        }
     }
 
     /// The credentials this client sends.
@@ -119,6 +124,39 @@ impl ClientState {
         }
         if let Some(value) = self.credentials.header_value() {
             headers.insert(AUTHORIZATION, value);
+        }
+    }
+
+    /// Refuses a request whose path is not its operation's template (`paths` maps each
+    /// operation, as progenitor names it, to its spec path): no parameter value may add,
+    /// remove or climb a segment, whoever built the request.
+    ///
+    /// ```
+    /// use userbatch_core::{ClientState, Credentials};
+    ///
+    /// let paths = &[("get_user", "/api/sys/users/{id}")];
+    /// let state = ClientState::new(Credentials::None);
+    /// let ok = reqwest::Request::new(reqwest::Method::GET, "https://x.test/api/sys/users/5".parse().unwrap());
+    /// assert!(state.check_path(&ok, "get_user", paths).is_ok());
+    /// // `\` is a separator to URL parsers: `5\..\..` climbs.
+    /// let bad = reqwest::Request::new(reqwest::Method::GET, r"https://x.test/api/sys/users/5\..\..\admin".parse().unwrap());
+    /// assert!(state.check_path(&bad, "get_user", paths).is_err());
+    /// ```
+    pub fn check_path(
+        &self,
+        request: &reqwest::Request,
+        operation: &str,
+        paths: &[(&str, &str)],
+    ) -> Result<(), String> {
+        let Some((_, template)) = paths.iter().find(|(op, _)| *op == operation) else {
+            return Err(format!("no path template for the operation {operation}"));
+        };
+        if crate::path::within_template(request.url().path(), &self.base_path, template) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the request's path is not {template}: a parameter would change it"
+            ))
         }
     }
 }
@@ -142,6 +180,7 @@ pub struct ClientConfig {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    allow_insecure: bool,
 }
 
 impl ClientConfig {
@@ -154,7 +193,16 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("userbatch/", env!("CARGO_PKG_VERSION")).to_owned(),
+            allow_insecure: false,
         }
+    }
+
+    /// Allows sending credentials over plain HTTP to a host that is not loopback (and then
+    /// through a proxy the environment names). Off by default: a token in clear can be read
+    /// by anyone on the way.
+    pub fn allow_insecure(mut self, allow: bool) -> Self {
+        self.allow_insecure = allow;
+        self
     }
 
     /// Sets the credentials.
@@ -196,27 +244,77 @@ impl ClientConfig {
         self.connect_timeout
     }
 
-    /// Builds the `reqwest::Client` these settings describe.
+    /// Builds the `reqwest::Client` these settings describe. Over plain HTTP (loopback, or
+    /// where [`ClientConfig::allow_insecure`] allows it), proxies from the environment are
+    /// not used unless insecure transport is allowed: a plaintext proxy would see the token.
     pub fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
-            .tcp_nodelay(true)
-            .build()
+            .tcp_nodelay(true);
+        if self.base_url.starts_with("http://") && !self.allow_insecure {
+            builder = builder.no_proxy();
+        }
+        builder.build()
+    }
+
+    /// Checks the base URL as `reqwest` will read it: `http` or `https`, a host, no
+    /// credentials in it, no query or fragment; and that credentials go in clear only to
+    /// loopback unless [`ClientConfig::allow_insecure`].
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |why: &str| ConfigError::BaseUrl(why.to_owned());
+        let url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| ConfigError::BaseUrl(format!("not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be https:// (or http:// to loopback)"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "it holds credentials (user:password@); give them as the client's credentials",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it has a query or a fragment"));
+        }
+        let Some(host) = url.host() else {
+            return Err(bad("it has no host"));
+        };
+        let loopback = match host {
+            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        };
+        if url.scheme() == "http"
+            && !loopback
+            && self.credentials != Credentials::None
+            && !self.allow_insecure
+        {
+            return Err(ConfigError::Insecure(host.to_string()));
+        }
+        Ok(())
     }
 
     /// The base URL, the `reqwest::Client`, and the state for the generated client's hooks.
     ///
-    /// Fails if the credentials cannot form an `Authorization` header (a token with a
-    /// line break, say: sending no header instead would fail later, and less clearly),
-    /// or if the TLS backend cannot be initialised.
+    /// Fails if the base URL is not one to send credentials to ([`ClientConfig::check`]),
+    /// if the credentials cannot form an `Authorization` header (a token with a line break,
+    /// say: sending no header instead would fail later, and less clearly), or if the TLS
+    /// backend cannot be initialised.
     pub fn into_parts(self) -> Result<(String, reqwest::Client, ClientState), ConfigError> {
+        self.check()?;
         if self.credentials != Credentials::None && self.credentials.header_value().is_none() {
             return Err(ConfigError::InvalidCredentials);
         }
         let http = self.http_client().map_err(ConfigError::Http)?;
-        Ok((self.base_url, http, ClientState::new(self.credentials)))
+        let base_path = reqwest::Url::parse(&self.base_url)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let state = ClientState {
+            credentials: self.credentials,
+            base_path,
+        };
+        Ok((self.base_url, http, state))
     }
 }
 
@@ -227,6 +325,12 @@ pub enum ConfigError {
     /// The credentials contain characters an HTTP header cannot carry. The message never
     /// includes the credentials.
     InvalidCredentials,
+    /// The base URL cannot be used: not `http`/`https`, no host, credentials, a query or a
+    /// fragment in it (the reason says which).
+    BaseUrl(String),
+    /// Credentials would go in clear (plain HTTP) to this host, which is not loopback; see
+    /// [`ClientConfig::allow_insecure`].
+    Insecure(String),
     /// `reqwest` could not build its client (TLS backend initialisation).
     Http(reqwest::Error),
 }
@@ -238,6 +342,12 @@ impl fmt::Display for ConfigError {
                 "the credentials cannot be sent in an Authorization header \
                  (they contain a control character or non-visible byte)",
             ),
+            Self::BaseUrl(why) => write!(f, "the base URL cannot be used: {why}"),
+            Self::Insecure(host) => write!(
+                f,
+                "refusing to send credentials over plain HTTP to {host}: use https://, or \
+                 allow insecure transport"
+            ),
             Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
         }
     }
@@ -247,13 +357,14 @@ impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Http(e) => Some(e),
-            Self::InvalidCredentials => None,
+            _ => None,
         }
     }
 }
 
 /// Implements, for a generated `Client` in the invoking crate, the hook every vendor crate
-/// needs ([`ClientState::prepare`] before each request) and the constructors
+/// needs (before each request, [`ClientState::check_path`] against `$paths`, the crate's
+/// generated `rules::PATHS`, then [`ClientState::prepare`]) and the constructors
 /// `Client::from_config` and `Client::with_bearer`.
 ///
 /// The trait impl must live in the crate that holds the generated `Client` (orphan rule);
@@ -263,13 +374,16 @@ impl std::error::Error for ConfigError {
 /// does).
 #[macro_export]
 macro_rules! vendor_client_support {
-    () => {
+    ($paths:expr) => {
         impl ::progenitor_client::ClientHooks<$crate::ClientState> for Client {
             async fn pre<E>(
                 &self,
                 request: &mut ::reqwest::Request,
-                _info: &::progenitor_client::OperationInfo,
+                info: &::progenitor_client::OperationInfo,
             ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                self.inner
+                    .check_path(request, info.operation_id, $paths)
+                    .map_err(::progenitor_client::Error::InvalidRequest)?;
                 self.inner.prepare(request);
                 Ok(())
             }

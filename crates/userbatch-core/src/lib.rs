@@ -50,6 +50,7 @@
 mod client;
 pub mod json;
 mod partial;
+pub mod path;
 mod received;
 pub mod rules;
 mod secret;

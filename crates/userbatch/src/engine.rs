@@ -48,6 +48,12 @@ pub trait Operation: Send + Sync + 'static {
         false
     }
 
+    /// Checks the operation's own parameters before any request (e.g. that a path
+    /// parameter stays one segment, [`userbatch_core::path::check_segment`]).
+    fn check(&self) -> Result<(), PlanError> {
+        Ok(())
+    }
+
     /// The page size to ask for, for paged operations.
     fn page_size(&self) -> u32 {
         self.rules().paging.map_or(0, |p| p.default_size)
@@ -95,6 +101,10 @@ impl<O: Operation> Operation for Raw<O> {
 
     fn single_id(&self) -> bool {
         self.0.single_id()
+    }
+
+    fn check(&self) -> Result<(), PlanError> {
+        self.0.check()
     }
 
     fn page_size(&self) -> u32 {
@@ -359,12 +369,14 @@ impl<O: Operation> Batch<O> {
         Shape::new(rules, max_batch, self.op.single_id())
     }
 
-    /// Dedupes, validates and chunks `ids` without sending anything.
+    /// Checks the operation's parameters, then dedupes, validates and chunks `ids`, without
+    /// sending anything.
     pub fn plan<I, S>(&self, ids: I) -> Result<Plan, PlanError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        self.op.check()?;
         self.shape()?.plan(ids)
     }
 

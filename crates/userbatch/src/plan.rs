@@ -30,6 +30,14 @@ pub enum PlanError {
         /// Why.
         reason: InvalidId,
     },
+    /// A parameter of the operation (not an id) cannot be sent, e.g. a path parameter that
+    /// would change the request's path.
+    InvalidParameter {
+        /// The parameter, as the spec names it.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A maximum batch size of 0, or above the vendor's documented limit.
     MaxBatch {
         /// What was asked for.
@@ -50,6 +58,9 @@ pub enum InvalidId {
     /// It contains a character that would break the request's encoding (e.g. a comma in a
     /// comma-separated list, a slash in a path segment).
     ForbiddenChar(char),
+    /// It goes into a path segment and would change the request's path (`.`, `..`, `\`, a
+    /// control character).
+    Segment(userbatch_core::path::SegmentError),
     /// Alone it already exceeds the request's size limit (`limit` bytes or characters).
     TooLong {
         /// The size it would take, as sent.
@@ -65,6 +76,7 @@ impl fmt::Display for InvalidId {
             Self::Empty => f.write_str("it is empty"),
             Self::NotAnInteger => f.write_str("this vendor's ids are integers"),
             Self::ForbiddenChar(c) => write!(f, "it contains {c:?}, which would break the request"),
+            Self::Segment(e) => write!(f, "{e}"),
             Self::TooLong { size, limit } => {
                 write!(
                     f,
@@ -80,7 +92,14 @@ impl fmt::Display for PlanError {
         match self {
             Self::NoIds => f.write_str("no ids to fetch"),
             Self::InvalidId { id, index, reason } => {
-                write!(f, "invalid id {id:?} (input position {index}): {reason}")
+                write!(
+                    f,
+                    "invalid id {} (input position {index}): {reason}",
+                    Shown(id)
+                )
+            }
+            Self::InvalidParameter { name, reason } => {
+                write!(f, "invalid parameter {name}: {reason}")
             }
             Self::MaxBatch {
                 requested,
@@ -97,6 +116,22 @@ impl fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+/// An id as errors show it: quoted, and cut after 40 characters (an ids file with a
+/// megabyte line must not come back on the terminal whole).
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MAX: usize = 40;
+        let count = self.0.chars().count();
+        if count <= MAX {
+            return write!(f, "{:?}", self.0);
+        }
+        let head: String = self.0.chars().take(MAX).collect();
+        write!(f, "{head:?}... ({count} characters)")
+    }
+}
 
 /// Ids stored compactly: one text buffer and where each id ends. A million ids of seven
 /// digits take about 11 MB here, against about 40 MB as a `Vec<String>`. The text of all
@@ -431,6 +466,10 @@ impl Shape {
                     .find(|c| self.rules.ids.forbidden_chars.contains(*c))
                 {
                     return Err(InvalidId::ForbiddenChar(c));
+                }
+                if self.rules.ids.location == IdLocation::Path {
+                    // Alone in a request (after a split), the id is the whole segment.
+                    userbatch_core::path::check_segment(id).map_err(InvalidId::Segment)?;
                 }
                 Cow::Borrowed(id)
             }

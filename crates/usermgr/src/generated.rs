@@ -587,6 +587,12 @@ pub mod rules {
         Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
         Partial, Records, UnknownIds, Vendor,
     };
+    /// Every operation's path template, by the name progenitor gives the operation:
+    /// the vendor crate's request hook refuses a request whose path is not its
+    /// template.
+    pub const PATHS: &[(&str, &str)] = &[
+        ("get_users_by_ids", "/core/usermgr/v3/users/{ids}"),
+    ];
     ///Vendor-wide rules of User Manager v3, from the root `x-userbatch` in specs/usermgr.yaml.
     pub const VENDOR: Vendor = Vendor {
         title: "User Manager v3",

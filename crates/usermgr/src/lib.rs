@@ -60,4 +60,4 @@ pub use userbatch_core::{
     ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
 };
 
-userbatch_core::vendor_client_support!();
+userbatch_core::vendor_client_support!(rules::PATHS);

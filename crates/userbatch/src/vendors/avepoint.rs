@@ -64,6 +64,22 @@ impl Operation for Users {
         self.page_size.get()
     }
 
+    /// The customer and tenant ids go into path segments: they must stay one each.
+    fn check(&self) -> Result<(), PlanError> {
+        for (name, value) in [
+            ("customerId", &self.customer_id),
+            ("tenantId", &self.tenant_id),
+        ] {
+            userbatch_core::path::check_segment(value).map_err(|e| {
+                PlanError::InvalidParameter {
+                    name,
+                    reason: e.to_string(),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     async fn send(&self, ids: &[String], page: Option<PageRequest>) -> RawResult {
         let body = types::UserBatchRequest {
             user_ids: ids.to_vec(),
