@@ -245,3 +245,64 @@ proptest! {
         })?;
     }
 }
+
+/// A TLS server on loopback with a self-signed certificate for `names`: it completes no
+/// handshake a client that checks certificates would accept. Returns its port and how many
+/// connections it saw.
+async fn self_signed_server(
+    names: &[&str],
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(socket).await;
+            });
+        }
+    });
+    (port, connections)
+}
+
+#[tokio::test]
+async fn tls_failures_say_what_failed_and_are_not_retried() {
+    use std::sync::atomic::Ordering;
+    // A certificate nobody trusts, for the right name.
+    let (port, connections) = self_signed_server(&["localhost"]).await;
+    let client = usermgr::Client::with_bearer(&format!("https://localhost:{port}"), "t").unwrap();
+    let report = usermgr::users(&client, ["1", "2"]).await.unwrap();
+    assert_eq!(report.failed_ids(), 2);
+    let error = &report.failed[0].error;
+    assert_eq!(error.kind, userbatch::ErrorKind::Tls, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("not signed by a trusted authority"),
+        "{error}"
+    );
+    assert_eq!(report.requests, 1, "not retried");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert!(!error.to_string().contains("(after"), "{error}");
+}

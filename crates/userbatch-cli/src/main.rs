@@ -4,9 +4,9 @@
 //! Run `userbatch --help` for the options; `cargo run -p userbatch-cli -- --mock nexudus
 //! users 1 2 3` tries it with no vendor account.
 
-use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
+use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,10 @@ struct Args {
     /// Read more ids from this file, one per line ('-' reads standard input)
     #[arg(long, value_name = "PATH")]
     ids_file: Option<PathBuf>,
+
+    /// Refuse more ids than this (each costs about 10 bytes of memory while it waits)
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    max_ids: usize,
 
     /// Start the embedded mock server in-process and use it (no token needed)
     #[arg(long, conflicts_with = "base_url")]
@@ -221,7 +225,8 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
         .init();
 
     check_combination(&args)?;
-    let ids = read_ids(&args)?;
+    let mut ids = Ids::open(&args)?;
+    let report_file = args.report.as_deref().map(ReportFile::create).transpose()?;
 
     let mock = if args.mock {
         Some(userbatch_mock::MockServer::start(userbatch_mock::MockConfig::new()).await?)
@@ -256,16 +261,16 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
             let client = nexudus::Client::from_config(config)?;
             match (resource, args.full) {
                 (ResourceArg::Users, false) => {
-                    run_op(&args, nexudus::Users::new(client), ids).await?
+                    run_op(&args, nexudus::Users::new(client), &mut ids).await?
                 }
                 (ResourceArg::Users, true) => {
-                    run_op(&args, nexudus::UserById::new(client), ids).await?
+                    run_op(&args, nexudus::UserById::new(client), &mut ids).await?
                 }
                 (ResourceArg::Coworkers, false) => {
-                    run_op(&args, nexudus::Coworkers::new(client), ids).await?
+                    run_op(&args, nexudus::Coworkers::new(client), &mut ids).await?
                 }
                 (ResourceArg::Coworkers, true) => {
-                    run_op(&args, nexudus::CoworkerById::new(client), ids).await?
+                    run_op(&args, nexudus::CoworkerById::new(client), &mut ids).await?
                 }
             }
         }
@@ -292,7 +297,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
                 })?;
                 op = op.language(parsed);
             }
-            run_op(&args, op, ids).await?
+            run_op(&args, op, &mut ids).await?
         }
         (VendorArg::Avepoint, _) => {
             let client = avepoint::Client::from_config(config)?;
@@ -305,7 +310,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
             if let Some(size) = args.page_size {
                 op = op.page_size(size);
             }
-            run_op(&args, op, ids).await?
+            run_op(&args, op, &mut ids).await?
         }
     };
     if let Some(m) = mock {
@@ -331,9 +336,9 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
     for f in &report.failed {
         eprintln!("userbatch: {} id(s) failed: {}", f.ids.len(), f.error);
     }
-    if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| Usage(e.to_string()))?;
-        if let Err(e) = std::fs::write(path, text + "\n") {
+    if let Some(file) = report_file {
+        let path = file.path.clone();
+        if let Err(e) = file.write(&report) {
             eprintln!(
                 "userbatch: cannot write the report to {}: {e}",
                 path.display()
@@ -414,33 +419,155 @@ fn check_combination(args: &Args) -> Result<(), Usage> {
     Ok(())
 }
 
-/// Arguments first, then the file's lines, each trimmed of surrounding white space (line
-/// endings, indentation); blank lines are skipped. Arguments are taken as given; the engine
-/// validates every id and names any bad one.
-fn read_ids(args: &Args) -> Result<Vec<String>, Usage> {
-    let mut ids = args.ids.clone();
-    if let Some(path) = &args.ids_file {
-        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-            Box::new(io::stdin().lock())
-        } else {
-            let file = std::fs::File::open(path)
-                .map_err(|e| Usage(format!("cannot read --ids-file {}: {e}", path.display())))?;
-            Box::new(io::BufReader::new(file))
+/// The longest line an ids file may have, in bytes: more than any vendor's id (User
+/// Manager's path segment holds 20,000 characters), and a bound on what one line can cost
+/// (`--ids-file /dev/zero` ends here instead of filling memory).
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// The ids to fetch, read as the planner takes them (it keeps them compactly, so a file of
+/// millions is never held as strings): the arguments first, then the file's lines, each
+/// trimmed of surrounding white space, blank lines skipped. Arguments are taken as given;
+/// the planner validates every id and names any bad one. The first problem with the input
+/// stops the reading and is kept in `error`.
+struct Ids {
+    args: std::vec::IntoIter<String>,
+    file: Option<IdsFile>,
+    count: usize,
+    max: usize,
+    error: Option<String>,
+}
+
+struct IdsFile {
+    reader: Box<dyn BufRead>,
+    name: String,
+    line: usize,
+}
+
+impl Ids {
+    /// Opens the ids file, if any: a file that cannot be opened is an error before anything
+    /// else happens.
+    fn open(args: &Args) -> Result<Self, Usage> {
+        let file = match &args.ids_file {
+            None => None,
+            Some(path) if path.as_os_str() == "-" => Some(IdsFile {
+                reader: Box::new(io::stdin().lock()),
+                name: "standard input".to_owned(),
+                line: 0,
+            }),
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|e| {
+                    Usage(format!("cannot read --ids-file {}: {e}", path.display()))
+                })?;
+                Some(IdsFile {
+                    reader: Box::new(io::BufReader::new(file)),
+                    name: path.display().to_string(),
+                    line: 0,
+                })
+            }
         };
-        for line in reader.lines() {
-            let line = line.map_err(|e| Usage(format!("cannot read the ids: {e}")))?;
-            let id = line.trim();
+        Ok(Self {
+            args: args.ids.clone().into_iter(),
+            file,
+            count: 0,
+            max: args.max_ids,
+            error: None,
+        })
+    }
+
+    fn next_line(&mut self) -> Option<String> {
+        let file = self.file.as_mut()?;
+        loop {
+            file.line += 1;
+            let mut buf = Vec::new();
+            let read = (&mut file.reader)
+                .take(MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut buf);
+            match read {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.error = Some(format!("cannot read the ids from {}: {e}", file.name));
+                    return None;
+                }
+            }
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            } else if buf.len() > MAX_LINE_BYTES {
+                self.error = Some(format!(
+                    "line {} of {} is longer than {MAX_LINE_BYTES} bytes: no vendor takes such an id",
+                    file.line, file.name
+                ));
+                return None;
+            }
+            let Ok(text) = String::from_utf8(buf) else {
+                self.error = Some(format!("line {} of {} is not UTF-8", file.line, file.name));
+                return None;
+            };
+            let id = text.trim();
             if !id.is_empty() {
-                ids.push(id.to_owned());
+                return Some(id.to_owned());
             }
         }
     }
-    if ids.is_empty() {
-        return Err(Usage(
-            "no ids: give them as arguments or with --ids-file".to_owned(),
-        ));
+}
+
+impl Iterator for Ids {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.error.is_some() {
+            return None;
+        }
+        let id = match self.args.next() {
+            Some(id) => id,
+            None => self.next_line()?,
+        };
+        self.count += 1;
+        if self.count > self.max {
+            self.error = Some(format!(
+                "more than {} ids (raise --max-ids to fetch more)",
+                self.max
+            ));
+            return None;
+        }
+        Some(id)
     }
-    Ok(ids)
+}
+
+/// Where the report goes: a temporary file (mode 0600) made in the report's folder before
+/// any request, so a bad path costs no traffic, and renamed over the report at the end, so a
+/// symlink at the report's path is replaced, never followed.
+struct ReportFile {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl ReportFile {
+    fn create(path: &Path) -> Result<Self, Usage> {
+        if path.is_dir() {
+            return Err(Usage(format!("--report {} is a folder", path.display())));
+        }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".userbatch-report-")
+            .tempfile_in(folder)
+            .map_err(|e| Usage(format!("cannot write --report {}: {e}", path.display())))?;
+        Ok(Self {
+            path: path.to_owned(),
+            temp,
+        })
+    }
+
+    fn write(mut self, report: &Report) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.temp, report)?;
+        self.temp.write_all(b"\n")?;
+        self.temp.as_file().sync_all()?;
+        self.temp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
@@ -464,7 +591,7 @@ fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
 
 /// Runs `op` as the options say: records as the vendor sent them, or (`--strict`) decoded
 /// into the spec's types too.
-async fn run_op<O: Operation>(args: &Args, op: O, ids: Vec<String>) -> Result<Report, Usage> {
+async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Report, Usage> {
     let secrets = if args.show_secrets {
         &[][..]
     } else {
@@ -481,10 +608,15 @@ async fn run_op<O: Operation>(args: &Args, op: O, ids: Vec<String>) -> Result<Re
 /// (the values at `secrets` redacted), and accounts for every id.
 async fn fetch<O: Operation>(
     batch: Batch<O>,
-    ids: Vec<String>,
+    ids: &mut Ids,
     secrets: &[&str],
 ) -> Result<Report, Usage> {
-    let mut stream = batch.stream(&ids)?;
+    // Planning reads every id (it validates them all before any request is sent).
+    let stream = batch.stream(&mut *ids);
+    if let Some(problem) = ids.error.take() {
+        return Err(Usage(problem));
+    }
+    let mut stream = stream?;
     let requested = stream.requested();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

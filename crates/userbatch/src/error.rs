@@ -39,6 +39,9 @@ pub enum ErrorKind {
     /// Connecting, sending, or reading the response failed (connection refused or reset,
     /// closed mid-response).
     Connection,
+    /// The TLS handshake failed: the server's certificate is not trusted or not for this
+    /// host, or the server does not speak TLS as expected. Never retried.
+    Tls,
     /// A success status with a body that is not JSON (cut short, an HTML page). Retried:
     /// proxies and broken connections produce these.
     Malformed,
@@ -127,6 +130,7 @@ impl fmt::Display for FetchError {
             }
             (ErrorKind::Timeout, _) => f.write_str("no response within the request timeout")?,
             (ErrorKind::Connection, _) => f.write_str("the connection failed")?,
+            (ErrorKind::Tls, _) => f.write_str("TLS failed")?,
             (ErrorKind::Paging, _) => f.write_str("the vendor's paging did not add up")?,
             (ErrorKind::Deadline, _) => f.write_str("the overall deadline passed")?,
             (ErrorKind::RetryBudget, _) => f.write_str("the run's retry budget is spent")?,
@@ -207,11 +211,50 @@ pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchErr
 }
 
 fn from_reqwest(e: &reqwest::Error) -> FetchError {
-    if e.is_timeout() {
+    if let Some(problem) = tls_problem(e) {
+        FetchError::new(ErrorKind::Tls).with_detail(problem)
+    } else if e.is_timeout() {
         FetchError::new(ErrorKind::Timeout)
     } else if e.is_builder() {
         FetchError::new(ErrorKind::Request)
     } else {
         FetchError::new(ErrorKind::Connection)
+    }
+}
+
+/// What went wrong in the TLS handshake, if that is what failed: the rustls error somewhere
+/// in the chain (inside an `io::Error`, whose `source` skips it).
+fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(e);
+    while let Some(error) = next {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(describe_tls(tls));
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && let Some(problem) = tls_problem(inner)
+        {
+            return Some(problem);
+        }
+        next = error.source();
+    }
+    None
+}
+
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            "certificate: the server's certificate is not signed by a trusted authority".into()
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => "certificate: the server's certificate is not valid for this host name".into(),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "certificate: the server's certificate has expired".into()
+        }
+        rustls::Error::InvalidCertificate(other) => format!("certificate: {other:?}"),
+        other => format!("protocol: {other}"),
     }
 }
