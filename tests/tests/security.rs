@@ -306,3 +306,24 @@ async fn tls_failures_say_what_failed_and_are_not_retried() {
     assert_eq!(connections.load(Ordering::SeqCst), 1);
     assert!(!error.to_string().contains("(after"), "{error}");
 }
+
+#[tokio::test]
+async fn a_flood_of_records_nobody_asked_for_is_counted_not_decoded() {
+    // 110,000 tiny records for a request of two ids: only the two are decoded (before, all
+    // 110,000 were, into 2 KB summaries each: 218 MB).
+    let body = format!(
+        "[{}]",
+        (1..=110_000)
+            .map(|i| format!(r#"{{"Id":{i}}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let server = CaptureServer::start(Reply::json(200, body)).await;
+    let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
+    let report = userbatch::nexudus::coworkers(&client, ["5", "7"])
+        .await
+        .unwrap();
+    assert_eq!(report.found.len(), 2);
+    assert_eq!(report.unexpected, 109_998);
+    assert_eq!(report.requests, 1);
+}
