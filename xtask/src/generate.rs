@@ -304,6 +304,18 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
         Some(p) => quote!(Some(#p)),
         None => quote!(None),
     };
+    let token_url = spec
+        .raw
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|schemes| schemes.values())
+        .find_map(|scheme| scheme.pointer("/flows/clientCredentials/tokenUrl"))
+        .and_then(Value::as_str);
+    let token_url = match token_url {
+        Some(url) => quote!(Some(#url)),
+        None => quote!(None),
+    };
 
     let mut consts = Vec::new();
     let mut names = Vec::new();
@@ -369,6 +381,7 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
                 default_base_url: #base_url,
                 throttle_statuses: &[#(#throttle),*],
                 error_message: #error_message,
+                token_url: #token_url,
                 operations: &[#(&#names),*],
             };
 

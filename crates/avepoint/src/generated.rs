@@ -335,6 +335,7 @@ pub mod rules {
         default_base_url: "https://graph.avepointonlineservices.com",
         throttle_statuses: &[429u16],
         error_message: Some("/message"),
+        token_url: None,
         operations: &[&RETRIEVE_MULTIPLE_USERS],
     };
     ///Batch rules of `retrieveMultipleUsers` (`POST /partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch`), from `x-userbatch` in specs/avepoint.yaml.

@@ -3217,6 +3217,7 @@ pub mod rules {
         default_base_url: "https://spaces.nexudus.com",
         throttle_statuses: &[409u16],
         error_message: Some(""),
+        token_url: None,
         operations: &[&GET_COWORKERS, &GET_COWORKER, &GET_USERS, &GET_USER],
     };
     ///Batch rules of `getCoworkers` (`GET /api/spaces/coworkers/`), from `x-userbatch` in specs/nexudus.yaml.

@@ -77,6 +77,28 @@ struct Args {
     )]
     token: Option<String>,
 
+    /// OAuth2 client id (client credentials grant), instead of --token
+    #[arg(long, env = "USERBATCH_CLIENT_ID", value_name = "ID")]
+    client_id: Option<String>,
+
+    /// OAuth2 client secret; never printed, never logged
+    #[arg(
+        long,
+        env = "USERBATCH_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    client_secret: Option<String>,
+
+    /// OAuth2 token endpoint [default: the one in the vendor's spec, if any]
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+
+    /// At most this many requests per second (the run also slows down by itself when the
+    /// vendor throttles it)
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    max_rate: Option<f64>,
+
     /// Send the token over plain HTTP to a host that is not loopback, and through a proxy
     /// from the environment (http_proxy) over plain HTTP
     #[arg(long)]
@@ -186,6 +208,8 @@ struct Report {
     failed: Vec<FailedIds>,
     unexpected: u64,
     requests: u64,
+    throttled: u64,
+    throttle_wait_s: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -236,21 +260,13 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
     let base_url = match (&mock, &args.base_url) {
         (Some(m), _) => m.base_url().to_owned(),
         (None, Some(url)) => url.clone(),
-        (None, None) => default_base_url(args.vendor).to_owned(),
+        (None, None) => vendor_rules(args.vendor).default_base_url.to_owned(),
     };
-    let token = match (&args.token, &mock) {
-        (Some(t), _) => t.clone(),
-        (None, Some(_)) => "mock-token".to_owned(),
-        (None, None) => {
-            return Err(Usage(
-                "no token: pass --token or set USERBATCH_TOKEN (or use --mock)".to_owned(),
-            ));
-        }
-    };
+    let credentials = credentials(&args, mock.is_some())?;
     // The library refuses what it must not send (credentials in the URL, a token in clear
     // to a host that is not loopback) when the client is built, before any request.
     let mut config = ClientConfig::new(&base_url)
-        .credentials(Credentials::bearer(token))
+        .credentials(credentials)
         .allow_insecure(args.allow_insecure);
     if let Some(secs) = args.timeout {
         config = config.timeout(Duration::from_secs(secs));
@@ -327,6 +343,12 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
         report.requests,
         started.elapsed().as_secs_f64()
     );
+    if report.throttled > 0 {
+        eprintln!(
+            "userbatch: the vendor throttled {} answer(s); the run paused {:.2}s for them",
+            report.throttled, report.throttle_wait_s
+        );
+    }
     if report.unexpected > 0 {
         eprintln!(
             "userbatch: the vendor also sent {} record(s) whose ids were not asked for (not printed)",
@@ -353,11 +375,48 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
     })
 }
 
-fn default_base_url(vendor: VendorArg) -> &'static str {
+/// A bearer token (`--token`), or tokens from an OAuth2 token endpoint (`--client-id`,
+/// `--client-secret`, `--token-url`, by default the spec's).
+fn credentials(args: &Args, mock: bool) -> Result<Credentials, Usage> {
+    match (&args.token, &args.client_id, &args.client_secret) {
+        (Some(_), Some(_), _) => Err(Usage(
+            "--token and --client-id are two ways to authenticate: give one".to_owned(),
+        )),
+        (Some(token), None, _) => Ok(Credentials::bearer(token.clone())),
+        (None, Some(id), Some(secret)) => {
+            let url = match &args.token_url {
+                Some(url) => url.clone(),
+                None => vendor_rules(args.vendor)
+                    .token_url
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Usage(format!(
+                            "--client-id needs --token-url: the {} spec names no token endpoint",
+                            vendor_rules(args.vendor).title
+                        ))
+                    })?,
+            };
+            Ok(Credentials::client_credentials(
+                userbatch::ClientCredentials::new(url, id.clone(), secret.clone()),
+            ))
+        }
+        (None, Some(_), None) => Err(Usage(
+            "--client-id needs --client-secret (or USERBATCH_CLIENT_SECRET)".to_owned(),
+        )),
+        (None, None, _) if mock => Ok(Credentials::bearer("mock-token")),
+        (None, None, _) => Err(Usage(
+            "no credentials: pass --token (or USERBATCH_TOKEN), or --client-id and \
+             --client-secret (or use --mock)"
+                .to_owned(),
+        )),
+    }
+}
+
+fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::Vendor {
     match vendor {
-        VendorArg::Nexudus => nexudus::rules::VENDOR.default_base_url,
-        VendorArg::Usermgr => usermgr::rules::VENDOR.default_base_url,
-        VendorArg::Avepoint => avepoint::rules::VENDOR.default_base_url,
+        VendorArg::Nexudus => &nexudus::rules::VENDOR,
+        VendorArg::Usermgr => &usermgr::rules::VENDOR,
+        VendorArg::Avepoint => &avepoint::rules::VENDOR,
     }
 }
 
@@ -570,8 +629,18 @@ impl ReportFile {
     }
 }
 
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches("/s").parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("a number of requests per second above 0, e.g. 50 or 50/s".to_owned()),
+    }
+}
+
 fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
     let mut batch = Batch::new(op).concurrency(usize::from(args.concurrency));
+    if let Some(rate) = args.max_rate {
+        batch = batch.max_rate(rate);
+    }
     if let Some(n) = args.max_batch {
         batch = batch.max_batch(n);
     }
@@ -627,6 +696,8 @@ async fn fetch<O: Operation>(
         failed: Vec::new(),
         unexpected: 0,
         requests: 0,
+        throttled: 0,
+        throttle_wait_s: 0.0,
     };
     let mut broken_pipe = false;
     let redactor = userbatch::json::Redactor::new(secrets);
@@ -653,5 +724,7 @@ async fn fetch<O: Operation>(
     let _ = out.flush();
     report.requests = stream.requests();
     report.unexpected = stream.unexpected();
+    report.throttled = stream.throttled();
+    report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
     Ok(report)
 }

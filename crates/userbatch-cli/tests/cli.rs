@@ -186,7 +186,8 @@ async fn ids_from_stdin_and_a_file_with_duplicates_and_missing_ids_and_a_report(
     let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         rep,
-        serde_json::json!({"requested": 4, "found": 3, "missing": ["3"], "failed": [], "unexpected": 0, "requests": 1})
+        serde_json::json!({"requested": 4, "found": 3, "missing": ["3"], "failed": [], "unexpected": 0, "requests": 1,
+            "throttled": 0, "throttle_wait_s": 0.0})
     );
 
     let out = run_stdin(
@@ -296,7 +297,7 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
             vec!["--mock", "avepoint", "users", "1"],
             "--customer-id and --tenant-id",
         ),
-        (vec!["nexudus", "users", "1"], "no token"),
+        (vec!["nexudus", "users", "1"], "no credentials"),
         (
             vec![
                 "--token",

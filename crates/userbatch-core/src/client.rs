@@ -7,6 +7,7 @@ use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 
 use crate::Secret;
+use crate::token::{ClientCredentials, TokenError, TokenSource};
 
 /// Default per-request timeout: the whole exchange, connect to last body byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,12 +39,20 @@ pub enum Credentials {
         /// The password.
         password: Secret,
     },
+    /// A bearer token from an OAuth2 token endpoint (client credentials grant), cached,
+    /// renewed before it expires and once when the vendor answers 401.
+    ClientCredentials(ClientCredentials),
 }
 
 impl Credentials {
     /// Bearer-token credentials.
     pub fn bearer(token: impl Into<Secret>) -> Self {
         Self::Bearer(token.into())
+    }
+
+    /// Bearer tokens from an OAuth2 token endpoint (see [`ClientCredentials`]).
+    pub fn client_credentials(grant: ClientCredentials) -> Self {
+        Self::ClientCredentials(grant)
     }
 
     /// HTTP Basic credentials.
@@ -55,10 +64,12 @@ impl Credentials {
     }
 
     /// The `Authorization` header value, marked sensitive so HTTP-level logging in reqwest and
-    /// hyper redacts it; `None` for [`Credentials::None`] or a value that is not a valid header.
+    /// hyper redacts it; `None` for [`Credentials::None`], for client credentials (whose
+    /// token comes from the token endpoint, per request) or a value that is not a valid
+    /// header.
     pub fn header_value(&self) -> Option<HeaderValue> {
         let text = match self {
-            Self::None => return None,
+            Self::None | Self::ClientCredentials(_) => return None,
             Self::Bearer(token) => format!("Bearer {}", token.expose()),
             Self::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose());
@@ -79,6 +90,9 @@ impl fmt::Debug for Credentials {
         match self {
             Self::None => f.write_str("None"),
             Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Self::ClientCredentials(grant) => {
+                f.debug_tuple("ClientCredentials").field(grant).finish()
+            }
             Self::Basic { username, .. } => f
                 .debug_struct("Basic")
                 .field("username", username)
@@ -95,6 +109,8 @@ pub struct ClientState {
     credentials: Credentials,
     /// The base URL's path (`""` for none), which every request's path starts with.
     base_path: String,
+    /// Where client credentials get their tokens.
+    tokens: Option<TokenSource>,
 }
 
 impl ClientState {
@@ -103,7 +119,13 @@ impl ClientState {
         Self {
             credentials,
             base_path: String::new(),
+            tokens: None,
         }
+    }
+
+    /// Access tokens fetched from the token endpoint so far (client credentials only).
+    pub fn tokens_fetched(&self) -> u64 {
+        self.tokens.as_ref().map_or(0, TokenSource::fetched)
     }
 
     /// The credentials this client sends.
@@ -115,15 +137,50 @@ impl ClientState {
     /// (it carries the spec's own version, which means nothing to the vendor), asks for
     /// JSON where the request does not say what it accepts (the batch operations receive
     /// their answers as bytes, so the generated code leaves `Accept` out), and sets
-    /// `Authorization` from the credentials.
-    pub fn prepare(&self, request: &mut reqwest::Request) {
+    /// `Authorization` from the credentials (for client credentials, a current token from
+    /// the token endpoint, which may have to be fetched first).
+    pub async fn prepare(&self, request: &mut reqwest::Request) -> Result<(), TokenError> {
+        let value = match &self.tokens {
+            Some(tokens) => Some(tokens.header().await?),
+            None => self.credentials.header_value(),
+        };
         let headers = request.headers_mut();
         headers.remove("api-version");
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         }
-        if let Some(value) = self.credentials.header_value() {
+        if let Some(value) = value {
             headers.insert(AUTHORIZATION, value);
+        }
+        Ok(())
+    }
+
+    /// Sends a prepared request. With client credentials, a 401 answer gets one renewal of
+    /// the token (shared with every request refused meanwhile) and one more try; a 401
+    /// after that is the caller's to handle.
+    pub async fn execute(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let Some(tokens) = &self.tokens else {
+            return client.execute(request).await;
+        };
+        let again = request.try_clone();
+        let used = request.headers().get(AUTHORIZATION).cloned();
+        let response = client.execute(request).await?;
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let (Some(mut again), Some(used)) = (again, used) else {
+            return Ok(response);
+        };
+        match tokens.renew(&used).await {
+            Ok(fresh) => {
+                again.headers_mut().insert(AUTHORIZATION, fresh);
+                client.execute(again).await
+            }
+            Err(_) => Ok(response),
         }
     }
 
@@ -261,11 +318,15 @@ impl ClientConfig {
 
     /// Checks the base URL as `reqwest` will read it: `http` or `https`, a host, no
     /// credentials in it, no query or fragment; and that credentials go in clear only to
-    /// loopback unless [`ClientConfig::allow_insecure`].
+    /// loopback unless [`ClientConfig::allow_insecure`]. The token URL of client
+    /// credentials is held to the same rules.
     pub fn check(&self) -> Result<(), ConfigError> {
-        let bad = |why: &str| ConfigError::BaseUrl(why.to_owned());
-        let url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| ConfigError::BaseUrl(format!("not a URL ({e})")))?;
+        self.check_url(&self.base_url, "the base URL")
+    }
+
+    fn check_url(&self, text: &str, what: &'static str) -> Result<(), ConfigError> {
+        let bad = |why: &str| ConfigError::BaseUrl(format!("{what}: {why}"));
+        let url = reqwest::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("the scheme must be https:// (or http:// to loopback)"));
         }
@@ -274,7 +335,7 @@ impl ClientConfig {
                 "it holds credentials (user:password@); give them as the client's credentials",
             ));
         }
-        if url.query().is_some() || url.fragment().is_some() {
+        if url.fragment().is_some() || (url.query().is_some() && what == "the base URL") {
             return Err(bad("it has a query or a fragment"));
         }
         let Some(host) = url.host() else {
@@ -303,16 +364,24 @@ impl ClientConfig {
     /// backend cannot be initialised.
     pub fn into_parts(self) -> Result<(String, reqwest::Client, ClientState), ConfigError> {
         self.check()?;
-        if self.credentials != Credentials::None && self.credentials.header_value().is_none() {
-            return Err(ConfigError::InvalidCredentials);
-        }
+        let grant = match &self.credentials {
+            Credentials::ClientCredentials(grant) => {
+                self.check_url(&grant.token_url, "the token URL")?;
+                Some(grant.clone())
+            }
+            Credentials::None => None,
+            other if other.header_value().is_none() => return Err(ConfigError::InvalidCredentials),
+            _ => None,
+        };
         let http = self.http_client().map_err(ConfigError::Http)?;
         let base_path = reqwest::Url::parse(&self.base_url)
             .map(|u| u.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
+        let tokens = grant.map(|grant| TokenSource::new(grant, http.clone()));
         let state = ClientState {
             credentials: self.credentials,
             base_path,
+            tokens,
         };
         Ok((self.base_url, http, state))
     }
@@ -342,7 +411,7 @@ impl fmt::Display for ConfigError {
                 "the credentials cannot be sent in an Authorization header \
                  (they contain a control character or non-visible byte)",
             ),
-            Self::BaseUrl(why) => write!(f, "the base URL cannot be used: {why}"),
+            Self::BaseUrl(why) => write!(f, "cannot be used: {why}"),
             Self::Insecure(host) => write!(
                 f,
                 "refusing to send credentials over plain HTTP to {host}: use https://, or \
@@ -384,8 +453,18 @@ macro_rules! vendor_client_support {
                 self.inner
                     .check_path(request, info.operation_id, $paths)
                     .map_err(::progenitor_client::Error::InvalidRequest)?;
-                self.inner.prepare(request);
-                Ok(())
+                self.inner
+                    .prepare(request)
+                    .await
+                    .map_err(|e| ::progenitor_client::Error::Custom(e.to_string()))
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                self.inner.execute(&self.client, request).await
             }
         }
 

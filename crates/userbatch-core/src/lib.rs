@@ -10,8 +10,10 @@
 //!   own, kept as the vendor sent it ([`RawRecord`]).
 //! - [`Secret`]: what generated types use for `format: password` fields, redacted in `Debug`.
 //! - [`Timestamp`]: what generated types use for `format: date-time`, tolerant of local times.
-//! - [`Credentials`], [`ClientConfig`], [`ClientState`]: auth and explicit timeouts for the
-//!   generated clients' hooks.
+//! - [`Credentials`], [`ClientConfig`], [`ClientState`]: auth (a bearer token, HTTP Basic,
+//!   or OAuth2 client credentials whose tokens are renewed as they expire or are refused),
+//!   checked transport and explicit timeouts for the generated clients' hooks.
+//! - [`path`]: path parameters that stay one segment.
 //!
 //! [`nexudus`]: https://docs.rs/nexudus
 //! [`usermgr`]: https://docs.rs/usermgr
@@ -22,6 +24,8 @@
 //! ```
 //! use userbatch_core::{ClientConfig, Credentials, ClientState};
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let (base_url, _http, state) = ClientConfig::new("https://spaces.nexudus.com/")
 //!     .credentials(Credentials::bearer("secret-token"))
 //!     .into_parts()
@@ -33,7 +37,7 @@
 //!     "https://spaces.nexudus.com/api/sys/users/1".parse().unwrap(),
 //! );
 //! request.headers_mut().insert("api-version", "1.0".parse().unwrap());
-//! state.prepare(&mut request);
+//! state.prepare(&mut request).await.unwrap();
 //! assert!(request.headers().get("api-version").is_none());
 //! assert_eq!(request.headers()["authorization"], "Bearer secret-token");
 //! assert!(!format!("{state:?}").contains("secret-token"));
@@ -43,6 +47,7 @@
 //!     .credentials(Credentials::bearer("line\nbreak"))
 //!     .into_parts();
 //! assert!(matches!(refused, Err(userbatch_core::ConfigError::InvalidCredentials)));
+//! # }
 //! ```
 
 #![warn(missing_docs)]
@@ -55,6 +60,7 @@ mod received;
 pub mod rules;
 mod secret;
 mod timestamp;
+mod token;
 
 pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
@@ -65,3 +71,4 @@ pub use received::{
 };
 pub use secret::Secret;
 pub use timestamp::Timestamp;
+pub use token::{ClientAuth, ClientCredentials, TokenError};

@@ -17,6 +17,8 @@ pub struct Vendor {
     /// JSON pointer to the vendor's own message in an error body (`""`: the body is a bare
     /// JSON string); `None` where the docs show no error body.
     pub error_message: Option<&'static str>,
+    /// The token endpoint of the spec's OAuth2 client credentials flow, if it has one.
+    pub token_url: Option<&'static str>,
     /// Every batchable operation of the spec.
     pub operations: &'static [&'static Operation],
 }

@@ -36,6 +36,24 @@ pub enum RetryAfter {
     Seconds(u64),
     /// `Retry-After: <HTTP date>`, this long after the response.
     HttpDate(Duration),
+    /// The wait until a request can pass ([`crate::RateLimit`]), in whole seconds rounded
+    /// up, as most servers write it (`1` for anything under a second); 1 for faults.
+    Wait,
+    /// The wait until a request can pass, in seconds with three decimals (`0.005`), as
+    /// some APIs write it; 1 for faults.
+    WaitFractional,
+}
+
+impl RetryAfter {
+    /// The header value, for a wait of `wait` (what a rate limit knows).
+    pub(crate) fn header(self, wait: Duration) -> String {
+        match self {
+            Self::Seconds(s) => s.to_string(),
+            Self::HttpDate(d) => httpdate::fmt_http_date(std::time::SystemTime::now() + d),
+            Self::Wait => wait.as_secs_f64().ceil().max(1.0).to_string(),
+            Self::WaitFractional => format!("{:.3}", wait.as_secs_f64().max(0.001)),
+        }
+    }
 }
 
 impl Default for RetryAfter {

@@ -58,6 +58,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod data;
 mod drift;
 mod faults;
@@ -76,6 +77,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use access::{OAuthClient, RateLimit};
 pub use drift::{Drift, Replacement};
 pub use faults::{Fault, Faults, RetryAfter};
 
@@ -137,6 +139,9 @@ pub struct MockConfig {
     usermgr_unknown_ids: UnknownIds,
     faults: [Faults; 3],
     drift: [Drift; 3],
+    rate_limits: [Option<RateLimit>; 3],
+    pub(crate) accepted_tokens: access::Accepted,
+    pub(crate) oauth: Option<OAuthClient>,
     log_requests: bool,
     avepoint_max_page_size: Option<u64>,
 }
@@ -157,6 +162,9 @@ impl fmt::Debug for MockConfig {
             .field("usermgr_unknown_ids", &self.usermgr_unknown_ids)
             .field("faults", &self.faults)
             .field("drift", &self.drift)
+            .field("rate_limits", &self.rate_limits)
+            .field("accepted_tokens", &self.accepted_tokens.len())
+            .field("oauth", &self.oauth)
             .field("log_requests", &self.log_requests)
             .field("avepoint_max_page_size", &self.avepoint_max_page_size)
             .finish()
@@ -174,6 +182,9 @@ impl MockConfig {
             usermgr_unknown_ids: UnknownIds::Omit,
             faults: [Faults::default(), Faults::default(), Faults::default()],
             drift: [Drift::default(), Drift::default(), Drift::default()],
+            rate_limits: [None; 3],
+            accepted_tokens: access::Accepted::new(),
+            oauth: None,
             log_requests: true,
             avepoint_max_page_size: None,
         }
@@ -242,6 +253,31 @@ impl MockConfig {
         self
     }
 
+    /// A token-bucket rate limit for one vendor.
+    pub fn rate_limit(mut self, vendor: Vendor, limit: RateLimit) -> Self {
+        self.rate_limits[vendor.index()] = Some(limit);
+        self
+    }
+
+    /// Accept only these bearer tokens (and tokens the token endpoint issued); the others
+    /// get the vendor's 401. Without this or [`MockConfig::oauth`], any credential passes.
+    pub fn accept_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.accepted_tokens
+            .extend(tokens.into_iter().map(Into::into));
+        self
+    }
+
+    /// Serve an OAuth2 token endpoint at `POST /oauth/token` for this client, and accept
+    /// only the tokens it issued (until they expire) and [`MockConfig::accept_tokens`].
+    pub fn oauth(mut self, client: OAuthClient) -> Self {
+        self.oauth = Some(client);
+        self
+    }
+
     /// The same faults for every vendor.
     pub fn faults_all(mut self, faults: Faults) -> Self {
         self.faults = [faults.clone(), faults.clone(), faults];
@@ -305,6 +341,8 @@ pub struct Stats {
     pub operations: BTreeMap<&'static str, OperationStats>,
     /// Most requests the server was answering at once (over every vendor).
     pub max_in_flight: u64,
+    /// Requests to the token endpoint.
+    pub token_requests: u64,
 }
 
 impl Stats {
@@ -333,6 +371,8 @@ pub(crate) struct Shared {
     in_flight: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
     timer: timer::Timer,
+    pub(crate) tokens: access::Tokens,
+    buckets: Mutex<[Option<access::Bucket>; 3]>,
 }
 
 impl Shared {
@@ -374,6 +414,30 @@ impl Shared {
 
     pub(crate) fn drift(&self, vendor: Vendor) -> &Drift {
         &self.config.drift[vendor.index()]
+    }
+
+    /// Takes a token of the vendor's rate limit, if it has one: `Err` with the wait until
+    /// the next token and the limit, when the bucket is empty.
+    pub(crate) fn rate_limited(
+        &self,
+        vendor: Vendor,
+    ) -> Result<(), (std::time::Duration, RateLimit)> {
+        let Some(limit) = self.config.rate_limits[vendor.index()] else {
+            return Ok(());
+        };
+        let mut buckets = self.buckets.lock().expect("bucket lock");
+        let bucket = buckets[vendor.index()].get_or_insert_with(|| access::Bucket::full(&limit));
+        bucket.take(&limit).map_err(|wait| (wait, limit))
+    }
+
+    /// Whether a request's `Authorization` passes (see [`MockConfig::accept_tokens`]).
+    pub(crate) fn authorized(&self, authorization: Option<&str>, schemes: &[&str]) -> bool {
+        authorization
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, credential)| {
+                schemes.contains(&scheme)
+                    && access::accepts(&self.config, &self.tokens, scheme, credential)
+            })
     }
 
     pub(crate) fn record(&self, mut record: RequestRecord) {
@@ -457,6 +521,8 @@ impl MockServer {
             in_flight: AtomicU64::new(0),
             shutdown: shutdown.clone(),
             timer: timer::Timer::start()?,
+            tokens: access::Tokens::default(),
+            buckets: Mutex::new([None, None, None]),
         });
         // Compile the schemas now, not inside the first request.
         let _ = &*data::SCHEMAS;
@@ -490,7 +556,13 @@ impl MockServer {
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        self.shared.stats.lock().expect("stats lock").clone()
+        let mut stats = self.shared.stats.lock().expect("stats lock").clone();
+        stats.token_requests = self
+            .shared
+            .tokens
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed);
+        stats
     }
 
     /// The request log so far (empty if logging is off).

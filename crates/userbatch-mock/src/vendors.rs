@@ -46,7 +46,7 @@ use userbatch_core::rules::{Attributes, Operation};
 
 use crate::data::{RecordDrift, RecordSchema, SCHEMAS, hash3};
 use crate::drift::Answering;
-use crate::faults::{Fault, RetryAfter};
+use crate::faults::Fault;
 use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIds, Vendor};
 
 type AppState = State<Arc<Shared>>;
@@ -60,6 +60,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/sys/users", put(nexudus_update_user))
         .route("/api/spaces/coworkers", put(nexudus_update_coworker))
         .route("/core/usermgr/v3/users/{ids}", get(usermgr_users))
+        .route("/oauth/token", post(oauth_token))
         .route(
             "/partner/external/v3/um/customers/{customer}/tenants/{tenant}/users/batch",
             post(avepoint_users),
@@ -235,7 +236,19 @@ impl<'a> Incoming<'a> {
                     None => Ok(()),
                 },
             );
+        // A rate limit throttles what passed the vendor's own checks.
+        let mut throttled = false;
+        let checked = checked.and_then(|()| match shared.rate_limited(self.vendor) {
+            Ok(()) => Ok(()),
+            Err((wait, limit)) => {
+                throttled = true;
+                let status = limit.status.unwrap_or_else(|| throttle_status(self.vendor));
+                Err(Answer::empty(status)
+                    .header(header::RETRY_AFTER, &limit.retry_after.header(wait)))
+            }
+        });
         let (answer, fault) = match checked {
+            Err(answer) if throttled => (answer, Some(Fault::Throttle)),
             Err(answer) => (answer, None),
             Ok(()) => {
                 let fault = shared.fault(self.vendor, h);
@@ -271,12 +284,7 @@ impl<'a> Incoming<'a> {
                 let status = faults
                     .throttle_status
                     .unwrap_or_else(|| throttle_status(self.vendor));
-                let retry_after = match faults.retry_after {
-                    RetryAfter::Seconds(s) => s.to_string(),
-                    RetryAfter::HttpDate(d) => {
-                        httpdate::fmt_http_date(std::time::SystemTime::now() + d)
-                    }
-                };
+                let retry_after = faults.retry_after.header(std::time::Duration::from_secs(1));
                 Answer::empty(status).header(header::RETRY_AFTER, &retry_after)
             }
             Some(Fault::ServerError(status)) => {
@@ -441,12 +449,23 @@ fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn has_credentials(headers: &HeaderMap, schemes: &[&str]) -> bool {
-    headers
+fn has_credentials(shared: &Shared, headers: &HeaderMap, schemes: &[&str]) -> bool {
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, cred)| schemes.contains(&scheme) && !cred.trim().is_empty())
+        .and_then(|v| v.to_str().ok());
+    shared.authorized(authorization, schemes)
+}
+
+/// `POST /oauth/token`: the client credentials grant (see [`crate::OAuthClient`]).
+async fn oauth_token(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (status, json) =
+        crate::access::token_answer(&shared.config, &shared.tokens, authorization, &body);
+    let mut answer = Answer::json(status, json.to_string());
+    answer = answer.header(header::CACHE_CONTROL, "no-store");
+    answer.into_response()
 }
 
 fn unauthorized(vendor: Vendor) -> Answer {
@@ -532,11 +551,12 @@ async fn nexudus_coworker(
 
 /// Checks shared by every Nexudus operation: credentials, then IIS's query-string limit.
 fn nexudus_checks(
+    shared: &Shared,
     uri: &Uri,
     headers: &HeaderMap,
     max_query_bytes: Option<usize>,
 ) -> Result<(), Answer> {
-    if !has_credentials(headers, &["Bearer", "Basic"]) {
+    if !has_credentials(shared, headers, &["Bearer", "Basic"]) {
         return Err(unauthorized(Vendor::Nexudus));
     }
     let query = uri.query().unwrap_or("");
@@ -576,14 +596,15 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let ids = query_param(&pairs, rules.ids.name).and_then(|v| bracketed_ids(&v));
     incoming.ids = ids.clone().unwrap_or_default();
-    let checked =
-        nexudus_checks(uri, headers, rules.limits.max_query_bytes).and_then(|()| match &ids {
+    let checked = nexudus_checks(shared, uri, headers, rules.limits.max_query_bytes).and_then(
+        |()| match &ids {
             Some(_) => Ok(()),
             None => Err(Answer::bare_string(
                 400,
                 "The id parameter must be a list of integer Ids in square brackets, e.g. [1,2,3].",
             )),
-        });
+        },
+    );
     let seed = shared.config.seed;
     let unpopulated = rules.partial.map_or(&[][..], |p| p.unpopulated);
     let drift = shared.drift(Vendor::Nexudus);
@@ -641,7 +662,7 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
         .parse::<i64>()
         .ok()
         .filter(|_| id.bytes().all(|b| b.is_ascii_digit()));
-    let checked = nexudus_checks(uri, headers, None).and_then(|()| match parsed {
+    let checked = nexudus_checks(shared, uri, headers, None).and_then(|()| match parsed {
         Some(_) => Ok(()),
         None => Err(Answer::bare_string(400, "The Id must be an integer.")),
     });
@@ -735,7 +756,7 @@ async fn nexudus_update<T: DeserializeOwned>(
         .and_then(Value::as_i64);
     incoming.ids = id.map(|i| vec![i.to_string()]).unwrap_or_default();
     let typed_ok = serde_json::from_slice::<T>(body).is_ok();
-    let checked = nexudus_checks(uri, headers, None).and_then(|()| match (typed_ok, id) {
+    let checked = nexudus_checks(shared, uri, headers, None).and_then(|()| match (typed_ok, id) {
         (true, Some(_)) => Ok(()),
         _ => Err(Answer::bare_string(
             400,
@@ -786,6 +807,7 @@ async fn nexudus_update<T: DeserializeOwned>(
 // User Manager
 
 fn usermgr_checks(
+    shared: &Shared,
     headers: &HeaderMap,
     raw_segment: &str,
     ids: &[String],
@@ -794,7 +816,7 @@ fn usermgr_checks(
     order: Option<&str>,
 ) -> Result<(), Answer> {
     let rules = &usermgr::rules::GET_USERS_BY_IDS;
-    if !has_credentials(headers, &["Bearer"]) {
+    if !has_credentials(shared, headers, &["Bearer"]) {
         return Err(unauthorized(Vendor::Usermgr));
     }
     let accepts_json = headers
@@ -902,6 +924,7 @@ async fn usermgr_users(
     let sort = query_param(&pairs, "$sort");
     let order = query_param(&pairs, "$order");
     let checked = usermgr_checks(
+        &shared,
         &headers,
         &raw_segment,
         &ids,
@@ -1060,7 +1083,7 @@ async fn avepoint_users(
     };
     let index = page_number(paging.index_param, paging.first_index);
     let size = page_number(paging.size_param, paging.default_size);
-    let checked = if !has_credentials(&headers, &["Bearer"]) {
+    let checked = if !has_credentials(&shared, &headers, &["Bearer"]) {
         Err(unauthorized(Vendor::Avepoint))
     } else if body.is_empty() {
         Err(Answer::message(400, "A request body is required"))

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
-use tokio::sync::Semaphore;
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use userbatch_core::json::{self, Entry, RecordError};
 use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received, rules};
 
 use crate::error::{ErrorKind, FetchError, from_receive};
+use crate::pace::Pace;
 use crate::plan::{PackedIds, Plan, PlanError, Shape};
 
 /// One page of a paged operation.
@@ -176,6 +176,11 @@ pub struct Report<R> {
     pub unexpected: u64,
     /// HTTP requests sent, retries and pages included.
     pub requests: u64,
+    /// Answers that throttled the run (the vendor's throttling statuses, 429, 503 with
+    /// `Retry-After`). They cost time, not ids: see [`crate::Batch::throttle_patience`].
+    pub throttled: u64,
+    /// How long the run paused for `Retry-After`, all told.
+    pub throttle_wait: Duration,
 }
 
 impl<R> Report<R> {
@@ -255,8 +260,13 @@ pub struct Batch<O: Operation> {
     request_timeout: Option<Duration>,
     deadline: Option<Duration>,
     max_response_bytes: usize,
+    max_rate: Option<f64>,
+    throttle_patience: Duration,
     progress: Option<ProgressFn>,
 }
+
+/// Default [`Batch::throttle_patience`]: 5 minutes.
+pub const DEFAULT_THROTTLE_PATIENCE: Duration = Duration::from_secs(300);
 
 impl<O: Operation> Clone for Batch<O> {
     fn clone(&self) -> Self {
@@ -268,6 +278,8 @@ impl<O: Operation> Clone for Batch<O> {
             request_timeout: self.request_timeout,
             deadline: self.deadline,
             max_response_bytes: self.max_response_bytes,
+            max_rate: self.max_rate,
+            throttle_patience: self.throttle_patience,
             progress: self.progress.clone(),
         }
     }
@@ -283,6 +295,8 @@ impl<O: Operation> fmt::Debug for Batch<O> {
             .field("request_timeout", &self.request_timeout)
             .field("deadline", &self.deadline)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_rate", &self.max_rate)
+            .field("throttle_patience", &self.throttle_patience)
             .finish_non_exhaustive()
     }
 }
@@ -303,6 +317,8 @@ impl<O: Operation> Batch<O> {
             request_timeout: None,
             deadline: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_rate: None,
+            throttle_patience: DEFAULT_THROTTLE_PATIENCE,
             progress: None,
         }
     }
@@ -344,6 +360,23 @@ impl<O: Operation> Batch<O> {
     /// which fail with [`ErrorKind::TooLarge`].
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes.max(1);
+        self
+    }
+
+    /// At most this many requests per second, from the start (for vendors whose limits
+    /// are known). Without it the run still slows down when the vendor throttles it, and
+    /// speeds up again as its answers come back.
+    pub fn max_rate(mut self, per_second: f64) -> Self {
+        self.max_rate = Some(per_second);
+        self
+    }
+
+    /// How long a run may go without a single answer while the vendor throttles it, before
+    /// the ids left fail with [`ErrorKind::Throttled`] (default 5 minutes). Throttled
+    /// answers never spend the retry budget or a request's attempts; only this, and the
+    /// deadline, end a throttled run.
+    pub fn throttle_patience(mut self, patience: Duration) -> Self {
+        self.throttle_patience = patience;
         self
     }
 
@@ -401,6 +434,8 @@ impl<O: Operation> Batch<O> {
             duplicates,
             unexpected: 0,
             requests: 0,
+            throttled: 0,
+            throttle_wait: Duration::ZERO,
         };
         // Most ids are usually found: room for them up front saves copying each record
         // (about 2 KB for a summary) whenever the vector grows. At most 32 MiB is
@@ -419,6 +454,9 @@ impl<O: Operation> Batch<O> {
         }
         report.requests = exec.requests.load(Ordering::Relaxed);
         report.unexpected = exec.unexpected.load(Ordering::Relaxed);
+        let pace = exec.pace.stats();
+        report.throttled = pace.throttled;
+        report.throttle_wait = pace.waited;
         Ok(report)
     }
 
@@ -457,7 +495,8 @@ impl<O: Operation> Batch<O> {
             .unwrap_or(10 + plan.chunks.len() as u64 / 5);
         let exec = Arc::new(Exec {
             op: Arc::clone(&self.op),
-            permits: Arc::new(Semaphore::new(self.concurrency)),
+            pace: Pace::new(self.concurrency, self.max_rate),
+            throttle_patience: self.throttle_patience,
             retry: self.retry,
             budget: AtomicI64::new(i64::try_from(budget).unwrap_or(i64::MAX)),
             request_timeout: self.request_timeout,
@@ -502,6 +541,16 @@ impl<R> BatchStream<R> {
         self.exec.unexpected()
     }
 
+    /// Throttled answers so far (see [`Report::throttled`]).
+    pub fn throttled(&self) -> u64 {
+        self.exec.pace_stats().throttled
+    }
+
+    /// How long the run has paused for `Retry-After` so far.
+    pub fn throttle_wait(&self) -> Duration {
+        self.exec.pace_stats().waited
+    }
+
     /// Unique ids in the run.
     pub fn requested(&self) -> usize {
         self.requested
@@ -536,6 +585,7 @@ impl<R> Stream for BatchStream<R> {
 trait Counters: Send + Sync {
     fn requests(&self) -> u64;
     fn unexpected(&self) -> u64;
+    fn pace_stats(&self) -> crate::pace::PaceStats;
 }
 
 impl<O: Operation> Counters for Exec<O> {
@@ -545,6 +595,10 @@ impl<O: Operation> Counters for Exec<O> {
 
     fn unexpected(&self) -> u64 {
         self.unexpected.load(Ordering::Relaxed)
+    }
+
+    fn pace_stats(&self) -> crate::pace::PaceStats {
+        self.pace.stats()
     }
 }
 
@@ -663,9 +717,11 @@ struct Page {
 
 struct Exec<O: Operation> {
     op: Arc<O>,
-    /// Requests in flight at the vendor: a slot is taken before a request is sent and
-    /// given back once its response has been received in full, before it is decoded.
-    permits: Arc<Semaphore>,
+    /// Requests in flight at the vendor (a slot is taken before a request is sent and
+    /// given back once its response has been received in full, before it is decoded), and
+    /// the run's pace under throttling.
+    pace: Arc<Pace>,
+    throttle_patience: Duration,
     retry: Retry,
     budget: AtomicI64,
     request_timeout: Option<Duration>,
@@ -981,16 +1037,53 @@ impl<O: Operation> Exec<O> {
         let rules = self.op.rules();
         let throttle = self.op.vendor().throttle_statuses;
         let mut attempt = 0u32;
+        let mut sent = 0u32;
         loop {
-            attempt += 1;
-            let mut error = match self.send(ids, page, attempt).await {
-                Ok(received) => match self.cut(received) {
-                    Ok(page) => return Ok(page),
-                    Err(e) => e,
-                },
+            sent += 1;
+            let mut error = match self.send(ids, page, sent).await {
+                Ok(received) => {
+                    self.pace.success();
+                    match self.cut(received) {
+                        Ok(page) => return Ok(page),
+                        Err(e) => e,
+                    }
+                }
                 Err(e) => e,
             };
-            error.attempts = attempt;
+            if self.is_throttle(&error) {
+                // Time, not ids: no attempt or budget is spent. The whole run slows down.
+                self.pace.throttled(error.retry_after);
+                let too_long = error
+                    .retry_after
+                    .is_some_and(|a| a > self.throttle_patience);
+                if too_long || self.pace.stalled(self.throttle_patience) {
+                    let why = match error.retry_after {
+                        Some(after) if too_long => format!(
+                            "it asked to wait {after:?}, longer than the patience of {:?}",
+                            self.throttle_patience
+                        ),
+                        _ => format!(
+                            "no answer for {:?} while it throttled the run",
+                            self.throttle_patience
+                        ),
+                    };
+                    let mut stalled = FetchError::new(ErrorKind::Throttled).with_detail(why);
+                    stalled.status = error.status;
+                    stalled.retry_after = error.retry_after;
+                    stalled.attempts = sent;
+                    return Err(stalled);
+                }
+                if error.retry_after.is_none() {
+                    tokio::time::sleep(self.backoff(2)).await;
+                }
+                continue;
+            }
+            attempt += 1;
+            error.attempts = sent;
+            if error.is_auth() {
+                self.fault(&error);
+                return Err(error);
+            }
             if !error.is_transient(throttle) || attempt >= self.retry.max_attempts {
                 return Err(error);
             }
@@ -1005,7 +1098,7 @@ impl<O: Operation> Exec<O> {
             if self.budget.fetch_sub(1, Ordering::Relaxed) <= 0 {
                 let mut spent = FetchError::new(ErrorKind::RetryBudget);
                 spent.status = error.status;
-                spent.attempts = attempt;
+                spent.attempts = sent;
                 return Err(spent);
             }
             tracing::debug!(
@@ -1019,19 +1112,49 @@ impl<O: Operation> Exec<O> {
         }
     }
 
+    /// An error status as an error, quoting the vendor's message.
+    fn status_error(&self, received: &Received) -> FetchError {
+        let mut error = FetchError::status(received.status, &received.headers);
+        if let Some(message) = self
+            .op
+            .vendor()
+            .error_message
+            .and_then(|pointer| json::vendor_message(&received.body, pointer))
+        {
+            error.detail = Some(message.into());
+        }
+        error
+    }
+
+    /// Whether an answer throttles: the vendor's throttling statuses, 429, or 503 with
+    /// `Retry-After`.
+    fn is_throttle(&self, error: &FetchError) -> bool {
+        error.kind == ErrorKind::Status
+            && error.status.is_some_and(|s| {
+                s == 429
+                    || self.op.vendor().throttle_statuses.contains(&s)
+                    || (s == 503 && error.retry_after.is_some())
+            })
+    }
+
+    /// The run is at fault, not its ids (the vendor refuses the credentials): every id left
+    /// fails with `error`, and no more requests are sent.
+    fn fault(&self, error: &FetchError) {
+        let mut fault = self.request_fault.lock().unwrap_or_else(|e| e.into_inner());
+        if fault.is_none() {
+            tracing::warn!(
+                operation = self.op.rules().operation_id,
+                "the run stops sending: {error}"
+            );
+            *fault = Some(error.clone());
+        }
+    }
+
     /// A 2xx answer cut into its records, each with its id; an error status as an error
     /// quoting the vendor's message.
     fn cut(&self, received: Received) -> Result<Page, FetchError> {
-        let vendor = self.op.vendor();
         if !received.is_success() {
-            let mut error = FetchError::status(received.status, &received.headers);
-            if let Some(message) = vendor
-                .error_message
-                .and_then(|pointer| json::vendor_message(&received.body, pointer))
-            {
-                error.detail = Some(message.into());
-            }
-            return Err(error);
+            return Err(self.status_error(&received));
         }
         let rules = &self.op.rules().records;
         let body = received.body;
@@ -1065,11 +1188,16 @@ impl<O: Operation> Exec<O> {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::new(ErrorKind::Request))?;
+        let slot = self.pace.slot().await;
         // Found at fault while this request waited for its slot: it would fail the same way.
+        if let Some(fault) = self.request_fault() {
+            return Err(fault);
+        }
+        // Paused by a `Retry-After`, or paced: wait for this request's turn.
+        let until = self.deadline.map(tokio::time::Instant::from_std);
+        if self.pace.turn(until).await.is_err() {
+            return Err(FetchError::new(ErrorKind::Deadline));
+        }
         if let Some(fault) = self.request_fault() {
             return Err(fault);
         }
@@ -1107,7 +1235,14 @@ impl<O: Operation> Exec<O> {
             },
             None => call.await,
         };
-        drop(permit);
+        // Refused credentials are the run's, not this request's: recorded before the slot
+        // is given back, so no request waiting for it goes out.
+        match &result {
+            Ok(received) if received.status == 401 => self.fault(&self.status_error(received)),
+            Err(e) if e.is_auth() => self.fault(e),
+            _ => {}
+        }
+        drop(slot);
         // Giving the slot back wakes the next request's task into this worker's LIFO
         // slot, which no other worker may steal: without a yield it would wait for this
         // response's decoding (milliseconds for a large body) before it could be sent.

@@ -62,6 +62,13 @@ pub enum ErrorKind {
     Deadline,
     /// The retry budget of the whole run was spent.
     RetryBudget,
+    /// The vendor kept throttling the run, with no answer for
+    /// [`crate::Batch::throttle_patience`].
+    Throttled,
+    /// No credentials the vendor accepts: the token endpoint refused or failed (the
+    /// detail says how), or the vendor answered 401 even to a fresh token. The run stops
+    /// sending.
+    Auth,
     /// The request could not be built (a bug, or ids the generated client refuses).
     Request,
 }
@@ -84,7 +91,12 @@ impl FetchError {
 
     pub(crate) fn status(status: u16, headers: &HeaderMap) -> Self {
         Self {
-            kind: ErrorKind::Status,
+            // A 401 reaches here only after the client renewed its token, if it could.
+            kind: if status == 401 {
+                ErrorKind::Auth
+            } else {
+                ErrorKind::Status
+            },
             status: Some(status),
             attempts: 0,
             retry_after: retry_after(headers),
@@ -107,6 +119,12 @@ impl FetchError {
     /// isolates the bad ids): 400, 404 or 414.
     pub fn is_caused_by_an_id(&self) -> bool {
         self.kind == ErrorKind::Status && matches!(self.status, Some(400 | 404 | 414))
+    }
+
+    /// Whether the credentials are refused (401, or no token could be had): the run's
+    /// problem, not an id's.
+    pub fn is_auth(&self) -> bool {
+        self.kind == ErrorKind::Auth
     }
 
     /// Whether `other` is the same answer: same kind, status and vendor message.
@@ -134,6 +152,11 @@ impl fmt::Display for FetchError {
             (ErrorKind::Paging, _) => f.write_str("the vendor's paging did not add up")?,
             (ErrorKind::Deadline, _) => f.write_str("the overall deadline passed")?,
             (ErrorKind::RetryBudget, _) => f.write_str("the run's retry budget is spent")?,
+            (ErrorKind::Throttled, _) => f.write_str("the vendor kept throttling")?,
+            (ErrorKind::Auth, Some(s)) => {
+                write!(f, "the vendor refused the credentials (HTTP {s})")?
+            }
+            (ErrorKind::Auth, None) => f.write_str("no credentials the vendor accepts")?,
             (ErrorKind::Request, _) => f.write_str("the request could not be built")?,
             (ErrorKind::Status, None) => f.write_str("an error status")?,
         }
@@ -175,6 +198,13 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
+    // Some APIs write fractions of a second (`0.25`, `2.0`).
+    if let Ok(secs) = value.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+    }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(SystemTime::now())
@@ -206,6 +236,8 @@ pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchErr
         P::InvalidResponsePayload(_, e) => FetchError::new(ErrorKind::Decode)
             .with_detail(userbatch_core::json::cut(&e.to_string())),
         P::InvalidUpgrade(_) => FetchError::new(ErrorKind::Connection),
+        // The vendor crates' request hook fails this way when no token can be had.
+        P::Custom(why) => FetchError::new(ErrorKind::Auth).with_detail(why),
         _ => FetchError::new(ErrorKind::Request),
     }
 }

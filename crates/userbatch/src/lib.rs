@@ -86,13 +86,14 @@
 
 mod engine;
 mod error;
+mod pace;
 mod partial;
 mod plan;
 mod vendors;
 
 pub use engine::{
-    Batch, BatchStream, DEFAULT_CONCURRENCY, Failure, Found, Operation, Outcome, PageRequest,
-    Progress, Raw, Report, Retry,
+    Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, Failure, Found, Operation,
+    Outcome, PageRequest, Progress, Raw, Report, Retry,
 };
 pub use error::{ErrorKind, FetchError};
 pub use partial::{hydrate, silence_partial_warnings};
@@ -100,8 +101,8 @@ pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, Pl
 pub use userbatch_core::json;
 pub use userbatch_core::json::RecordError;
 pub use userbatch_core::{
-    ClientConfig, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord,
-    Secret, Timestamp, rules,
+    ClientAuth, ClientConfig, ClientCredentials, ConfigError, Credentials,
+    DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord, Secret, Timestamp, TokenError, rules,
 };
 
 #[cfg(feature = "avepoint")]

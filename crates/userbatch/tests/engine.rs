@@ -203,7 +203,7 @@ async fn retry_after_as_an_http_date_is_honoured_too() {
 }
 
 #[tokio::test]
-async fn a_retry_after_beyond_the_cap_fails_instead_of_waiting() {
+async fn a_retry_after_beyond_the_throttle_patience_fails_instead_of_waiting() {
     let faults = Faults {
         throttle: 1.0,
         retry_after: RetryAfter::Seconds(3600),
@@ -218,9 +218,14 @@ async fn a_retry_after_beyond_the_cap_fails_instead_of_waiting() {
     assert_eq!(report.failed.len(), 1);
     let error = &report.failed[0].error;
     assert_eq!(
-        (error.status, error.retry_after),
-        (Some(429), Some(Duration::from_secs(3600)))
+        (error.kind, error.status, error.retry_after),
+        (
+            ErrorKind::Throttled,
+            Some(429),
+            Some(Duration::from_secs(3600))
+        )
     );
+    assert!(error.to_string().contains("asked to wait 3600s"), "{error}");
     assert_eq!(report.requests, 1);
 }
 

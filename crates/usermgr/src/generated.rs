@@ -599,6 +599,7 @@ pub mod rules {
         default_base_url: "https://usermgr.example.invalid",
         throttle_statuses: &[429u16],
         error_message: Some("/message"),
+        token_url: Some("https://usermgr.example.invalid/oauth/token"),
         operations: &[&GET_USERS_BY_IDS],
     };
     ///Batch rules of `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`), from `x-userbatch` in specs/usermgr.yaml.

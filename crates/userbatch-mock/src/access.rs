@@ -1,0 +1,218 @@
+//! Who may call and how often: accepted tokens, an OAuth2 token endpoint issuing
+//! short-lived tokens, and a token-bucket rate limit per vendor.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::RetryAfter;
+
+/// An OAuth2 client the mock's token endpoint (`POST /oauth/token`) knows: it issues
+/// bearer tokens for the client credentials grant (client authentication by HTTP Basic or
+/// in the form body, as RFC 6749 allows), each valid for `lifetime`.
+#[derive(Clone)]
+pub struct OAuthClient {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// How long each issued token is valid.
+    pub lifetime: Duration,
+    /// What `expires_in` announces (whole seconds, at least 1); `None` is the lifetime. A
+    /// longer one stands for a token revoked before its time, which only a 401 reveals.
+    pub announced: Option<Duration>,
+}
+
+impl OAuthClient {
+    /// A client whose tokens live `lifetime`, as announced.
+    pub fn new(client_id: &str, client_secret: &str, lifetime: Duration) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            lifetime,
+            announced: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("lifetime", &self.lifetime)
+            .field("announced", &self.announced)
+            .finish()
+    }
+}
+
+/// A token-bucket rate limit: `burst` requests at once, refilled at `per_second`; a request
+/// that finds the bucket empty gets the vendor's throttling status (or `status`) with
+/// `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    /// Requests per second the bucket refills.
+    pub per_second: f64,
+    /// The bucket's size.
+    pub burst: u32,
+    /// How `Retry-After` is written: [`RetryAfter::Wait`] says when the next request can
+    /// pass.
+    pub retry_after: RetryAfter,
+    /// Throttling status; `None` uses the vendor's own (its spec's first throttle status).
+    pub status: Option<u16>,
+}
+
+impl RateLimit {
+    /// `per_second` with a burst of `burst`, `Retry-After` saying the wait in whole seconds
+    /// (rounded up, as most servers write it).
+    pub fn new(per_second: f64, burst: u32) -> Self {
+        Self {
+            per_second,
+            burst,
+            retry_after: RetryAfter::Wait,
+            status: None,
+        }
+    }
+}
+
+/// A token bucket's state.
+#[derive(Debug)]
+pub(crate) struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    pub(crate) fn full(limit: &RateLimit) -> Self {
+        Self {
+            tokens: f64::from(limit.burst),
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes a token; if none is left, how long until one is.
+    pub(crate) fn take(&mut self, limit: &RateLimit) -> Result<(), Duration> {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * limit.per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(limit.burst.max(1)));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / limit.per_second.max(1e-9),
+            ))
+        }
+    }
+}
+
+/// Tokens: which are accepted, and the ones the token endpoint issued.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    issued: Mutex<HashMap<String, Instant>>,
+    next: std::sync::atomic::AtomicU64,
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+}
+
+/// Whether a bearer or basic credential passes: with no accepted tokens and no OAuth client
+/// configured, any non-empty credential does (the vendors' own checks aside); otherwise
+/// only an accepted token or an issued one that has not expired.
+pub(crate) fn accepts(
+    config: &crate::MockConfig,
+    tokens: &Tokens,
+    scheme: &str,
+    credential: &str,
+) -> bool {
+    if credential.trim().is_empty() {
+        return false;
+    }
+    if config.accepted_tokens.is_empty() && config.oauth.is_none() {
+        return true;
+    }
+    if scheme != "Bearer" {
+        return false;
+    }
+    if config.accepted_tokens.contains(credential) {
+        return true;
+    }
+    let issued = tokens.issued.lock().expect("tokens lock");
+    issued
+        .get(credential)
+        .is_some_and(|expires| Instant::now() < *expires)
+}
+
+/// The answer of the token endpoint to a form `body` with these headers: (status, JSON).
+pub(crate) fn token_answer(
+    config: &crate::MockConfig,
+    tokens: &Tokens,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    use std::sync::atomic::Ordering;
+    tokens.requests.fetch_add(1, Ordering::Relaxed);
+    let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    let error = |status: u16, code: &str, description: &str| {
+        (
+            status,
+            serde_json::json!({ "error": code, "error_description": description }),
+        )
+    };
+    let Some(client) = &config.oauth else {
+        return error(400, "invalid_request", "this server issues no tokens");
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return error(400, "unsupported_grant_type", "only client_credentials");
+    }
+    let basic = authorization
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| decode_basic(b.trim()));
+    let (id, secret) = match basic {
+        Some(pair) => pair,
+        None => (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        ),
+    };
+    if id != client.client_id || secret != client.client_secret {
+        return error(401, "invalid_client", "unknown client or wrong secret");
+    }
+    let n = tokens.next.fetch_add(1, Ordering::Relaxed);
+    let token = format!(
+        "mock-oauth-{n}-{:x}",
+        crate::data::splitmix(n ^ config.seed)
+    );
+    let lifetime = client.lifetime.max(Duration::from_millis(1));
+    tokens
+        .issued
+        .lock()
+        .expect("tokens lock")
+        .insert(token.clone(), Instant::now() + lifetime);
+    (
+        200,
+        serde_json::json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": client.announced.unwrap_or(lifetime).as_secs().max(1),
+        }),
+    )
+}
+
+/// `id:secret` from HTTP Basic credentials (RFC 6749 form-encodes both first).
+fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Some((decode(id), decode(secret)))
+}
+
+/// The accepted static tokens, for `MockConfig`.
+pub(crate) type Accepted = HashSet<String>;

@@ -1,0 +1,248 @@
+//! The pace of a run: how many requests may be in flight, how fast they may start, and
+//! until when nothing may start at all. Throttling slows the whole run, not one request.
+//!
+//! - **Concurrency, AIMD.** A throttled answer halves the number of requests in flight
+//!   (down to 1); each window of as many successes as the limit allows adds one back (up to
+//!   the batch's concurrency).
+//! - **Rate.** A throttled answer also caps the rate at which requests start: 80% of the
+//!   successes per second over the last second, pauses included (what the vendor let
+//!   through), never more than the rate already in effect. While answers come
+//!   back it grows every 250 ms: by 10%, or by 1% once within 10% of the rate that was
+//!   throttled last, so it settles under the vendor's limit instead of crossing it again
+//!   and again. [`crate::Batch::max_rate`] caps it from the start.
+//! - **`Retry-After`** pauses every new request of the run until it passes.
+//!
+//! One throttled burst (several answers arriving together) cuts once: cuts are at least
+//! 100 ms apart.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Cuts closer than this belong to one throttled burst.
+const COOLDOWN: Duration = Duration::from_millis(100);
+/// Successes counted for the measured rate.
+const WINDOW: Duration = Duration::from_secs(1);
+/// How often the rate may grow while answers come back.
+const GROWTH_STEP: Duration = Duration::from_millis(250);
+
+pub(crate) struct Pace {
+    max: usize,
+    max_rate: Option<f64>,
+    permits: Arc<Semaphore>,
+    state: Mutex<State>,
+}
+
+struct State {
+    limit: usize,
+    /// Permits to forget as they come back, after a cut.
+    debt: usize,
+    successes: usize,
+    rate: Option<f64>,
+    /// The rate in effect when the vendor last throttled: grown toward quickly, probed past
+    /// slowly.
+    ceiling: Option<f64>,
+    last_growth: Instant,
+    next_send: Instant,
+    paused_until: Instant,
+    last_cut: Option<Instant>,
+    recent: VecDeque<Instant>,
+    started: Instant,
+    last_progress: Instant,
+    throttled: u64,
+    waited: Duration,
+}
+
+/// What the run's pacing did, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PaceStats {
+    pub throttled: u64,
+    pub waited: Duration,
+}
+
+/// A request's place in flight; given back when dropped (or forgotten, after a cut).
+pub(crate) struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    pace: Arc<Pace>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
+        let mut state = self.pace.lock();
+        if state.debt > 0 {
+            state.debt -= 1;
+            permit.forget();
+        }
+    }
+}
+
+impl Pace {
+    pub(crate) fn new(concurrency: usize, max_rate: Option<f64>) -> Arc<Self> {
+        let now = Instant::now();
+        let max_rate = max_rate.filter(|r| r.is_finite() && *r > 0.0);
+        Arc::new(Self {
+            max: concurrency.max(1),
+            max_rate,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            state: Mutex::new(State {
+                limit: concurrency.max(1),
+                debt: 0,
+                successes: 0,
+                rate: max_rate,
+                ceiling: None,
+                last_growth: now,
+                next_send: now,
+                paused_until: now,
+                last_cut: None,
+                recent: VecDeque::new(),
+                started: now,
+                last_progress: now,
+                throttled: 0,
+                waited: Duration::ZERO,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A place in flight, once the limit allows one.
+    pub(crate) async fn slot(self: &Arc<Self>) -> Slot {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        Slot {
+            permit: Some(permit),
+            pace: Arc::clone(self),
+        }
+    }
+
+    /// Waits until the run may start a request: after any pause, at the rate's next turn.
+    /// `Err` with the time it would start if that is past `until`.
+    pub(crate) async fn turn(&self, until: Option<Instant>) -> Result<(), Instant> {
+        loop {
+            let ready = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                let mut ready = state.paused_until.max(now);
+                if state.rate.is_some() {
+                    ready = ready.max(state.next_send);
+                }
+                if until.is_some_and(|u| ready > u) {
+                    return Err(ready);
+                }
+                if ready <= now {
+                    if let Some(rate) = state.rate {
+                        state.next_send =
+                            now.max(state.next_send) + Duration::from_secs_f64(1.0 / rate);
+                    }
+                    return Ok(());
+                }
+                ready
+            };
+            tokio::time::sleep_until(ready).await;
+        }
+    }
+
+    /// A request was answered: progress, and a step up after a window of them.
+    pub(crate) fn success(&self) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.last_progress = now;
+        state.recent.push_back(now);
+        while state.recent.front().is_some_and(|t| now - *t > WINDOW) {
+            state.recent.pop_front();
+        }
+        if let Some(rate) = state.rate
+            && now - state.last_growth >= GROWTH_STEP
+        {
+            state.last_growth = now;
+            let near = state.ceiling.is_some_and(|c| rate >= 0.9 * c);
+            let raised = if near { rate * 1.01 } else { rate * 1.10 };
+            state.rate = Some(self.max_rate.map_or(raised, |m| raised.min(m)));
+        }
+        state.successes += 1;
+        if state.successes < state.limit {
+            return;
+        }
+        state.successes = 0;
+        if state.limit < self.max {
+            state.limit += 1;
+            if state.debt > 0 {
+                state.debt -= 1;
+            } else {
+                self.permits.add_permits(1);
+            }
+        }
+    }
+
+    /// A throttled answer: the whole run pauses until `retry_after` passes, and (once per
+    /// burst) in-flight requests and the rate are cut.
+    pub(crate) fn throttled(&self, retry_after: Option<Duration>) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.throttled += 1;
+        if let Some(after) = retry_after {
+            let until = now + after;
+            if until > state.paused_until {
+                let from = state.paused_until.max(now);
+                state.waited += until - from;
+                state.paused_until = until;
+            }
+        }
+        if state.last_cut.is_some_and(|t| now - t < COOLDOWN) {
+            return;
+        }
+        state.last_cut = Some(now);
+        state.successes = 0;
+        let cut = state.limit - (state.limit / 2).max(1);
+        state.limit -= cut;
+        state.debt += cut;
+        let forgotten = self.permits.forget_permits(state.debt);
+        state.debt -= forgotten;
+        while state.recent.front().is_some_and(|t| now - *t > WINDOW) {
+            state.recent.pop_front();
+        }
+        // What the vendor let through: successes per second over the last window, pauses
+        // included (right after a pause, a refilled bucket lets a burst through in a few
+        // milliseconds, which says nothing of its rate).
+        let span = (now - state.started).clamp(Duration::from_millis(10), WINDOW);
+        let measured = state.recent.len() as f64 / span.as_secs_f64();
+        // A cut never raises the rate (right after a pause, a refilled bucket makes the
+        // vendor look faster than it is).
+        let rate = match (measured > 0.0, state.rate) {
+            (true, Some(current)) => (measured * 0.8).min(current),
+            (true, None) => measured * 0.8,
+            (false, current) => current.map_or(1.0, |r| r / 2.0),
+        };
+        // The rate that was throttled: grown back to quickly, probed past slowly. Before
+        // the first cut there was no rate, so no ceiling either.
+        state.ceiling = state.rate;
+        let rate = self.max_rate.map_or(rate, |m| rate.min(m)).max(0.5);
+        state.rate = Some(rate);
+        state.last_growth = now;
+        state.next_send = state.next_send.max(now);
+    }
+
+    /// Whether the run has gone `patience` without any answer since the last one (or its
+    /// start).
+    pub(crate) fn stalled(&self, patience: Duration) -> bool {
+        Instant::now() - self.lock().last_progress > patience
+    }
+
+    pub(crate) fn stats(&self) -> PaceStats {
+        let state = self.lock();
+        PaceStats {
+            throttled: state.throttled,
+            waited: state.waited,
+        }
+    }
+}
