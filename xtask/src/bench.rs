@@ -59,8 +59,12 @@ struct MockProcess {
 
 impl MockProcess {
     fn start(bin: &Path, latency_ms: u64) -> Result<Self> {
+        Self::spawn(bin, &["mock", &latency_ms.to_string()])
+    }
+
+    fn spawn(bin: &Path, args: &[&str]) -> Result<Self> {
         let mut child = Command::new(bin)
-            .args(["mock", &latency_ms.to_string()])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -139,6 +143,8 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
     let cli = target_dir(root).join("release/userbatch");
     let fast = MockProcess::start(&bin, 0)?;
     let slow = MockProcess::start(&bin, 20)?;
+    let limited = MockProcess::spawn(&bin, &["mock-limited", "200", "10", "fractional"])?;
+    let limited_seconds = MockProcess::spawn(&bin, &["mock-limited", "200", "10", "seconds"])?;
     let mut rows: Vec<Row> = Vec::new();
     for run in 1..=runs {
         println!("run {run}/{runs}...");
@@ -196,6 +202,29 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
             .values
             .push(num(&v, "facade_s") / num(&v, "per_record_s"));
         }
+        for (mock, name, target) in [
+            (&limited, "Retry-After in fractions of a second", "<= 1.20"),
+            (&limited_seconds, "Retry-After in whole seconds", "report"),
+        ] {
+            for v in scenario(&bin, &["limited", &mock.url, "200", "10"])? {
+                row(
+                    &mut rows,
+                    &format!("8. wall / rate floor, 200/s burst 10, 1,000 requests, c=16: {name}"),
+                    target,
+                    "x",
+                )
+                .values
+                .push(num(&v, "wall_ms") / num(&v, "floor_ms"));
+                row(
+                    &mut rows,
+                    &format!("8. throttled answers / requests: {name}"),
+                    "<= 0.20",
+                    "x",
+                )
+                .values
+                .push(num(&v, "throttled") / num(&v, "requests"));
+            }
+        }
         let cli_path = cli.to_string_lossy();
         for v in scenario(&bin, &["cli", &cli_path, &fast.url, "10000"])? {
             row(
@@ -252,7 +281,7 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
         .values
         .push(rebuild_s);
     }
-    drop((fast, slow));
+    drop((fast, slow, limited, limited_seconds));
     let table = table(&rows, runs);
     println!("{table}");
     let micro = micro_benchmarks(root)?;

@@ -11,6 +11,10 @@
 //!                                              facade and baseline in turn, ROUNDS times each
 //! userbatch-bench stream URL N                 scenario 5: peak RSS streaming N coworker summaries
 //! userbatch-bench mockrate URL                 the mock's own throughput (raw reqwest, 16 in flight)
+//! userbatch-bench mock-limited RATE BURST FORM serve a mock whose Nexudus answers RATE/s (burst
+//!                                              BURST), Retry-After in FORM (fractional|seconds)
+//! userbatch-bench limited URL RATE BURST       1,000 full Nexudus users (one request each), 16
+//!                                              in flight, against that mock: wall / rate floor
 //! userbatch-bench cli BIN URL N                the `userbatch` binary BIN fetching N coworkers
 //!                                              to /dev/null: its CPU seconds (RUSAGE_CHILDREN)
 //! ```
@@ -43,6 +47,28 @@ async fn main() {
     match args.as_slice() {
         ["mock"] => serve_mock(0).await,
         ["mock", latency] => serve_mock(latency.parse().expect("latency in ms")).await,
+        ["mock-limited", rate, burst, form] => {
+            let retry_after = match *form {
+                "fractional" => userbatch_mock::RetryAfter::WaitFractional,
+                _ => userbatch_mock::RetryAfter::Wait,
+            };
+            let limit = userbatch_mock::RateLimit {
+                retry_after,
+                ..userbatch_mock::RateLimit::new(
+                    rate.parse().expect("rate"),
+                    burst.parse().expect("burst"),
+                )
+            };
+            serve(MockConfig::new().rate_limit(userbatch_mock::Vendor::Nexudus, limit)).await
+        }
+        ["limited", url, rate, burst] => {
+            limited(
+                url,
+                rate.parse().expect("rate"),
+                burst.parse().expect("burst"),
+            )
+            .await
+        }
         ["requests"] => requests().await,
         ["wall", url, latency, conc] => {
             wall(
@@ -65,10 +91,14 @@ async fn main() {
 }
 
 async fn serve_mock(latency_ms: u64) {
-    let config = MockConfig::new()
-        .log_requests(false)
-        .faults_all(Faults::latency(Duration::from_millis(latency_ms)));
-    let mock = MockServer::start(config).await.expect("mock starts");
+    serve(MockConfig::new().faults_all(Faults::latency(Duration::from_millis(latency_ms)))).await
+}
+
+/// Serves a mock with `config`; prints its URL; stops at stdin EOF.
+async fn serve(config: MockConfig) {
+    let mock = MockServer::start(config.log_requests(false))
+        .await
+        .expect("mock starts");
     println!("{}", mock.base_url());
     std::io::stdout().flush().expect("stdout");
     // Serve until the parent closes our stdin.
@@ -224,6 +254,31 @@ async fn naive(url: &str) {
                "naive_found": found, "facade_ms": facade.as_secs_f64() * 1e3, "facade_requests": requests,
                "facade_found": facade_found})
     );
+}
+
+/// 1,000 full Nexudus users, one request each, 16 in flight, from a mock that lets `rate`
+/// requests a second through (burst `burst`): wall time against the bucket's floor,
+/// (requests - burst) / rate, and how many answers were throttled.
+async fn limited(url: &str, rate: f64, burst: u32) {
+    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    let input = ids(1_000);
+    let started = Instant::now();
+    let report = Batch::new(nexudus::UserById::new(client))
+        .concurrency(16)
+        .fetch(&input)
+        .await
+        .expect("plan");
+    let wall = started.elapsed();
+    assert!(report.failed.is_empty(), "{:?}", report.failed.first());
+    let floor = (input.len() as f64 - f64::from(burst)) / rate;
+    println!(
+        "{}",
+        json!({"scenario": "limited", "requests": report.requests, "throttled": report.throttled,
+               "wall_ms": wall.as_secs_f64() * 1e3, "floor_ms": floor * 1e3,
+               "paused_ms": report.throttle_wait.as_secs_f64() * 1e3})
+    );
+    // Let the bucket refill before the next run.
+    tokio::time::sleep(Duration::from_secs_f64(f64::from(burst) / rate + 0.1)).await;
 }
 
 /// The command line fetching `n` coworker summaries from the mock at `url`, records to

@@ -7,9 +7,9 @@
 //! - **Rate.** A throttled answer also caps the rate at which requests start: 80% of the
 //!   successes per second over the last second, pauses included (what the vendor let
 //!   through), never more than the rate already in effect. While answers come
-//!   back it grows every 250 ms: by 10%, or by 1% once within 10% of the rate that was
-//!   throttled last, so it settles under the vendor's limit instead of crossing it again
-//!   and again. [`crate::Batch::max_rate`] caps it from the start.
+//!   back it grows every 250 ms: by half while under half the rate that was throttled
+//!   last (or before any was), by 10% under 90% of it, then by 1%, so it settles under the
+//!   vendor's limit instead of crossing it again and again. [`crate::Batch::max_rate`] caps it from the start.
 //! - **`Retry-After`** pauses every new request of the run until it passes.
 //!
 //! One throttled burst (several answers arriving together) cuts once: cuts are at least
@@ -165,8 +165,11 @@ impl Pace {
             && now - state.last_growth >= GROWTH_STEP
         {
             state.last_growth = now;
-            let near = state.ceiling.is_some_and(|c| rate >= 0.9 * c);
-            let raised = if near { rate * 1.01 } else { rate * 1.10 };
+            let raised = match state.ceiling {
+                Some(c) if rate >= 0.9 * c => rate * 1.01,
+                Some(c) if rate >= 0.5 * c => rate * 1.10,
+                _ => rate * 1.5,
+            };
             state.rate = Some(self.max_rate.map_or(raised, |m| raised.min(m)));
         }
         state.successes += 1;

@@ -1,0 +1,146 @@
+//! The command line against a throttling vendor and an OAuth2 token endpoint.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use userbatch_mock::{MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
+
+fn userbatch(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
+    cmd.args(args)
+        .env_remove("USERBATCH_TOKEN")
+        .env_remove("USERBATCH_BASE_URL")
+        .env_remove("USERBATCH_CLIENT_ID")
+        .env_remove("USERBATCH_CLIENT_SECRET");
+    cmd
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_vendor_costs_time_not_ids() {
+    // The run: Nexudus' 409 with Retry-After: 1, 50 requests a second, burst 10,
+    // `--full` with 300 ids and 8 in flight (188 of 266 found ids used to fail).
+    let m = MockServer::start(
+        MockConfig::new()
+            .rate_limit(Vendor::Nexudus, RateLimit::new(50.0, 10))
+            .missing_if(|id| id.ends_with('7'))
+            .log_requests(false),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+    let out = userbatch(&[
+        "--base-url",
+        m.base_url(),
+        "--token",
+        "t",
+        "--concurrency",
+        "8",
+    ])
+    .args(["nexudus", "users", "--full"])
+    .args(&ids)
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("found 270, missing 30, failed 0"), "{err}");
+    assert!(err.contains("the vendor throttled"), "{err}");
+    assert!(err.contains("the run paused"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_rate_keeps_under_a_known_limit() {
+    let m = MockServer::start(
+        MockConfig::new()
+            .rate_limit(Vendor::Usermgr, RateLimit::new(20.0, 2))
+            .log_requests(false),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<String> = (1..=30).map(|i| i.to_string()).collect();
+    let out = userbatch(&[
+        "--base-url",
+        m.base_url(),
+        "--token",
+        "t",
+        "--max-rate",
+        "15/s",
+    ])
+    .args(["usermgr", "users", "--max-batch", "1"])
+    .args(&ids)
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("found 30"), "{err}");
+    assert!(!err.contains("throttled"), "15/s stays under 20/s: {err}");
+    let bad = userbatch(&["--mock", "--max-rate", "0", "usermgr", "users", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_from_options_or_the_environment() {
+    let m = MockServer::start(
+        MockConfig::new()
+            .oauth(OAuthClient::new(
+                "app",
+                "s3cret-value",
+                Duration::from_secs(60),
+            ))
+            .log_requests(false),
+    )
+    .await
+    .unwrap();
+    let token_url = format!("{}/oauth/token", m.base_url());
+    let out = userbatch(&["--base-url", m.base_url(), "--token-url", &token_url])
+        .args(["--client-id", "app", "--client-secret", "s3cret-value"])
+        .args([
+            "avepoint",
+            "users",
+            "a",
+            "b",
+            "--customer-id",
+            "c",
+            "--tenant-id",
+            "t",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("found 2"), "{}", stderr(&out));
+    // From the environment; a wrong secret is an error that does not show it.
+    let out = userbatch(&["--base-url", m.base_url(), "--token-url", &token_url])
+        .args(["usermgr", "users", "1"])
+        .env("USERBATCH_CLIENT_ID", "app")
+        .env("USERBATCH_CLIENT_SECRET", "not-it-9f2")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(!err.contains("not-it-9f2"), "{err}");
+    assert_eq!(
+        m.stats().total_requests(),
+        1,
+        "only the first run reached the vendor"
+    );
+    // Nexudus' spec names no token endpoint: --token-url is needed.
+    let out = userbatch(&[
+        "--base-url",
+        m.base_url(),
+        "--client-id",
+        "app",
+        "--client-secret",
+        "x",
+    ])
+    .args(["nexudus", "users", "1"])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--token-url"), "{}", stderr(&out));
+}
