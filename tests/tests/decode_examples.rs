@@ -265,8 +265,8 @@ fn summary_types_lack_exactly_the_unpopulated_fields() {
     let kept = serde_json::to_value(&summary).unwrap();
     let unpopulated = <nexudus::types::UserSummary as PartialRecord>::UNPOPULATED;
     assert_eq!(
-        unpopulated,
-        nexudus::rules::GET_USERS.partial.unwrap().unpopulated
+        nexudus::rules::GET_USERS.partial.unwrap().unpopulated,
+        unpopulated
     );
     for (field, value) in full.as_object().unwrap() {
         let in_summary = kept.get(field).is_some();

@@ -16,7 +16,7 @@ async fn answer(result: RawResult) -> Received {
 /// The records of a 2xx answer, decoded one by one as `rules` says.
 fn records<T: serde::de::DeserializeOwned>(
     received: &Received,
-    rules: &userbatch_core::rules::Operation,
+    rules: &userbatch_core::rules::OperationRules,
 ) -> Vec<T> {
     assert!(received.is_success(), "HTTP {}", received.status);
     received
@@ -110,7 +110,7 @@ async fn nexudus_get_one_user_and_its_bare_string_404() {
     assert_eq!(received.status, 404);
     let message = userbatch_core::json::vendor_message(
         &received.body,
-        nexudus::rules::VENDOR.error_message.unwrap(),
+        &nexudus::rules::VENDOR.error_message.unwrap(),
     );
     assert_eq!(message.as_deref(), Some("Not found"));
     assert_eq!(

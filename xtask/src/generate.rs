@@ -12,7 +12,8 @@ use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 
 use crate::spec::{
-    IdEncoding, IdKind, IdLocation, OperationExt, Spec, UnknownIdsExt, VENDORS, Vendor,
+    IdEncoding, IdKind, IdLocation, OperationRules, Spec, UnknownIds, VENDORS, VendorRules,
+    VendorSpec,
 };
 
 /// Per-request timeout compiled into the generated `Client::new` (seconds); the vendor
@@ -85,7 +86,7 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
 /// the response, and would drop what the types do not know.
 fn raw_responses(spec: &Spec, doc: &mut Value) -> Result<()> {
     for (path, method, op) in spec.operations() {
-        if spec.operation_ext(op)?.is_none() {
+        if spec.operation_rules(op)?.is_none() {
             continue;
         }
         let pointer = format!(
@@ -128,7 +129,7 @@ fn raw_responses(spec: &Spec, doc: &mut Value) -> Result<()> {
 /// the batch engine writes the segment itself.
 fn path_lists_as_strings(spec: &Spec, doc: &mut Value) -> Result<()> {
     for (path, method, op) in spec.operations() {
-        let Some(ext) = spec.operation_ext(op)? else {
+        let Some(ext) = spec.operation_rules(op)? else {
             continue;
         };
         if ext.ids.location != IdLocation::Path || ext.ids.encoding != IdEncoding::Csv {
@@ -143,7 +144,7 @@ fn path_lists_as_strings(spec: &Spec, doc: &mut Value) -> Result<()> {
             .and_then(Value::as_array_mut)
             .with_context(|| format!("{}: {method} {path} has no parameters", spec.rel))?;
         for param in params {
-            if param.get("name").and_then(Value::as_str) != Some(ext.ids.name.as_str()) {
+            if param.get("name").and_then(Value::as_str) != Some(&*ext.ids.name) {
                 continue;
             }
             let Some(object) = param.as_object_mut() else {
@@ -188,7 +189,7 @@ fn secret_pointers(spec: &Spec, schema: &Value, prefix: &str, out: &mut Vec<Stri
 
 /// The schema of one record of an operation: its 200 JSON schema at the records pointer,
 /// the array's items if `many`.
-fn record_schema<'a>(spec: &'a Spec, op: &'a Value, ext: &OperationExt) -> Result<&'a Value> {
+fn record_schema<'a>(spec: &'a Spec, op: &'a Value, ext: &OperationRules) -> Result<&'a Value> {
     let mut schema = op
         .pointer("/responses/200/content/application~1json/schema")
         .context("no application/json 200 response")?;
@@ -290,74 +291,47 @@ fn culprit_operations(openapi: &openapiv3::OpenAPI) -> Vec<String> {
     culprits
 }
 
-/// `pub mod rules`: the spec's `x-userbatch` facts as `userbatch_core::rules` constants.
+/// `pub mod rules`: the spec's `x-userbatch` facts as `userbatch_core::rules` constants,
+/// read into those very types ([`Spec::vendor_rules`], [`Spec::operation_rules`]) and
+/// written back out.
 pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
-    let vendor = spec.vendor_ext()?;
-    let title = spec
-        .raw
-        .pointer("/info/title")
-        .and_then(Value::as_str)
-        .context("info.title")?;
-    let base_url = spec.default_base_url()?;
-    let throttle = &vendor.throttle_statuses;
-    let error_message = match &vendor.error_message {
-        Some(p) => quote!(Some(#p)),
-        None => quote!(None),
-    };
-    let token_url = spec
-        .raw
-        .pointer("/components/securitySchemes")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|schemes| schemes.values())
-        .find_map(|scheme| scheme.pointer("/flows/clientCredentials/tokenUrl"))
-        .and_then(Value::as_str);
-    let token_url = match token_url {
-        Some(url) => quote!(Some(#url)),
-        None => quote!(None),
-    };
-
+    let vendor = vendor_tokens(&spec.vendor_rules()?);
     let mut consts = Vec::new();
-    let mut names = Vec::new();
     let mut paths = Vec::new();
-    for (path, _, op) in spec.operations() {
-        let op_id = op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .with_context(|| {
-                format!("{}: {path} has an operation without operationId", spec.rel)
-            })?;
-        // As progenitor names operations in `OperationInfo`.
-        let snake = screaming_snake(op_id).to_lowercase();
-        paths.push(quote!((#snake, #path)));
-    }
     for (path, method, op) in spec.operations() {
-        let Some(ext) = spec.operation_ext(op)? else {
-            continue;
-        };
         let op_id = op
             .get("operationId")
             .and_then(Value::as_str)
             .with_context(|| format!("{}: {method} {path} has no operationId", spec.rel))?;
+        // As progenitor names operations in `OperationInfo`.
+        let snake = screaming_snake(op_id).to_lowercase();
+        paths.push(quote!((#snake, #path)));
+        let Some(mut rules) = spec.operation_rules(op)? else {
+            continue;
+        };
+        let record = record_schema(spec, op, &rules)
+            .with_context(|| format!("{}: {op_id}: the records' schema", spec.rel))?;
+        let mut secrets = Vec::new();
+        secret_pointers(spec, record, "", &mut secrets)?;
+        rules.records.secrets = secrets
+            .into_iter()
+            .map(Into::into)
+            .collect::<Vec<_>>()
+            .into();
         let name = format_ident!("{}", screaming_snake(op_id));
         let doc = format!(
             "Batch rules of `{op_id}` (`{} {path}`), from `x-userbatch` in {}.",
             method.to_uppercase(),
             spec.rel
         );
-        let mut secrets = Vec::new();
-        let record = record_schema(spec, op, &ext)
-            .with_context(|| format!("{}: {op_id}: the records' schema", spec.rel))?;
-        secret_pointers(spec, record, "", &mut secrets)?;
-        let value = operation_tokens(op_id, method, path, &ext, &secrets);
+        let value = operation_tokens(&rules);
         consts.push(quote! {
             #[doc = #doc]
-            pub const #name: Operation = #value;
+            pub const #name: OperationRules = #value;
         });
-        names.push(name);
     }
     let vendor_doc = format!(
-        "Vendor-wide rules of {title}, from the root `x-userbatch` in {}.",
+        "Vendor-wide rules, from the root `x-userbatch` in {}.",
         spec.rel
     );
     Ok(quote! {
@@ -365,9 +339,11 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
         /// batch engine.
         pub mod rules {
             #[allow(unused_imports)]
+            use ::std::borrow::Cow::Borrowed;
+            #[allow(unused_imports)]
             use ::userbatch_core::rules::{
-                Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging, Partial,
-                Records, UnknownIds, Vendor,
+                Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
+                Partial, Records, UnknownIds, VendorRules,
             };
 
             /// Every operation's path template, by the name progenitor gives the operation:
@@ -376,65 +352,88 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             pub const PATHS: &[(&str, &str)] = &[#(#paths),*];
 
             #[doc = #vendor_doc]
-            pub const VENDOR: Vendor = Vendor {
-                title: #title,
-                default_base_url: #base_url,
-                throttle_statuses: &[#(#throttle),*],
-                error_message: #error_message,
-                token_url: #token_url,
-                operations: &[#(&#names),*],
-            };
+            pub const VENDOR: VendorRules = #vendor;
 
             #(#consts)*
         }
     })
 }
 
-fn operation_tokens(
-    op_id: &str,
-    method: &str,
-    path: &str,
-    ext: &OperationExt,
-    secrets: &[String],
-) -> TokenStream {
-    let method = method.to_uppercase();
-    let location = match ext.ids.location {
+/// `Borrowed("text")`.
+fn text(s: &str) -> TokenStream {
+    quote!(Borrowed(#s))
+}
+
+/// `Borrowed(&[Borrowed("a"), ...])`.
+fn texts(list: &[userbatch_core::rules::Text]) -> TokenStream {
+    let items = list.iter().map(|t| text(t));
+    quote!(Borrowed(&[#(#items),*]))
+}
+
+fn opt_text(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(t) => {
+            let t = text(t);
+            quote!(Some(#t))
+        }
+        None => quote!(None),
+    }
+}
+
+fn vendor_tokens(v: &VendorRules) -> TokenStream {
+    let (title, base_url) = (text(&v.title), text(&v.default_base_url));
+    let throttle = v.throttle_statuses.iter();
+    let error_message = opt_text(v.error_message.as_deref());
+    let token_url = opt_text(v.token_url.as_deref());
+    quote! {
+        VendorRules {
+            title: #title,
+            default_base_url: #base_url,
+            throttle_statuses: Borrowed(&[#(#throttle),*]),
+            error_message: #error_message,
+            token_url: #token_url,
+        }
+    }
+}
+
+fn operation_tokens(r: &OperationRules) -> TokenStream {
+    let op_id = text(&r.operation_id);
+    let location = match r.ids.location {
         IdLocation::Path => quote!(IdLocation::Path),
         IdLocation::Query => quote!(IdLocation::Query),
         IdLocation::Body => quote!(IdLocation::Body),
     };
-    let encoding = match ext.ids.encoding {
+    let encoding = match r.ids.encoding {
         IdEncoding::Single => quote!(IdEncoding::Single),
         IdEncoding::Csv => quote!(IdEncoding::Csv),
         IdEncoding::BracketedCsv => quote!(IdEncoding::BracketedCsv),
         IdEncoding::JsonArray => quote!(IdEncoding::JsonArray),
     };
-    let kind = match ext.ids.kind {
+    let kind = match r.ids.kind {
         IdKind::Integer => quote!(IdKind::Integer),
         IdKind::String => quote!(IdKind::String),
     };
-    let id_name = &ext.ids.name;
-    let forbidden = &ext.ids.forbidden_chars;
+    let (id_name, forbidden) = (text(&r.ids.name), text(&r.ids.forbidden_chars));
     let opt = |v: Option<usize>| match v {
         Some(n) => quote!(Some(#n)),
         None => quote!(None),
     };
-    let max_ids = opt(ext.limits.max_ids);
-    let max_query = opt(ext.limits.max_query_bytes);
-    let max_segment = opt(ext.limits.max_segment_chars);
-    let pointer = &ext.records.pointer;
-    let many = ext.records.many;
-    let id_field = &ext.records.id_field;
-    let paging = match &ext.paging {
+    let max_ids = opt(r.limits.max_ids);
+    let max_query = opt(r.limits.max_query_bytes);
+    let max_segment = opt(r.limits.max_segment_chars);
+    let pointer = text(&r.records.pointer);
+    let many = r.records.many;
+    let id_field = text(&r.records.id_field);
+    let secrets = texts(&r.records.secrets);
+    let paging = match &r.paging {
         None => quote!(None),
         Some(p) => {
-            let (ip, sp, fi, ds, tp) = (
-                &p.index_param,
-                &p.size_param,
-                p.first_index,
-                p.default_size,
-                &p.total_pointer,
+            let (ip, sp, tp) = (
+                text(&p.index_param),
+                text(&p.size_param),
+                text(&p.total_pointer),
             );
+            let (fi, ds) = (p.first_index, p.default_size);
             quote!(Some(Paging {
                 index_param: #ip,
                 size_param: #sp,
@@ -444,48 +443,48 @@ fn operation_tokens(
             }))
         }
     };
-    let partial = match &ext.partial {
+    let partial = match &r.partial {
         None => quote!(None),
         Some(p) => {
-            let (of, full, fields) = (&p.of, &p.full_operation, &p.unpopulated);
+            let (of, full, fields) = (
+                text(&p.of),
+                text(&p.full_operation_id),
+                texts(&p.unpopulated),
+            );
             quote!(Some(Partial {
                 of: #of,
                 full_operation_id: #full,
-                unpopulated: &[#(#fields),*],
+                unpopulated: #fields,
             }))
         }
     };
-    let unknown = match ext.unknown_ids {
-        UnknownIdsExt::Omitted => quote!(UnknownIds::Omitted),
-        UnknownIdsExt::FailsRequest(s) => quote!(UnknownIds::FailsRequest(#s)),
-        UnknownIdsExt::OmittedOrFailsRequest(s) => quote!(UnknownIds::OmittedOrFailsRequest(#s)),
+    let unknown = match r.unknown_ids {
+        UnknownIds::Omitted => quote!(UnknownIds::Omitted),
+        UnknownIds::FailsRequest(s) => quote!(UnknownIds::FailsRequest(#s)),
+        UnknownIds::OmittedOrFailsRequest(s) => quote!(UnknownIds::OmittedOrFailsRequest(#s)),
     };
-    let attributes = match &ext.attributes {
+    let attributes = match &r.attributes {
         None => quote!(None),
         Some(a) => {
-            let (param, summary, values, all, prefix, single) = (
-                &a.param,
-                &a.summary,
-                &a.values,
-                &a.all,
-                &a.custom_prefix,
-                &a.single_id_only,
+            let (param, all, prefix) = (text(&a.param), text(&a.all), text(&a.custom_prefix));
+            let (summary, values, single) = (
+                texts(&a.summary),
+                texts(&a.values),
+                texts(&a.single_id_only),
             );
             quote!(Some(Attributes {
                 param: #param,
-                summary: &[#(#summary),*],
-                values: &[#(#values),*],
+                summary: #summary,
+                values: #values,
                 all: #all,
                 custom_prefix: #prefix,
-                single_id_only: &[#(#single),*],
+                single_id_only: #single,
             }))
         }
     };
     quote! {
-        Operation {
+        OperationRules {
             operation_id: #op_id,
-            method: #method,
-            path: #path,
             ids: Ids {
                 location: #location,
                 name: #id_name,
@@ -502,7 +501,7 @@ fn operation_tokens(
                 pointer: #pointer,
                 many: #many,
                 id_field: #id_field,
-                secrets: &[#(#secrets),*],
+                secrets: #secrets,
             },
             paging: #paging,
             partial: #partial,
@@ -563,7 +562,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
 }
 
 /// The generated source for one vendor.
-pub fn generate_vendor(root: &Path, vendor: &Vendor) -> Result<String> {
+pub fn generate_vendor(root: &Path, vendor: &VendorSpec) -> Result<String> {
     let spec = Spec::load(root, &vendor.spec_rel())?;
     generate_source(&spec)
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::spec::{IdEncoding, IdKind, IdLocation, OperationExt, Spec, VENDORS};
+use crate::spec::{IdEncoding, IdKind, IdLocation, OperationRules, Spec, VENDORS};
 
 /// Lints every vendor spec; with `redocly`, runs Redocly CLI too.
 pub fn run(root: &Path, redocly: bool) -> Result<()> {
@@ -141,10 +141,10 @@ fn content_kind(response: &Value) -> String {
 /// The `x-userbatch` extensions: well-formed, in the right places, consistent with the
 /// operations and schemas they describe.
 fn check_extensions(spec: &Spec, out: &mut Vec<String>) {
-    match spec.vendor_ext() {
+    match spec.vendor_rules() {
         Err(e) => out.push(format!("{e:#}")),
         Ok(v) => {
-            for s in v.throttle_statuses {
+            for &s in v.throttle_statuses.iter() {
                 if !(400..=599).contains(&s) {
                     out.push(format!(
                         "x-userbatch.throttle-statuses: {s} is not an error status"
@@ -170,11 +170,11 @@ fn check_extensions(spec: &Spec, out: &mut Vec<String>) {
                 .and_then(Value::as_str)
                 .unwrap_or(path)
         );
-        match spec.operation_ext(op) {
+        match spec.operation_rules(op) {
             Err(e) => out.push(format!("{e:#}")),
             Ok(None) => {}
             Ok(Some(ext)) => {
-                check_operation_ext(spec, path, method, op, &ext, &at, &operation_ids, out)
+                check_operation_rules(spec, path, method, op, &ext, &at, &operation_ids, out)
             }
         }
     }
@@ -209,12 +209,12 @@ fn misplaced_extensions(value: &Value, pointer: &str, out: &mut Vec<String>) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn check_operation_ext(
+fn check_operation_rules(
     spec: &Spec,
     path: &str,
     method: &str,
     op: &Value,
-    ext: &OperationExt,
+    ext: &OperationRules,
     at: &str,
     operation_ids: &BTreeSet<&str>,
     out: &mut Vec<String>,
@@ -370,7 +370,7 @@ fn check_operation_ext(
                 let required = record
                     .get("required")
                     .and_then(Value::as_array)
-                    .is_some_and(|r| r.iter().any(|v| v == ext.records.id_field.as_str()));
+                    .is_some_and(|r| r.iter().any(|v| v == &*ext.records.id_field));
                 if !has || !required {
                     out.push(format!(
                         "{at}.records.id-field `{}` must be a required property of the record",
@@ -394,8 +394,8 @@ fn check_operation_ext(
         for name in attrs
             .summary
             .iter()
-            .chain(&attrs.values)
-            .chain(&attrs.single_id_only)
+            .chain(attrs.values.iter())
+            .chain(attrs.single_id_only.iter())
         {
             if record.is_none_or(|r| r.pointer(&format!("/properties/{name}")).is_none()) {
                 out.push(format!(
@@ -403,7 +403,7 @@ fn check_operation_ext(
                 ));
             }
         }
-        for name in &attrs.single_id_only {
+        for name in attrs.single_id_only.iter() {
             if !attrs.values.contains(name) {
                 out.push(format!(
                     "{at}.attributes.single-id-only: `{name}` is not in values"
@@ -457,17 +457,17 @@ fn check_operation_ext(
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
                 let mut seen = BTreeSet::new();
-                for field in &partial.unpopulated {
+                for field in partial.unpopulated.iter() {
                     if !seen.insert(field) {
                         out.push(format!("{at}.partial.unpopulated lists `{field}` twice"));
                     }
-                    if !props.is_some_and(|p| p.contains_key(field)) {
+                    if !props.is_some_and(|p| p.contains_key(&**field)) {
                         out.push(format!(
                             "{at}.partial.unpopulated: `{field}` is not a property of {}",
                             partial.of
                         ));
                     }
-                    if required.contains(field.as_str()) {
+                    if required.contains(&**field) {
                         out.push(format!(
                             "{at}.partial.unpopulated: `{field}` is required in {}, so a summary \
                              could not decode",
@@ -477,28 +477,28 @@ fn check_operation_ext(
                 }
             }
         }
-        if record_ref.as_deref() != Some(partial.of.as_str()) {
+        if record_ref.as_deref() != Some(&*partial.of) {
             out.push(format!(
                 "{at}.partial.of is {} but the records are {}",
                 partial.of,
                 record_ref.as_deref().unwrap_or("an inline schema")
             ));
         }
-        if !operation_ids.contains(partial.full_operation.as_str()) {
+        if !operation_ids.contains(&*partial.full_operation_id) {
             out.push(format!(
                 "{at}.partial.full-operation: no operation `{}`",
-                partial.full_operation
+                partial.full_operation_id
             ));
         } else if let Some((_, _, full_op)) = spec.operations().into_iter().find(|(_, _, o)| {
-            o.get("operationId").and_then(Value::as_str) == Some(partial.full_operation.as_str())
+            o.get("operationId").and_then(Value::as_str) == Some(&*partial.full_operation_id)
         }) {
             let full_ref = full_op
                 .pointer("/responses/200/content/application~1json/schema")
                 .and_then(ref_name);
-            if full_ref.as_deref() != Some(partial.of.as_str()) {
+            if full_ref.as_deref() != Some(&*partial.of) {
                 out.push(format!(
                     "{at}.partial.full-operation `{}` does not return {}",
-                    partial.full_operation, partial.of
+                    partial.full_operation_id, partial.of
                 ));
             }
         }

@@ -34,7 +34,7 @@ pub struct Summary {
 pub fn derive(spec: &Spec, doc: &mut Value) -> Result<Vec<Summary>> {
     let mut out: Vec<Summary> = Vec::new();
     for (_, _, op) in spec.operations() {
-        let Some(ext) = spec.operation_ext(op)? else {
+        let Some(ext) = spec.operation_rules(op)? else {
             continue;
         };
         let Some(partial) = ext.partial else { continue };
@@ -48,16 +48,18 @@ pub fn derive(spec: &Spec, doc: &mut Value) -> Result<Vec<Summary>> {
             let full = spec
                 .schema(&partial.of)
                 .with_context(|| format!("{}: no schema {}", spec.rel, partial.of))?;
+            let unpopulated: Vec<String> =
+                partial.unpopulated.iter().map(|f| f.to_string()).collect();
             let summary = summary_schema(
                 full,
                 &partial.of,
                 &op_id,
-                &partial.full_operation,
-                &partial.unpopulated,
+                &partial.full_operation_id,
+                &unpopulated,
             )?;
             insert_schema(doc, &name, summary)?;
         } else if let Some(prev) = out.iter().find(|s| s.name == name)
-            && prev.unpopulated != partial.unpopulated
+            && partial.unpopulated != prev.unpopulated
         {
             bail!(
                 "{}: {op_id} and {} leave different fields of {} unpopulated; one summary type cannot serve both",
@@ -67,12 +69,12 @@ pub fn derive(spec: &Spec, doc: &mut Value) -> Result<Vec<Summary>> {
             );
         }
         out.push(Summary {
-            of: partial.of.clone(),
+            of: partial.of.to_string(),
             name,
-            id_field: ext.records.id_field.clone(),
+            id_field: ext.records.id_field.to_string(),
             operation: op_id,
-            full_operation: partial.full_operation.clone(),
-            unpopulated: partial.unpopulated.clone(),
+            full_operation: partial.full_operation_id.to_string(),
+            unpopulated: partial.unpopulated.iter().map(|f| f.to_string()).collect(),
         });
     }
     Ok(out)

@@ -4,24 +4,23 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
 use serde_json::Value;
 
-/// One vendor: a spec in `specs/` and the crate generated from it.
+/// One vendor's spec in `specs/` and the crate generated from it.
 #[derive(Debug, Clone)]
-pub struct Vendor {
+pub struct VendorSpec {
     /// Crate and spec name, e.g. `nexudus`.
     pub name: &'static str,
 }
 
 /// Every vendor, in a fixed order.
-pub const VENDORS: &[Vendor] = &[
-    Vendor { name: "nexudus" },
-    Vendor { name: "usermgr" },
-    Vendor { name: "avepoint" },
+pub const VENDORS: &[VendorSpec] = &[
+    VendorSpec { name: "nexudus" },
+    VendorSpec { name: "usermgr" },
+    VendorSpec { name: "avepoint" },
 ];
 
-impl Vendor {
+impl VendorSpec {
     /// `specs/<name>.yaml`, relative to the workspace root.
     pub fn spec_rel(&self) -> String {
         format!("specs/{}.yaml", self.name)
@@ -125,25 +124,46 @@ impl Spec {
         bail!("{}: reference cycle", self.rel)
     }
 
-    /// The root `x-userbatch` extension.
-    pub fn vendor_ext(&self) -> Result<VendorExt> {
+    /// The root `x-userbatch` extension, read into the rules (with the spec's title, the
+    /// default server URL and the OAuth2 client credentials token URL, if any).
+    pub fn vendor_rules(&self) -> Result<VendorRules> {
         let v = self
             .raw
             .get("x-userbatch")
             .with_context(|| format!("{}: no root x-userbatch extension", self.rel))?;
-        serde_json::from_value(v.clone())
-            .with_context(|| format!("{}: root x-userbatch is malformed", self.rel))
+        let mut rules: VendorRules = serde_json::from_value(v.clone())
+            .with_context(|| format!("{}: root x-userbatch is malformed", self.rel))?;
+        rules.title = self
+            .raw
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .with_context(|| format!("{}: no info.title", self.rel))?
+            .to_owned()
+            .into();
+        rules.default_base_url = self.default_base_url()?.into();
+        rules.token_url = self
+            .raw
+            .pointer("/components/securitySchemes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|schemes| schemes.values())
+            .find_map(|scheme| scheme.pointer("/flows/clientCredentials/tokenUrl"))
+            .and_then(Value::as_str)
+            .map(|url| url.to_owned().into());
+        Ok(rules)
     }
 
-    /// An operation's `x-userbatch` extension, if it has one.
-    pub fn operation_ext(&self, op: &Value) -> Result<Option<OperationExt>> {
+    /// An operation's `x-userbatch` extension read into the rules (with its
+    /// `operationId`), if it has one. The records' `secrets` are left for the generator.
+    pub fn operation_rules(&self, op: &Value) -> Result<Option<OperationRules>> {
         let Some(v) = op.get("x-userbatch") else {
             return Ok(None);
         };
         let id = op.get("operationId").and_then(Value::as_str).unwrap_or("?");
-        serde_json::from_value(v.clone())
-            .map(Some)
-            .with_context(|| format!("{}: x-userbatch of {id} is malformed", self.rel))
+        let mut rules: OperationRules = serde_json::from_value(v.clone())
+            .with_context(|| format!("{}: x-userbatch of {id} is malformed", self.rel))?;
+        rules.operation_id = id.to_owned().into();
+        Ok(Some(rules))
     }
 
     /// The first server URL with every variable at its default.
@@ -185,174 +205,6 @@ pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// The root `x-userbatch` extension: vendor-wide facts.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct VendorExt {
-    /// Statuses the vendor throttles with.
-    pub throttle_statuses: Vec<u16>,
-    /// JSON pointer to the message in an error body (`""`: a bare JSON string).
-    #[serde(default)]
-    pub error_message: Option<String>,
-}
-
-/// An operation's `x-userbatch` extension.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OperationExt {
-    /// Where the ids go.
-    pub ids: IdsExt,
-    /// Request limits.
-    #[serde(default)]
-    pub limits: LimitsExt,
-    /// Where the records are in the response.
-    pub records: RecordsExt,
-    /// Paging, if any.
-    #[serde(default)]
-    pub paging: Option<PagingExt>,
-    /// Partial-record facts, if any.
-    #[serde(default)]
-    pub partial: Option<PartialExt>,
-    /// What the vendor does with unknown ids.
-    pub unknown_ids: UnknownIdsExt,
-    /// Attribute selection, if any.
-    #[serde(default)]
-    pub attributes: Option<AttributesExt>,
-}
-
-/// `x-userbatch.attributes`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct AttributesExt {
-    /// The query parameter naming extra attributes.
-    pub param: String,
-    /// Attributes always returned.
-    pub summary: Vec<String>,
-    /// Attributes the parameter may name.
-    pub values: Vec<String>,
-    /// The value asking for every attribute.
-    pub all: String,
-    /// Prefix of custom attributes.
-    pub custom_prefix: String,
-    /// Attributes valid only with one id.
-    pub single_id_only: Vec<String>,
-}
-
-/// `x-userbatch.ids`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct IdsExt {
-    /// `path`, `query` or `body`.
-    #[serde(rename = "in")]
-    pub location: IdLocation,
-    /// Parameter or body field name.
-    pub name: String,
-    /// How several ids are written.
-    pub encoding: IdEncoding,
-    /// `integer` or `string`.
-    #[serde(rename = "type")]
-    pub kind: IdKind,
-    /// Characters an id may not contain.
-    #[serde(default)]
-    pub forbidden_chars: String,
-}
-
-/// `x-userbatch.ids.in`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdLocation {
-    /// Path parameter.
-    Path,
-    /// Query parameter.
-    Query,
-    /// JSON body field.
-    Body,
-}
-
-/// `x-userbatch.ids.encoding`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdEncoding {
-    /// One id.
-    Single,
-    /// `a,b,c`.
-    Csv,
-    /// `[a,b,c]`.
-    BracketedCsv,
-    /// JSON array.
-    JsonArray,
-}
-
-/// `x-userbatch.ids.type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdKind {
-    /// Decimal integer.
-    Integer,
-    /// String.
-    String,
-}
-
-/// `x-userbatch.limits`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LimitsExt {
-    /// Most ids per request.
-    pub max_ids: Option<usize>,
-    /// Most query-string bytes as sent.
-    pub max_query_bytes: Option<usize>,
-    /// Most characters of the ids path segment.
-    pub max_segment_chars: Option<usize>,
-}
-
-/// `x-userbatch.records`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RecordsExt {
-    /// JSON pointer into the 200 body.
-    pub pointer: String,
-    /// Array of records (true) or one record (false).
-    pub many: bool,
-    /// Field holding each record's id.
-    pub id_field: String,
-}
-
-/// `x-userbatch.paging`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PagingExt {
-    /// Page-number query parameter.
-    pub index_param: String,
-    /// Page-size query parameter.
-    pub size_param: String,
-    /// First page number.
-    pub first_index: u32,
-    /// Vendor's default page size.
-    pub default_size: u32,
-    /// JSON pointer to the total count in the 200 body.
-    pub total_pointer: String,
-}
-
-/// `x-userbatch.partial`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PartialExt {
-    /// The full schema's name.
-    pub of: String,
-    /// operationId returning the full record.
-    pub full_operation: String,
-    /// Fields the operation leaves unpopulated.
-    pub unpopulated: Vec<String>,
-}
-
-/// `x-userbatch.unknown-ids`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub enum UnknownIdsExt {
-    /// Left out of the response.
-    Omitted,
-    /// The whole request fails with this status.
-    FailsRequest(u16),
-    /// Undocumented which: handle both.
-    OmittedOrFailsRequest(u16),
-}
+pub use userbatch_core::rules::{
+    IdEncoding, IdKind, IdLocation, OperationRules, UnknownIds, VendorRules,
+};

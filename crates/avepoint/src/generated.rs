@@ -316,9 +316,11 @@ pub mod prelude {
 /// batch engine.
 pub mod rules {
     #[allow(unused_imports)]
+    use ::std::borrow::Cow::Borrowed;
+    #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
-        Partial, Records, UnknownIds, Vendor,
+        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
+        Partial, Records, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -329,26 +331,23 @@ pub mod rules {
             "/partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch",
         ),
     ];
-    ///Vendor-wide rules of AvePoint Graph, from the root `x-userbatch` in specs/avepoint.yaml.
-    pub const VENDOR: Vendor = Vendor {
-        title: "AvePoint Graph",
-        default_base_url: "https://graph.avepointonlineservices.com",
-        throttle_statuses: &[429u16],
-        error_message: Some("/message"),
+    ///Vendor-wide rules, from the root `x-userbatch` in specs/avepoint.yaml.
+    pub const VENDOR: VendorRules = VendorRules {
+        title: Borrowed("AvePoint Graph"),
+        default_base_url: Borrowed("https://graph.avepointonlineservices.com"),
+        throttle_statuses: Borrowed(&[429u16]),
+        error_message: Some(Borrowed("/message")),
         token_url: None,
-        operations: &[&RETRIEVE_MULTIPLE_USERS],
     };
     ///Batch rules of `retrieveMultipleUsers` (`POST /partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch`), from `x-userbatch` in specs/avepoint.yaml.
-    pub const RETRIEVE_MULTIPLE_USERS: Operation = Operation {
-        operation_id: "retrieveMultipleUsers",
-        method: "POST",
-        path: "/partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch",
+    pub const RETRIEVE_MULTIPLE_USERS: OperationRules = OperationRules {
+        operation_id: Borrowed("retrieveMultipleUsers"),
         ids: Ids {
             location: IdLocation::Body,
-            name: "userIds",
+            name: Borrowed("userIds"),
             encoding: IdEncoding::JsonArray,
             kind: IdKind::String,
-            forbidden_chars: "",
+            forbidden_chars: Borrowed(""),
         },
         limits: Limits {
             max_ids: None,
@@ -356,17 +355,17 @@ pub mod rules {
             max_segment_chars: None,
         },
         records: Records {
-            pointer: "/data",
+            pointer: Borrowed("/data"),
             many: true,
-            id_field: "id",
-            secrets: &[],
+            id_field: Borrowed("id"),
+            secrets: Borrowed(&[]),
         },
         paging: Some(Paging {
-            index_param: "pageIndex",
-            size_param: "pageSize",
+            index_param: Borrowed("pageIndex"),
+            size_param: Borrowed("pageSize"),
             first_index: 1u32,
             default_size: 100u32,
-            total_pointer: "/metadata/totalCount",
+            total_pointer: Borrowed("/metadata/totalCount"),
         }),
         partial: None,
         unknown_ids: UnknownIds::Omitted,

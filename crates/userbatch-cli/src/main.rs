@@ -4,6 +4,7 @@
 //! Run `userbatch --help` for the options; `cargo run -p userbatch-cli -- --mock nexudus
 //! users 1 2 3` tries it with no vendor account.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -260,7 +261,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
     let base_url = match (&mock, &args.base_url) {
         (Some(m), _) => m.base_url().to_owned(),
         (None, Some(url)) => url.clone(),
-        (None, None) => vendor_rules(args.vendor).default_base_url.to_owned(),
+        (None, None) => vendor_rules(args.vendor).default_base_url.to_string(),
     };
     let credentials = credentials(&args, mock.is_some())?;
     // The library refuses what it must not send (credentials in the URL, a token in clear
@@ -388,7 +389,8 @@ fn credentials(args: &Args, mock: bool) -> Result<Credentials, Usage> {
                 Some(url) => url.clone(),
                 None => vendor_rules(args.vendor)
                     .token_url
-                    .map(str::to_owned)
+                    .as_ref()
+                    .map(|url| url.to_string())
                     .ok_or_else(|| {
                         Usage(format!(
                             "--client-id needs --token-url: the {} spec names no token endpoint",
@@ -412,7 +414,7 @@ fn credentials(args: &Args, mock: bool) -> Result<Credentials, Usage> {
     }
 }
 
-fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::Vendor {
+fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::VendorRules {
     match vendor {
         VendorArg::Nexudus => &nexudus::rules::VENDOR,
         VendorArg::Usermgr => &usermgr::rules::VENDOR,
@@ -664,7 +666,7 @@ async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Repor
     let secrets = if args.show_secrets {
         &[][..]
     } else {
-        op.rules().records.secrets
+        &op.rules().records.secrets[..]
     };
     if args.strict {
         fetch(batch(args, op), ids, secrets).await
@@ -678,7 +680,7 @@ async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Repor
 async fn fetch<O: Operation>(
     batch: Batch<O>,
     ids: &mut Ids,
-    secrets: &[&str],
+    secrets: &[Cow<'static, str>],
 ) -> Result<Report, Usage> {
     // Planning reads every id (it validates them all before any request is sent).
     let stream = batch.stream(&mut *ids);

@@ -64,7 +64,7 @@ pub struct Entry {
 /// use userbatch_core::json::entries;
 /// use userbatch_core::rules::{IdKind, Records};
 ///
-/// let rules = Records { pointer: "", many: true, id_field: "Id", secrets: &[] };
+/// let rules = Records { pointer: Cow::Borrowed(""), many: true, id_field: Cow::Borrowed("Id"), secrets: Cow::Borrowed(&[]) };
 /// let body = br#"[{"Id": 7, "Name": "a"}, {"Id": "007"}, {"Name": "b"}]"#;
 /// let list = entries(body, &rules, IdKind::Integer).unwrap();
 /// assert_eq!(list[0].id.as_deref(), Ok("7"));
@@ -83,7 +83,7 @@ pub fn entries(body: &[u8], rules: &Records, kind: IdKind) -> Result<Vec<Entry>,
     if !b.get(root).is_some_and(|c| starts_json(*c)) {
         return Err(not_json(body, rules));
     }
-    let tokens = pointer_tokens(rules.pointer);
+    let tokens = pointer_tokens(&rules.pointer);
     let scan = Scan { text, rules, kind };
     match scan.at(root, &tokens)? {
         Some((list, end)) if skip_ws(b, end) == b.len() => Ok(list),
@@ -155,7 +155,7 @@ impl Scan<'_> {
             if !complete(b, i..end) {
                 return Err(cut_short());
             }
-            let id = record_id(&text[i..end], self.rules.id_field, self.kind);
+            let id = record_id(&text[i..end], &self.rules.id_field, self.kind);
             return Ok((vec![Entry { span: i..end, id }], end));
         }
         if b.get(i) != Some(&b'[') {
@@ -208,7 +208,7 @@ impl Scan<'_> {
         let n = self.rules.id_field.len();
         let maybe = quoted.len() == n + 2
             || (quoted.len() > n + 2 && quoted.len() <= 6 * n + 2 && quoted.contains('\\'));
-        maybe && key_equals(quoted, self.rules.id_field)
+        maybe && key_equals(quoted, &self.rules.id_field)
     }
 }
 
@@ -572,7 +572,10 @@ impl std::error::Error for RecordError {}
 /// let err = decode::<User>(r#"{"Id": 1, "Logins": "hunter2"}"#, &["/Logins"]).unwrap_err();
 /// assert!(!err.to_string().contains("hunter2"));
 /// ```
-pub fn decode<T: DeserializeOwned>(record: &str, secrets: &[&str]) -> Result<T, RecordError> {
+pub fn decode<T: DeserializeOwned, S: AsRef<str>>(
+    record: &str,
+    secrets: &[S],
+) -> Result<T, RecordError> {
     match serde_json::from_str(record) {
         Ok(value) => Ok(value),
         Err(fast) => {
@@ -582,7 +585,12 @@ pub fn decode<T: DeserializeOwned>(record: &str, secrets: &[&str]) -> Result<T, 
                 Err(e) => (e.path().to_string(), e.into_inner()),
             };
             let secret = secrets.iter().any(|p| {
-                let top = p.trim_start_matches('/').split('/').next().unwrap_or("");
+                let top = p
+                    .as_ref()
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("");
                 path == top
                     || path.starts_with(&format!("{top}."))
                     || path.starts_with(&format!("{top}["))
@@ -655,7 +663,7 @@ pub const REDACTED: &str = "\"<redacted>\"";
 ///     r#"{"Id":1,"Password":"<redacted>","Token":null,"Name":"Ada"}"#
 /// );
 /// ```
-pub fn redact<'a>(record: &'a str, secrets: &[&str]) -> Cow<'a, str> {
+pub fn redact<'a, S: AsRef<str>>(record: &'a str, secrets: &[S]) -> Cow<'a, str> {
     Redactor::new(secrets).redact(record)
 }
 
@@ -669,10 +677,10 @@ pub struct Redactor {
 
 impl Redactor {
     /// A redactor for these JSON pointers (object keys only).
-    pub fn new(secrets: &[&str]) -> Self {
+    pub fn new<S: AsRef<str>>(secrets: &[S]) -> Self {
         let mut redactor = Self::default();
         for pointer in secrets {
-            let mut tokens = pointer_tokens(pointer);
+            let mut tokens = pointer_tokens(pointer.as_ref());
             if tokens.is_empty() {
                 continue;
             }
@@ -747,10 +755,10 @@ mod tests {
     use super::*;
 
     const MANY: Records = Records {
-        pointer: "/data",
+        pointer: Cow::Borrowed("/data"),
         many: true,
-        id_field: "id",
-        secrets: &[],
+        id_field: Cow::Borrowed("id"),
+        secrets: Cow::Borrowed(&[]),
     };
 
     fn texts<'a>(body: &'a [u8], list: &[Entry]) -> Vec<&'a str> {
@@ -776,10 +784,10 @@ mod tests {
             Some(2)
         );
         let one = Records {
-            pointer: "",
+            pointer: Cow::Borrowed(""),
             many: false,
-            id_field: "id",
-            secrets: &[],
+            id_field: Cow::Borrowed("id"),
+            secrets: Cow::Borrowed(&[]),
         };
         let list = entries(br#"{"id": 5}"#, &one, IdKind::Integer).unwrap();
         assert_eq!(list[0].id.as_deref(), Ok("5"));
@@ -787,7 +795,7 @@ mod tests {
             entries(
                 b"[]",
                 &Records {
-                    pointer: "",
+                    pointer: Cow::Borrowed(""),
                     ..MANY
                 },
                 IdKind::String
@@ -845,7 +853,7 @@ mod tests {
                     v["id"] = serde_json::Value::from(format!("r{i}"));
                 }
             }
-            let rules = Records { pointer: "", ..MANY };
+            let rules = Records { pointer: Cow::Borrowed(""), ..MANY };
             for text in [serde_json::to_string(&list).unwrap(), serde_json::to_string_pretty(&list).unwrap()] {
                 let found = entries(text.as_bytes(), &rules, IdKind::String).unwrap();
                 proptest::prop_assert_eq!(found.len(), list.len());
@@ -911,7 +919,7 @@ mod tests {
             r#"{"A":"<redacted>","S":"y"}"#
         );
         assert!(matches!(redact(record, &["/Z"]), Cow::Borrowed(_)));
-        assert!(matches!(redact(record, &[]), Cow::Borrowed(_)));
+        assert!(matches!(redact::<&str>(record, &[]), Cow::Borrowed(_)));
         assert_eq!(
             redact(record, &["/S", "/A/T"]),
             r#"{"A":{"S":"x","T":"<redacted>"},"S":"<redacted>"}"#

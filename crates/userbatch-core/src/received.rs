@@ -54,7 +54,7 @@ impl Received {
     /// use userbatch_core::{Received, rules};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// const OP: rules::Records = rules::Records { pointer: "/user", many: true, id_field: "id", secrets: &[] };
+    /// const OP: rules::Records = rules::Records { pointer: Cow::Borrowed("/user"), many: true, id_field: Cow::Borrowed("id"), secrets: Cow::Borrowed(&[]) };
     /// #[derive(serde::Deserialize)]
     /// struct User { id: String }
     ///
@@ -80,7 +80,7 @@ impl Received {
                 let raw = RawRecord::new(&self.body, entry.span);
                 Record {
                     id: entry.id,
-                    value: crate::json::decode(raw.as_str(), rules.secrets),
+                    value: crate::json::decode(raw.as_str(), &rules.secrets),
                     raw,
                 }
             })

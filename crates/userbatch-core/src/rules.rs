@@ -1,87 +1,121 @@
-//! Batch rules: the vendor facts each spec's `x-userbatch` extension records.
+//! Batch rules: the vendor facts each spec's `x-userbatch` extension records, as types.
 //!
-//! `cargo xtask generate` reads the extension and writes one [`Operation`] constant per
-//! batchable operation (and one [`Vendor`] constant per spec) into each vendor crate's
-//! `generated.rs`, under `rules`. The facade's batch engine reads only these values, so a
-//! vendor's limits change by editing its spec, never Rust code.
+//! These types are the only definition of the rules: `cargo xtask generate` deserializes
+//! each spec's `x-userbatch` into them (the field names are the extension's keys,
+//! kebab-case), and writes them back out as one `const` per batchable operation (and one
+//! [`VendorRules`] per spec) into each vendor crate's `generated.rs`, under `rules`. The
+//! facade's batch engine reads only these values, so a vendor's limits change by editing
+//! its spec, never Rust code. Text and lists are `Cow<'static, _>`: borrowed in the
+//! generated constants, owned when deserialized.
 
-/// Vendor-wide rules of one spec (the root `x-userbatch` extension).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Vendor {
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+/// Text in the rules: borrowed in constants, owned when read from a spec.
+pub type Text = Cow<'static, str>;
+
+/// A list in the rules.
+pub type List<T> = Cow<'static, [T]>;
+
+/// Vendor-wide rules of one spec (the root `x-userbatch` extension, with `info.title` and
+/// the first server's URL).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VendorRules {
     /// The spec's `info.title`.
-    pub title: &'static str,
+    #[serde(skip)]
+    pub title: Text,
     /// Base URL of the vendor's production server, with server variables at their defaults.
-    pub default_base_url: &'static str,
-    /// Statuses the vendor uses to throttle (to be retried after `Retry-After`).
-    pub throttle_statuses: &'static [u16],
+    #[serde(skip)]
+    pub default_base_url: Text,
+    /// Statuses the vendor uses to throttle (answered with a pause until `Retry-After`).
+    pub throttle_statuses: List<u16>,
     /// JSON pointer to the vendor's own message in an error body (`""`: the body is a bare
     /// JSON string); `None` where the docs show no error body.
-    pub error_message: Option<&'static str>,
+    #[serde(default)]
+    pub error_message: Option<Text>,
     /// The token endpoint of the spec's OAuth2 client credentials flow, if it has one.
-    pub token_url: Option<&'static str>,
-    /// Every batchable operation of the spec.
-    pub operations: &'static [&'static Operation],
+    #[serde(skip)]
+    pub token_url: Option<Text>,
 }
 
-/// Rules of one operation (its `x-userbatch` extension).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
+/// Rules of one operation (its `x-userbatch` extension, with its `operationId`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OperationRules {
     /// The spec's `operationId`.
-    pub operation_id: &'static str,
-    /// HTTP method, upper case.
-    pub method: &'static str,
-    /// Path template from the spec, e.g. `/api/sys/users/{id}`.
-    pub path: &'static str,
+    #[serde(skip)]
+    pub operation_id: Text,
     /// Where the ids go and how they are written.
     pub ids: Ids,
     /// Limits on one request.
+    #[serde(default)]
     pub limits: Limits,
     /// Where the records are in a 200 response and which field names each one.
     pub records: Records,
     /// Paging, if the operation pages its results.
+    #[serde(default)]
     pub paging: Option<Paging>,
     /// Partial-record facts, if the operation returns summaries.
+    #[serde(default)]
     pub partial: Option<Partial>,
     /// What the vendor does with an id it does not know.
     pub unknown_ids: UnknownIds,
     /// Attribute selection, if the operation lets the caller choose which fields come back.
+    #[serde(default)]
     pub attributes: Option<Attributes>,
 }
 
 /// An operation whose response carries only summary attributes unless more are asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Attributes {
     /// Query parameter that lists the extra attributes, comma-separated (e.g. `$attribute`).
-    pub param: &'static str,
+    pub param: Text,
     /// Attributes every response carries.
-    pub summary: &'static [&'static str],
+    pub summary: List<Text>,
     /// Attributes the parameter may name (besides `all` and custom ones).
-    pub values: &'static [&'static str],
+    pub values: List<Text>,
     /// The value that asks for every attribute (e.g. `all`).
-    pub all: &'static str,
+    pub all: Text,
     /// Prefix of custom attributes (e.g. `custom.` in `custom.<name>`).
-    pub custom_prefix: &'static str,
+    pub custom_prefix: Text,
     /// Attributes valid only when the request names a single id.
-    pub single_id_only: &'static [&'static str],
+    pub single_id_only: List<Text>,
+}
+
+impl Attributes {
+    /// Whether `name` may be asked for: a listed value, the "all" value, or a custom one.
+    pub fn knows(&self, name: &str) -> bool {
+        name == self.all
+            || (name.starts_with(&*self.custom_prefix) && name.len() > self.custom_prefix.len())
+            || self.values.iter().any(|v| v == name)
+    }
 }
 
 /// Where the ids of a request go and how they are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Ids {
     /// The request part that carries the ids.
+    #[serde(rename = "in")]
     pub location: IdLocation,
     /// Parameter name (path or query) or JSON field (body).
-    pub name: &'static str,
+    pub name: Text,
     /// How several ids are written into that one place.
     pub encoding: IdEncoding,
     /// What a valid id looks like.
+    #[serde(rename = "type")]
     pub kind: IdKind,
     /// Characters an id must not contain because they would break the encoding.
-    pub forbidden_chars: &'static str,
+    #[serde(default)]
+    pub forbidden_chars: Text,
 }
 
 /// The request part that carries the ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum IdLocation {
     /// A path parameter.
     Path,
@@ -92,7 +126,8 @@ pub enum IdLocation {
 }
 
 /// How several ids are written into one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum IdEncoding {
     /// Exactly one id per request.
     Single,
@@ -105,7 +140,8 @@ pub enum IdEncoding {
 }
 
 /// What a valid id looks like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum IdKind {
     /// Decimal digits that fit an `i64`.
     Integer,
@@ -114,7 +150,8 @@ pub enum IdKind {
 }
 
 /// Limits on one request; `None` where the vendor documents none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
     /// Most ids in one request.
     pub max_ids: Option<usize>,
@@ -125,47 +162,53 @@ pub struct Limits {
 }
 
 /// Where the records are in a 200 response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Records {
     /// JSON pointer (RFC 6901) to the records; `""` is the whole body.
-    pub pointer: &'static str,
+    pub pointer: Text,
     /// `true` when the pointer names an array of records, `false` for one record.
     pub many: bool,
     /// The field of each record that holds its id.
-    pub id_field: &'static str,
+    pub id_field: Text,
     /// JSON pointers (within a record) of the fields the spec marks `format: password`:
-    /// what must not be shown unless asked for.
-    pub secrets: &'static [&'static str],
+    /// what must not be shown unless asked for. Derived from the record's schema.
+    #[serde(skip)]
+    pub secrets: List<Text>,
 }
 
 /// How an operation pages its results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Paging {
     /// Query parameter with the page number.
-    pub index_param: &'static str,
+    pub index_param: Text,
     /// Query parameter with the page size.
-    pub size_param: &'static str,
+    pub size_param: Text,
     /// Number of the first page.
     pub first_index: u32,
     /// Page size the vendor uses when none is sent.
     pub default_size: u32,
     /// JSON pointer to the total number of matching records.
-    pub total_pointer: &'static str,
+    pub total_pointer: Text,
 }
 
 /// An operation that returns summaries of a fuller schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Partial {
     /// Name of the full schema the records are a summary of.
-    pub of: &'static str,
+    pub of: Text,
     /// `operationId` of the operation that returns the full record.
-    pub full_operation_id: &'static str,
+    #[serde(rename = "full-operation")]
+    pub full_operation_id: Text,
     /// Fields of the full schema the operation does not populate, as the docs list them.
-    pub unpopulated: &'static [&'static str],
+    pub unpopulated: List<Text>,
 }
 
 /// What a vendor does with an id it does not know, in a multi-id request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum UnknownIds {
     /// The id is left out of the response.
     Omitted,
@@ -175,12 +218,35 @@ pub enum UnknownIds {
     OmittedOrFailsRequest(u16),
 }
 
-impl Vendor {
-    /// The operation with this `operationId`, if the spec has it.
-    pub fn operation(&self, operation_id: &str) -> Option<&'static Operation> {
-        self.operations
-            .iter()
-            .copied()
-            .find(|op| op.operation_id == operation_id)
+impl UnknownIds {
+    /// The status that means "not found" for a single-id request.
+    pub fn not_found_status(self) -> u16 {
+        match self {
+            Self::FailsRequest(s) | Self::OmittedOrFailsRequest(s) => s,
+            Self::Omitted => 404,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_extension_reads_into_the_rules() {
+        let ext = serde_json::json!({
+            "ids": { "in": "path", "name": "ids", "encoding": "csv", "type": "string", "forbidden-chars": ",/" },
+            "limits": { "max-ids": 75 },
+            "records": { "pointer": "/user", "many": true, "id-field": "id" },
+            "unknown-ids": { "omitted-or-fails-request": 404 },
+        });
+        let rules: OperationRules = serde_json::from_value(ext).unwrap();
+        assert_eq!(rules.ids.location, IdLocation::Path);
+        assert_eq!(rules.limits.max_ids, Some(75));
+        assert_eq!(rules.records.id_field, "id");
+        assert_eq!(rules.unknown_ids.not_found_status(), 404);
+        let unknown =
+            serde_json::json!({ "ids": {}, "records": {}, "unknown-ids": "omitted", "nope": 1 });
+        assert!(serde_json::from_value::<OperationRules>(unknown).is_err());
     }
 }

@@ -141,10 +141,10 @@ impl RecordSchema {
     }
 
     /// Marks the fields named in `names` (e.g. a summary's unpopulated fields).
-    pub(crate) fn mask(&self, names: &[&str]) -> Vec<bool> {
+    pub(crate) fn mask<S: AsRef<str>>(&self, names: &[S]) -> Vec<bool> {
         self.fields
             .iter()
-            .map(|f| names.contains(&f.name.as_str()))
+            .map(|f| names.iter().any(|n| n.as_ref() == f.name))
             .collect()
     }
 

@@ -42,7 +42,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use userbatch_core::rules::{Attributes, Operation};
+use userbatch_core::rules::{Attributes, OperationRules};
 
 use crate::data::{RecordDrift, RecordSchema, SCHEMAS, hash3};
 use crate::drift::Answering;
@@ -582,19 +582,19 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    rules: &'static Operation,
+    rules: &'static OperationRules,
     schema: &'static RecordSchema,
 ) -> Response {
     let mut incoming = Incoming::new(
         shared,
         Vendor::Nexudus,
-        rules.operation_id,
+        &rules.operation_id,
         method,
         uri,
         b"",
     );
     let pairs = query_pairs(uri.query().unwrap_or(""));
-    let ids = query_param(&pairs, rules.ids.name).and_then(|v| bracketed_ids(&v));
+    let ids = query_param(&pairs, &rules.ids.name).and_then(|v| bracketed_ids(&v));
     incoming.ids = ids.clone().unwrap_or_default();
     let checked = nexudus_checks(shared, uri, headers, rules.limits.max_query_bytes).and_then(
         |()| match &ids {
@@ -606,7 +606,7 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
         },
     );
     let seed = shared.config.seed;
-    let unpopulated = rules.partial.map_or(&[][..], |p| p.unpopulated);
+    let unpopulated = rules.partial.as_ref().map_or(&[][..], |p| &p.unpopulated);
     let drift = shared.drift(Vendor::Nexudus);
     let success = |answering: Answering| {
         let mut seen = HashSet::new();
@@ -629,7 +629,7 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
         let body = typed_array::<T>(
             schema,
             seed,
-            rules.records.id_field,
+            &rules.records.id_field,
             found.into_iter().map(Value::from),
             skip,
             drift,
@@ -644,13 +644,13 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    rules: &'static Operation,
+    rules: &'static OperationRules,
     schema: &'static RecordSchema,
 ) -> Response {
     let mut incoming = Incoming::new(
         shared,
         Vendor::Nexudus,
-        rules.operation_id,
+        &rules.operation_id,
         method,
         uri,
         b"",
@@ -678,7 +678,7 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
                     &mut out,
                     schema,
                     seed,
-                    rules.records.id_field,
+                    &rules.records.id_field,
                     &Value::from(id),
                     None,
                     drift,
@@ -728,7 +728,7 @@ async fn nexudus_update_coworker(
 /// be fed, and the record schema.
 struct Put {
     operation: &'static str,
-    list: &'static Operation,
+    list: &'static OperationRules,
     schema: &'static RecordSchema,
 }
 
@@ -752,7 +752,7 @@ async fn nexudus_update<T: DeserializeOwned>(
     let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
     let id = parsed
         .as_ref()
-        .and_then(|m| m.get(list.records.id_field))
+        .and_then(|m| m.get(&*list.records.id_field))
         .and_then(Value::as_i64);
     incoming.ids = id.map(|i| vec![i.to_string()]).unwrap_or_default();
     let typed_ok = serde_json::from_slice::<T>(body).is_ok();
@@ -763,14 +763,14 @@ async fn nexudus_update<T: DeserializeOwned>(
             "The body must be a whole record with its Id.",
         )),
     });
-    let unpopulated = list.partial.map_or(&[][..], |p| p.unpopulated);
+    let unpopulated = list.partial.as_ref().map_or(&[][..], |p| &p.unpopulated);
     let success = |_: Answering| {
         let fields = parsed.unwrap_or_default();
         let mut stored = Vec::new();
         schema.write_json(
             &mut stored,
             shared.config.seed,
-            list.records.id_field,
+            &list.records.id_field,
             &Value::from(id.unwrap_or_default()),
             None,
             RecordDrift::default(),
@@ -780,7 +780,7 @@ async fn nexudus_update<T: DeserializeOwned>(
         let has_value = |f: &str| stored.get(f).is_some_and(|v| !v.is_null());
         let cleared: Vec<&str> = unpopulated
             .iter()
-            .copied()
+            .map(|f| &**f)
             .filter(|f| !fields.contains_key(*f) && has_value(f))
             .collect();
         let message = if cleared.is_empty() {
@@ -852,23 +852,24 @@ fn usermgr_checks(
     {
         return Err(Answer::message(400, "ids: at most 20000 characters"));
     }
-    if rules.limits.max_ids.is_some_and(|max| ids.len() > max) {
-        return Err(Answer::message(400, "ids: at most 75 ids per request"));
+    if let Some(max) = rules.limits.max_ids.filter(|&max| ids.len() > max) {
+        return Err(Answer::message(
+            400,
+            &format!("ids: at most {max} ids per request"),
+        ));
     }
     if ids.iter().any(String::is_empty) {
         return Err(Answer::message(400, "ids: an id is empty"));
     }
     let attrs = rules
         .attributes
+        .as_ref()
         .expect("usermgr's spec declares its attributes");
     for a in attributes {
-        let known = a == attrs.all
-            || (a.starts_with(attrs.custom_prefix) && a.len() > attrs.custom_prefix.len())
-            || attrs.values.contains(&a.as_str());
-        if !known {
+        if !attrs.knows(a) {
             return Err(Answer::message(400, "$attribute: unknown attribute"));
         }
-        if ids.len() > 1 && attrs.single_id_only.contains(&a.as_str()) {
+        if ids.len() > 1 && attrs.single_id_only.iter().any(|s| s == a) {
             return Err(Answer::message(
                 400,
                 "$attribute: valid only for a single user ID",
@@ -877,7 +878,7 @@ fn usermgr_checks(
     }
     if let Some(sort) = sort {
         let ok = ["id", "firstName", "lastName", "loginId"].contains(&sort)
-            || (sort.starts_with(attrs.custom_prefix) && sort.len() > attrs.custom_prefix.len());
+            || (sort.starts_with(&*attrs.custom_prefix) && sort.len() > attrs.custom_prefix.len());
         if !ok {
             return Err(Answer::message(400, "$sort: unsupported attribute"));
         }
@@ -897,11 +898,12 @@ async fn usermgr_users(
     let rules = &usermgr::rules::GET_USERS_BY_IDS;
     let attrs = rules
         .attributes
+        .as_ref()
         .expect("usermgr's spec declares its attributes");
     let mut incoming = Incoming::new(
         &shared,
         Vendor::Usermgr,
-        rules.operation_id,
+        &rules.operation_id,
         &method,
         &uri,
         b"",
@@ -913,7 +915,7 @@ async fn usermgr_users(
         .collect();
     incoming.ids = ids.clone();
     let pairs = query_pairs(uri.query().unwrap_or(""));
-    let attributes: Vec<String> = query_param(&pairs, attrs.param)
+    let attributes: Vec<String> = query_param(&pairs, &attrs.param)
         .map(|v| {
             v.split(',')
                 .map(|a| a.trim().to_owned())
@@ -955,7 +957,7 @@ async fn usermgr_users(
                     &mut full,
                     schema,
                     seed,
-                    rules.records.id_field,
+                    &rules.records.id_field,
                     &id,
                     None,
                     drift,
@@ -966,7 +968,7 @@ async fn usermgr_users(
             })
             .collect();
         if let Some(sort) = &sort {
-            users.sort_by(|a, b| compare_attribute(a, b, sort, attrs.custom_prefix));
+            users.sort_by(|a, b| compare_attribute(a, b, sort, &attrs.custom_prefix));
             if order.as_deref() == Some("desc") {
                 users.reverse();
             }
@@ -981,13 +983,13 @@ async fn usermgr_users(
 fn select_attributes(
     full: Value,
     asked: &[String],
-    attrs: Attributes,
+    attrs: &Attributes,
     unknown: impl Fn(&str) -> bool,
 ) -> Map<String, Value> {
     let Value::Object(mut full) = full else {
         return Map::new();
     };
-    if asked.iter().any(|a| a == attrs.all) {
+    if asked.iter().any(|a| **a == *attrs.all) {
         return full;
     }
     let mut out = Map::new();
@@ -997,14 +999,14 @@ fn select_attributes(
             out.insert(key, v);
         }
     }
-    for name in attrs.summary {
-        if let Some(v) = full.remove(*name) {
-            out.insert((*name).to_owned(), v);
+    for name in attrs.summary.iter() {
+        if let Some(v) = full.remove(&**name) {
+            out.insert(name.to_string(), v);
         }
     }
     let mut custom = Map::new();
     for a in asked {
-        if let Some(name) = a.strip_prefix(attrs.custom_prefix) {
+        if let Some(name) = a.strip_prefix(&*attrs.custom_prefix) {
             custom.insert(name.to_owned(), Value::String(format!("{name} value")));
         } else if let Some(v) = full.remove(a.as_str()) {
             out.insert(a.clone(), v);
@@ -1051,18 +1053,21 @@ async fn avepoint_users(
     body: Bytes,
 ) -> Response {
     let rules = &avepoint::rules::RETRIEVE_MULTIPLE_USERS;
-    let paging = rules.paging.expect("avepoint's spec declares paging");
+    let paging = rules
+        .paging
+        .as_ref()
+        .expect("avepoint's spec declares paging");
     let mut incoming = Incoming::new(
         &shared,
         Vendor::Avepoint,
-        rules.operation_id,
+        &rules.operation_id,
         &method,
         &uri,
         &body,
     );
     let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)
         .ok()
-        .and_then(|v| v.get(rules.ids.name).cloned())
+        .and_then(|v| v.get(&*rules.ids.name).cloned())
         .and_then(|ids| match ids {
             Value::Array(items) => items
                 .into_iter()
@@ -1081,8 +1086,8 @@ async fn avepoint_users(
             Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1),
         }
     };
-    let index = page_number(paging.index_param, paging.first_index);
-    let size = page_number(paging.size_param, paging.default_size);
+    let index = page_number(&paging.index_param, paging.first_index);
+    let size = page_number(&paging.size_param, paging.default_size);
     let checked = if !has_credentials(&shared, &headers, &["Bearer"]) {
         Err(unauthorized(Vendor::Avepoint))
     } else if body.is_empty() {
@@ -1124,7 +1129,7 @@ async fn avepoint_users(
         let data = typed_array::<avepoint::types::User>(
             &SCHEMAS.avepoint_user,
             seed,
-            rules.records.id_field,
+            &rules.records.id_field,
             page_ids,
             None,
             drift,

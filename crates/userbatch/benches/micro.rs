@@ -142,9 +142,9 @@ fn split_and_decode_each_1000_coworker_summaries(bencher: Bencher) {
                 .into_iter()
                 .map(|e| {
                     let text = std::str::from_utf8(&bytes[e.span]).expect("utf-8");
-                    userbatch::json::decode::<nexudus::types::CoworkerSummary>(
+                    userbatch::json::decode::<nexudus::types::CoworkerSummary, _>(
                         text,
-                        rules.records.secrets,
+                        &rules.records.secrets,
                     )
                     .expect("decode")
                 })
@@ -213,9 +213,9 @@ fn split_and_decode_each_1000_user_summaries(bencher: Bencher) {
                 .into_iter()
                 .map(|e| {
                     let text = std::str::from_utf8(&bytes[e.span]).expect("utf-8");
-                    userbatch::json::decode::<nexudus::types::UserSummary>(
+                    userbatch::json::decode::<nexudus::types::UserSummary, _>(
                         text,
-                        rules.records.secrets,
+                        &rules.records.secrets,
                     )
                     .expect("decode")
                 })

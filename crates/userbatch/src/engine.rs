@@ -38,10 +38,10 @@ pub trait Operation: Send + Sync + 'static {
     type Record: Send + 'static;
 
     /// The operation's batch rules (from its spec's `x-userbatch`).
-    fn rules(&self) -> &'static rules::Operation;
+    fn rules(&self) -> &'static rules::OperationRules;
 
     /// The vendor's rules (throttling statuses, where error bodies carry their message).
-    fn vendor(&self) -> &'static rules::Vendor;
+    fn vendor(&self) -> &'static rules::VendorRules;
 
     /// Whether each request must name a single id (e.g. a single-id attribute was asked for).
     fn single_id(&self) -> bool {
@@ -56,7 +56,7 @@ pub trait Operation: Send + Sync + 'static {
 
     /// The page size to ask for, for paged operations.
     fn page_size(&self) -> u32 {
-        self.rules().paging.map_or(0, |p| p.default_size)
+        self.rules().paging.as_ref().map_or(0, |p| p.default_size)
     }
 
     /// Sends one request for `ids` (valid, deduplicated, within every limit) and, for paged
@@ -91,11 +91,11 @@ pub struct Raw<O>(pub O);
 impl<O: Operation> Operation for Raw<O> {
     type Record = ();
 
-    fn rules(&self) -> &'static rules::Operation {
+    fn rules(&self) -> &'static rules::OperationRules {
         self.0.rules()
     }
 
-    fn vendor(&self) -> &'static rules::Vendor {
+    fn vendor(&self) -> &'static rules::VendorRules {
         self.0.vendor()
     }
 
@@ -393,7 +393,7 @@ impl<O: Operation> Batch<O> {
 
     fn shape(&self) -> Result<Shape, PlanError> {
         let rules = self.op.rules();
-        let max_batch = match (self.max_batch, rules.paging) {
+        let max_batch = match (self.max_batch, &rules.paging) {
             (Some(n), _) => Some(n),
             // Paged operations: one page per request when every id exists.
             (None, Some(_)) => Some(self.op.page_size().max(1) as usize),
@@ -794,7 +794,7 @@ impl<O: Operation> Exec<O> {
                 return self.probe(ids, error).await;
             }
             tracing::debug!(
-                operation = self.op.rules().operation_id,
+                operation = &*self.op.rules().operation_id,
                 status = error.status,
                 ids = ids.len(),
                 "splitting a request to isolate the ids it fails on: {error}"
@@ -823,7 +823,7 @@ impl<O: Operation> Exec<O> {
         let like_the_request = |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error) && !self.is_not_found(e));
         if like_the_request(&a) && like_the_request(&b) && !self.answered.load(Ordering::Relaxed) {
             tracing::warn!(
-                operation = self.op.rules().operation_id,
+                operation = &*self.op.rules().operation_id,
                 status = error.status,
                 "single ids fail as their whole request did: the request is at fault, not an \
                  id; the run's other ids fail with it: {error}"
@@ -903,7 +903,7 @@ impl<O: Operation> Exec<O> {
         if unexpected > 0 {
             self.unexpected.fetch_add(unexpected, Ordering::Relaxed);
             tracing::warn!(
-                operation = rules.operation_id,
+                operation = &*rules.operation_id,
                 unexpected,
                 "the vendor answered with records whose ids were not asked for"
             );
@@ -961,14 +961,14 @@ impl<O: Operation> Exec<O> {
                     raw: RawRecord::new(&page.body, span),
                 })),
                 Err(e) => {
-                    tracing::debug!(operation = rules.operation_id, "{e}");
+                    tracing::debug!(operation = &*rules.operation_id, "{e}");
                     push_failed(&mut out, id, FetchError::from(e));
                 }
             }
         }
         if broken {
             tracing::warn!(
-                operation = rules.operation_id,
+                operation = &*rules.operation_id,
                 records = total,
                 "the vendor's paging did not add up; unmatched ids are reported as failed"
             );
@@ -988,7 +988,7 @@ impl<O: Operation> Exec<O> {
     /// Every page for `ids`, as many as the vendor's total says the ids could fill.
     async fn fetch_all(&self, ids: &[String]) -> Result<Vec<Page>, FetchError> {
         let rules = self.op.rules();
-        let Some(paging) = rules.paging else {
+        let Some(paging) = &rules.paging else {
             return Ok(vec![self.attempt(ids, None).await?]);
         };
         let size = self.op.page_size().max(1);
@@ -1035,7 +1035,7 @@ impl<O: Operation> Exec<O> {
     /// but not shaped as the spec says is not retried.
     async fn attempt(&self, ids: &[String], page: Option<PageRequest>) -> Result<Page, FetchError> {
         let rules = self.op.rules();
-        let throttle = self.op.vendor().throttle_statuses;
+        let throttle = &self.op.vendor().throttle_statuses;
         let mut attempt = 0u32;
         let mut sent = 0u32;
         loop {
@@ -1102,7 +1102,7 @@ impl<O: Operation> Exec<O> {
                 return Err(spent);
             }
             tracing::debug!(
-                operation = rules.operation_id,
+                operation = &*rules.operation_id,
                 attempt,
                 status = error.status,
                 wait_ms = wait.as_millis() as u64,
@@ -1119,6 +1119,7 @@ impl<O: Operation> Exec<O> {
             .op
             .vendor()
             .error_message
+            .as_ref()
             .and_then(|pointer| json::vendor_message(&received.body, pointer))
         {
             error.detail = Some(message.into());
@@ -1143,7 +1144,7 @@ impl<O: Operation> Exec<O> {
         let mut fault = self.request_fault.lock().unwrap_or_else(|e| e.into_inner());
         if fault.is_none() {
             tracing::warn!(
-                operation = self.op.rules().operation_id,
+                operation = &*self.op.rules().operation_id,
                 "the run stops sending: {error}"
             );
             *fault = Some(error.clone());
@@ -1165,9 +1166,9 @@ impl<O: Operation> Exec<O> {
         })?;
 
         // The body parsed as JSON above, so the total can be read without parsing again.
-        let total = self.op.rules().paging.and_then(|paging| {
+        let total = self.op.rules().paging.as_ref().and_then(|paging| {
             let text = std::str::from_utf8(&body).ok()?;
-            json::read_u64(text, paging.total_pointer)
+            json::read_u64(text, &paging.total_pointer)
         });
         Ok(Page {
             body,
@@ -1209,7 +1210,7 @@ impl<O: Operation> Exec<O> {
         };
         let span = tracing::info_span!(
             "userbatch.request",
-            operation = self.op.rules().operation_id,
+            operation = &*self.op.rules().operation_id,
             chunk_size = ids.len(),
             page = page.map(|p| p.index),
             attempt,

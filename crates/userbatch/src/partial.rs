@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use userbatch_core::PartialRecord;
-use userbatch_core::rules::Operation as Rules;
+use userbatch_core::rules::OperationRules as Rules;
 
 use crate::engine::{Batch, Operation, Report};
 use crate::plan::PlanError;
@@ -23,18 +23,20 @@ pub fn silence_partial_warnings(silent: bool) {
 
 /// Warns, once per operation per process, that `rules`' records are summaries.
 pub(crate) fn warn_once(rules: &'static Rules) {
-    let Some(partial) = rules.partial else { return };
+    let Some(partial) = &rules.partial else {
+        return;
+    };
     if SILENT.load(Ordering::Relaxed) {
         return;
     }
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-    if warned.contains(&rules.operation_id) {
+    if warned.contains(&&*rules.operation_id) {
         return;
     }
-    warned.push(rules.operation_id);
+    warned.push(&*rules.operation_id);
     tracing::warn!(
-        operation = rules.operation_id,
-        summary_of = partial.of,
+        operation = &*rules.operation_id,
+        summary_of = &*partial.of,
         unpopulated = partial.unpopulated.len(),
         "`{}` returns summaries of {}: these fields are not populated: {}. Fetch full records \
          with `{}` (userbatch::hydrate) before reading them or building an update; \

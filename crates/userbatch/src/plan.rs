@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, Operation};
+use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, OperationRules};
 
 /// Requests for operations whose vendor documents no id limit carry at most this many ids
 /// (AvePoint): one request body stays small, chunks can run concurrently, and a stream of a
@@ -376,7 +376,7 @@ pub struct Plan {
 /// How ids are measured and limited for one operation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shape {
-    rules: &'static Operation,
+    rules: &'static OperationRules,
     max_ids: usize,
     /// (limit, fixed overhead, separator cost) for the size-limited part of the request.
     size_limit: Option<(usize, usize, usize)>,
@@ -386,7 +386,7 @@ impl Shape {
     /// The shape for `rules`, with an optional caller's maximum batch and whether the
     /// request must carry a single id (e.g. User Manager's single-id attributes).
     pub(crate) fn new(
-        rules: &'static Operation,
+        rules: &'static OperationRules,
         max_batch: Option<usize>,
         single_id: bool,
     ) -> Result<Self, PlanError> {
@@ -412,7 +412,7 @@ impl Shape {
                 let limit = l.max_query_bytes.unwrap_or_default();
                 // name=<open>...<close>
                 let (open, close) = brackets(rules.ids.encoding);
-                let overhead = encoded_len(rules, rules.ids.name)
+                let overhead = encoded_len(rules, &rules.ids.name)
                     + 1
                     + encoded_len(rules, open)
                     + encoded_len(rules, close);
@@ -585,7 +585,7 @@ pub(crate) fn join_ids(encoding: IdEncoding, ids: &[String]) -> String {
 }
 
 /// Length of `text` as the generated client sends it in this operation's id location.
-fn encoded_len(rules: &Operation, text: &str) -> usize {
+fn encoded_len(rules: &OperationRules, text: &str) -> usize {
     match rules.ids.location {
         // reqwest's query serializer (serde_urlencoded): application/x-www-form-urlencoded.
         IdLocation::Query => form_urlencoded::byte_serialize(text.as_bytes())
@@ -600,6 +600,7 @@ fn encoded_len(rules: &Operation, text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
     use userbatch_core::rules::{Ids, Limits, Records, UnknownIds};
 
     const fn op(
@@ -608,24 +609,22 @@ mod tests {
         kind: IdKind,
         forbidden: &'static str,
         limits: Limits,
-    ) -> Operation {
-        Operation {
-            operation_id: "op",
-            method: "GET",
-            path: "/x",
+    ) -> OperationRules {
+        OperationRules {
+            operation_id: Cow::Borrowed("op"),
             ids: Ids {
                 location,
-                name: "id",
+                name: Cow::Borrowed("id"),
                 encoding,
                 kind,
-                forbidden_chars: forbidden,
+                forbidden_chars: Cow::Borrowed(forbidden),
             },
             limits,
             records: Records {
-                pointer: "",
+                pointer: Cow::Borrowed(""),
                 many: true,
-                id_field: "id",
-                secrets: &[],
+                id_field: Cow::Borrowed("id"),
+                secrets: Cow::Borrowed(&[]),
             },
             paging: None,
             partial: None,
@@ -634,7 +633,7 @@ mod tests {
         }
     }
 
-    static QUERY: Operation = op(
+    static QUERY: OperationRules = op(
         IdLocation::Query,
         IdEncoding::BracketedCsv,
         IdKind::Integer,
@@ -645,7 +644,7 @@ mod tests {
             max_segment_chars: None,
         },
     );
-    static PATH: Operation = op(
+    static PATH: OperationRules = op(
         IdLocation::Path,
         IdEncoding::Csv,
         IdKind::String,

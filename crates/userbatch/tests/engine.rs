@@ -472,11 +472,11 @@ struct SlowFirstDecode {
 impl userbatch::Operation for SlowFirstDecode {
     type Record = nexudus::types::CoworkerSummary;
 
-    fn rules(&self) -> &'static userbatch::rules::Operation {
+    fn rules(&self) -> &'static userbatch::rules::OperationRules {
         self.inner.rules()
     }
 
-    fn vendor(&self) -> &'static userbatch::rules::Vendor {
+    fn vendor(&self) -> &'static userbatch::rules::VendorRules {
         self.inner.vendor()
     }
 

@@ -583,9 +583,11 @@ pub mod prelude {
 /// batch engine.
 pub mod rules {
     #[allow(unused_imports)]
+    use ::std::borrow::Cow::Borrowed;
+    #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, Operation, Paging,
-        Partial, Records, UnknownIds, Vendor,
+        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
+        Partial, Records, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -593,26 +595,23 @@ pub mod rules {
     pub const PATHS: &[(&str, &str)] = &[
         ("get_users_by_ids", "/core/usermgr/v3/users/{ids}"),
     ];
-    ///Vendor-wide rules of User Manager v3, from the root `x-userbatch` in specs/usermgr.yaml.
-    pub const VENDOR: Vendor = Vendor {
-        title: "User Manager v3",
-        default_base_url: "https://usermgr.example.invalid",
-        throttle_statuses: &[429u16],
-        error_message: Some("/message"),
-        token_url: Some("https://usermgr.example.invalid/oauth/token"),
-        operations: &[&GET_USERS_BY_IDS],
+    ///Vendor-wide rules, from the root `x-userbatch` in specs/usermgr.yaml.
+    pub const VENDOR: VendorRules = VendorRules {
+        title: Borrowed("User Manager v3"),
+        default_base_url: Borrowed("https://usermgr.example.invalid"),
+        throttle_statuses: Borrowed(&[429u16]),
+        error_message: Some(Borrowed("/message")),
+        token_url: Some(Borrowed("https://usermgr.example.invalid/oauth/token")),
     };
     ///Batch rules of `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`), from `x-userbatch` in specs/usermgr.yaml.
-    pub const GET_USERS_BY_IDS: Operation = Operation {
-        operation_id: "getUsersByIds",
-        method: "GET",
-        path: "/core/usermgr/v3/users/{ids}",
+    pub const GET_USERS_BY_IDS: OperationRules = OperationRules {
+        operation_id: Borrowed("getUsersByIds"),
         ids: Ids {
             location: IdLocation::Path,
-            name: "ids",
+            name: Borrowed("ids"),
             encoding: IdEncoding::Csv,
             kind: IdKind::String,
-            forbidden_chars: ",/",
+            forbidden_chars: Borrowed(",/"),
         },
         limits: Limits {
             max_ids: Some(75usize),
@@ -620,35 +619,46 @@ pub mod rules {
             max_segment_chars: Some(20000usize),
         },
         records: Records {
-            pointer: "/user",
+            pointer: Borrowed("/user"),
             many: true,
-            id_field: "id",
-            secrets: &[],
+            id_field: Borrowed("id"),
+            secrets: Borrowed(&[]),
         },
         paging: None,
         partial: None,
         unknown_ids: UnknownIds::OmittedOrFailsRequest(404u16),
         attributes: Some(Attributes {
-            param: "$attribute",
-            summary: &["id", "loginId", "firstName", "lastName"],
-            values: &[
-                "title",
-                "middleName",
-                "suffix",
-                "created",
-                "createdBy",
-                "authenticationType",
-                "manager",
-                "emailAddress",
-                "mobileNumber",
-                "directReports",
-                "groups",
-                "languages",
-                "externalId",
-            ],
-            all: "all",
-            custom_prefix: "custom.",
-            single_id_only: &["directReports", "groups", "languages"],
+            param: Borrowed("$attribute"),
+            summary: Borrowed(
+                &[
+                    Borrowed("id"),
+                    Borrowed("loginId"),
+                    Borrowed("firstName"),
+                    Borrowed("lastName"),
+                ],
+            ),
+            values: Borrowed(
+                &[
+                    Borrowed("title"),
+                    Borrowed("middleName"),
+                    Borrowed("suffix"),
+                    Borrowed("created"),
+                    Borrowed("createdBy"),
+                    Borrowed("authenticationType"),
+                    Borrowed("manager"),
+                    Borrowed("emailAddress"),
+                    Borrowed("mobileNumber"),
+                    Borrowed("directReports"),
+                    Borrowed("groups"),
+                    Borrowed("languages"),
+                    Borrowed("externalId"),
+                ],
+            ),
+            all: Borrowed("all"),
+            custom_prefix: Borrowed("custom."),
+            single_id_only: Borrowed(
+                &[Borrowed("directReports"), Borrowed("groups"), Borrowed("languages")],
+            ),
         }),
     };
 }

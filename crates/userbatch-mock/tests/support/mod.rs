@@ -64,7 +64,7 @@ pub async fn answer(result: RawResult) -> Received {
 /// error status or a record that does not decode.
 pub async fn records<T: serde::de::DeserializeOwned>(
     result: RawResult,
-    rules: &userbatch_core::rules::Operation,
+    rules: &userbatch_core::rules::OperationRules,
 ) -> Vec<T> {
     let received = answer(result).await;
     assert!(received.is_success(), "HTTP {}", received.status);

@@ -52,11 +52,11 @@ impl Users {
 impl Operation for Users {
     type Record = types::User;
 
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
+    fn rules(&self) -> &'static userbatch_core::rules::OperationRules {
         &rules::RETRIEVE_MULTIPLE_USERS
     }
 
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
+    fn vendor(&self) -> &'static userbatch_core::rules::VendorRules {
         &rules::VENDOR
     }
 
@@ -99,7 +99,7 @@ impl Operation for Users {
     }
 
     fn decode(&self, record: &str) -> Result<types::User, RecordError> {
-        decode(record, rules::RETRIEVE_MULTIPLE_USERS.records.secrets)
+        decode(record, &rules::RETRIEVE_MULTIPLE_USERS.records.secrets)
     }
 }
 

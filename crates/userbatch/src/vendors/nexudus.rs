@@ -103,11 +103,11 @@ macro_rules! operation {
         impl Operation for $op {
             type Record = $record;
 
-            fn rules(&self) -> &'static userbatch_core::rules::Operation {
+            fn rules(&self) -> &'static userbatch_core::rules::OperationRules {
                 &$rules
             }
 
-            fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
+            fn vendor(&self) -> &'static userbatch_core::rules::VendorRules {
                 &rules::VENDOR
             }
 
@@ -117,7 +117,7 @@ macro_rules! operation {
             }
 
             fn decode(&self, record: &str) -> Result<$record, RecordError> {
-                decode(record, $rules.records.secrets)
+                decode(record, &$rules.records.secrets)
             }
         }
     };

@@ -81,15 +81,12 @@ impl Users {
     {
         let rules = rules::GET_USERS_BY_IDS
             .attributes
+            .as_ref()
             .expect("the spec declares attributes");
         let mut list = Vec::new();
         for name in names {
             let name = name.as_ref().trim();
-            let known = name == rules.all
-                || (name.starts_with(rules.custom_prefix)
-                    && name.len() > rules.custom_prefix.len())
-                || rules.values.contains(&name);
-            if !known {
+            if !rules.knows(name) {
                 return Err(UnknownAttribute(name.to_owned()));
             }
             list.push(name.to_owned());
@@ -112,11 +109,12 @@ impl Users {
     pub fn returns(&self, attribute: &str) -> bool {
         let rules = rules::GET_USERS_BY_IDS
             .attributes
+            .as_ref()
             .expect("the spec declares attributes");
         let asked = self.requested_attributes();
-        rules.summary.contains(&attribute)
+        rules.summary.iter().any(|s| s == attribute)
             || asked.contains(&attribute)
-            || asked.contains(&rules.all)
+            || asked.contains(&&*rules.all)
     }
 
     /// Sorts by an attribute (`$sort`).
@@ -141,11 +139,11 @@ impl Users {
 impl Operation for Users {
     type Record = types::User;
 
-    fn rules(&self) -> &'static userbatch_core::rules::Operation {
+    fn rules(&self) -> &'static userbatch_core::rules::OperationRules {
         &rules::GET_USERS_BY_IDS
     }
 
-    fn vendor(&self) -> &'static userbatch_core::rules::Vendor {
+    fn vendor(&self) -> &'static userbatch_core::rules::VendorRules {
         &rules::VENDOR
     }
 
@@ -158,7 +156,7 @@ impl Operation for Users {
             .expect("the spec declares attributes");
         asked
             .split(',')
-            .any(|a| a == rules.all || rules.single_id_only.contains(&a))
+            .any(|a| a == rules.all || rules.single_id_only.iter().any(|s| s == a))
     }
 
     async fn send(&self, ids: &[String], _: Option<PageRequest>) -> RawResult {
@@ -178,7 +176,7 @@ impl Operation for Users {
     }
 
     fn decode(&self, record: &str) -> Result<types::User, RecordError> {
-        decode(record, rules::GET_USERS_BY_IDS.records.secrets)
+        decode(record, &rules::GET_USERS_BY_IDS.records.secrets)
     }
 }
 
