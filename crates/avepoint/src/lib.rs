@@ -11,7 +11,7 @@
 //! ```
 //! use avepoint::{Client, ClientInfo, rules, types};
 //!
-//! let client = Client::with_bearer(rules::VENDOR.default_base_url, "YOUR_TOKEN")?;
+//! let client = Client::with_bearer(&rules::VENDOR.default_base_url, "YOUR_TOKEN")?;
 //! assert_eq!(client.baseurl(), "https://graph.avepointonlineservices.com");
 //! assert!(!format!("{client:?}").contains("YOUR_TOKEN"));
 //!

@@ -41,7 +41,7 @@
 //!
 //! // The batch rules come from the spec's `x-userbatch` extension.
 //! assert_eq!(rules::GET_USERS.limits.max_query_bytes, Some(2048));
-//! assert!(rules::GET_USERS.partial.unwrap().unpopulated.contains(&"IsAdmin"));
+//! assert!(rules::GET_USERS.partial.unwrap().unpopulated.iter().any(|f| f == "IsAdmin"));
 //!
 //! # async fn fetch(client: &Client, ids: &types::GetUsersId) -> Result<(), Box<dyn std::error::Error>> {
 //! let answer = nexudus::receive(client.get_users(ids).await, 64 << 20).await?;

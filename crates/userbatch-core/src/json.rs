@@ -64,7 +64,7 @@ pub struct Entry {
 /// use userbatch_core::json::entries;
 /// use userbatch_core::rules::{IdKind, Records};
 ///
-/// let rules = Records { pointer: Cow::Borrowed(""), many: true, id_field: Cow::Borrowed("Id"), secrets: Cow::Borrowed(&[]) };
+/// let rules = Records::list("", "Id");
 /// let body = br#"[{"Id": 7, "Name": "a"}, {"Id": "007"}, {"Name": "b"}]"#;
 /// let list = entries(body, &rules, IdKind::Integer).unwrap();
 /// assert_eq!(list[0].id.as_deref(), Ok("7"));
@@ -566,10 +566,10 @@ impl std::error::Error for RecordError {}
 /// #[derive(Debug, serde::Deserialize)]
 /// struct User { #[serde(rename = "Id")] id: i64, #[serde(rename = "Logins")] logins: Option<i64> }
 ///
-/// let err = decode::<User>(r#"{"Id": 1, "Logins": "3"}"#, &[]).unwrap_err();
+/// let err = decode::<User, &str>(r#"{"Id": 1, "Logins": "3"}"#, &[]).unwrap_err();
 /// assert_eq!(err.path, "Logins");
 /// assert!(err.detail.contains("expected i64"), "{err}");
-/// let err = decode::<User>(r#"{"Id": 1, "Logins": "hunter2"}"#, &["/Logins"]).unwrap_err();
+/// let err = decode::<User, &str>(r#"{"Id": 1, "Logins": "hunter2"}"#, &["/Logins"]).unwrap_err();
 /// assert!(!err.to_string().contains("hunter2"));
 /// ```
 pub fn decode<T: DeserializeOwned, S: AsRef<str>>(
@@ -754,12 +754,7 @@ impl Redactor {
 mod tests {
     use super::*;
 
-    const MANY: Records = Records {
-        pointer: Cow::Borrowed("/data"),
-        many: true,
-        id_field: Cow::Borrowed("id"),
-        secrets: Cow::Borrowed(&[]),
-    };
+    const MANY: Records = Records::list("/data", "id");
 
     fn texts<'a>(body: &'a [u8], list: &[Entry]) -> Vec<&'a str> {
         list.iter()
@@ -783,25 +778,13 @@ mod tests {
             read_u64(std::str::from_utf8(body).unwrap(), "/metadata/totalCount"),
             Some(2)
         );
-        let one = Records {
-            pointer: Cow::Borrowed(""),
-            many: false,
-            id_field: Cow::Borrowed("id"),
-            secrets: Cow::Borrowed(&[]),
-        };
+        let one = Records::one("", "id");
         let list = entries(br#"{"id": 5}"#, &one, IdKind::Integer).unwrap();
         assert_eq!(list[0].id.as_deref(), Ok("5"));
         assert!(
-            entries(
-                b"[]",
-                &Records {
-                    pointer: Cow::Borrowed(""),
-                    ..MANY
-                },
-                IdKind::String
-            )
-            .unwrap()
-            .is_empty()
+            entries(b"[]", &Records::list("", "id"), IdKind::String)
+                .unwrap()
+                .is_empty()
         );
     }
 
@@ -853,7 +836,7 @@ mod tests {
                     v["id"] = serde_json::Value::from(format!("r{i}"));
                 }
             }
-            let rules = Records { pointer: Cow::Borrowed(""), ..MANY };
+            let rules = Records::list("", "id");
             for text in [serde_json::to_string(&list).unwrap(), serde_json::to_string_pretty(&list).unwrap()] {
                 let found = entries(text.as_bytes(), &rules, IdKind::String).unwrap();
                 proptest::prop_assert_eq!(found.len(), list.len());

@@ -54,7 +54,7 @@ impl Received {
     /// use userbatch_core::{Received, rules};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// const OP: rules::Records = rules::Records { pointer: Cow::Borrowed("/user"), many: true, id_field: Cow::Borrowed("id"), secrets: Cow::Borrowed(&[]) };
+    /// const OP: rules::Records = rules::Records::list("/user", "id");
     /// #[derive(serde::Deserialize)]
     /// struct User { id: String }
     ///

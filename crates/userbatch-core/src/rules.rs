@@ -177,6 +177,29 @@ pub struct Records {
     pub secrets: List<Text>,
 }
 
+impl Records {
+    /// Records in a JSON array at `pointer`, each identified by its `id_field`, with no
+    /// secret fields.
+    pub const fn list(pointer: &'static str, id_field: &'static str) -> Self {
+        Self {
+            pointer: Cow::Borrowed(pointer),
+            many: true,
+            id_field: Cow::Borrowed(id_field),
+            secrets: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// One record at `pointer`, identified by its `id_field`, with no secret fields.
+    pub const fn one(pointer: &'static str, id_field: &'static str) -> Self {
+        Self {
+            pointer: Cow::Borrowed(pointer),
+            many: false,
+            id_field: Cow::Borrowed(id_field),
+            secrets: Cow::Borrowed(&[]),
+        }
+    }
+}
+
 /// How an operation pages its results.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

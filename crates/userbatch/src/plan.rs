@@ -620,12 +620,7 @@ mod tests {
                 forbidden_chars: Cow::Borrowed(forbidden),
             },
             limits,
-            records: Records {
-                pointer: Cow::Borrowed(""),
-                many: true,
-                id_field: Cow::Borrowed("id"),
-                secrets: Cow::Borrowed(&[]),
-            },
+            records: Records::list("", "id"),
             paging: None,
             partial: None,
             unknown_ids: UnknownIds::Omitted,
