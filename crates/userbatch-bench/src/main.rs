@@ -501,7 +501,7 @@ async fn stream(url: &str, n: usize) {
     let mut sink = std::io::sink();
     let mut found = 0usize;
     while let Some(outcome) = outcomes.next().await {
-        if let userbatch::Outcome::Found(userbatch::Found { record, .. }) = outcome {
+        if let userbatch::Outcome::Found(userbatch::FoundRecord { record, .. }) = outcome {
             serde_json::to_writer(&mut sink, &record).expect("write");
             sink.write_all(b"\n").expect("write");
             found += 1;

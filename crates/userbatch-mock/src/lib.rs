@@ -13,7 +13,7 @@
 //!   Nexudus' 2,048-byte query limit (414), malformed ids (400) and credentials (401);
 //!   User Manager's 75 ids and 20,000 characters, `Accept` (406), `Accept-Language`, the
 //!   single-id attributes, `$sort`/`$order`, and unknown ids either omitted or failing the
-//!   whole request with 404 ([`UnknownIds`]); AvePoint's paging and body checks.
+//!   whole request with 404 ([`UnknownIdAnswer`]); AvePoint's paging and body checks.
 //! - **Fault injection** per vendor ([`Faults`]): latency (each answer leaves that long
 //!   after its request arrived, the mock's own work included, to within about 0.2 ms)
 //!   and jitter, throttling with
@@ -119,7 +119,7 @@ impl fmt::Display for Vendor {
 /// What User Manager does with an id it does not know in a multi-id request. Its docs do
 /// not say, so the mock does either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UnknownIds {
+pub enum UnknownIdAnswer {
     /// Leave the id out of the response.
     #[default]
     Omit,
@@ -136,7 +136,7 @@ pub struct MockConfig {
     missing: HashSet<String>,
     missing_if: Option<MissingPredicate>,
     rejected: HashSet<String>,
-    usermgr_unknown_ids: UnknownIds,
+    usermgr_unknown_ids: UnknownIdAnswer,
     faults: [Faults; 3],
     drift: [Drift; 3],
     rate_limits: [Option<RateLimit>; 3],
@@ -179,7 +179,7 @@ impl MockConfig {
             missing: HashSet::new(),
             missing_if: None,
             rejected: HashSet::new(),
-            usermgr_unknown_ids: UnknownIds::Omit,
+            usermgr_unknown_ids: UnknownIdAnswer::Omit,
             faults: [Faults::default(), Faults::default(), Faults::default()],
             drift: [Drift::default(), Drift::default(), Drift::default()],
             rate_limits: [None; 3],
@@ -236,7 +236,7 @@ impl MockConfig {
     }
 
     /// What User Manager does with unknown ids.
-    pub fn usermgr_unknown_ids(mut self, mode: UnknownIds) -> Self {
+    pub fn usermgr_unknown_ids(mut self, mode: UnknownIdAnswer) -> Self {
         self.usermgr_unknown_ids = mode;
         self
     }

@@ -20,7 +20,7 @@
 //! | User Manager | `Accept-Language` missing or not one the spec lists | 400 |
 //! | User Manager | `$attribute` unknown, or `directReports`/`groups`/`languages` with more than one id | 400 |
 //! | User Manager | `$sort` not `id`, `firstName`, `lastName`, `loginId` or `custom.<name>`; `$order` not `asc`/`desc` | 400 |
-//! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIds`]) |
+//! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIdAnswer`]) |
 //! | User Manager | without `$attribute` | only the summary attributes; `$sort`/`$order` honoured, request order otherwise |
 //! | AvePoint | body missing, not JSON, `userIds` missing or not an array of non-empty strings | 400 |
 //! | AvePoint | `pageIndex`/`pageSize` not integers of at least 1 | 400 |
@@ -47,7 +47,7 @@ use userbatch_core::rules::{Attributes, OperationRules};
 use crate::data::{RecordDrift, RecordSchema, SCHEMAS, hash3};
 use crate::drift::Answering;
 use crate::faults::Fault;
-use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIds, Vendor};
+use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIdAnswer, Vendor};
 
 type AppState = State<Arc<Shared>>;
 
@@ -940,7 +940,7 @@ async fn usermgr_users(
     let success = |answering: Answering| {
         let mut seen = HashSet::new();
         let unique: Vec<String> = ids.iter().filter(|id| seen.insert(*id)).cloned().collect();
-        if mode == UnknownIds::FailRequest
+        if mode == UnknownIdAnswer::FailRequest
             && answering == Answering::Asked
             && unique.iter().any(|id| shared.config.is_missing(id))
         {

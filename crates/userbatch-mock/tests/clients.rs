@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 
 use serde_json::Value;
 use support::*;
-use userbatch_mock::{MockConfig, UnknownIds};
+use userbatch_mock::{MockConfig, UnknownIdAnswer};
 
 #[tokio::test]
 async fn nexudus_lists_return_summaries_and_get_one_the_full_record() {
@@ -261,7 +261,7 @@ async fn usermgr_unknown_ids_omitted_or_failing_the_request() {
     let fail = mock(
         MockConfig::new()
             .missing_ids(["bad"])
-            .usermgr_unknown_ids(UnknownIds::FailRequest),
+            .usermgr_unknown_ids(UnknownIdAnswer::FailRequest),
     )
     .await;
     let err = usermgr_answer(&usermgr(&fail), "a,bad,b", None, None, None).await;

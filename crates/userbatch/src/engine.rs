@@ -129,16 +129,16 @@ impl<O: Operation> Operation for Raw<O> {
 #[derive(Debug, PartialEq)]
 pub enum Outcome<R> {
     /// The vendor returned this record for this id.
-    Found(Found<R>),
+    Found(FoundRecord<R>),
     /// The vendor answered and the id was not there.
     Missing(String),
     /// No answer could be had for these ids.
-    Failed(Failure),
+    Failed(FailedIds),
 }
 
 /// A record found for an id: decoded, and as the vendor sent it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found<R> {
+pub struct FoundRecord<R> {
     /// The id, canonical form.
     pub id: String,
     /// The record, decoded into its generated type.
@@ -150,7 +150,7 @@ pub struct Found<R> {
 
 /// Ids that failed together, with their error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct FailedIds {
     /// The ids, in input order.
     pub ids: Vec<String>,
     /// Why.
@@ -162,11 +162,11 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report<R> {
     /// Records found, with their ids.
-    pub found: Vec<Found<R>>,
+    pub found: Vec<FoundRecord<R>>,
     /// Ids the vendor answered for and did not have.
     pub missing: Vec<String>,
     /// Ids no answer could be had for.
-    pub failed: Vec<Failure>,
+    pub failed: Vec<FailedIds>,
     /// Unique ids requested.
     pub requested: usize,
     /// Input ids that repeated an earlier one (they cost nothing).
@@ -440,7 +440,7 @@ impl<O: Operation> Batch<O> {
         // Most ids are usually found: room for them up front saves copying each record
         // (about 2 KB for a summary) whenever the vector grows. At most 32 MiB is
         // reserved, in case most are not found.
-        let most = (32 << 20) / std::mem::size_of::<Found<O::Record>>().max(1);
+        let most = (32 << 20) / std::mem::size_of::<FoundRecord<O::Record>>().max(1);
         report.found.reserve(requested.min(most));
         let mut requests = std::pin::pin!(run.into_requests());
         while let Some(outcomes) = requests.next().await {
@@ -680,14 +680,14 @@ impl<T> Drop for Task<T> {
 }
 
 fn failed<R>(ids: Vec<String>, error: FetchError) -> Vec<Outcome<R>> {
-    vec![Outcome::Failed(Failure { ids, error })]
+    vec![Outcome::Failed(FailedIds { ids, error })]
 }
 
 /// Adds a failure for `id`, merged into the last outcome if that failed with the same error.
 fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
     match out.last_mut() {
         Some(Outcome::Failed(last)) if last.error == error => last.ids.push(id),
-        _ => out.push(Outcome::Failed(Failure {
+        _ => out.push(Outcome::Failed(FailedIds {
             ids: vec![id],
             error,
         })),
@@ -955,7 +955,7 @@ impl<O: Operation> Exec<O> {
             let span = page.records[r].span.clone();
             let text = std::str::from_utf8(&page.body[span.clone()]).unwrap_or_default();
             match self.op.decode(text) {
-                Ok(record) => out.push(Outcome::Found(Found {
+                Ok(record) => out.push(Outcome::Found(FoundRecord {
                     id,
                     record,
                     raw: RawRecord::new(&page.body, span),
@@ -1290,7 +1290,7 @@ mod tests {
     use super::*;
 
     fn failure(ids: &[&str], kind: ErrorKind) -> Outcome<()> {
-        Outcome::Failed(Failure {
+        Outcome::Failed(FailedIds {
             ids: ids.iter().map(|i| (*i).to_owned()).collect(),
             error: FetchError::new(kind),
         })
@@ -1329,7 +1329,7 @@ mod tests {
         );
         append(
             &mut out,
-            vec![Outcome::Found(Found {
+            vec![Outcome::Found(FoundRecord {
                 id: "7".into(),
                 record: (),
                 raw: RawRecord::from("{}"),

@@ -23,7 +23,7 @@
 //! - **Decode, record by record**: the answer is read as bytes; the records are found
 //!   where the spec's `x-userbatch.records` says, each one's id is read from its id field
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
-//!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`Found`] also
+//!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`FoundRecord`] also
 //!   keeps the record as the vendor sent it ([`Found::raw`]): fields the spec does not
 //!   know, `null`s, key order. [`Raw`] skips the typed decoding.
 //! - **Report**: records matched to ids by the record's own id, never by position;
@@ -92,8 +92,8 @@ mod plan;
 mod vendors;
 
 pub use engine::{
-    Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, Failure, Found, Operation,
-    Outcome, PageRequest, Progress, Raw, Report, Retry,
+    Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
+    Operation, Outcome, PageRequest, Progress, Raw, Report, Retry,
 };
 pub use error::{ErrorKind, FetchError};
 pub use partial::{hydrate, silence_partial_warnings};

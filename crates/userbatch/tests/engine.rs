@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use userbatch::{Batch, ErrorKind, Outcome, Retry, avepoint, nexudus, usermgr};
-use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, UnknownIds, Vendor};
+use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, UnknownIdAnswer, Vendor};
 
 const TOKEN: &str = "t";
 
@@ -283,7 +283,7 @@ async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
 async fn one_unknown_usermgr_id_failing_the_whole_request_still_returns_the_other_74() {
     let config = MockConfig::new()
         .missing_ids(["40"])
-        .usermgr_unknown_ids(UnknownIds::FailRequest);
+        .usermgr_unknown_ids(UnknownIdAnswer::FailRequest);
     let m = mock(config).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let report = Batch::new(usermgr::Users::new(client))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use userbatch::{Batch, Operation, Report, Retry, avepoint, nexudus, usermgr};
-use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, UnknownIds, Vendor};
+use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, UnknownIdAnswer, Vendor};
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -153,9 +153,9 @@ async fn run(case: Case) {
     .replace("age", drifted.clone(), serde_json::json!("old"));
     let missing: Vec<String> = case.missing.iter().map(|i| i.to_string()).collect();
     let mode = if case.fail_request_mode {
-        UnknownIds::FailRequest
+        UnknownIdAnswer::FailRequest
     } else {
-        UnknownIds::Omit
+        UnknownIdAnswer::Omit
     };
     let m = MockServer::start(
         MockConfig::new()
