@@ -45,7 +45,7 @@ pub fn lint_spec(spec: &Spec) -> Vec<String> {
     out
 }
 
-/// What progenitor 0.15 mishandles (see DESIGN.md). A batch operation (one with
+/// What progenitor 0.15 mishandles. A batch operation (one with
 /// `x-userbatch`) reaches progenitor with every answer as bytes (see `generate`), so its
 /// response schemas and content kinds may differ freely.
 fn check_operations(spec: &Spec, out: &mut Vec<String>) {

@@ -2123,7 +2123,7 @@ pub mod types {
         )]
         pub property_name: ::std::option::Option<::std::string::String>,
     }
-    ///The result of an update. Assumption: the docs in shared/vendor-docs do not show it; this is the action-result shape Nexudus' API answers writes with. Every field is optional, so a different answer still decodes.
+    ///The result of an update. Assumption: the vendor's docs do not show it; this is the action-result shape Nexudus' API answers writes with. Every field is optional, so a different answer still decodes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct UpdateResult {
         ///Validation errors, if any.
@@ -3021,7 +3021,7 @@ Arguments:
     }
     /**Get one Coworker
 
-Retrieve a single Coworker record by its Id. Assumption: the docs in shared/vendor-docs describe only the multi-id endpoint; this one is the "Get one Coworker" endpoint it refers to, shaped like `getUser`. Requires a full unrestricted administrator or the `Coworker-Read` role.
+Retrieve a single Coworker record by its Id. Assumption: the vendor's docs describe only the multi-id endpoint; this one is the "Get one Coworker" endpoint it refers to, shaped like `getUser`. Requires a full unrestricted administrator or the `Coworker-Read` role.
 
 Sends a `GET` request to `/api/spaces/coworkers/{id}`
 
@@ -3062,7 +3062,7 @@ Arguments:
     }
     /**Update a User
 
-Update a User record. Assumption: the docs in shared/vendor-docs refer to updating via `PUT` without describing the call; this follows Nexudus' REST convention: the whole record as the JSON body, identified by its `Id`, at the collection path without a trailing slash, answered by an action result. Send a **full** record fetched with `getUser` and changed: fields missing from the body are cleared at the vendor, which is why a summary from `getUsers` must never be sent back.
+Update a User record. Assumption: the vendor's docs refer to updating via `PUT` without describing the call; this follows Nexudus' REST convention: the whole record as the JSON body, identified by its `Id`, at the collection path without a trailing slash, answered by an action result. Send a **full** record fetched with `getUser` and changed: fields missing from the body are cleared at the vendor, which is why a summary from `getUsers` must never be sent back.
 
 Sends a `PUT` request to `/api/sys/users`
 
