@@ -230,3 +230,8 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Captured> {
         body,
     })
 }
+
+/// The README's Rust snippets, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;

@@ -216,15 +216,18 @@ fn secrets_never_show_in_debug_output() {
 /// holding them (`.ci/run` gives it when it finds one), and says it was skipped otherwise.
 #[test]
 fn fixtures_are_verbatim() {
-    let Some(docs) = std::env::var_os("USERBATCH_VENDOR_DOCS").map(std::path::PathBuf::from)
-    else {
+    let Some(docs) = std::env::var_os("USERBATCH_VENDOR_DOCS").map(std::path::PathBuf::from) else {
         eprintln!(
             "skipped: fixtures_are_verbatim needs USERBATCH_VENDOR_DOCS, a folder holding the \
              vendors' documentation pages"
         );
         return;
     };
-    assert!(docs.is_dir(), "USERBATCH_VENDOR_DOCS={} is not a folder", docs.display());
+    assert!(
+        docs.is_dir(),
+        "USERBATCH_VENDOR_DOCS={} is not a folder",
+        docs.display()
+    );
     for (fixture_name, doc) in [
         ("nexudus-get-one-user.json", "nexudus-get-one-user.md"),
         (

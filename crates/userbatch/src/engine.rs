@@ -531,6 +531,12 @@ pub struct BatchStream<R> {
 }
 
 impl<R> BatchStream<R> {
+    /// The next outcome, in input order; `None` when every id has one. (The same as
+    /// [`futures_util::StreamExt::next`], without needing that trait in scope.)
+    pub async fn next(&mut self) -> Option<Outcome<R>> {
+        futures_util::StreamExt::next(self).await
+    }
+
     /// HTTP requests sent so far.
     pub fn requests(&self) -> u64 {
         self.exec.requests()

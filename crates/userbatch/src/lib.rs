@@ -24,7 +24,7 @@
 //!   where the spec's `x-userbatch.records` says, each one's id is read from its id field
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
 //!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`FoundRecord`] also
-//!   keeps the record as the vendor sent it ([`Found::raw`]): fields the spec does not
+//!   keeps the record as the vendor sent it ([`FoundRecord::raw`]): fields the spec does not
 //!   know, `null`s, key order. [`Raw`] skips the typed decoding.
 //! - **Report**: records matched to ids by the record's own id, never by position;
 //!   [`Report`] holds `found` (input order), `missing` and `failed` (with the error), the
@@ -71,6 +71,20 @@
 //! // Bad input is refused before any request, naming the id.
 //! let err = nexudus::users(&client, ["1", "two"]).await.unwrap_err();
 //! assert_eq!(err.to_string(), "invalid id \"two\" (input position 1): this vendor's ids are integers");
+//!
+//! // Streaming: outcomes in input order as their requests answer. `next()` is the
+//! // stream's own method; no extra crate is needed to read it.
+//! use userbatch::Outcome;
+//! let mut stream = Batch::new(nexudus::Users::new(client.clone())).stream(["1", "4", "2"])?;
+//! let mut found = Vec::new();
+//! while let Some(outcome) = stream.next().await {
+//!     match outcome {
+//!         Outcome::Found(user) => found.push(user.record.id),
+//!         Outcome::Missing(id) => assert_eq!(id, "4"),
+//!         Outcome::Failed(failed) => panic!("{}", failed.error),
+//!     }
+//! }
+//! assert_eq!(found, [1, 2]);
 //! # Ok(())
 //! # }
 //! ```
@@ -96,6 +110,7 @@ pub use engine::{
     Operation, Outcome, PageRequest, Progress, Raw, Report, Retry,
 };
 pub use error::{ErrorKind, FetchError};
+pub use futures_util::Stream;
 pub use partial::{hydrate, silence_partial_warnings};
 pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, PlanError};
 pub use userbatch_core::json;
