@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use futures_util::StreamExt;
 use serde::Serialize;
 use userbatch::{
     Batch, ClientConfig, Credentials, Operation, Outcome, Raw, avepoint, nexudus, usermgr,

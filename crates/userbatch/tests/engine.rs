@@ -436,7 +436,6 @@ async fn the_stream_yields_outcomes_in_input_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_stream_stops_its_requests() {
-    use futures_util::StreamExt;
     let latency = Duration::from_millis(200);
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, Faults::latency(latency))).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
