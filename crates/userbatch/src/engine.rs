@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,7 +19,7 @@ use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received,
 
 use crate::error::{ErrorKind, FetchError, from_receive};
 use crate::pace::Pace;
-use crate::plan::{PackedIds, Plan, PlanError, Shape};
+use crate::plan::{IdList, Plan, PlanError, Shape};
 
 /// One page of a paged operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,9 +462,9 @@ impl<O: Operation> Batch<O> {
     }
 
     /// The results as a stream, in first-seen input order, with memory bounded by a few
-    /// requests' worth of records. The ids themselves are held, since every id is validated
-    /// before the first request: packed, about 3 bytes per integer id, and each request's
-    /// freed once it starts. [`BatchStream::requests`] counts the requests so far.
+    /// requests' worth of records. The ids themselves are held for the run, since every id
+    /// is validated before the first request: one [`IdList`] (about 11 bytes per
+    /// seven-digit id). [`BatchStream::requests`] counts the requests so far.
     ///
     /// Poll it inside a tokio runtime: requests run as tasks on it, as with
     /// [`Batch::fetch`]. Dropping the stream aborts the requests it started.
@@ -511,11 +512,11 @@ impl<O: Operation> Batch<O> {
             answered: AtomicBool::new(false),
             request_fault: Mutex::new(None),
         });
-        let integers = self.op.rules().ids.kind == rules::IdKind::Integer;
         Ok(Run {
             requested: plan.ids.len(),
             duplicates: plan.duplicates,
-            chunks: plan.ids.pack(&plan.chunks, integers),
+            ids: Arc::new(plan.ids),
+            chunks: plan.chunks,
             exec,
             window: self.concurrency * 2,
         })
@@ -609,8 +610,9 @@ impl<O: Operation> Counters for Exec<O> {
 }
 
 struct Run<O: Operation> {
-    /// Each request's ids, in order.
-    chunks: Vec<PackedIds>,
+    /// The unique ids, and each request's share of them, in order.
+    ids: Arc<IdList>,
+    chunks: Vec<Range<usize>>,
     requested: usize,
     duplicates: usize,
     exec: Arc<Exec<O>>,
@@ -625,15 +627,16 @@ impl<O: Operation> Run<O> {
     /// Each request's outcomes, in order.
     fn into_requests(self) -> impl Stream<Item = Vec<Outcome<O::Record>>> + Send + 'static {
         let Run {
+            ids,
             chunks,
             exec,
             window,
             ..
         } = self;
         stream::iter(chunks)
-            .map(move |packed| {
+            .map(move |range| {
                 let exec = Arc::clone(&exec);
-                let chunk = packed.unpack();
+                let chunk = ids.to_vec(range);
                 // Each request is its own task, so decoding responses (most of the CPU a run
                 // costs) spreads over the runtime's worker threads. The caller's span and
                 // subscriber go with it.

@@ -177,18 +177,6 @@ impl IdList {
         range.map(|i| self.get(i).to_owned()).collect()
     }
 
-    /// Each range's ids packed on its own (see [`PackedIds`]); the list's own buffers are
-    /// released on the way.
-    pub(crate) fn pack(self, ranges: &[Range<usize>], integers: bool) -> Vec<PackedIds> {
-        let packed = ranges
-            .iter()
-            .map(|range| PackedIds::pack(&self, range.clone(), integers))
-            .collect();
-        release(self.text.into_bytes());
-        release(self.ends);
-        packed
-    }
-
     fn with_capacity(ids: usize) -> Self {
         Self {
             text: String::new(),
@@ -218,14 +206,14 @@ impl IdList {
                 count += 1;
             }
         }
-        release(order);
+        drop(order);
         if count == 0 {
             return 0;
         }
-        // Compact in place: each kept id moves to where the kept text ends so far.
-        // SAFETY: only whole ids (each valid UTF-8, copied byte for byte) move, and the
-        // text is cut at the end of the last one kept, so it stays valid UTF-8.
-        let text = unsafe { self.text.as_mut_vec() };
+        // Compact in place: each kept id moves to where the kept text ends so far. Only
+        // whole ids move, so the text stays UTF-8; taking it back as a `String` checks that
+        // once (a few milliseconds for a million ids) and copies nothing.
+        let mut text = std::mem::take(&mut self.text).into_bytes();
         let (mut start, mut written, mut kept) = (0usize, 0usize, 0usize);
         for i in 0..n {
             let end = self.ends[i] as usize;
@@ -238,6 +226,7 @@ impl IdList {
             start = end;
         }
         text.truncate(written);
+        self.text = String::from_utf8(text).expect("whole ids moved, so still UTF-8");
         self.ends.truncate(kept);
         count
     }
@@ -262,105 +251,6 @@ impl<S: AsRef<str>> FromIterator<S> for IdList {
 /// The most ids [`Shape::plan`] reserves offsets for before it sees them (16 Mi); an
 /// iterator that claims more still works, the offsets growing as they fill.
 const MAX_PRESIZE: usize = 1 << 24;
-
-/// Frees a large buffer without raising glibc's mmap threshold. glibc sets that threshold
-/// to the size of any mmapped block freed (up to 32 MiB); after a few-MB id buffer goes,
-/// every later allocation below its size, such as each ~1 MB response body, comes from the
-/// heap arenas and fragments them (4 to 6 MB more peak RSS streaming a million ids).
-/// Shrinking the block first (a `realloc`, which glibc does with `mremap`) returns its pages
-/// without that. Elsewhere it is one cheap `realloc`.
-fn release<T>(mut buffer: Vec<T>) {
-    buffer.clear();
-    buffer.shrink_to(1);
-}
-
-/// One request's ids, packed while they wait for their turn: an integer id (canonical,
-/// so its text is its value's) as a LEB128 number, any other as a LEB128 length and its
-/// bytes. A million seven-digit ids take about 3 MB this way, against 11 MB in an
-/// [`IdList`]; and each request's ids are freed once it has started.
-#[derive(Debug)]
-pub(crate) struct PackedIds {
-    bytes: Box<[u8]>,
-    count: usize,
-    integers: bool,
-}
-
-impl PackedIds {
-    /// `integers`: the operation's ids are integers; they are packed as numbers only if
-    /// every one of the range reads back to the same text.
-    fn pack(ids: &IdList, range: Range<usize>, integers: bool) -> Self {
-        let count = range.len();
-        let integers = integers && range.clone().all(|i| canonical_u64(ids.get(i)).is_some());
-        let mut bytes = Vec::with_capacity(count * 4);
-        for id in range.map(|i| ids.get(i)) {
-            match canonical_u64(id) {
-                Some(value) if integers => leb128(&mut bytes, value),
-                _ => {
-                    leb128(&mut bytes, id.len() as u64);
-                    bytes.extend_from_slice(id.as_bytes());
-                }
-            }
-        }
-        Self {
-            bytes: bytes.into_boxed_slice(),
-            count,
-            integers,
-        }
-    }
-
-    /// The ids, as they went in.
-    pub(crate) fn unpack(&self) -> Vec<String> {
-        let mut out = Vec::with_capacity(self.count);
-        let mut at = 0;
-        while at < self.bytes.len() {
-            let value = read_leb128(&self.bytes, &mut at);
-            if self.integers {
-                out.push(value.to_string());
-            } else {
-                let end = at + value as usize;
-                out.push(
-                    std::str::from_utf8(&self.bytes[at..end])
-                        .expect("packed from a str")
-                        .to_owned(),
-                );
-                at = end;
-            }
-        }
-        out
-    }
-}
-
-/// The value of `id` if `id` is exactly how that value prints (digits, no leading zero).
-fn canonical_u64(id: &str) -> Option<u64> {
-    let canonical =
-        id.bytes().all(|b| b.is_ascii_digit()) && (id.len() == 1 || !id.starts_with('0'));
-    canonical.then(|| id.parse().ok()).flatten()
-}
-
-fn leb128(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn read_leb128(bytes: &[u8], at: &mut usize) -> u64 {
-    let (mut value, mut shift) = (0u64, 0);
-    loop {
-        let byte = bytes[*at];
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return value;
-        }
-        shift += 7;
-    }
-}
 
 /// Unique, valid ids in first-seen order, cut into requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -737,33 +627,6 @@ mod tests {
             proptest::prop_assert_eq!(plan.ids.iter().collect::<Vec<_>>(), expected.clone());
             proptest::prop_assert_eq!(plan.duplicates, ids.len() - expected.len());
         }
-    }
-
-    proptest::proptest! {
-        /// Packed ids come back as they went in, whether numbers or not.
-        #[test]
-        fn packed_ids_round_trip(
-            ids in proptest::collection::vec("[0-9]{1,20}|[a-z\u{e9}0-9 ]{0,300}", 1..50),
-            integers: bool,
-        ) {
-            let list: IdList = ids.iter().collect();
-            let whole = vec![0..ids.len(); 1];
-            let packed = list.pack(&whole, integers);
-            proptest::prop_assert_eq!(packed[0].unpack(), ids);
-        }
-    }
-
-    #[test]
-    fn integer_ids_pack_small() {
-        let ids: Vec<String> = (1..=1000).map(|i| (i * 997).to_string()).collect();
-        let list: IdList = ids.iter().collect();
-        let packed = list.pack(&[0..500, 500..1000], true);
-        assert_eq!([packed[0].unpack(), packed[1].unpack()].concat(), ids);
-        // Up to 997,000: three bytes an id at most, against up to six digits of text.
-        assert!(packed.iter().map(|p| p.bytes.len()).sum::<usize>() <= 3 * 1000);
-        assert_eq!(canonical_u64("007"), None);
-        assert_eq!(canonical_u64("0"), Some(0));
-        assert_eq!(canonical_u64("99999999999999999999"), None);
     }
 
     #[test]
