@@ -298,6 +298,7 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
     let vendor = vendor_tokens(&spec.vendor_rules()?);
     let mut consts = Vec::new();
     let mut paths = Vec::new();
+    let mut id_types = Vec::new();
     for (path, method, op) in spec.operations() {
         let op_id = op
             .get("operationId")
@@ -329,6 +330,14 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             #[doc = #doc]
             pub const #name: OperationRules = #value;
         });
+        if matches!(rules.ids.location, IdLocation::Query | IdLocation::Path)
+            && matches!(
+                rules.ids.encoding,
+                IdEncoding::Csv | IdEncoding::BracketedCsv
+            )
+        {
+            id_types.push(id_type_tokens(op_id, &rules, &name));
+        }
     }
     let vendor_doc = format!(
         "Vendor-wide rules, from the root `x-userbatch` in {}.",
@@ -356,7 +365,50 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
 
             #(#consts)*
         }
+
+        #(#id_types)*
     })
+}
+
+/// A typed constructor for the generated type of an operation's id-list parameter (e.g.
+/// `types::GetUsersId::from_ids([1, 2, 3])`): the planner validates the ids and checks
+/// that they fit one request under the vendor's limits, then writes them as the wire wants.
+/// A consumer of the vendor crate alone never writes `[1,2,3]` by hand.
+fn id_type_tokens(op_id: &str, rules: &OperationRules, consts: &proc_macro2::Ident) -> TokenStream {
+    // As progenitor names a parameter's type: operation and parameter, in Pascal case.
+    let ty = format_ident!("{}{}", pascal(op_id), pascal(&rules.ids.name));
+    let param = rules.ids.name.to_string();
+    let doc = format!(
+        "The ids of one `{op_id}` request: each validated, duplicates dropped, and all of \
+         them within one request under the vendor's limits (`rules::{consts}`), written as \
+         the request sends them. For more ids than one request holds, plan them with \
+         [`userbatch_core::plan::Planner`] and build one of these per chunk."
+    );
+    quote! {
+        impl types::#ty {
+            #[doc = #doc]
+            pub fn from_ids<I, S>(ids: I) -> ::std::result::Result<Self, ::userbatch_core::plan::PlanError>
+            where
+                I: ::std::iter::IntoIterator<Item = S>,
+                S: ::std::convert::AsRef<str>,
+            {
+                let text = ::userbatch_core::plan::Planner::new(&rules::#consts).one_request(ids)?;
+                Self::try_from(text).map_err(|e| ::userbatch_core::plan::PlanError::InvalidParameter {
+                    name: #param,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// `getUsers` -> `GetUsers`, `ids` -> `Ids`.
+fn pascal(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `Borrowed("text")`.

@@ -3523,6 +3523,42 @@ pub mod rules {
         attributes: None,
     };
 }
+impl types::GetCoworkersId {
+    ///The ids of one `getCoworkers` request: each validated, duplicates dropped, and all of them within one request under the vendor's limits (`rules::GET_COWORKERS`), written as the request sends them. For more ids than one request holds, plan them with [`userbatch_core::plan::Planner`] and build one of these per chunk.
+    pub fn from_ids<I, S>(
+        ids: I,
+    ) -> ::std::result::Result<Self, ::userbatch_core::plan::PlanError>
+    where
+        I: ::std::iter::IntoIterator<Item = S>,
+        S: ::std::convert::AsRef<str>,
+    {
+        let text = ::userbatch_core::plan::Planner::new(&rules::GET_COWORKERS)
+            .one_request(ids)?;
+        Self::try_from(text)
+            .map_err(|e| ::userbatch_core::plan::PlanError::InvalidParameter {
+                name: "id",
+                reason: e.to_string(),
+            })
+    }
+}
+impl types::GetUsersId {
+    ///The ids of one `getUsers` request: each validated, duplicates dropped, and all of them within one request under the vendor's limits (`rules::GET_USERS`), written as the request sends them. For more ids than one request holds, plan them with [`userbatch_core::plan::Planner`] and build one of these per chunk.
+    pub fn from_ids<I, S>(
+        ids: I,
+    ) -> ::std::result::Result<Self, ::userbatch_core::plan::PlanError>
+    where
+        I: ::std::iter::IntoIterator<Item = S>,
+        S: ::std::convert::AsRef<str>,
+    {
+        let text = ::userbatch_core::plan::Planner::new(&rules::GET_USERS)
+            .one_request(ids)?;
+        Self::try_from(text)
+            .map_err(|e| ::userbatch_core::plan::PlanError::InvalidParameter {
+                name: "id",
+                reason: e.to_string(),
+            })
+    }
+}
 impl ::userbatch_core::PartialRecord for types::CoworkerSummary {
     type Full = types::Coworker;
     const SUMMARY_OF: &'static str = "Coworker";

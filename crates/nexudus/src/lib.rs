@@ -35,9 +35,19 @@
 //! assert_eq!(client.baseurl(), "https://spaces.nexudus.com");
 //! assert!(!format!("{client:?}").contains("YOUR_TOKEN"));
 //!
-//! // The list endpoints take the ids as one bracketed string, validated by its pattern.
-//! let ids = types::GetUsersId::try_from("[87654321,87654322]".to_string())?;
-//! assert!(types::GetUsersId::try_from("87654321".to_string()).is_err());
+//! // The list endpoints' ids: built from the ids themselves, checked against the vendor's
+//! // limits (one request's worth), written as the wire wants them.
+//! let ids = types::GetUsersId::from_ids([87654321, 87654322].map(|i| i.to_string()))?;
+//! assert_eq!(&*ids, "[87654321,87654322]");
+//! assert!(types::GetUsersId::from_ids(["x"]).is_err()); // not an integer id
+//! let many: Vec<String> = (1_000_000..1_001_000).map(|i| i.to_string()).collect();
+//! assert!(types::GetUsersId::from_ids(&many).is_err()); // more than 2,048 bytes of query
+//!
+//! // More ids than one request holds: plan them (validated, deduped, cut to the limits).
+//! let plan = nexudus::plan::Planner::new(&rules::GET_USERS).plan(&many)?;
+//! assert_eq!(plan.chunks.len(), 5);
+//! let first = types::GetUsersId::from_ids(plan.ids.iter().take(plan.chunks[0].len()))?;
+//! # let _ = first;
 //!
 //! // The batch rules come from the spec's `x-userbatch` extension.
 //! assert_eq!(rules::GET_USERS.limits.max_query_bytes, Some(2048));
@@ -64,6 +74,7 @@
 mod generated;
 
 pub use generated::*;
+pub use userbatch_core::plan;
 pub use userbatch_core::{
     ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
 };

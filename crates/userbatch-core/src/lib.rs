@@ -56,6 +56,7 @@ mod client;
 pub mod json;
 mod partial;
 pub mod path;
+pub mod plan;
 mod received;
 pub mod rules;
 mod secret;

@@ -19,7 +19,7 @@ use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received,
 
 use crate::error::{ErrorKind, FetchError, from_receive};
 use crate::pace::Pace;
-use crate::plan::{IdList, Plan, PlanError, Shape};
+use userbatch_core::plan::{IdList, Plan, PlanError, Planner};
 
 /// One page of a paged operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,7 +392,7 @@ impl<O: Operation> Batch<O> {
         &self.op
     }
 
-    fn shape(&self) -> Result<Shape, PlanError> {
+    fn shape(&self) -> Result<Planner, PlanError> {
         let rules = self.op.rules();
         let max_batch = match (self.max_batch, &rules.paging) {
             (Some(n), _) => Some(n),
@@ -400,7 +400,14 @@ impl<O: Operation> Batch<O> {
             (None, Some(_)) => Some(self.op.page_size().max(1) as usize),
             (None, None) => None,
         };
-        Shape::new(rules, max_batch, self.op.single_id())
+        let mut planner = Planner::new(rules);
+        if let Some(max) = max_batch {
+            planner = planner.max_batch(max)?;
+        }
+        if self.op.single_id() {
+            planner = planner.single_id();
+        }
+        Ok(planner)
     }
 
     /// Checks the operation's parameters, then dedupes, validates and chunks `ids`, without

@@ -102,7 +102,6 @@ mod engine;
 mod error;
 mod pace;
 mod partial;
-mod plan;
 mod vendors;
 
 pub use engine::{
@@ -112,9 +111,11 @@ pub use engine::{
 pub use error::{ErrorKind, FetchError};
 pub use futures_util::Stream;
 pub use partial::{hydrate, silence_partial_warnings};
-pub use plan::{DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, PlanError};
 pub use userbatch_core::json;
 pub use userbatch_core::json::RecordError;
+pub use userbatch_core::plan::{
+    DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT, IdList, InvalidId, Plan, PlanError, Planner,
+};
 pub use userbatch_core::{
     ClientAuth, ClientConfig, ClientCredentials, ConfigError, Credentials,
     DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord, Secret, Timestamp, TokenError, rules,

@@ -7,7 +7,7 @@ use userbatch_core::PartialRecord;
 use userbatch_core::rules::OperationRules as Rules;
 
 use crate::engine::{Batch, Operation, Report};
-use crate::plan::PlanError;
+use userbatch_core::plan::PlanError;
 
 static SILENT: AtomicBool = AtomicBool::new(false);
 static WARNED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());

@@ -662,3 +662,21 @@ pub mod rules {
         }),
     };
 }
+impl types::GetUsersByIdsIds {
+    ///The ids of one `getUsersByIds` request: each validated, duplicates dropped, and all of them within one request under the vendor's limits (`rules::GET_USERS_BY_IDS`), written as the request sends them. For more ids than one request holds, plan them with [`userbatch_core::plan::Planner`] and build one of these per chunk.
+    pub fn from_ids<I, S>(
+        ids: I,
+    ) -> ::std::result::Result<Self, ::userbatch_core::plan::PlanError>
+    where
+        I: ::std::iter::IntoIterator<Item = S>,
+        S: ::std::convert::AsRef<str>,
+    {
+        let text = ::userbatch_core::plan::Planner::new(&rules::GET_USERS_BY_IDS)
+            .one_request(ids)?;
+        Self::try_from(text)
+            .map_err(|e| ::userbatch_core::plan::PlanError::InvalidParameter {
+                name: "ids",
+                reason: e.to_string(),
+            })
+    }
+}

@@ -9,7 +9,7 @@ use userbatch_core::RawResult;
 use userbatch_core::json::{RecordError, decode};
 
 use crate::engine::{Batch, Operation, PageRequest, Report};
-use crate::plan::PlanError;
+use userbatch_core::plan::PlanError;
 
 /// `retrieveMultipleUsers` for one customer's tenant: ids in the JSON body, results paged.
 ///

@@ -62,7 +62,7 @@ use userbatch_core::json::{RecordError, decode};
 use crate::engine::{Batch, Operation, PageRequest, Report};
 use crate::error::{ErrorKind, FetchError, from_progenitor};
 use crate::partial::hydrate;
-use crate::plan::{PlanError, join_ids};
+use userbatch_core::plan::PlanError;
 
 /// `getUsers`: many Users per request (`?id=[1,2,3]`, up to 2,048 bytes of query), as
 /// summaries.
@@ -127,24 +127,24 @@ operation!(
     Users,
     types::UserSummary,
     rules::GET_USERS,
-    |client, ids| match bracketed(ids) {
-        Some(ids) => client.get_users(&ids).await,
-        None => Err(refused()),
+    |client, ids| match types::GetUsersId::from_ids(ids) {
+        Ok(ids) => client.get_users(&ids).await,
+        Err(e) => Err(refused(e)),
     }
 );
 operation!(
     Coworkers,
     types::CoworkerSummary,
     rules::GET_COWORKERS,
-    |client, ids| match bracketed(ids) {
-        Some(ids) => client.get_coworkers(&ids).await,
-        None => Err(refused()),
+    |client, ids| match types::GetCoworkersId::from_ids(ids) {
+        Ok(ids) => client.get_coworkers(&ids).await,
+        Err(e) => Err(refused(e)),
     }
 );
 operation!(UserById, types::User, rules::GET_USER, |client, ids| {
     match single(ids) {
         Some(id) => client.get_user(id).await,
-        None => Err(refused()),
+        None => Err(refused("not one integer id")),
     }
 });
 operation!(
@@ -153,14 +153,9 @@ operation!(
     rules::GET_COWORKER,
     |client, ids| match single(ids) {
         Some(id) => client.get_coworker(id).await,
-        None => Err(refused()),
+        None => Err(refused("not one integer id")),
     }
 );
-
-/// `[1,2,3]` as the generated parameter type.
-fn bracketed<T: TryFrom<String>>(ids: &[String]) -> Option<T> {
-    T::try_from(join_ids(rules::GET_USERS.ids.encoding, ids)).ok()
-}
 
 /// The one integer id of a get-one request.
 fn single(ids: &[String]) -> Option<i64> {
@@ -171,8 +166,8 @@ fn single(ids: &[String]) -> Option<i64> {
 }
 
 /// Ids the generated client would refuse (the planner lets none through).
-fn refused() -> progenitor_client::Error<ByteStream> {
-    progenitor_client::Error::InvalidRequest("ids the generated client refuses".into())
+fn refused(why: impl std::fmt::Display) -> progenitor_client::Error<ByteStream> {
+    progenitor_client::Error::InvalidRequest(format!("ids the generated client refuses: {why}"))
 }
 
 /// Fetches User summaries for `ids` with the default settings ([`Batch`] for others).

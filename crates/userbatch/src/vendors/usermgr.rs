@@ -7,7 +7,7 @@ use userbatch_core::RawResult;
 use userbatch_core::json::{RecordError, decode};
 
 use crate::engine::{Batch, Operation, PageRequest, Report};
-use crate::plan::{PlanError, join_ids};
+use userbatch_core::plan::PlanError;
 
 /// `getUsersByIds`: up to 75 users per request (20,000 characters of path segment).
 ///
@@ -160,9 +160,8 @@ impl Operation for Users {
     }
 
     async fn send(&self, ids: &[String], _: Option<PageRequest>) -> RawResult {
-        let segment =
-            types::GetUsersByIdsIds::try_from(join_ids(rules::GET_USERS_BY_IDS.ids.encoding, ids))
-                .map_err(|e| progenitor_client::Error::InvalidRequest(e.to_string()))?;
+        let segment = types::GetUsersByIdsIds::from_ids(ids)
+            .map_err(|e| progenitor_client::Error::InvalidRequest(e.to_string()))?;
         self.client
             .get_users_by_ids(
                 &segment,

@@ -1,18 +1,45 @@
 //! Planning: dedupe, validate every id, and chunk by every limit of the operation's rules.
 //!
-//! Nothing here knows a vendor: the rules (`x-userbatch` in the specs) say where ids go,
-//! how they are written and what a request may hold; the costs are computed with the same
-//! encoders the generated clients use, so "2,048 bytes as sent" means as sent.
+//! Nothing here knows a vendor: the rules (`x-userbatch` in the specs, the vendor crates'
+//! `rules` constants) say where ids go, how they are written and what a request may hold;
+//! the costs are computed with the same encoders the generated clients use, so "2,048
+//! bytes as sent" means as sent. It is pure (no I/O, no runtime): a consumer of one vendor
+//! crate plans with it and sends each request with the generated client.
+//!
+//! ```
+//! use userbatch_core::plan::Planner;
+//! use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules,
+//!     Records, UnknownIds};
+//! use std::borrow::Cow::Borrowed;
+//!
+//! // What a vendor crate's `rules::GET_USERS` says (Nexudus: `?id=[1,2,3]`, 2,048 bytes).
+//! static GET_USERS: OperationRules = OperationRules {
+//!     operation_id: Borrowed("getUsers"),
+//!     ids: Ids { location: IdLocation::Query, name: Borrowed("id"),
+//!         encoding: IdEncoding::BracketedCsv, kind: IdKind::Integer, forbidden_chars: Borrowed("") },
+//!     limits: Limits { max_ids: None, max_query_bytes: Some(2048), max_segment_chars: None },
+//!     records: Records::list("", "Id"),
+//!     paging: None, partial: None, unknown_ids: UnknownIds::Omitted, attributes: None,
+//! };
+//!
+//! let planner = Planner::new(&GET_USERS);
+//! let plan = planner.plan((1..=1000).map(|i| (1_000_000 + i).to_string()))?;
+//! assert_eq!(plan.chunks.len(), 5); // 2,048 bytes of query each, as sent (`,` is `%2C`)
+//! let first = planner.join(plan.ids.iter().take(2));
+//! assert_eq!(first, "[1000001,1000002]");
+//! assert!(planner.plan(["1", "x"]).is_err()); // refused before anything is sent
+//! # Ok::<(), userbatch_core::plan::PlanError>(())
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, OperationRules};
+use crate::rules::{IdEncoding, IdKind, IdLocation, OperationRules};
 
 /// Requests for operations whose vendor documents no id limit carry at most this many ids
 /// (AvePoint): one request body stays small, chunks can run concurrently, and a stream of a
-/// million ids keeps its memory bounded. [`crate::Batch::max_batch`] changes it.
+/// million ids keeps its memory bounded. [`Planner::max_batch`] changes it.
 pub const DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT: usize = 1000;
 
 /// Why a list of ids was refused before any request was sent.
@@ -38,6 +65,14 @@ pub enum PlanError {
         /// Why.
         reason: String,
     },
+    /// The ids need more than one request where exactly one was asked for
+    /// ([`Planner::one_request`]).
+    MoreThanOneRequest {
+        /// Unique ids.
+        ids: usize,
+        /// Requests they need.
+        requests: usize,
+    },
     /// A maximum batch size of 0, or above the vendor's documented limit.
     MaxBatch {
         /// What was asked for.
@@ -60,7 +95,7 @@ pub enum InvalidId {
     ForbiddenChar(char),
     /// It goes into a path segment and would change the request's path (`.`, `..`, `\`, a
     /// control character).
-    Segment(userbatch_core::path::SegmentError),
+    Segment(crate::path::SegmentError),
     /// Alone it already exceeds the request's size limit (`limit` bytes or characters).
     TooLong {
         /// The size it would take, as sent.
@@ -101,6 +136,11 @@ impl fmt::Display for PlanError {
             Self::InvalidParameter { name, reason } => {
                 write!(f, "invalid parameter {name}: {reason}")
             }
+            Self::MoreThanOneRequest { ids, requests } => write!(
+                f,
+                "{ids} ids need {requests} requests under the vendor's limits; plan them \
+                 (Planner::plan) and send each request's ids"
+            ),
             Self::MaxBatch {
                 requested,
                 vendor_limit: Some(limit),
@@ -248,7 +288,7 @@ impl<S: AsRef<str>> FromIterator<S> for IdList {
     }
 }
 
-/// The most ids [`Shape::plan`] reserves offsets for before it sees them (16 Mi); an
+/// The most ids [`Planner::plan`] reserves offsets for before it sees them (16 Mi); an
 /// iterator that claims more still works, the offsets growing as they fill.
 const MAX_PRESIZE: usize = 1 << 24;
 
@@ -263,19 +303,42 @@ pub struct Plan {
     pub duplicates: usize,
 }
 
-/// How ids are measured and limited for one operation.
+/// How ids are validated, measured and cut into requests for one operation.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Shape {
+pub struct Planner {
     rules: &'static OperationRules,
     max_ids: usize,
+    single_id: bool,
     /// (limit, fixed overhead, separator cost) for the size-limited part of the request.
     size_limit: Option<(usize, usize, usize)>,
 }
 
-impl Shape {
-    /// The shape for `rules`, with an optional caller's maximum batch and whether the
-    /// request must carry a single id (e.g. User Manager's single-id attributes).
-    pub(crate) fn new(
+impl Planner {
+    /// The planner for an operation's rules, at the vendor's own limits.
+    pub fn new(rules: &'static OperationRules) -> Self {
+        Self::with(rules, None, false).expect("no caller's limit to refuse")
+    }
+
+    /// At most `max` ids per request: refused if 0 or above the vendor's limit.
+    pub fn max_batch(self, max: usize) -> Result<Self, PlanError> {
+        Self::with(self.rules, Some(max), self.single_id)
+    }
+
+    /// One id per request (e.g. User Manager's attributes valid only for a single user).
+    pub fn single_id(self) -> Self {
+        Self {
+            max_ids: 1,
+            single_id: true,
+            ..self
+        }
+    }
+
+    /// The rules it plans for.
+    pub fn rules(&self) -> &'static OperationRules {
+        self.rules
+    }
+
+    fn with(
         rules: &'static OperationRules,
         max_batch: Option<usize>,
         single_id: bool,
@@ -322,18 +385,19 @@ impl Shape {
         Ok(Self {
             rules,
             max_ids,
+            single_id,
             size_limit,
         })
     }
 
     /// Most ids per request under these rules.
-    #[cfg(test)]
-    pub(crate) fn max_ids(&self) -> usize {
+    pub fn max_ids(&self) -> usize {
         self.max_ids
     }
 
-    /// The canonical form of a valid id.
-    pub(crate) fn validate<'a>(&self, id: &'a str) -> Result<Cow<'a, str>, InvalidId> {
+    /// The canonical form of a valid id (integers lose leading zeros), or why it cannot be
+    /// sent.
+    pub fn validate<'a>(&self, id: &'a str) -> Result<Cow<'a, str>, InvalidId> {
         if id.is_empty() {
             return Err(InvalidId::Empty);
         }
@@ -359,7 +423,7 @@ impl Shape {
                 }
                 if self.rules.ids.location == IdLocation::Path {
                     // Alone in a request (after a split), the id is the whole segment.
-                    userbatch_core::path::check_segment(id).map_err(InvalidId::Segment)?;
+                    crate::path::check_segment(id).map_err(InvalidId::Segment)?;
                 }
                 Cow::Borrowed(id)
             }
@@ -373,8 +437,9 @@ impl Shape {
         Ok(canonical)
     }
 
-    /// Dedupes (first occurrence wins), validates every id, then chunks.
-    pub(crate) fn plan<I, S>(&self, ids: I) -> Result<Plan, PlanError>
+    /// Dedupes (first occurrence wins), validates every id, then chunks: the ids of each
+    /// request are `plan.ids` over one of `plan.chunks`.
+    pub fn plan<I, S>(&self, ids: I) -> Result<Plan, PlanError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -404,10 +469,38 @@ impl Shape {
         })
     }
 
+    /// The ids of one request, as the operation writes them (`[1,2,3]`, `a,b,c`); for a
+    /// body or single-id encoding, joined by commas.
+    pub fn join<I, S>(&self, ids: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        join_ids(self.rules.ids.encoding, ids)
+    }
+
+    /// The ids of exactly one request, planned and written as [`Planner::join`] does:
+    /// refused if they are invalid or need more than one request. The typed constructors
+    /// of the vendor crates' id parameters (`from_ids`) are built on it.
+    pub fn one_request<I, S>(&self, ids: I) -> Result<String, PlanError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let plan = self.plan(ids)?;
+        if plan.chunks.len() > 1 {
+            return Err(PlanError::MoreThanOneRequest {
+                ids: plan.ids.len(),
+                requests: plan.chunks.len(),
+            });
+        }
+        Ok(self.join(plan.ids.iter()))
+    }
+
     /// Greedy, in order: each request takes ids while every limit holds. With ids of equal
     /// size this is the minimum number of requests; in general it wastes less than one id
     /// per request.
-    pub(crate) fn chunk(&self, ids: &IdList) -> Vec<Range<usize>> {
+    fn chunk(&self, ids: &IdList) -> Vec<Range<usize>> {
         let mut chunks = Vec::new();
         let mut start = 0;
         let mut size = 0;
@@ -460,15 +553,19 @@ fn brackets(encoding: IdEncoding) -> (&'static str, &'static str) {
 }
 
 /// Writes ids as the operation's encoding wants them, for path and query encodings.
-pub(crate) fn join_ids(encoding: IdEncoding, ids: &[String]) -> String {
+fn join_ids<I, S>(encoding: IdEncoding, ids: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     let (open, close) = brackets(encoding);
-    let mut out = String::with_capacity(ids.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    let mut out = String::new();
     out.push_str(open);
-    for (i, id) in ids.iter().enumerate() {
+    for (i, id) in ids.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(id);
+        out.push_str(id.as_ref());
     }
     out.push_str(close);
     out
@@ -490,8 +587,8 @@ fn encoded_len(rules: &OperationRules, text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{Ids, Limits, Records, UnknownIds};
     use std::borrow::Cow;
-    use userbatch_core::rules::{Ids, Limits, Records, UnknownIds};
 
     const fn op(
         location: IdLocation,
@@ -552,7 +649,7 @@ mod tests {
 
     #[test]
     fn query_sizes_match_what_is_sent() {
-        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let shape = Planner::new(&QUERY);
         let ids: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
         assert_eq!(shape.size_of(&ids).unwrap(), query_len(&ids));
         assert_eq!(query_len(&["1".to_owned()]), "id=%5B1%5D".len());
@@ -560,7 +657,7 @@ mod tests {
 
     #[test]
     fn chunks_fill_the_query_to_2048_bytes_and_no_further() {
-        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let shape = Planner::new(&QUERY);
         let ids: Vec<String> = (1..=10_000).map(|i| i.to_string()).collect();
         let chunks = shape.chunk(&ids.iter().collect());
         for (i, c) in chunks.iter().enumerate() {
@@ -587,7 +684,7 @@ mod tests {
 
     #[test]
     fn path_chunks_respect_75_ids_and_20000_characters() {
-        let shape = Shape::new(&PATH, None, false).unwrap();
+        let shape = Planner::new(&PATH);
         let ids: Vec<String> = (0..76).map(|i| i.to_string()).collect();
         assert_eq!(shape.chunk(&ids.iter().collect()), vec![0..75, 75..76]);
         // Long ids: the character limit binds first.
@@ -604,7 +701,7 @@ mod tests {
 
     #[test]
     fn dedupe_keeps_first_occurrence_and_counts_duplicates() {
-        let shape = Shape::new(&QUERY, None, false).unwrap();
+        let shape = Planner::new(&QUERY);
         let plan = shape.plan(["3", "1", "3", "007", "7", "2"]).unwrap();
         assert_eq!(plan.ids.iter().collect::<Vec<_>>(), ["3", "1", "7", "2"]);
         assert_eq!((plan.ids.len(), plan.ids.get(2)), (4, "7"));
@@ -619,7 +716,7 @@ mod tests {
         /// characters of several bytes in UTF-8.
         #[test]
         fn dedupe_matches_a_set(ids in proptest::collection::vec("[ab\u{e9}\u{4e2d}]{1,3}", 1..200)) {
-            let shape = Shape::new(&PATH, None, false).unwrap();
+            let shape = Planner::new(&PATH);
             let plan = shape.plan(&ids).unwrap();
             let mut seen = std::collections::HashSet::new();
             let expected: Vec<&str> =
@@ -631,7 +728,7 @@ mod tests {
 
     #[test]
     fn invalid_ids_are_named_before_anything_is_sent() {
-        let q = Shape::new(&QUERY, None, false).unwrap();
+        let q = Planner::new(&QUERY);
         assert_eq!(q.plan(Vec::<String>::new()), Err(PlanError::NoIds));
         let err = q.plan(["1", "x2", "3"]).unwrap_err();
         assert_eq!(
@@ -666,7 +763,7 @@ mod tests {
             })
         ));
 
-        let p = Shape::new(&PATH, None, false).unwrap();
+        let p = Planner::new(&PATH);
         for (bad, c) in [("a,b", ','), ("a/b", '/')] {
             assert_eq!(p.validate(bad), Err(InvalidId::ForbiddenChar(c)));
         }
@@ -679,21 +776,21 @@ mod tests {
 
     #[test]
     fn max_batch_may_only_lower_the_vendor_limit() {
-        assert_eq!(Shape::new(&PATH, Some(10), false).unwrap().max_ids(), 10);
+        assert_eq!(Planner::new(&PATH).max_batch(10).unwrap().max_ids(), 10);
         assert!(matches!(
-            Shape::new(&PATH, Some(76), false),
+            Planner::new(&PATH).max_batch(76),
             Err(PlanError::MaxBatch {
                 requested: 76,
                 vendor_limit: Some(75)
             })
         ));
         assert!(matches!(
-            Shape::new(&PATH, Some(0), false),
+            Planner::new(&PATH).max_batch(0),
             Err(PlanError::MaxBatch { .. })
         ));
-        assert_eq!(Shape::new(&PATH, None, true).unwrap().max_ids(), 1);
+        assert_eq!(Planner::new(&PATH).single_id().max_ids(), 1);
         assert_eq!(
-            Shape::new(&QUERY, None, false).unwrap().max_ids(),
+            Planner::new(&QUERY).max_ids(),
             DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT
         );
     }

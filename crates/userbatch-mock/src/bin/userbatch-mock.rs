@@ -1,0 +1,108 @@
+//! `userbatch-mock`: the three vendors' mock as a server of its own, for tests in any
+//! language. It prints its base URL as the first line of stdout and stops on Ctrl-C or
+//! SIGTERM.
+//!
+//! ```text
+//! userbatch-mock --port 8080 --token secret --missing 3,4 --latency-ms 20
+//! curl -H 'Authorization: Bearer secret' 'http://127.0.0.1:8080/api/sys/users?id=[1,2,3]'
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use userbatch_mock::{Faults, MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
+
+/// The Nexudus, User Manager and AvePoint user APIs as this project's specs describe them,
+/// on 127.0.0.1.
+#[derive(Debug, Parser)]
+#[command(name = "userbatch-mock", version)]
+struct Args {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Seed of the generated records (the same seed serves the same records).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The bearer token requests must carry (the vendor's 401 otherwise); repeat for more.
+    /// Without it (and without --client-id) any token is accepted.
+    #[arg(long = "token", env = "USERBATCH_MOCK_TOKEN", hide_env_values = true)]
+    tokens: Vec<String>,
+    /// Added to every answer.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Ids that do not exist (comma-separated, or repeat the option).
+    #[arg(long, value_delimiter = ',')]
+    missing: Vec<String>,
+    /// Answer this share of requests (0..1) with a 503.
+    #[arg(long, default_value_t = 0.0)]
+    server_errors: f64,
+    /// Throttle every vendor to this many requests per second (burst: the same number).
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// Serve `/oauth/token` (client credentials) for this client id; with --client-secret.
+    #[arg(long, requires = "client_secret")]
+    client_id: Option<String>,
+    /// The secret of --client-id.
+    #[arg(long, env = "USERBATCH_MOCK_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Lifetime of the tokens /oauth/token issues, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_lifetime_s: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut config = MockConfig::new()
+        .seed(args.seed)
+        .missing_ids(args.missing)
+        .faults_all(Faults {
+            latency: Duration::from_millis(args.latency_ms),
+            server_errors: args.server_errors,
+            ..Faults::default()
+        });
+    if !args.tokens.is_empty() {
+        config = config.accept_tokens(args.tokens);
+    }
+    if let (Some(id), Some(secret)) = (args.client_id, args.client_secret) {
+        config = config.oauth(OAuthClient::new(
+            &id,
+            &secret,
+            Duration::from_secs(args.token_lifetime_s),
+        ));
+    }
+    if let Some(rate) = args.rate_limit {
+        for vendor in Vendor::ALL {
+            config = config.rate_limit(vendor, RateLimit::new(f64::from(rate), rate.max(1)));
+        }
+    }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let server = match MockServer::start_on(config, addr).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("userbatch-mock: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", server.base_url());
+    stopped().await;
+    server.stop().await;
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
