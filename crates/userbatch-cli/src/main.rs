@@ -34,7 +34,8 @@ Output:
 
 Exit status:
   0  every id was found or reported missing
-  1  some ids failed (see stderr and --report)
+  1  some ids failed (see stderr and --report), or the run could not be done or recorded:
+     the mock did not start, TLS did not initialise, the report could not be written
   2  bad usage or bad input, found before any request was sent";
 
 /// Fetch user records by id from a vendor API, in the fewest requests its rules allow.
@@ -191,12 +192,34 @@ enum OrderArg {
     Desc,
 }
 
-/// A problem found before any request: exit status 2.
-struct Usage(String);
+/// Why a run ended early, and its exit status.
+enum Exit {
+    /// Bad usage or input, found before any request: exit 2.
+    Usage(String),
+    /// Something failed that the user's input did not cause (a mock that cannot start, TLS
+    /// that cannot initialise): exit 1.
+    Failure(String),
+}
+use Exit::{Failure, Usage};
 
-impl<E: std::fmt::Display> From<E> for Usage {
-    fn from(e: E) -> Self {
-        Self(e.to_string())
+impl From<userbatch::PlanError> for Exit {
+    fn from(e: userbatch::PlanError) -> Self {
+        Usage(e.to_string())
+    }
+}
+
+impl From<userbatch::ConfigError> for Exit {
+    fn from(e: userbatch::ConfigError) -> Self {
+        match e {
+            userbatch::ConfigError::Http(_) => Failure(format!("cannot build the HTTP client: {e}")),
+            _ => Usage(format!("--base-url {e}")),
+        }
+    }
+}
+
+impl From<userbatch::usermgr::UnknownAttribute> for Exit {
+    fn from(e: userbatch::usermgr::UnknownAttribute) -> Self {
+        Usage(e.to_string())
     }
 }
 
@@ -236,10 +259,14 @@ fn main() -> ExitCode {
             eprintln!("userbatch: {message}");
             ExitCode::from(2)
         }
+        Err(Failure(message)) => {
+            eprintln!("userbatch: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn run(args: Args) -> Result<ExitCode, Usage> {
+async fn run(args: Args) -> Result<ExitCode, Exit> {
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_max_level(tracing::Level::WARN)
@@ -253,7 +280,11 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
     let report_file = args.report.as_deref().map(ReportFile::create).transpose()?;
 
     let mock = if args.mock {
-        Some(userbatch_mock::MockServer::start(userbatch_mock::MockConfig::new()).await?)
+        Some(
+            userbatch_mock::MockServer::start(userbatch_mock::MockConfig::new())
+                .await
+                .map_err(|e| Failure(format!("the mock cannot start: {e}")))?,
+        )
     } else {
         None
     };
@@ -377,7 +408,7 @@ async fn run(args: Args) -> Result<ExitCode, Usage> {
 
 /// A bearer token (`--token`), or tokens from an OAuth2 token endpoint (`--client-id`,
 /// `--client-secret`, `--token-url`, by default the spec's).
-fn credentials(args: &Args, mock: bool) -> Result<Credentials, Usage> {
+fn credentials(args: &Args, mock: bool) -> Result<Credentials, Exit> {
     match (&args.token, &args.client_id, &args.client_secret) {
         (Some(_), Some(_), _) => Err(Usage(
             "--token and --client-id are two ways to authenticate: give one".to_owned(),
@@ -422,7 +453,7 @@ fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::VendorRules {
 }
 
 /// Options that belong to another vendor or resource are mistakes, not no-ops.
-fn check_combination(args: &Args) -> Result<(), Usage> {
+fn check_combination(args: &Args) -> Result<(), Exit> {
     if args.resource == ResourceArg::Coworkers && args.vendor != VendorArg::Nexudus {
         return Err(Usage(format!(
             "{} has no coworkers; only `nexudus coworkers` exists",
@@ -506,7 +537,7 @@ struct IdsFile {
 impl Ids {
     /// Opens the ids file, if any: a file that cannot be opened is an error before anything
     /// else happens.
-    fn open(args: &Args) -> Result<Self, Usage> {
+    fn open(args: &Args) -> Result<Self, Exit> {
         let file = match &args.ids_file {
             None => None,
             Some(path) if path.as_os_str() == "-" => Some(IdsFile {
@@ -603,7 +634,7 @@ struct ReportFile {
 }
 
 impl ReportFile {
-    fn create(path: &Path) -> Result<Self, Usage> {
+    fn create(path: &Path) -> Result<Self, Exit> {
         if path.is_dir() {
             return Err(Usage(format!("--report {} is a folder", path.display())));
         }
@@ -661,7 +692,7 @@ fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
 
 /// Runs `op` as the options say: records as the vendor sent them, or (`--strict`) decoded
 /// into the spec's types too.
-async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Report, Usage> {
+async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Report, Exit> {
     let secrets = if args.show_secrets {
         &[][..]
     } else {
@@ -680,7 +711,7 @@ async fn fetch<O: Operation>(
     batch: Batch<O>,
     ids: &mut Ids,
     secrets: &[Cow<'static, str>],
-) -> Result<Report, Usage> {
+) -> Result<Report, Exit> {
     // Planning reads every id (it validates them all before any request is sent).
     let stream = batch.stream(&mut *ids);
     if let Some(problem) = ids.error.take() {
