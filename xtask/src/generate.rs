@@ -587,21 +587,26 @@ pub fn screaming_snake(s: &str) -> String {
 pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
     for vendor in VENDORS {
-        let fresh = generate_vendor(root, vendor)?;
-        let rel = vendor.generated_rel();
-        let target = root.join(&rel);
-        let current = fs::read_to_string(&target).unwrap_or_default();
-        if current == fresh {
-            println!("{rel}: up to date ({} lines)", fresh.lines().count());
-            continue;
-        }
-        if check {
-            eprintln!("{rel} is stale; `cargo xtask generate` would change it:");
-            eprintln!("{}", unified_diff(&current, &fresh, &rel));
-            stale.push(rel);
-        } else {
-            fs::write(&target, &fresh).with_context(|| format!("writing {rel}"))?;
-            println!("{rel}: written ({} lines)", fresh.lines().count());
+        let spec = Spec::load(root, &vendor.spec_rel())?;
+        let outputs = [
+            (vendor.generated_rel(), generate_source(&spec)?),
+            (vendor.mock_spec_rel(), mock_spec(&spec)?),
+        ];
+        for (rel, fresh) in outputs {
+            let target = root.join(&rel);
+            let current = fs::read_to_string(&target).unwrap_or_default();
+            if current == fresh {
+                println!("{rel}: up to date ({} lines)", fresh.lines().count());
+                continue;
+            }
+            if check {
+                eprintln!("{rel} is stale; `cargo xtask generate` would change it:");
+                eprintln!("{}", unified_diff(&current, &fresh, &rel));
+                stale.push(rel);
+            } else {
+                fs::write(&target, &fresh).with_context(|| format!("writing {rel}"))?;
+                println!("{rel}: written ({} lines)", fresh.lines().count());
+            }
         }
     }
     if !stale.is_empty() {
@@ -611,6 +616,12 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The spec as JSON, for the mock: it reads the schemas its records follow from this, so
+/// it parses no YAML at run time (and needs no YAML crate).
+fn mock_spec(spec: &Spec) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&spec.raw)? + "\n")
 }
 
 /// The generated source for one vendor.

@@ -26,6 +26,11 @@ impl VendorSpec {
         format!("specs/{}.yaml", self.name)
     }
 
+    /// `crates/userbatch-mock/specs/<name>.json`: the spec as JSON, for the mock.
+    pub fn mock_spec_rel(&self) -> String {
+        format!("crates/userbatch-mock/specs/{}.json", self.name)
+    }
+
     /// `crates/<name>/src/generated.rs`, relative to the workspace root.
     pub fn generated_rel(&self) -> String {
         format!("crates/{}/src/generated.rs", self.name)

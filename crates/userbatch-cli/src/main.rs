@@ -211,7 +211,9 @@ impl From<userbatch::PlanError> for Exit {
 impl From<userbatch::ConfigError> for Exit {
     fn from(e: userbatch::ConfigError) -> Self {
         match e {
-            userbatch::ConfigError::Http(_) => Failure(format!("cannot build the HTTP client: {e}")),
+            userbatch::ConfigError::Http(_) => {
+                Failure(format!("cannot build the HTTP client: {e}"))
+            }
             _ => Usage(format!("--base-url {e}")),
         }
     }
@@ -280,11 +282,7 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
     let report_file = args.report.as_deref().map(ReportFile::create).transpose()?;
 
     let mock = if args.mock {
-        Some(
-            userbatch_mock::MockServer::start(userbatch_mock::MockConfig::new())
-                .await
-                .map_err(|e| Failure(format!("the mock cannot start: {e}")))?,
-        )
+        Some(start_mock().await?)
     } else {
         None
     };
@@ -408,6 +406,41 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
 
 /// A bearer token (`--token`), or tokens from an OAuth2 token endpoint (`--client-id`,
 /// `--client-secret`, `--token-url`, by default the spec's).
+/// The embedded mock server (the `mock` feature).
+#[cfg(feature = "mock")]
+type Mock = userbatch_mock::MockServer;
+
+#[cfg(feature = "mock")]
+async fn start_mock() -> Result<Mock, Exit> {
+    Mock::start(userbatch_mock::MockConfig::new())
+        .await
+        .map_err(|e| Failure(format!("the mock cannot start: {e}")))
+}
+
+/// Without the `mock` feature there is no mock to start.
+#[cfg(not(feature = "mock"))]
+enum Mock {}
+
+#[cfg(not(feature = "mock"))]
+impl Mock {
+    fn base_url(&self) -> &str {
+        match *self {}
+    }
+
+    async fn stop(self) {
+        match self {}
+    }
+}
+
+#[cfg(not(feature = "mock"))]
+async fn start_mock() -> Result<Mock, Exit> {
+    Err(Usage(
+        "--mock: this build of userbatch has no embedded mock (build userbatch-cli with \
+         its `mock` feature)"
+            .to_owned(),
+    ))
+}
+
 fn credentials(args: &Args, mock: bool) -> Result<Credentials, Exit> {
     match (&args.token, &args.client_id, &args.client_secret) {
         (Some(_), Some(_), _) => Err(Usage(

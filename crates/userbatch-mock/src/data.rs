@@ -11,10 +11,11 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-/// The specs the clients are generated from, compiled into the mock.
-const NEXUDUS_SPEC: &str = include_str!("../../../specs/nexudus.yaml");
-const USERMGR_SPEC: &str = include_str!("../../../specs/usermgr.yaml");
-const AVEPOINT_SPEC: &str = include_str!("../../../specs/avepoint.yaml");
+/// The specs the clients are generated from, as JSON (`cargo xtask generate` writes these
+/// from `specs/*.yaml`, and `--check` keeps them in step), compiled into the mock.
+const NEXUDUS_SPEC: &str = include_str!("../specs/nexudus.json");
+const USERMGR_SPEC: &str = include_str!("../specs/usermgr.json");
+const AVEPOINT_SPEC: &str = include_str!("../specs/avepoint.json");
 
 /// Compiled record schemas, parsed on first use.
 pub(crate) struct Schemas {
@@ -75,7 +76,7 @@ fn header_enum(spec: &Value, name: &str) -> Vec<String> {
 }
 
 fn parse(text: &str) -> Value {
-    serde_yaml::from_str(text).expect("the specs in specs/ are valid YAML (xtask lint checks)")
+    serde_json::from_str(text).expect("xtask writes the specs as JSON")
 }
 
 /// A record schema compiled for generation.
