@@ -192,6 +192,43 @@ impl From<EnvelopeError> for FetchError {
     }
 }
 
+/// Which call of a read-modify-write failed (e.g. `nexudus::modify_user`), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModifyError {
+    /// The call that failed.
+    pub step: ModifyStep,
+    /// Its error.
+    pub error: FetchError,
+}
+
+/// The calls of a read-modify-write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModifyStep {
+    /// Reading the full record (`GET`): nothing was changed at the vendor.
+    Get,
+    /// Sending it back (`PUT`): the change may or may not have been applied.
+    Put,
+}
+
+impl fmt::Display for ModifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.step {
+            ModifyStep::Get => write!(
+                f,
+                "reading the record (GET) failed, nothing was changed: {}",
+                self.error
+            ),
+            ModifyStep::Put => write!(f, "sending the record back (PUT) failed: {}", self.error),
+        }
+    }
+}
+
+impl std::error::Error for ModifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// `Retry-After` in seconds or as an HTTP date, as a delay from now.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -246,12 +283,40 @@ fn from_reqwest(e: &reqwest::Error) -> FetchError {
     if let Some(problem) = tls_problem(e) {
         FetchError::new(ErrorKind::Tls).with_detail(problem)
     } else if e.is_timeout() {
-        FetchError::new(ErrorKind::Timeout)
+        FetchError::new(ErrorKind::Timeout).with_detail(host(e))
     } else if e.is_builder() {
         FetchError::new(ErrorKind::Request)
     } else {
-        FetchError::new(ErrorKind::Connection)
+        // Which host, and what the OS said (`Connection refused (os error 111)`): never the
+        // path, query or credentials of the URL.
+        let os = io_problem(e).map_or_else(String::new, |io| format!(": {io}"));
+        FetchError::new(ErrorKind::Connection).with_detail(format!("{}{os}", host(e)))
     }
+}
+
+/// `to host:port`, from the request's URL (no userinfo, path or query).
+fn host(e: &reqwest::Error) -> String {
+    match e
+        .url()
+        .and_then(|u| Some((u.host_str()?.to_owned(), u.port_or_known_default())))
+    {
+        Some((host, Some(port))) => format!("to {host}:{port}"),
+        Some((host, None)) => format!("to {host}"),
+        None => "to the vendor".to_owned(),
+    }
+}
+
+/// The innermost `io::Error` of the chain, if any.
+fn io_problem<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut next = Some(e);
+    let mut found = None;
+    while let Some(error) = next {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            found = Some(io);
+        }
+        next = error.source();
+    }
+    found
 }
 
 /// What went wrong in the TLS handshake, if that is what failed: the rustls error somewhere

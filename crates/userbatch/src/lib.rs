@@ -108,7 +108,7 @@ pub use engine::{
     Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
     Operation, Outcome, PageRequest, Progress, Raw, Report, Retry,
 };
-pub use error::{ErrorKind, FetchError};
+pub use error::{ErrorKind, FetchError, ModifyError, ModifyStep};
 pub use futures_util::Stream;
 pub use partial::{hydrate, silence_partial_warnings};
 pub use userbatch_core::json;

@@ -1,7 +1,7 @@
 //! Partial records against the mock: hydrating summaries, the update path.
 
 use userbatch::{Batch, nexudus};
-use userbatch_mock::{MockConfig, MockServer};
+use userbatch_mock::{Fault, Faults, MockConfig, MockServer, Vendor};
 
 #[tokio::test]
 async fn hydrate_turns_1000_summaries_into_1000_full_records() {
@@ -93,4 +93,73 @@ async fn read_modify_write_sends_the_full_record() {
             .contains("cleared: CoworkerType"),
         "{resp}"
     );
+}
+
+#[tokio::test]
+async fn a_failed_read_modify_write_says_which_call_failed() {
+    use userbatch::ModifyStep;
+    // The GET fails: nothing was sent back.
+    let m = MockServer::start(MockConfig::new().missing_ids(["8"]))
+        .await
+        .unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let err = nexudus::modify_user(&client, 8, |u| u.full_name = Some("x".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.step, ModifyStep::Get);
+    assert!(
+        err.to_string()
+            .starts_with("reading the record (GET) failed"),
+        "{err}"
+    );
+    assert_eq!(m.log().len(), 1);
+    m.stop().await;
+
+    // The GET works and the PUT meets a server error: the error says PUT, and keeps its
+    // cause as its source.
+    let faults = Faults {
+        script: vec![None, Some(Fault::ServerError(500))],
+        ..Faults::default()
+    };
+    let m = MockServer::start(MockConfig::new().faults(Vendor::Nexudus, faults))
+        .await
+        .unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let err = nexudus::modify_user(&client, 9, |u| u.full_name = Some("x".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.step, ModifyStep::Put);
+    assert_eq!(err.error.status, Some(500));
+    assert!(err.to_string().contains("(PUT)"), "{err}");
+    let source = std::error::Error::source(&err).expect("the FetchError");
+    assert_eq!(source.to_string(), err.error.to_string());
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_host_and_the_os_error() {
+    // A port nobody listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = nexudus::Client::with_bearer(&format!("http://127.0.0.1:{port}"), "t").unwrap();
+    let report = userbatch::Batch::new(nexudus::UserById::new(client))
+        .retry(userbatch::Retry::none())
+        .fetch(["1"])
+        .await
+        .unwrap();
+    let error = &report.failed[0].error;
+    assert_eq!(error.kind, userbatch::ErrorKind::Connection);
+    let text = error.to_string();
+    assert!(text.contains(&format!("to 127.0.0.1:{port}")), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+    assert!(!text.contains("/api/"), "no path in the error: {text}");
+}
+
+#[test]
+fn a_base_url_without_a_scheme_is_refused_when_the_client_is_built() {
+    let err = nexudus::Client::with_bearer("spaces.nexudus.com", "t").unwrap_err();
+    assert!(matches!(err, userbatch::ConfigError::BaseUrl(_)), "{err}");
 }

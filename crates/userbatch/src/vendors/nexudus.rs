@@ -60,7 +60,7 @@ use userbatch_core::RawResult;
 use userbatch_core::json::{RecordError, decode};
 
 use crate::engine::{Batch, Operation, PageRequest, Report};
-use crate::error::{ErrorKind, FetchError, from_progenitor};
+use crate::error::{ErrorKind, FetchError, ModifyError, ModifyStep, from_progenitor};
 use crate::partial::hydrate;
 use userbatch_core::plan::PlanError;
 
@@ -232,26 +232,48 @@ pub async fn update_coworker(
         .into_inner())
 }
 
-/// Read-modify-write of one User: GET the full record, apply `change`, PUT it back.
+/// Read-modify-write of one User: GET the full record, apply `change`, PUT it back. The
+/// error says which of the two calls failed.
 pub async fn modify_user(
     client: &Client,
     id: i64,
     change: impl FnOnce(&mut types::User),
-) -> Result<types::UpdateResult, FetchError> {
-    let mut user = get_one(&UserById::new(client.clone()), id).await?;
+) -> Result<types::UpdateResult, ModifyError> {
+    let mut user = get_one(&UserById::new(client.clone()), id)
+        .await
+        .map_err(|error| ModifyError {
+            step: ModifyStep::Get,
+            error,
+        })?;
     change(&mut user);
-    update_user(client, &user).await
+    update_user(client, &user)
+        .await
+        .map_err(|error| ModifyError {
+            step: ModifyStep::Put,
+            error,
+        })
 }
 
 /// Read-modify-write of one Coworker: GET the full record, apply `change`, PUT it back.
+/// The error says which of the two calls failed.
 pub async fn modify_coworker(
     client: &Client,
     id: i64,
     change: impl FnOnce(&mut types::Coworker),
-) -> Result<types::UpdateResult, FetchError> {
-    let mut coworker = get_one(&CoworkerById::new(client.clone()), id).await?;
+) -> Result<types::UpdateResult, ModifyError> {
+    let mut coworker = get_one(&CoworkerById::new(client.clone()), id)
+        .await
+        .map_err(|error| ModifyError {
+            step: ModifyStep::Get,
+            error,
+        })?;
     change(&mut coworker);
-    update_coworker(client, &coworker).await
+    update_coworker(client, &coworker)
+        .await
+        .map_err(|error| ModifyError {
+            step: ModifyStep::Put,
+            error,
+        })
 }
 
 /// One full record, through the engine's checks (its own id, decoded on its own), without
