@@ -1,14 +1,15 @@
 //! Deterministic records for any id, shaped by the specs' schemas.
 //!
 //! Each record schema is compiled once into a list of (field, generator) pairs; a record is
-//! then a handful of hashes and hand-formatted values per field, written straight to JSON.
+//! then a handful of hashes per field, written to JSON through a `Serialize` impl (serde_json
+//! does the escaping and number formatting).
 //! Handlers decode what they wrote with the generated vendor types (every record in debug
 //! builds, the first of each response in release builds), so a record that no longer fits
 //! a generated type fails loudly instead of drifting.
 
-use std::io::Write as _;
 use std::sync::LazyLock;
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 /// The specs the clients are generated from, as JSON (`cargo xtask generate` writes these
@@ -87,8 +88,6 @@ pub(crate) struct RecordSchema {
 /// One top-level property, with what every record needs of it computed once.
 struct Field {
     name: String,
-    /// `"name":`, escaped.
-    key: Vec<u8>,
     /// `hash_bytes(NAME_SEED, name)`, the name's half of [`hash3`].
     name_hash: u64,
     kind: Gen,
@@ -121,16 +120,10 @@ impl RecordSchema {
         };
         let fields = fields
             .into_iter()
-            .map(|(name, kind)| {
-                let mut key = Vec::with_capacity(name.len() + 3);
-                write_str(&mut key, &[&name]);
-                key.push(b':');
-                Field {
-                    name_hash: hash_bytes(NAME_SEED, name.as_bytes()),
-                    key,
-                    name,
-                    kind,
-                }
+            .map(|(name, kind)| Field {
+                name_hash: hash_bytes(NAME_SEED, name.as_bytes()),
+                name,
+                kind,
             })
             .collect();
         Self { fields }
@@ -162,50 +155,221 @@ impl RecordSchema {
         drift: RecordDrift<'_>,
     ) {
         let key = id_key(id);
-        let id_hash = hash_bytes(seed, key.as_bytes());
-        let mut escaped = Vec::with_capacity(key.len());
-        escape_into(&mut escaped, &key);
-        let record_id = RecordId {
-            text: &key,
-            escaped: &escaped,
+        let record = Record {
+            schema: self,
+            id_hash: hash_bytes(seed, key.as_bytes()),
+            key: &key,
+            id_field,
+            id,
+            skip,
+            drift,
         };
-        out.push(b'{');
-        let mut first = true;
-        for (i, field) in self.fields.iter().enumerate() {
-            if skip.is_some_and(|s| s[i]) {
+        serde_json::to_writer(out, &record).expect("writing to a Vec cannot fail");
+    }
+}
+
+/// One generated record, written through `Serialize`.
+struct Record<'a> {
+    schema: &'a RecordSchema,
+    id_hash: u64,
+    /// The id as text (what hashes and text values use).
+    key: &'a str,
+    id_field: &'a str,
+    id: &'a Value,
+    skip: Option<&'a [bool]>,
+    drift: RecordDrift<'a>,
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (i, field) in self.schema.fields.iter().enumerate() {
+            if self.skip.is_some_and(|s| s[i]) {
                 continue;
             }
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.extend_from_slice(&field.key);
-            match drift.replace.iter().find(|(name, _)| *name == field.name) {
-                Some((_, value)) => {
-                    serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail")
-                }
-                _ if field.name == id_field => {
-                    serde_json::to_writer(&mut *out, id).expect("writing to a Vec cannot fail")
-                }
-                _ => {
-                    let h = splitmix(id_hash ^ field.name_hash);
-                    write_value(out, &field.kind, h, &field.name, &record_id);
-                }
+            match self
+                .drift
+                .replace
+                .iter()
+                .find(|(name, _)| *name == field.name)
+            {
+                Some((_, value)) => map.serialize_entry(&field.name, value)?,
+                _ if field.name == self.id_field => map.serialize_entry(&field.name, self.id)?,
+                _ => map.serialize_entry(
+                    &field.name,
+                    &Generated {
+                        kind: &field.kind,
+                        h: splitmix(self.id_hash ^ field.name_hash),
+                        name: &field.name,
+                        id: self.key,
+                    },
+                )?,
             }
         }
-        if drift.unknown_fields {
-            if !first {
-                out.push(b',');
+        if self.drift.unknown_fields {
+            for (name, value) in UNKNOWN_FIELDS.iter() {
+                map.serialize_entry(name, value)?;
             }
-            out.extend_from_slice(UNKNOWN_FIELDS);
         }
-        out.push(b'}');
+        map.end()
+    }
+}
+
+/// One generated value: `kind`, from hash `h`, for field `name` of the record `id`.
+struct Generated<'a> {
+    kind: &'a Gen,
+    h: u64,
+    name: &'a str,
+    id: &'a str,
+}
+
+impl Serialize for Generated<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (h, name, id) = (self.h, self.name, self.id);
+        let nested = |kind, h, name| Generated { kind, h, name, id };
+        match self.kind {
+            Gen::Nullable(inner) => {
+                if h.is_multiple_of(5) {
+                    serializer.serialize_none()
+                } else {
+                    nested(inner, h, name).serialize(serializer)
+                }
+            }
+            Gen::Text => Concat([name, " ", id]).serialize(serializer),
+            Gen::Email => Concat(["user.", id, "@example.com"]).serialize(serializer),
+            Gen::Password => {
+                let mut text = Ascii::<23>::new();
+                text.push(b"secret-");
+                text.hex(h, 16);
+                serializer.serialize_str(text.as_str())
+            }
+            Gen::DateTime => {
+                let h = h >> 8;
+                let mut text = Ascii::<20>::new();
+                text.push(b"20");
+                text.two(18 + h % 8);
+                text.push(b"-");
+                text.two(1 + (h >> 3) % 12);
+                text.push(b"-");
+                text.two(1 + (h >> 7) % 28);
+                text.push(b"T");
+                text.two((h >> 12) % 24);
+                text.push(b":");
+                text.two((h >> 17) % 60);
+                text.push(b":");
+                text.two((h >> 23) % 60);
+                text.push(b"Z");
+                serializer.serialize_str(text.as_str())
+            }
+            Gen::Uuid => {
+                let b = splitmix(h);
+                let mut text = Ascii::<36>::new();
+                text.hex(h >> 32, 8);
+                text.push(b"-");
+                text.hex((h >> 16) & 0xffff, 4);
+                text.push(b"-4");
+                text.hex(h & 0xfff, 3);
+                text.push(b"-8");
+                text.hex(b >> 52, 3);
+                text.push(b"-");
+                text.hex(b & 0xffff_ffff_ffff, 12);
+                serializer.serialize_str(text.as_str())
+            }
+            Gen::Integer => serializer.serialize_u64(h % 1000),
+            // Two decimals, e.g. 971.69 or 5.07.
+            Gen::Number => serializer.serialize_f64((h % 100_000) as f64 / 100.0),
+            Gen::Boolean => serializer.serialize_bool(h & 1 == 1),
+            Gen::Array(item) => {
+                let len = (h >> 4) % 3;
+                let mut seq = serializer.serialize_seq(Some(len as usize))?;
+                for i in 0..len {
+                    seq.serialize_element(&nested(item, splitmix(h ^ i), name))?;
+                }
+                seq.end()
+            }
+            Gen::Object(fields) => {
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (k, g) in fields {
+                    map.serialize_entry(k, &nested(g, hash3(h, id, k), k))?;
+                }
+                map.end()
+            }
+            Gen::Any => {
+                let mut hex = Ascii::<3>::new();
+                let v = h % 4096;
+                hex.hex(v, 1 + u32::from(v >= 0x10) + u32::from(v >= 0x100));
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("id", &Concat([name, "-", hex.as_str()]))?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// Strings written one after the other, for `collect_str` (serde_json escapes each piece
+/// as it goes; nothing is allocated).
+struct Concat<'a, const N: usize>([&'a str; N]);
+
+impl<const N: usize> Serialize for Concat<'_, N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<const N: usize> std::fmt::Display for Concat<'_, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|part| f.write_str(part))
+    }
+}
+
+/// A fixed-format ASCII string built on the stack: digits and hex without `fmt`'s cost
+/// (formatting with `write!` was an eighth of the mock's time).
+struct Ascii<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Ascii<N> {
+    fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, text: &[u8]) {
+        self.bytes[self.len..self.len + text.len()].copy_from_slice(text);
+        self.len += text.len();
+    }
+
+    /// `n` (below 100) as two decimal digits.
+    fn two(&mut self, n: u64) {
+        self.push(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]);
+    }
+
+    /// The low `digits` hex digits of `n`, lower case, zero-padded.
+    fn hex(&mut self, n: u64, digits: u32) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for i in (0..digits).rev() {
+            self.push(&[HEX[((n >> (4 * i)) & 0xf) as usize]]);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("only ASCII is pushed")
     }
 }
 
 /// What [`crate::Drift`] sets for unknown fields: one object, one `null`.
-pub(crate) const UNKNOWN_FIELDS: &[u8] =
-    br#""AddedLastWeek":{"since":"2026-11-17","values":[1,"two",null]},"UnknownNull":null"#;
+pub(crate) static UNKNOWN_FIELDS: LazyLock<[(&str, Value); 2]> = LazyLock::new(|| {
+    [
+        (
+            "AddedLastWeek",
+            serde_json::json!({"since": "2026-11-17", "values": [1, "two", null]}),
+        ),
+        ("UnknownNull", Value::Null),
+    ]
+});
 
 /// How one record departs from its schema.
 #[derive(Debug, Clone, Copy, Default)]
@@ -280,167 +444,6 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
             spec.pointer(r.trim_start_matches('#')).unwrap_or(schema),
         ),
         None => schema,
-    }
-}
-
-/// Writes a JSON string made of `parts`, escaped.
-fn write_str(out: &mut Vec<u8>, parts: &[&str]) {
-    out.push(b'"');
-    for part in parts {
-        escape_into(out, part);
-    }
-    out.push(b'"');
-}
-
-/// `text` escaped for the inside of a JSON string; copied whole when nothing needs escaping.
-fn escape_into(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    for &b in bytes {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0..=0x1f => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
-            _ => out.push(b),
-        }
-    }
-}
-
-/// The id of the record being written: as text (what hashes use) and JSON-escaped (what
-/// string values embed), escaped once per record.
-struct RecordId<'a> {
-    text: &'a str,
-    escaped: &'a [u8],
-}
-
-/// Writes one value. Numbers and fixed-format strings are formatted by hand: `write!`
-/// was an eighth of the mock's time.
-fn write_value(out: &mut Vec<u8>, kind: &Gen, h: u64, name: &str, id: &RecordId<'_>) {
-    match kind {
-        Gen::Nullable(inner) => {
-            if h.is_multiple_of(5) {
-                out.extend_from_slice(b"null");
-            } else {
-                write_value(out, inner, h, name, id);
-            }
-        }
-        Gen::Text => {
-            out.push(b'"');
-            escape_into(out, name);
-            out.push(b' ');
-            out.extend_from_slice(id.escaped);
-            out.push(b'"');
-        }
-        Gen::Email => {
-            out.extend_from_slice(b"\"user.");
-            out.extend_from_slice(id.escaped);
-            out.extend_from_slice(b"@example.com\"");
-        }
-        Gen::Password => {
-            out.extend_from_slice(b"\"secret-");
-            write_hex(out, h, 16);
-            out.push(b'"');
-        }
-        Gen::DateTime => {
-            let h = h >> 8;
-            out.extend_from_slice(b"\"20");
-            write_2(out, 18 + h % 8);
-            out.push(b'-');
-            write_2(out, 1 + (h >> 3) % 12);
-            out.push(b'-');
-            write_2(out, 1 + (h >> 7) % 28);
-            out.push(b'T');
-            write_2(out, (h >> 12) % 24);
-            out.push(b':');
-            write_2(out, (h >> 17) % 60);
-            out.push(b':');
-            write_2(out, (h >> 23) % 60);
-            out.extend_from_slice(b"Z\"");
-        }
-        Gen::Uuid => {
-            let b = splitmix(h);
-            out.push(b'"');
-            write_hex(out, h >> 32, 8);
-            out.push(b'-');
-            write_hex(out, (h >> 16) & 0xffff, 4);
-            out.extend_from_slice(b"-4");
-            write_hex(out, h & 0xfff, 3);
-            out.extend_from_slice(b"-8");
-            write_hex(out, b >> 52, 3);
-            out.push(b'-');
-            write_hex(out, b & 0xffff_ffff_ffff, 12);
-            out.push(b'"');
-        }
-        Gen::Integer => write_u64(out, h % 1000),
-        Gen::Number => {
-            // Two decimals, e.g. 971.69 or 5.07.
-            let cents = h % 100_000;
-            write_u64(out, cents / 100);
-            out.push(b'.');
-            write_2(out, cents % 100);
-        }
-        Gen::Boolean => out.extend_from_slice(if h & 1 == 1 { b"true" } else { b"false" }),
-        Gen::Array(item) => {
-            out.push(b'[');
-            for i in 0..(h >> 4) % 3 {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item, splitmix(h ^ i), name, id);
-            }
-            out.push(b']');
-        }
-        Gen::Object(fields) => {
-            out.push(b'{');
-            for (i, (k, g)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, &[k]);
-                out.push(b':');
-                write_value(out, g, hash3(h, id.text, k), k, id);
-            }
-            out.push(b'}');
-        }
-        Gen::Any => {
-            out.extend_from_slice(b"{\"id\":\"");
-            escape_into(out, name);
-            out.push(b'-');
-            let v = h % 4096;
-            let digits = if v >= 0x100 {
-                3
-            } else if v >= 0x10 {
-                2
-            } else {
-                1
-            };
-            write_hex(out, v, digits);
-            out.extend_from_slice(b"\"}");
-        }
-    }
-}
-
-/// `n` in decimal.
-fn write_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-/// `n` (below 100) as two decimal digits.
-fn write_2(out: &mut Vec<u8>, n: u64) {
-    out.push(b'0' + (n / 10 % 10) as u8);
-    out.push(b'0' + (n % 10) as u8);
-}
-
-/// The low `digits` hex digits of `n`, lower case, zero-padded.
-fn write_hex(out: &mut Vec<u8>, n: u64, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(HEX[((n >> (4 * i)) & 0xf) as usize]);
     }
 }
 
