@@ -80,9 +80,10 @@ async fn path_options_that_would_leave_their_segment_are_refused() {
     };
     let result = client
         .retrieve_multiple_users(bad, "t", NonZeroU32::new(1), None, &body)
-        .await;
+        .await
+        .map_err(avepoint::Error::from);
     match result {
-        Err(avepoint::Error::InvalidRequest(why)) => {
+        Err(avepoint::Error::Request(why)) => {
             assert!(
                 why.contains("/partner/external/v3/um/customers/{customerId}"),
                 "{why}"
@@ -120,7 +121,10 @@ async fn the_hook_refuses_what_the_planner_would_have_refused() {
             )
             .await;
         assert!(
-            matches!(result, Err(usermgr::Error::InvalidRequest(_))),
+            matches!(
+                result.map_err(usermgr::Error::from),
+                Err(usermgr::Error::Request(_))
+            ),
             "{bad:?} was not refused"
         );
     }

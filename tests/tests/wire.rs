@@ -254,8 +254,8 @@ async fn the_configured_timeout_applies() {
     )
     .unwrap();
     let ids = nexudus::types::GetUsersId::try_from("[1]".to_string()).unwrap();
-    match client.get_users(&ids).await {
-        Err(nexudus::Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
+    match client.get_users(&ids).await.map_err(nexudus::Error::from) {
+        Err(nexudus::Error::Transport(e)) => assert!(e.is_timeout(), "{e}"),
         Err(other) => panic!("expected a timeout, got {other:?}"),
         Ok(_) => panic!("expected a timeout, got an answer"),
     }

@@ -42,6 +42,7 @@
 mod generated;
 
 pub use generated::*;
+pub use userbatch_core::Error;
 pub use userbatch_core::plan;
 pub use userbatch_core::{
     ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,

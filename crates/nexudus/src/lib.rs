@@ -14,7 +14,9 @@
 //! These four hand back every answer, success or error, as bytes: read it with [`receive`]
 //! (up to a size cap) and take its records with [`Received::records`], which finds them
 //! where the spec says, reads each one's id and decodes each on its own, so one record that
-//! drifted from the spec costs only itself, and keeps each as the vendor sent it.
+//! drifted from the spec costs only itself, and keeps each as the vendor sent it. Every
+//! failure of these steps converts into one [`Error`] with `?` (its cause as `source`,
+//! never a body).
 //!
 //! On the wire, `?id=[1,2,3]` is sent percent-encoded, `?id=%5B1%2C2%2C3%5D` (both forms are
 //! valid; this one is what `reqwest` produces for a query value, and the 2,048-byte
@@ -74,6 +76,7 @@
 mod generated;
 
 pub use generated::*;
+pub use userbatch_core::Error;
 pub use userbatch_core::plan;
 pub use userbatch_core::{
     ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,

@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod error;
 pub mod json;
 mod partial;
 pub mod path;
@@ -66,6 +67,7 @@ mod token;
 pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
+pub use error::Error;
 pub use partial::PartialRecord;
 pub use received::{
     DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, ReceiveError, Received, Record, receive,

@@ -47,6 +47,18 @@ impl Received {
         (200..300).contains(&self.status)
     }
 
+    /// The answer itself if its status is a success (2xx), else [`crate::Error::Status`]
+    /// (the body is dropped, never quoted).
+    pub fn error_for_status(self) -> Result<Self, crate::Error> {
+        if (200..300).contains(&self.status) {
+            Ok(self)
+        } else {
+            Err(crate::Error::Status {
+                status: self.status,
+            })
+        }
+    }
+
     /// Every record of this (2xx) answer, located by `rules`, each with its id and decoded
     /// into `T` on its own: one record that does not fit `T` does not spoil the others.
     ///

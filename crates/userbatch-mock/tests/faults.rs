@@ -199,8 +199,9 @@ async fn a_hang_outlasts_the_client_timeout() {
     match client
         .retrieve_multiple_users("c", "t", None, None, &body)
         .await
+        .map_err(avepoint::Error::from)
     {
-        Err(avepoint::Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
+        Err(avepoint::Error::Transport(e)) => assert!(e.is_timeout(), "{e}"),
         Err(other) => panic!("expected a timeout, got {other:?}"),
         Ok(_) => panic!("expected a timeout, got an answer"),
     }
@@ -234,9 +235,11 @@ async fn a_connection_closed_mid_response() {
     assert!(resp.bytes().await.is_err(), "the body must break off");
     // Reading the generated client's answer fails on the body, not with a decoded response.
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Disconnect))).await;
-    match userbatch_core::receive(nexudus(&m).get_user(1).await, 1 << 20).await {
-        Err(userbatch_core::ReceiveError::Client(nexudus::Error::ResponseBodyError(e)))
-            if e.is_body() || e.is_decode() => {}
+    match userbatch_core::receive(nexudus(&m).get_user(1).await, 1 << 20)
+        .await
+        .map_err(nexudus::Error::from)
+    {
+        Err(nexudus::Error::Transport(e)) if e.is_body() || e.is_decode() => {}
         other => panic!("expected a body error, got {other:?}"),
     }
 }

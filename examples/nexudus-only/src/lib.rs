@@ -3,11 +3,12 @@
 //! The crate's own parts are enough: [`nexudus::plan::Planner`] validates, dedupes and cuts
 //! the ids to the vendor's 2,048-byte query limit; [`nexudus::types::GetUsersId::from_ids`]
 //! writes one request's ids as the wire wants them; [`nexudus::receive`] and
-//! [`nexudus::Received::records`] read the answer record by record. What this leaves out is
+//! [`nexudus::Received::records`] read the answer record by record; one error type,
+//! [`nexudus::Error`], takes every failure with `?`. What this leaves out is
 //! what the `userbatch` facade adds: concurrency, retries, throttling, isolating bad ids.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # async fn run() -> Result<(), nexudus::Error> {
 //! let client = nexudus::Client::with_bearer("http://127.0.0.1:8080", "token")?;
 //! let ids: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
 //! let fetched = nexudus_only::fetch_users(&client, &ids).await?;
@@ -32,10 +33,7 @@ pub struct Fetched {
 }
 
 /// Fetches the User summaries of `ids`, one request per chunk of the plan, one at a time.
-pub async fn fetch_users(
-    client: &Client,
-    ids: &[String],
-) -> Result<Fetched, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn fetch_users(client: &Client, ids: &[String]) -> Result<Fetched, nexudus::Error> {
     let op = &rules::GET_USERS;
     let plan = Planner::new(op).plan(ids)?;
     let mut out = Fetched::default();
@@ -47,11 +45,10 @@ pub async fn fetch_users(
             .take(chunk.len())
             .collect();
         let query = types::GetUsersId::from_ids(&asked)?;
-        let answer = nexudus::receive(client.get_users(&query).await, 64 << 20).await?;
+        let answer = nexudus::receive(client.get_users(&query).await, 64 << 20)
+            .await?
+            .error_for_status()?;
         out.requests += 1;
-        if !(200..300).contains(&answer.status) {
-            return Err(format!("getUsers answered {}", answer.status).into());
-        }
         let mut seen = std::collections::HashSet::new();
         for record in answer.records::<types::UserSummary>(&op.records, op.ids.kind)? {
             let Ok(id) = record.id else { continue };

@@ -27,3 +27,19 @@ async fn a_thousand_ids_in_chunks_with_the_vendor_crate_alone() {
     );
     mock.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_token_is_one_error_with_its_status() {
+    let mock = MockServer::start(MockConfig::new().accept_tokens(["right"]))
+        .await
+        .unwrap();
+    let client = nexudus::Client::with_bearer(mock.base_url(), "wrong").unwrap();
+    let err = nexudus_only::fetch_users(&client, &["1".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, nexudus::Error::Status { status: 401 }),
+        "{err}"
+    );
+    mock.stop().await;
+}

@@ -1,0 +1,119 @@
+//! One error type for everything a vendor crate's calls can fail with.
+
+use std::fmt;
+
+use progenitor_client::ByteStream;
+
+use crate::json::EnvelopeError;
+use crate::plan::PlanError;
+use crate::{ConfigError, ReceiveError};
+
+/// Everything a vendor crate's calls can fail with, in one type, so that `?` works across
+/// building the client, building a request's ids (`from_ids`), the generated methods,
+/// [`crate::receive`], [`crate::Received::error_for_status`] and
+/// [`crate::Received::records`]. Each vendor crate re-exports it as its `Error`.
+///
+/// It keeps its cause as [`std::error::Error::source`]; it never holds a response body,
+/// and no URL it holds carries credentials (the client refuses such a base URL).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built from its configuration.
+    Config(ConfigError),
+    /// Ids that cannot be sent, or not in one request.
+    Ids(PlanError),
+    /// The vendor answered with an error status.
+    Status {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Sending the request or reading the answer failed: connection, timeout, TLS.
+    Transport(reqwest::Error),
+    /// The answer was longer than the cap given to [`crate::receive`].
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The answer is not JSON, or its records are not where the spec puts them.
+    Body(EnvelopeError),
+    /// No token could be had for the request (the token endpoint refused or failed).
+    Auth(String),
+    /// The request could not be built.
+    Request(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "the client cannot be built: {e}"),
+            Self::Ids(e) => write!(f, "{e}"),
+            Self::Status { status } => write!(f, "the vendor answered HTTP {status}"),
+            Self::Transport(e) => write!(f, "the request failed: {e}"),
+            Self::TooLarge { limit } => write!(f, "the response is over {limit} bytes"),
+            Self::Body(e) => write!(f, "the answer does not match the spec: {e}"),
+            Self::Auth(why) => write!(f, "no credentials: {why}"),
+            Self::Request(why) => write!(f, "the request cannot be built: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Ids(e) => Some(e),
+            Self::Transport(e) => Some(e),
+            Self::Body(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<PlanError> for Error {
+    fn from(e: PlanError) -> Self {
+        Self::Ids(e)
+    }
+}
+
+impl From<EnvelopeError> for Error {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Body(e)
+    }
+}
+
+impl From<ReceiveError> for Error {
+    fn from(e: ReceiveError) -> Self {
+        match e {
+            ReceiveError::TooLarge { limit } => Self::TooLarge { limit },
+            ReceiveError::Client(e) => e.into(),
+        }
+    }
+}
+
+impl From<progenitor_client::Error<ByteStream>> for Error {
+    fn from(e: progenitor_client::Error<ByteStream>) -> Self {
+        use progenitor_client::Error as P;
+        match e {
+            P::ErrorResponse(answer) => Self::Status {
+                status: answer.status().as_u16(),
+            },
+            P::UnexpectedResponse(answer) => Self::Status {
+                status: answer.status().as_u16(),
+            },
+            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+                Self::Transport(e)
+            }
+            P::InvalidResponsePayload(_, e) => {
+                Self::Body(EnvelopeError::Shape(crate::json::cut(&e.to_string())))
+            }
+            P::Custom(why) => Self::Auth(why),
+            P::InvalidRequest(why) => Self::Request(why),
+        }
+    }
+}
