@@ -71,15 +71,4 @@
 
 #![warn(missing_docs)]
 
-#[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
-#[rustfmt::skip] // formatted by xtask with a pinned prettyplease; `generate --check` guards it
-mod generated;
-
-pub use generated::*;
-pub use userbatch_core::Error;
-pub use userbatch_core::plan;
-pub use userbatch_core::{
-    ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp, receive,
-};
-
-userbatch_core::vendor_client_support!(rules::PATHS);
+userbatch_core::vendor_crate!();

@@ -431,6 +431,28 @@ impl std::error::Error for ConfigError {
     }
 }
 
+/// The body of a vendor crate's `lib.rs`: the generated module (`src/generated.rs`, from
+/// `cargo xtask generate`) and everything of it, what a consumer of the crate alone needs
+/// from `userbatch-core` (its [`Error`](crate::Error), [`plan`](crate::plan), client
+/// configuration, [`receive`](crate::receive)), and [`vendor_client_support!`].
+#[macro_export]
+macro_rules! vendor_crate {
+    () => {
+        #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
+        mod generated;
+
+        pub use generated::*;
+        pub use $crate::Error;
+        pub use $crate::plan;
+        pub use $crate::{
+            ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp,
+            receive,
+        };
+
+        $crate::vendor_client_support!(rules::PATHS);
+    };
+}
+
 /// Implements, for a generated `Client` in the invoking crate, the hook every vendor crate
 /// needs (before each request, [`ClientState::check_path`] against `$paths`, the crate's
 /// generated `rules::PATHS`, then [`ClientState::prepare`]) and the constructors

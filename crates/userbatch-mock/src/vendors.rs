@@ -481,73 +481,48 @@ fn unauthorized(vendor: Vendor) -> Answer {
 // ---------------------------------------------------------------------------------------
 // Nexudus
 
-async fn nexudus_users(
-    State(shared): AppState,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    nexudus_list::<nexudus::types::UserSummary>(
-        &shared,
-        &method,
-        &uri,
-        &headers,
-        &nexudus::rules::GET_USERS,
-        &SCHEMAS.nexudus_user,
-    )
-    .await
+/// A Nexudus handler: `$serve` (the list or the get-one answer) for one operation.
+macro_rules! nexudus_handler {
+    ($name:ident, $serve:ident, $record:ty, $rules:expr, $schema:ident) => {
+        async fn $name(
+            State(shared): AppState,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+        ) -> Response {
+            $serve::<$record>(&shared, &method, &uri, &headers, &$rules, &SCHEMAS.$schema).await
+        }
+    };
 }
 
-async fn nexudus_coworkers(
-    State(shared): AppState,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    nexudus_list::<nexudus::types::CoworkerSummary>(
-        &shared,
-        &method,
-        &uri,
-        &headers,
-        &nexudus::rules::GET_COWORKERS,
-        &SCHEMAS.nexudus_coworker,
-    )
-    .await
-}
-
-async fn nexudus_user(
-    State(shared): AppState,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    nexudus_one::<nexudus::types::User>(
-        &shared,
-        &method,
-        &uri,
-        &headers,
-        &nexudus::rules::GET_USER,
-        &SCHEMAS.nexudus_user,
-    )
-    .await
-}
-
-async fn nexudus_coworker(
-    State(shared): AppState,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    nexudus_one::<nexudus::types::Coworker>(
-        &shared,
-        &method,
-        &uri,
-        &headers,
-        &nexudus::rules::GET_COWORKER,
-        &SCHEMAS.nexudus_coworker,
-    )
-    .await
-}
+nexudus_handler!(
+    nexudus_users,
+    nexudus_list,
+    nexudus::types::UserSummary,
+    nexudus::rules::GET_USERS,
+    nexudus_user
+);
+nexudus_handler!(
+    nexudus_coworkers,
+    nexudus_list,
+    nexudus::types::CoworkerSummary,
+    nexudus::rules::GET_COWORKERS,
+    nexudus_coworker
+);
+nexudus_handler!(
+    nexudus_user,
+    nexudus_one,
+    nexudus::types::User,
+    nexudus::rules::GET_USER,
+    nexudus_user
+);
+nexudus_handler!(
+    nexudus_coworker,
+    nexudus_one,
+    nexudus::types::Coworker,
+    nexudus::rules::GET_COWORKER,
+    nexudus_coworker
+);
 
 /// Checks shared by every Nexudus operation: credentials, then IIS's query-string limit.
 fn nexudus_checks(

@@ -3,28 +3,11 @@
 //! ignore the id filter or carry records nobody asked for, oversized bodies, bad parameters.
 //! Every id must still end up found, missing or failed for its own reason.
 
-use std::time::Duration;
+use userbatch::{Batch, ErrorKind, avepoint, nexudus, usermgr};
+use userbatch_mock::{Drift, Fault, Faults, MockConfig, Vendor};
 
-use userbatch::{Batch, ErrorKind, Retry, avepoint, nexudus, usermgr};
-use userbatch_mock::{Drift, Fault, Faults, MockConfig, MockServer, Vendor};
-
-const TOKEN: &str = "t";
-
-async fn mock(config: MockConfig) -> MockServer {
-    MockServer::start(config).await.unwrap()
-}
-
-fn ids(n: usize) -> Vec<String> {
-    (1..=n).map(|i| i.to_string()).collect()
-}
-
-fn quick_retry() -> Retry {
-    Retry {
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..Retry::default()
-    }
-}
+mod support;
+use support::{TOKEN, ids, mock, quick_retry};
 
 #[tokio::test]
 async fn usermgr_ids_sent_as_json_integers_are_matched() {

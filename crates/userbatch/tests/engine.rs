@@ -8,25 +8,10 @@ use std::time::Duration;
 use userbatch::{Batch, ErrorKind, Outcome, Retry, avepoint, nexudus, usermgr};
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, UnknownIdAnswer, Vendor};
 
-const TOKEN: &str = "t";
-
-async fn mock(config: MockConfig) -> MockServer {
-    MockServer::start(config).await.unwrap()
-}
-
-fn ids(n: usize) -> Vec<String> {
-    (1..=n).map(|i| i.to_string()).collect()
-}
+mod support;
+use support::{TOKEN, ids, mock, quick_retry};
 
 /// Fast retries for tests.
-fn quick_retry() -> Retry {
-    Retry {
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..Retry::default()
-    }
-}
-
 /// Fewest Nexudus requests any split of `ids` can use: the query bytes they need over the
 /// bytes one request can carry ("id=%5B" + ids joined by "%2C" + "%5D" <= 2,048).
 fn nexudus_minimum(ids: &[String]) -> u64 {

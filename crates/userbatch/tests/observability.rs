@@ -1,23 +1,10 @@
 //! Tracing spans carry what an operator needs and nothing secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use userbatch::{Batch, Retry, nexudus};
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, Vendor};
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod support;
+use support::Buffer;
 
 #[tokio::test]
 async fn spans_name_operation_attempt_and_status_but_no_token_or_body() {

@@ -1,24 +1,11 @@
 //! The partial-record warning: once per operation per process, silenceable. (Its own test
 //! binary: the "once per process" state is global.)
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use userbatch::nexudus;
 use userbatch_mock::{MockConfig, MockServer};
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod support;
+use support::Buffer;
 
 #[tokio::test]
 async fn warns_once_per_operation_naming_the_fields_and_the_way_out() {

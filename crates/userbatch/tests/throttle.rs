@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use userbatch::{Batch, Retry, nexudus};
 use userbatch_mock::{Faults, MockConfig, MockServer, RateLimit, RetryAfter, Vendor};
 
-fn ids(n: usize) -> Vec<String> {
-    (1..=n).map(|i| i.to_string()).collect()
-}
+mod support;
+use support::ids;
 
 async fn mock(config: MockConfig) -> MockServer {
     MockServer::start(config.log_requests(false)).await.unwrap()

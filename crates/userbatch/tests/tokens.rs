@@ -9,9 +9,8 @@ use userbatch::{
 };
 use userbatch_mock::{Faults, MockConfig, MockServer, OAuthClient, Vendor};
 
-fn ids(n: usize) -> Vec<String> {
-    (1..=n).map(|i| i.to_string()).collect()
-}
+mod support;
+use support::ids;
 
 fn oauth_client(m: &MockServer, secret: &str, auth: ClientAuth) -> usermgr::Client {
     let grant = ClientCredentials::new(format!("{}/oauth/token", m.base_url()), "app", secret)
