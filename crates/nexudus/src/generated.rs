@@ -2012,9 +2012,17 @@ pub mod types {
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\[[0-9]+(,[0-9]+)*\\]$").unwrap() });
+            {
+                ::regress::Regex::new(
+                        "^\\[(0|[1-9][0-9]{0,18})(,(0|[1-9][0-9]{0,18}))*\\]$",
+                    )
+                    .unwrap()
+            });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\[[0-9]+(,[0-9]+)*\\]$\"".into());
+                return Err(
+                    "doesn't match pattern \"^\\[(0|[1-9][0-9]{0,18})(,(0|[1-9][0-9]{0,18}))*\\]$\""
+                        .into(),
+                );
             }
             Ok(Self(value.to_string()))
         }
@@ -2068,9 +2076,17 @@ pub mod types {
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\[[0-9]+(,[0-9]+)*\\]$").unwrap() });
+            {
+                ::regress::Regex::new(
+                        "^\\[(0|[1-9][0-9]{0,18})(,(0|[1-9][0-9]{0,18}))*\\]$",
+                    )
+                    .unwrap()
+            });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\[[0-9]+(,[0-9]+)*\\]$\"".into());
+                return Err(
+                    "doesn't match pattern \"^\\[(0|[1-9][0-9]{0,18})(,(0|[1-9][0-9]{0,18}))*\\]$\""
+                        .into(),
+                );
             }
             Ok(Self(value.to_string()))
         }
@@ -2944,7 +2960,7 @@ Sends a `PUT` request to `/api/spaces/coworkers`
     pub async fn update_coworker<'a>(
         &'a self,
         body: &'a types::Coworker,
-    ) -> Result<ResponseValue<types::UpdateResult>, Error<()>> {
+    ) -> Result<ResponseValue<types::UpdateResult>, Error<types::ErrorMessage>> {
         let url = format!("{}/api/spaces/coworkers", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -2972,6 +2988,15 @@ Sends a `PUT` request to `/api/spaces/coworkers`
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -3070,7 +3095,7 @@ Sends a `PUT` request to `/api/sys/users`
     pub async fn update_user<'a>(
         &'a self,
         body: &'a types::User,
-    ) -> Result<ResponseValue<types::UpdateResult>, Error<()>> {
+    ) -> Result<ResponseValue<types::UpdateResult>, Error<types::ErrorMessage>> {
         let url = format!("{}/api/sys/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -3098,6 +3123,15 @@ Sends a `PUT` request to `/api/sys/users`
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }

@@ -134,6 +134,37 @@ impl RecordSchema {
         self.fields.iter().any(|f| f.name == name)
     }
 
+    /// The first top-level field of `record` whose value the schema does not allow, and why:
+    /// `null` where it is not nullable (the generated types take a missing and a `null`
+    /// optional field alike, the spec does not), or a string not in its `date-time` or
+    /// `uuid` format. (Types are checked by decoding into the generated type.)
+    pub(crate) fn invalid_field<'a>(
+        &self,
+        record: &'a serde_json::Map<String, Value>,
+    ) -> Option<(&'a str, &'static str)> {
+        record.iter().find_map(|(name, value)| {
+            let field = self.fields.iter().find(|f| f.name == *name)?;
+            let kind = match &field.kind {
+                Gen::Nullable(inner) if !value.is_null() => inner.as_ref(),
+                other => other,
+            };
+            let why = match (kind, value) {
+                (Gen::Nullable(_) | Gen::Any, _) => None,
+                (_, Value::Null) => Some("must not be null"),
+                (Gen::DateTime, Value::String(text))
+                    if chrono::DateTime::parse_from_rfc3339(text).is_err() =>
+                {
+                    Some("must be a date-time (RFC 3339)")
+                }
+                (Gen::Uuid, Value::String(text)) if uuid::Uuid::parse_str(text).is_err() => {
+                    Some("must be a UUID")
+                }
+                _ => None,
+            };
+            why.map(|why| (name.as_str(), why))
+        })
+    }
+
     /// Marks the fields named in `names` (e.g. a summary's unpopulated fields).
     pub(crate) fn mask<S: AsRef<str>>(&self, names: &[S]) -> Vec<bool> {
         self.fields

@@ -23,7 +23,7 @@
 //! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIdAnswer`]) |
 //! | User Manager | without `$attribute` | only the summary attributes; `$sort`/`$order` honoured, request order otherwise |
 //! | AvePoint | body missing, not JSON, `userIds` missing or not an array of non-empty strings | 400 |
-//! | AvePoint | `pageIndex`/`pageSize` not integers of at least 1 | 400 |
+//! | AvePoint | `pageIndex`/`pageSize` not 32-bit integers of at least 1 | 400 |
 //! | AvePoint | found users (each once, request order) paged; `metadata.totalCount` counts them all | 200 |
 //! | AvePoint | `pageSize` above [`crate::MockConfig::avepoint_max_page_size`] | served at the cap; `metadata.pageSize` says so |
 
@@ -545,9 +545,13 @@ fn nexudus_checks(
 fn bracketed_ids(value: &str) -> Option<Vec<String>> {
     let inner = value.strip_prefix('[')?.strip_suffix(']')?;
     let ids: Vec<String> = inner.split(',').map(str::to_owned).collect();
+    // As the spec's pattern: an integer as it prints (no leading zero), at most 19 digits.
+    // Those beyond 64 signed bits are nobody's Id: they are simply not found.
     ids.iter()
         .all(|id| {
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<i64>().is_ok()
+            (1..=19).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && (id == "0" || !id.starts_with('0'))
         })
         .then_some(ids)
 }
@@ -731,7 +735,12 @@ async fn nexudus_update<T: DeserializeOwned>(
         .and_then(Value::as_i64);
     incoming.ids = id.map(|i| vec![i.to_string()]).unwrap_or_default();
     let typed_ok = serde_json::from_slice::<T>(body).is_ok();
+    let invalid = parsed.as_ref().and_then(|m| schema.invalid_field(m));
     let checked = nexudus_checks(shared, uri, headers, None).and_then(|()| match (typed_ok, id) {
+        _ if invalid.is_some() => {
+            let (field, why) = invalid.unwrap_or_default();
+            Err(Answer::bare_string(400, &format!("{field} {why}.")))
+        }
         (true, Some(_)) => Ok(()),
         _ => Err(Answer::bare_string(
             400,
@@ -1040,25 +1049,32 @@ async fn avepoint_users(
         &uri,
         &body,
     );
+    // The docs mark `userIds` optional: a body without it asks for no one. An empty string
+    // is nobody's id (not found); anything but strings is refused.
     let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)
         .ok()
-        .and_then(|v| v.get(&*rules.ids.name).cloned())
-        .and_then(|ids| match ids {
-            Value::Array(items) => items
+        .filter(Value::is_object)
+        .and_then(|v| match v.get(&*rules.ids.name).cloned() {
+            None => Some(Vec::new()),
+            Some(Value::Array(items)) => items
                 .into_iter()
                 .map(|i| match i {
-                    Value::String(s) if !s.is_empty() => Some(s),
+                    Value::String(s) => Some(s),
                     _ => None,
                 })
                 .collect(),
-            _ => None,
+            Some(_) => None,
         });
     incoming.ids = parsed.clone().unwrap_or_default();
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let page_number = |name: &str, default: u32| -> Option<u64> {
         match query_param(&pairs, name) {
             None => Some(u64::from(default)),
-            Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1),
+            // `format: int32`, `minimum: 1`.
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=i32::MAX as u64).contains(n)),
         }
     };
     let index = page_number(&paging.index_param, paging.first_index);
@@ -1070,12 +1086,12 @@ async fn avepoint_users(
     } else if parsed.is_none() {
         Err(Answer::message(
             400,
-            "userIds must be an array of non-empty strings",
+            "userIds must be an array of strings",
         ))
     } else if index.is_none() || size.is_none() {
         Err(Answer::message(
             400,
-            "pageIndex and pageSize must be integers of at least 1",
+            "pageIndex and pageSize must be 32-bit integers of at least 1",
         ))
     } else {
         Ok(())
