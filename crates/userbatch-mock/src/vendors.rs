@@ -22,7 +22,7 @@
 //! | User Manager | `$sort` not `id`, `firstName`, `lastName`, `loginId` or `custom.<name>`; `$order` not `asc`/`desc` | 400 |
 //! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIdAnswer`]) |
 //! | User Manager | without `$attribute` | only the summary attributes; `$sort`/`$order` honoured, request order otherwise |
-//! | AvePoint | body missing, not JSON, `userIds` missing or not an array of non-empty strings | 400 |
+//! | AvePoint | body missing, not a JSON object, `userIds` not an array of strings (missing: no one asked for) | 400 |
 //! | AvePoint | `pageIndex`/`pageSize` not 32-bit integers of at least 1 | 400 |
 //! | AvePoint | found users (each once, request order) paged; `metadata.totalCount` counts them all | 200 |
 //! | AvePoint | `pageSize` above [`crate::MockConfig::avepoint_max_page_size`] | served at the cap; `metadata.pageSize` says so |
@@ -1084,10 +1084,7 @@ async fn avepoint_users(
     } else if body.is_empty() {
         Err(Answer::message(400, "A request body is required"))
     } else if parsed.is_none() {
-        Err(Answer::message(
-            400,
-            "userIds must be an array of strings",
-        ))
+        Err(Answer::message(400, "userIds must be an array of strings"))
     } else if index.is_none() || size.is_none() {
         Err(Answer::message(
             400,
