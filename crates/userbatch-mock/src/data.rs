@@ -33,10 +33,10 @@ pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
     let usermgr = parse(USERMGR_SPEC);
     let avepoint = parse(AVEPOINT_SPEC);
     Schemas {
-        nexudus_user: RecordSchema::compile(&nexudus, "User"),
-        nexudus_coworker: RecordSchema::compile(&nexudus, "Coworker"),
-        usermgr_user: RecordSchema::compile(&usermgr, "User"),
-        avepoint_user: RecordSchema::compile(&avepoint, "User"),
+        nexudus_user: RecordSchema::compile(&nexudus, "User", "nexudus.User"),
+        nexudus_coworker: RecordSchema::compile(&nexudus, "Coworker", "nexudus.Coworker"),
+        usermgr_user: RecordSchema::compile(&usermgr, "User", "usermgr.User"),
+        avepoint_user: RecordSchema::compile(&avepoint, "User", "avepoint.User"),
         usermgr_languages: header_enum(&usermgr, "Accept-Language"),
     }
 });
@@ -82,6 +82,8 @@ fn parse(text: &str) -> Value {
 
 /// A record schema compiled for generation.
 pub(crate) struct RecordSchema {
+    /// `vendor.Schema`: which records these are (the key of records written by a PUT).
+    pub(crate) key: &'static str,
     fields: Vec<Field>,
 }
 
@@ -111,7 +113,7 @@ enum Gen {
 }
 
 impl RecordSchema {
-    fn compile(spec: &Value, name: &str) -> Self {
+    fn compile(spec: &Value, name: &str, key: &'static str) -> Self {
         let schema = spec
             .pointer(&format!("/components/schemas/{name}"))
             .unwrap_or_else(|| panic!("schema {name} is in the spec"));
@@ -126,7 +128,31 @@ impl RecordSchema {
                 kind,
             })
             .collect();
-        Self { fields }
+        Self { key, fields }
+    }
+
+    /// Writes a record stored by a PUT as JSON, without the fields `skip` marks (a list
+    /// endpoint's unpopulated fields).
+    pub(crate) fn write_stored(
+        &self,
+        out: &mut Vec<u8>,
+        record: &serde_json::Map<String, Value>,
+        skip: Option<&[bool]>,
+    ) {
+        let skipped = |name: &str| {
+            skip.is_some_and(|s| {
+                self.fields
+                    .iter()
+                    .position(|f| f.name == name)
+                    .is_some_and(|i| s[i])
+            })
+        };
+        let kept: serde_json::Map<String, Value> = record
+            .iter()
+            .filter(|(name, _)| !skipped(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        serde_json::to_writer(out, &kept).expect("writing to a Vec cannot fail");
     }
 
     /// Whether the schema has a top-level property `name`.

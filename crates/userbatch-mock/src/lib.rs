@@ -361,6 +361,9 @@ impl Stats {
 }
 
 /// State shared by the handlers.
+/// A record as a PUT sent it.
+pub(crate) type WrittenRecord = serde_json::Map<String, serde_json::Value>;
+
 pub(crate) struct Shared {
     pub(crate) config: MockConfig,
     scripts: Mutex<[VecDeque<Option<Fault>>; 3]>,
@@ -373,9 +376,20 @@ pub(crate) struct Shared {
     timer: timer::Timer,
     pub(crate) tokens: access::Tokens,
     buckets: Mutex<[Option<access::Bucket>; 3]>,
+    /// Records written by a PUT, by (schema key, id): later reads return them.
+    pub(crate) written: Mutex<HashMap<(&'static str, String), WrittenRecord>>,
 }
 
 impl Shared {
+    /// The record a PUT wrote for `id` of the records `schema`, if any.
+    pub(crate) fn written(&self, schema: &data::RecordSchema, id: &str) -> Option<WrittenRecord> {
+        self.written
+            .lock()
+            .expect("written lock")
+            .get(&(schema.key, id.to_owned()))
+            .cloned()
+    }
+
     /// The decision hash of a request (seed, request, how often it was seen before) and
     /// its delay.
     pub(crate) fn decision(&self, vendor: Vendor, fingerprint: &[u8]) -> (u64, Duration) {
@@ -523,6 +537,7 @@ impl MockServer {
             timer: timer::Timer::start()?,
             tokens: access::Tokens::default(),
             buckets: Mutex::new([None, None, None]),
+            written: Mutex::new(HashMap::new()),
         });
         // Compile the schemas now, not inside the first request.
         let _ = &*data::SCHEMAS;

@@ -72,6 +72,17 @@ async fn read_modify_write_sends_the_full_record() {
         ["getCoworker", "updateCoworker"]
     );
     assert_eq!(log[1].ids, ["7"]);
+    // The write persists for the server's lifetime: the next read returns the change.
+    let again = Batch::new(nexudus::CoworkerById::new(client.clone()))
+        .fetch(["7"])
+        .await
+        .unwrap();
+    assert_eq!(again.found[0].record.notes.as_deref(), Some("VIP"));
+    let other = Batch::new(nexudus::CoworkerById::new(client.clone()))
+        .fetch(["8"])
+        .await
+        .unwrap();
+    assert_ne!(other.found[0].record.notes.as_deref(), Some("VIP"));
 
     // What the type system prevents, done by hand with raw JSON: a summary sent back
     // clears the unpopulated fields.
