@@ -6,7 +6,10 @@
 //!   there every id is rightly missing).
 //! - Dynamic mode (`-d`) answers schema-random records: the command line must not panic,
 //!   and every id must be accounted for exactly once.
-//! - Prism validates every request against the spec: it must report no violation.
+//! - Prism validates every request against the spec: it must report no violation. The
+//!   cases cover every option that changes a request: list and get-one operations,
+//!   `--max-batch`, User Manager's `--attribute` (several, and single-id ones), `--sort`,
+//!   `--order`, `--language`, AvePoint's path parameters and `--page-size`, `--strict`.
 //!
 //! Prism 5.16.0 crashes on a comma in a path parameter (stoplightio/prism#2710; the fix,
 //! #2801, is not released), whether the spec types it as a string or, as ours correctly
@@ -192,6 +195,33 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
             vec!["1001", "1002"],
         ),
         (
+            "usermgr",
+            vec![
+                "usermgr",
+                "users",
+                "--max-batch",
+                "1",
+                "--sort",
+                "firstName",
+                "--order",
+                "desc",
+                "--language",
+                "fr-FR",
+                "--strict",
+            ],
+            vec!["u1", "u2"],
+        ),
+        (
+            "usermgr",
+            vec!["usermgr", "users", "--attribute", "all,directReports"],
+            vec!["solo"],
+        ),
+        (
+            "nexudus",
+            vec!["nexudus", "users", "--max-batch", "2", "--strict"],
+            vec!["11", "12", "13"],
+        ),
+        (
             "avepoint",
             vec![
                 "avepoint",
@@ -202,6 +232,21 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
                 "t1",
             ],
             vec!["a", "b", "c"],
+        ),
+        (
+            "avepoint",
+            vec![
+                "avepoint",
+                "users",
+                "--customer-id",
+                "c-2",
+                "--tenant-id",
+                "t 2",
+                "--page-size",
+                "2",
+                "--strict",
+            ],
+            vec!["x", "y", "z"],
         ),
     ]
 }
