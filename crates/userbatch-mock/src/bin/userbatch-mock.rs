@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use userbatch_mock::{Faults, MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
+use userbatch_mock::{Drift, Faults, MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
 
 /// The Nexudus, User Manager and AvePoint user APIs as this project's specs describe them,
 /// on 127.0.0.1.
@@ -35,9 +35,23 @@ struct Args {
     /// Ids that do not exist (comma-separated, or repeat the option).
     #[arg(long, value_delimiter = ',')]
     missing: Vec<String>,
-    /// Answer this share of requests (0..1) with a 503.
+    /// Answer this share of requests (0..1) with a server error.
     #[arg(long, default_value_t = 0.0)]
     server_errors: f64,
+    /// Throttle this share of requests (0..1): the vendor's throttling status with
+    /// `Retry-After`.
+    #[arg(long, default_value_t = 0.0)]
+    throttle: f64,
+    /// Answer this share of list requests (0..1) with other ids' records, as a vendor that
+    /// ignores the id filter.
+    #[arg(long, default_value_t = 0.0)]
+    ignore_filter: f64,
+    /// Drift: every record also carries fields no spec knows (an object and a null).
+    #[arg(long)]
+    unknown_fields: bool,
+    /// Drift: ids made of digits are sent as JSON integers (User Manager).
+    #[arg(long)]
+    integer_ids: bool,
     /// Throttle every vendor to this many requests per second (burst: the same number).
     #[arg(long)]
     rate_limit: Option<u32>,
@@ -61,8 +75,22 @@ async fn main() -> ExitCode {
         .faults_all(Faults {
             latency: Duration::from_millis(args.latency_ms),
             server_errors: args.server_errors,
+            throttle: args.throttle,
+            ignore_filter: args.ignore_filter,
             ..Faults::default()
         });
+    if args.unknown_fields || args.integer_ids {
+        for vendor in Vendor::ALL {
+            config = config.drift(
+                vendor,
+                Drift {
+                    unknown_fields: args.unknown_fields,
+                    integer_ids: args.integer_ids,
+                    ..Drift::default()
+                },
+            );
+        }
+    }
     if !args.tokens.is_empty() {
         config = config.accept_tokens(args.tokens);
     }
