@@ -434,7 +434,8 @@ impl std::error::Error for ConfigError {
 /// The body of a vendor crate's `lib.rs`: the generated module (`src/generated.rs`, from
 /// `cargo xtask generate`) and everything of it, what a consumer of the crate alone needs
 /// from `userbatch-core` (its [`Error`](crate::Error), [`plan`](crate::plan), client
-/// configuration, [`receive`](crate::receive)), and [`vendor_client_support!`].
+/// configuration, [`receive`](crate::receive)), and
+/// [`vendor_client_support!`](crate::vendor_client_support).
 #[macro_export]
 macro_rules! vendor_crate {
     () => {
