@@ -240,16 +240,20 @@ struct Record<'a> {
 impl Serialize for Record<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
+        let drifted = !self.drift.replace.is_empty();
         for (i, field) in self.schema.fields.iter().enumerate() {
             if self.skip.is_some_and(|s| s[i]) {
                 continue;
             }
-            match self
-                .drift
-                .replace
-                .iter()
-                .find(|(name, _)| *name == field.name)
-            {
+            let replaced = drifted
+                .then(|| {
+                    self.drift
+                        .replace
+                        .iter()
+                        .find(|(name, _)| *name == field.name)
+                })
+                .flatten();
+            match replaced {
                 Some((_, value)) => map.serialize_entry(&field.name, value)?,
                 _ if field.name == self.id_field => map.serialize_entry(&field.name, self.id)?,
                 _ => map.serialize_entry(
@@ -292,8 +296,8 @@ impl Serialize for Generated<'_> {
                     nested(inner, h, name).serialize(serializer)
                 }
             }
-            Gen::Text => Concat([name, " ", id]).serialize(serializer),
-            Gen::Email => Concat(["user.", id, "@example.com"]).serialize(serializer),
+            Gen::Text => concat([name, " ", id], serializer),
+            Gen::Email => concat(["user.", id, "@example.com"], serializer),
             Gen::Password => {
                 let mut text = Ascii::<23>::new();
                 text.push(b"secret-");
@@ -361,6 +365,24 @@ impl Serialize for Generated<'_> {
             }
         }
     }
+}
+
+thread_local! {
+    /// A scratch string for [`concat`], reused so that no value allocates.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `parts` joined, as one JSON string (built in a reused scratch string: cheaper than
+/// `collect_str`'s formatting machinery).
+fn concat<S: Serializer>(parts: [&str; 3], serializer: S) -> Result<S::Ok, S::Error> {
+    SCRATCH.with(|cell| {
+        let mut text = cell.take();
+        text.clear();
+        parts.iter().for_each(|part| text.push_str(part));
+        let result = serializer.serialize_str(&text);
+        cell.replace(text);
+        result
+    })
 }
 
 /// Strings written one after the other, for `collect_str` (serde_json escapes each piece
