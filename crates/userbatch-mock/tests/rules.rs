@@ -76,9 +76,22 @@ async fn nexudus_malformed_ids_get_400() {
         "",
         "other=[1]",
         "id=[99999999999999999999]",
+        // As the spec's pattern: integers as they print, no leading zero.
+        "id=[007]",
+        "id=[1,02]",
     ] {
         assert_eq!(status(nexudus_list(&m, q)).await, 400, "query {q:?}");
     }
+    // 19 digits fit the pattern; beyond 64 signed bits they are nobody's Id: not found.
+    let users: Vec<serde_json::Value> = nexudus_list(&m, "id=[9999999999999999999,0]")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["Id"], 0);
     let resp = raw()
         .get(format!("{}/api/sys/users/abc", m.base_url()))
         .bearer_auth(TOKEN)
@@ -283,6 +296,9 @@ async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
         "?pageSize=0",
         "?pageIndex=a",
         "?pageSize=-1",
+        // `format: int32`.
+        "?pageSize=2147483648",
+        "?pageIndex=2147483648",
     ] {
         assert_eq!(
             status(avepoint_post(&m, q).body(body.clone())).await,
@@ -304,6 +320,40 @@ async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
     );
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert_eq!(page["data"][0]["id"], "c");
+}
+
+#[tokio::test]
+async fn nexudus_put_bodies_follow_the_schema_nulls_and_formats_included() {
+    let m = mock(MockConfig::new()).await;
+    let url = format!("{}/api/sys/users", m.base_url());
+    let user: serde_json::Value = raw()
+        .get(format!("{url}/5"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let put = |body: serde_json::Value| {
+        raw()
+            .put(&url)
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+    };
+    assert_eq!(status(put(user.clone())).await, 200);
+    for (field, value) in [
+        // Not nullable in the spec (the generated type would take null).
+        ("ToStringText", json!(null)),
+        ("CreatedOn", json!("yesterday")),
+        ("CreatedOn", json!("2024-01-01")),
+        ("UniqueId", json!("not-a-uuid")),
+    ] {
+        let mut bad = user.clone();
+        bad[field] = value.clone();
+        assert_eq!(status(put(bad)).await, 400, "{field}: {value}");
+    }
 }
 
 #[tokio::test]
