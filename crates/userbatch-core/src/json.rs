@@ -730,21 +730,31 @@ impl Redactor {
             } else {
                 (Cow::Borrowed(inner), candidates)
             };
+            // Every pointer through this key: one that ends here redacts the value; the
+            // others go on inside it (`/A/x` and `/A/y` both).
+            let mut deeper: Vec<String> = Vec::new();
+            let mut whole = false;
             for (secret, rest) in candidates.into_iter().flatten() {
                 if *secret != *name {
                     continue;
                 }
-                let text = &object[value.clone()];
                 if rest.is_empty() {
-                    if text != "null" {
-                        spans.push(base + value.start..base + value.end);
-                    }
+                    whole = true;
                 } else {
-                    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-                    let nested = Redactor::new(&[&format!("/{}", rest.join("/"))]);
-                    nested.collect(text, base + value.start, spans);
+                    let tokens: Vec<String> = rest
+                        .iter()
+                        .map(|t| t.replace('~', "~0").replace('/', "~1"))
+                        .collect();
+                    deeper.push(format!("/{}", tokens.join("/")));
                 }
-                break;
+            }
+            let text = &object[value.clone()];
+            if whole {
+                if text != "null" {
+                    spans.push(base + value.start..base + value.end);
+                }
+            } else if !deeper.is_empty() {
+                Redactor::new(&deeper).collect(text, base + value.start, spans);
             }
         }
     }
@@ -913,6 +923,16 @@ mod tests {
             r#"{"\u0053":"<redacted>"}"#
         );
         assert_eq!(redact(r#"[{"S":"x"}]"#, &["/S"]), r#"[{"S":"x"}]"#);
+        // Two secrets inside one object: both (the first alone once won).
+        assert_eq!(
+            redact(record, &["/A/S", "/A/T"]),
+            r#"{"A":{"S":"<redacted>","T":"<redacted>"},"S":"y"}"#
+        );
+        // Escaped pointer tokens stay escaped on the way down.
+        assert_eq!(
+            redact(r#"{"a/b":{"c~d":"x","c":"y"}}"#, &["/a~1b/c~0d"]),
+            r#"{"a/b":{"c~d":"<redacted>","c":"y"}}"#
+        );
     }
 
     proptest::proptest! {
