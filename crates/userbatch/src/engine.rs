@@ -203,6 +203,7 @@ impl<R> Report<R> {
 
 /// Ids resolved so far, for progress bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Unique ids resolved (found, missing or failed).
     pub done: usize,
@@ -210,9 +211,102 @@ pub struct Progress {
     pub total: usize,
     /// Requests sent so far.
     pub requests: u64,
+    /// Throttled answers so far (they are waited out, not counted as failures).
+    pub throttled: u64,
 }
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// How far a run has been told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stopping {
+    No,
+    /// No new requests or retries; requests in flight are answered.
+    NoNewRequests,
+    /// Requests in flight are abandoned too.
+    Abort,
+}
+
+/// Stops a run from outside its stream, e.g. on Ctrl-C ([`BatchStream::stopper`]). Cheap to
+/// clone, `Send + Sync`. Stopping never loses an id: every id the run has not answered
+/// comes out of the stream as failed with [`ErrorKind::Interrupted`], after the records
+/// already received, and the stream ends soon after.
+///
+/// ```no_run
+/// # async fn run(batch: userbatch::Batch<userbatch::nexudus::Users>) -> Result<(), userbatch::PlanError> {
+/// let mut stream = batch.stream(["1", "2", "3"])?;
+/// let stopper = stream.stopper();
+/// tokio::spawn(async move {
+///     // Or on `tokio::signal::ctrl_c()`, as the `userbatch` command line does.
+///     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     stopper.stop();
+///     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+///     stopper.abort();
+/// });
+/// while let Some(outcome) = stream.next().await {
+///     // Found and missing ids as usual; the rest fail as `ErrorKind::Interrupted`.
+///     # let _ = outcome;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<tokio::sync::watch::Sender<Stopping>>);
+
+impl Stopper {
+    fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(Stopping::No)))
+    }
+
+    /// Sends no more requests and no retries: ids whose request has not gone out fail with
+    /// [`ErrorKind::Interrupted`] at once; requests in flight are answered and their
+    /// records arrive as usual.
+    pub fn stop(&self) {
+        self.raise(Stopping::NoNewRequests);
+    }
+
+    /// [`Stopper::stop`], and abandons the requests in flight too: their ids fail with
+    /// [`ErrorKind::Interrupted`].
+    pub fn abort(&self) {
+        self.raise(Stopping::Abort);
+    }
+
+    /// Whether [`Stopper::stop`] or [`Stopper::abort`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.level() > Stopping::No
+    }
+
+    fn raise(&self, to: Stopping) {
+        self.0.send_if_modified(|level| {
+            let raise = *level < to;
+            if raise {
+                *level = to;
+            }
+            raise
+        });
+    }
+
+    fn level(&self) -> Stopping {
+        *self.0.borrow()
+    }
+
+    /// Returns once the run is stopped at least to `level`.
+    async fn reached(&self, level: Stopping) {
+        let mut watch = self.0.subscribe();
+        if watch.wait_for(|l| *l >= level).await.is_err() {
+            // The sender lives as long as `self`: unreachable, but never a busy loop.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// `work`'s output, unless the run is stopped first.
+    async fn unless_stopped<T>(&self, work: impl Future<Output = T>) -> Result<T, FetchError> {
+        tokio::select! {
+            biased;
+            () = self.reached(Stopping::NoNewRequests) => Err(FetchError::new(ErrorKind::Interrupted)),
+            value = work => Ok(value),
+        }
+    }
+}
 
 /// Retry policy: exponential backoff with full jitter, `Retry-After` honoured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,10 +576,12 @@ impl<O: Operation> Batch<O> {
     {
         let run = self.start(ids)?;
         let exec = Arc::clone(&run.exec);
+        let stopper = run.exec.stopper.clone();
         let (requested, duplicates) = (run.requested, run.duplicates);
         Ok(BatchStream {
             inner: Box::pin(run.into_stream()),
             exec,
+            stopper,
             requested,
             duplicates,
         })
@@ -518,6 +614,7 @@ impl<O: Operation> Batch<O> {
             jitter: AtomicU64::new(seed()),
             answered: AtomicBool::new(false),
             request_fault: Mutex::new(None),
+            stopper: Stopper::new(),
         });
         Ok(Run {
             requested: plan.ids.len(),
@@ -534,6 +631,7 @@ impl<O: Operation> Batch<O> {
 pub struct BatchStream<R> {
     inner: std::pin::Pin<Box<dyn Stream<Item = Outcome<R>> + Send>>,
     exec: Arc<dyn Counters>,
+    stopper: Stopper,
     requested: usize,
     duplicates: usize,
 }
@@ -548,6 +646,12 @@ impl<R> BatchStream<R> {
     /// HTTP requests sent so far.
     pub fn requests(&self) -> u64 {
         self.exec.requests()
+    }
+
+    /// A handle that stops this run from elsewhere (a signal handler, a timer) while the
+    /// stream is read; see [`Stopper`].
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
     }
 
     /// Records received so far whose id was not asked for (see [`Report::unexpected`]).
@@ -643,13 +747,19 @@ impl<O: Operation> Run<O> {
         stream::iter(chunks)
             .map(move |range| {
                 let exec = Arc::clone(&exec);
-                let chunk = ids.to_vec(range);
+                let ids = Arc::clone(&ids);
                 // Each request is its own task, so decoding responses (most of the CPU a run
                 // costs) spreads over the runtime's worker threads. The caller's span and
                 // subscriber go with it.
                 let task = async move {
-                    let n = chunk.len();
-                    let outcomes = exec.resolve(chunk).await;
+                    let n = range.len();
+                    let outcomes = tokio::select! {
+                        biased;
+                        () = exec.stopper.reached(Stopping::Abort) => {
+                            failed(ids.to_vec(range), FetchError::new(ErrorKind::Interrupted))
+                        }
+                        outcomes = exec.resolve(ids.to_vec(range.clone())) => outcomes,
+                    };
                     exec.progress(n);
                     outcomes
                 }
@@ -754,6 +864,8 @@ struct Exec<O: Operation> {
     /// The request itself (a parameter, not an id) is at fault: every id left fails with
     /// this, and no more requests are sent.
     request_fault: Mutex<Option<FetchError>>,
+    /// Told to stop from outside.
+    stopper: Stopper,
 }
 
 impl<O: Operation> Exec<O> {
@@ -764,6 +876,7 @@ impl<O: Operation> Exec<O> {
                 done: usize::try_from(done).unwrap_or(usize::MAX),
                 total: self.total,
                 requests: self.requests.load(Ordering::Relaxed),
+                throttled: self.pace.stats().throttled,
             });
         }
     }
@@ -790,6 +903,9 @@ impl<O: Operation> Exec<O> {
         Box::pin(async move {
             if let Some(error) = self.request_fault() {
                 return failed(ids, error);
+            }
+            if self.stopper.is_stopped() {
+                return failed(ids, FetchError::new(ErrorKind::Interrupted));
             }
             let error = match self.fetch_all(&ids).await {
                 Ok(pages) => return self.match_records(ids, pages),
@@ -1090,7 +1206,9 @@ impl<O: Operation> Exec<O> {
                     return Err(stalled);
                 }
                 if error.retry_after.is_none() {
-                    tokio::time::sleep(self.backoff(2)).await;
+                    self.stopper
+                        .unless_stopped(tokio::time::sleep(self.backoff(2)))
+                        .await?;
                 }
                 continue;
             }
@@ -1124,7 +1242,9 @@ impl<O: Operation> Exec<O> {
                 wait_ms = wait.as_millis() as u64,
                 "retrying: {error}"
             );
-            tokio::time::sleep(wait).await;
+            self.stopper
+                .unless_stopped(tokio::time::sleep(wait))
+                .await?;
         }
     }
 
@@ -1205,18 +1325,27 @@ impl<O: Operation> Exec<O> {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
-        let slot = self.pace.slot().await;
+        let slot = self.stopper.unless_stopped(self.pace.slot()).await?;
         // Found at fault while this request waited for its slot: it would fail the same way.
         if let Some(fault) = self.request_fault() {
             return Err(fault);
         }
         // Paused by a `Retry-After`, or paced: wait for this request's turn.
         let until = self.deadline.map(tokio::time::Instant::from_std);
-        if self.pace.turn(until).await.is_err() {
+        if self
+            .stopper
+            .unless_stopped(self.pace.turn(until))
+            .await?
+            .is_err()
+        {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
         if let Some(fault) = self.request_fault() {
             return Err(fault);
+        }
+        // Stopped while this request waited: it is not sent.
+        if self.stopper.is_stopped() {
+            return Err(FetchError::new(ErrorKind::Interrupted));
         }
         let limit = match (self.request_timeout, self.deadline) {
             (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(Instant::now()))),
@@ -1264,11 +1393,34 @@ impl<O: Operation> Exec<O> {
         // slot, which no other worker may steal: without a yield it would wait for this
         // response's decoding (milliseconds for a large body) before it could be sent.
         tokio::task::yield_now().await;
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        match &result {
-            Ok(received) => span.record("status", received.status),
-            Err(e) => span.record("status", e.status.unwrap_or(0)),
+        let status = match &result {
+            Ok(received) => Some(received.status),
+            Err(e) => e.status,
         };
+        let ms = started.elapsed().as_millis() as u64;
+        span.record("duration_ms", ms);
+        span.record("status", status.unwrap_or(0));
+        // One line per request for `-v` logs: never a token, a body or an id.
+        match &result {
+            Ok(_) => tracing::debug!(
+                operation = &*self.op.rules().operation_id,
+                ids = ids.len(),
+                page = page.map(|p| p.index),
+                status,
+                attempt,
+                ms,
+                "request answered"
+            ),
+            Err(e) => tracing::debug!(
+                operation = &*self.op.rules().operation_id,
+                ids = ids.len(),
+                page = page.map(|p| p.index),
+                status,
+                attempt,
+                ms,
+                "request failed: {e}"
+            ),
+        }
         result
     }
 

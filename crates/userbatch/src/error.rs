@@ -71,6 +71,9 @@ pub enum ErrorKind {
     Auth,
     /// The request could not be built (a bug, or ids the generated client refuses).
     Request,
+    /// The run was stopped ([`crate::Stopper`]) before these ids were answered: their
+    /// request was never sent, was not retried, or was abandoned in flight.
+    Interrupted,
 }
 
 impl FetchError {
@@ -158,6 +161,9 @@ impl fmt::Display for FetchError {
             }
             (ErrorKind::Auth, None) => f.write_str("no credentials the vendor accepts")?,
             (ErrorKind::Request, _) => f.write_str("the request could not be built")?,
+            (ErrorKind::Interrupted, _) => {
+                f.write_str("interrupted: the run was stopped before an answer")?
+            }
             (ErrorKind::Status, None) => f.write_str("an error status")?,
         }
         if let Some(detail) = &self.detail {

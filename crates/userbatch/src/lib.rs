@@ -106,7 +106,7 @@ mod vendors;
 
 pub use engine::{
     Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
-    Operation, Outcome, PageRequest, Progress, Raw, Report, Retry,
+    Operation, Outcome, PageRequest, Progress, Raw, Report, Retry, Stopper,
 };
 pub use error::{ErrorKind, FetchError, ModifyError, ModifyStep};
 pub use futures_util::Stream;

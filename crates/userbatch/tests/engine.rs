@@ -334,13 +334,21 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
         "title was not asked for"
     );
     // Unknown attributes are refused before any request.
-    let err = usermgr::Users::new(client)
+    let err = usermgr::Users::new(client.clone())
         .attributes(["nonsense"])
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "unknown User Manager attribute \"nonsense\""
+    assert_eq!(err.0, "nonsense");
+    // The error lists the valid names.
+    assert!(
+        err.to_string()
+            .starts_with("unknown User Manager attribute \"nonsense\"; valid: title, "),
+        "{err}"
     );
+    assert!(err.to_string().ends_with("all or custom.<name>"), "{err}");
+    let err = usermgr::Users::new(client)
+        .attributes([""])
+        .unwrap_err();
+    assert_eq!(err.0, "", "an empty name is refused");
     assert_eq!(m.stats().total_requests(), 6);
 }
 
@@ -584,4 +592,96 @@ async fn avepoint_paging_follows_a_server_that_caps_the_page_size() {
     assert_eq!(report.missing, ["50"]);
     assert!(report.failed.is_empty());
     assert_eq!(report.requests, 4, "ceil(99 / 30) pages");
+}
+
+/// Every id of `ids` appears exactly once across the outcomes.
+fn accounted_once<R>(outcomes: &[Outcome<R>], ids: &[String]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Found(f) => seen.push(&f.id),
+            Outcome::Missing(id) => seen.push(id),
+            Outcome::Failed(f) => seen.extend(f.ids.iter().map(String::as_str)),
+        }
+    }
+    let expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(seen, expected, "every id once, in input order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_run_finishes_what_is_in_flight_and_fails_the_rest_as_interrupted() {
+    // Ten requests of 75 ids, two at a time, 300 ms each: stopped once the first records
+    // are out, the two requests sent then are answered, and nothing more is sent.
+    let m = mock(
+        MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_millis(300))),
+    )
+    .await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let list = ids(750);
+    let mut stream = Batch::new(usermgr::Users::new(client))
+        .concurrency(2)
+        .stream(&list)
+        .unwrap();
+    let stopper = stream.stopper();
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = stream.next().await {
+        if outcomes.is_empty() {
+            // Requests 1 and 2 were sent together and are answered about together; 3 and
+            // 4 went out as their slots came back, and are in flight.
+            stopper.stop();
+        }
+        outcomes.push(outcome);
+    }
+    accounted_once(&outcomes, &list);
+    let found: usize = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Found(_)))
+        .count();
+    let interrupted: usize = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Failed(f) if f.error.kind == ErrorKind::Interrupted => f.ids.len(),
+            _ => 0,
+        })
+        .sum();
+    let requests = stream.requests();
+    assert!((2..=4).contains(&requests), "{requests} requests sent");
+    assert_eq!(found, 75 * requests as usize, "what was in flight arrives");
+    assert_eq!(found + interrupted, 750, "the rest is interrupted, not lost");
+    assert_eq!(m.stats().total_requests(), requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_run_does_not_wait_for_the_requests_in_flight() {
+    // Answers take a minute: aborting gives up on them, and every id fails as interrupted.
+    let m = mock(
+        MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_secs(60))),
+    )
+    .await;
+    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let list = ids(300);
+    let mut stream = Batch::new(usermgr::Users::new(client))
+        .concurrency(2)
+        .stream(&list)
+        .unwrap();
+    let stopper = stream.stopper();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stopper.abort();
+    });
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = stream.next().await {
+            outcomes.push(outcome);
+        }
+        outcomes
+    })
+    .await
+    .expect("the stream ends without waiting for the answers");
+    accounted_once(&drained, &list);
+    assert!(drained.iter().all(|o| matches!(
+        o,
+        Outcome::Failed(f) if f.error.kind == ErrorKind::Interrupted
+    )));
+    assert_eq!(stream.requests(), 2, "two were in flight; no more were sent");
 }

@@ -54,7 +54,17 @@ pub struct UnknownAttribute(pub String);
 
 impl std::fmt::Display for UnknownAttribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown User Manager attribute {:?}", self.0)
+        write!(f, "unknown User Manager attribute {:?}", self.0)?;
+        if let Some(rules) = &rules::GET_USERS_BY_IDS.attributes {
+            write!(
+                f,
+                "; valid: {}, {} or {}<name>",
+                rules.values.join(", "),
+                rules.all,
+                rules.custom_prefix
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -73,7 +83,9 @@ impl Users {
     }
 
     /// Asks for more attributes (`$attribute`): the values the spec lists
-    /// (`rules::GET_USERS_BY_IDS.attributes.values`), `all`, or `custom.<name>`. Unknown names are refused here, before any request.
+    /// (`rules::GET_USERS_BY_IDS.attributes.values`), `all`, or `custom.<name>`. Unknown
+    /// names (the empty one too) are refused here, before any request; the error lists the
+    /// valid ones.
     pub fn attributes<I, S>(mut self, names: I) -> Result<Self, UnknownAttribute>
     where
         I: IntoIterator<Item = S>,
@@ -117,13 +129,22 @@ impl Users {
             || asked.contains(&&*rules.all)
     }
 
-    /// Sorts by an attribute (`$sort`).
+    /// Sends `$sort`. It has no visible effect: the vendor sorts within one request of at
+    /// most 75 ids, and the engine hands records back in input order whatever the order of
+    /// a response. Sort [`Report::found`](crate::Report::found) instead. (The vendor still
+    /// validates the value: a bad one fails every request.)
+    #[deprecated(
+        note = "no visible effect: records come back in input order; sort the results instead"
+    )]
     pub fn sort(mut self, attribute: impl Into<String>) -> Self {
         self.sort = Some(attribute.into());
         self
     }
 
-    /// Sort order (`$order`).
+    /// Sends `$order`; no visible effect, as with [`Users::sort`].
+    #[deprecated(
+        note = "no visible effect: records come back in input order; sort the results instead"
+    )]
     pub fn order(mut self, order: types::GetUsersByIdsOrder) -> Self {
         self.order = Some(order);
         self
