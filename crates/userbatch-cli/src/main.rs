@@ -4,62 +4,106 @@
 //! Run `userbatch --help` for the options; `cargo run -p userbatch-cli -- --mock nexudus
 //! users 1 2 3` tries it with no vendor account.
 
+mod files;
+mod ids;
+mod ui;
+
 use std::borrow::Cow;
-use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use userbatch::{
-    Batch, ClientConfig, Credentials, Operation, Outcome, Raw, avepoint, nexudus, usermgr,
+    Batch, ClientConfig, Credentials, Operation, Outcome, Raw, Stopper, avepoint, nexudus, usermgr,
 };
+
+use crate::files::AtomicFile;
+use crate::ids::Ids;
+use crate::ui::{Ui, Verbosity};
 
 const EXAMPLES: &str = "\
 Examples:
   # Try it on any machine: the embedded mock server, no token needed.
   userbatch --mock nexudus users 1 2 3
   # Ids from a file (one per line), a JSON report, records into a file.
-  userbatch --mock usermgr users --ids-file ids.txt --report report.json > users.ndjson
-  # A real vendor: the token from the environment, never printed.
-  USERBATCH_TOKEN=... userbatch --base-url https://spaces.nexudus.com nexudus coworkers 87654321
+  userbatch --mock usermgr users --ids-file ids.txt --report report.json -o users.ndjson
+  # Fetch again only the ids that failed in that run.
+  userbatch --mock usermgr users --retry-failed report.json --report retry.json -o retried.ndjson
+  # A real vendor: the token from a file (or USERBATCH_TOKEN), never printed.
+  userbatch --token-file ~/.nexudus-token --base-url https://spaces.nexudus.com nexudus coworkers 87654321
 
 Output:
   stdout  one JSON record per line (NDJSON), in first-seen input order, each exactly as
           the vendor sent it (unknown fields, nulls, key order), except that the values
-          of fields the spec marks as passwords read <redacted> unless --show-secrets
-  stderr  a progress line (on a terminal), warnings, one summary line
+          of fields the spec marks as passwords read \"<redacted>\" unless --reveal-secrets;
+          with --output, a file renamed into place when the run ends (also when
+          interrupted), so it always holds exactly the records the report lists as found
+  stderr  a progress bar (on a terminal), warnings, a summary line (-q: errors only;
+          -v: one line per request; RUST_LOG: any tracing filter)
+
+Interrupting (Ctrl-C, SIGTERM):
+  no new requests are sent; those in flight get --grace seconds to finish (a second
+  Ctrl-C abandons them); every record received is written, the report lists the ids left
+  as failed (\"interrupted\"), and the exit status is 130
 
 Exit status:
-  0  every id was found or reported missing
-  1  some ids failed (see stderr and --report), or the run could not be done or recorded:
-     the mock did not start, TLS did not initialise, the report could not be written
-  2  bad usage or bad input, found before any request was sent";
+  0    every id was found or reported missing
+  1    some ids failed (see stderr and --report), or the run could not be done or
+       recorded: the mock did not start, TLS did not initialise, a file could not be written
+  2    bad usage or bad input, found before any request was sent
+  130  interrupted";
 
 /// Fetch user records by id from a vendor API, in the fewest requests its rules allow.
 #[derive(Debug, Parser)]
-#[command(name = "userbatch", version, after_help = EXAMPLES)]
+#[command(
+    name = "userbatch",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// The vendor API
-    #[arg(value_enum)]
-    vendor: VendorArg,
+    #[arg(value_enum, required = true)]
+    vendor: Option<VendorArg>,
 
     /// What to fetch: `users` (every vendor) or `coworkers` (nexudus)
-    #[arg(value_enum)]
-    resource: ResourceArg,
+    #[arg(value_enum, required = true)]
+    resource: Option<ResourceArg>,
 
-    /// Ids to fetch; duplicates are fetched once
+    /// Ids to fetch, trimmed; duplicates are fetched once
     ids: Vec<String>,
 
     /// Read more ids from this file, one per line ('-' reads standard input)
     #[arg(long, value_name = "PATH")]
     ids_file: Option<PathBuf>,
 
+    /// Fetch the ids a report written by --report lists as failed (with any others given)
+    #[arg(long, value_name = "REPORT")]
+    retry_failed: Option<PathBuf>,
+
     /// Refuse more ids than this (each costs about 10 bytes of memory while it waits)
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
     max_ids: usize,
+
+    /// Write the records to this file instead of standard output (replaced when the run
+    /// ends, also when interrupted; never left half-written)
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+
+    /// Write a JSON report: requested, found, missing ids, failed ids with errors,
+    /// unexpected records, requests
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
 
     /// Start the embedded mock server in-process and use it (no token needed)
     #[arg(long, conflicts_with = "base_url")]
@@ -69,27 +113,40 @@ struct Args {
     #[arg(long, env = "USERBATCH_BASE_URL", value_name = "URL")]
     base_url: Option<String>,
 
-    /// Bearer token; never printed, never logged
+    /// Bearer token. The least private way to give it: every user of this machine can read
+    /// a command line (`ps`); prefer --token-file or USERBATCH_TOKEN. Never printed, never
+    /// logged
     #[arg(
         long,
         env = "USERBATCH_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
     )]
     token: Option<String>,
 
-    /// OAuth2 client id (client credentials grant), instead of --token
+    /// Read the bearer token from this file's first line ('-' reads standard input)
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+
+    /// OAuth2 client id (client credentials grant), instead of a token
     #[arg(long, env = "USERBATCH_CLIENT_ID", value_name = "ID")]
     client_id: Option<String>,
 
-    /// OAuth2 client secret; never printed, never logged
+    /// OAuth2 client secret; as with --token, a command line is the least private way
+    /// (prefer --client-secret-file or USERBATCH_CLIENT_SECRET). Never printed, never logged
     #[arg(
         long,
         env = "USERBATCH_CLIENT_SECRET",
         hide_env_values = true,
-        value_name = "SECRET"
+        value_name = "SECRET",
+        conflicts_with = "client_secret_file"
     )]
     client_secret: Option<String>,
+
+    /// Read the OAuth2 client secret from this file's first line ('-' reads standard input)
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<PathBuf>,
 
     /// OAuth2 token endpoint [default: the one in the vendor's spec, if any]
     #[arg(long, value_name = "URL")]
@@ -117,10 +174,9 @@ struct Args {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
 
-    /// Write a JSON report: requested, found, missing ids, failed ids with errors,
-    /// unexpected records, requests
-    #[arg(long, value_name = "PATH")]
-    report: Option<PathBuf>,
+    /// On Ctrl-C or SIGTERM, how long the requests in flight may take to finish
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    grace: u64,
 
     /// Also decode each record into the spec's type: a record whose fields do not match
     /// fails its id, with an error naming the field (by default records are passed on as
@@ -128,10 +184,20 @@ struct Args {
     #[arg(long)]
     strict: bool,
 
-    /// Print the values of fields the spec marks as passwords (tokens, secrets), which are
-    /// otherwise replaced by "<redacted>"
+    /// Write the values of fields the spec marks as passwords (tokens, secrets, nested ones
+    /// too) as the vendor sent them; otherwise they read "<redacted>"
     #[arg(long)]
-    show_secrets: bool,
+    reveal_secrets: bool,
+
+    /// Errors only on standard error: no progress, no notices, no summary
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// More on standard error: -v one line per request (operation, ids, status, attempt,
+    /// ms) and every unpopulated field of summaries; -vv debug logs of every crate; -vvv
+    /// trace. RUST_LOG, if set, is used instead (e.g. RUST_LOG=userbatch=debug)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
 
     /// Return full records (one get-one request per id) instead of list summaries
     #[arg(long, help_heading = "Nexudus")]
@@ -141,29 +207,44 @@ struct Args {
     #[arg(long, value_name = "LIST", help_heading = "User Manager")]
     attribute: Option<String>,
 
-    /// Sort by this attribute ($sort): id, firstName, lastName, loginId, custom.NAME
-    #[arg(long, value_name = "FIELD", help_heading = "User Manager")]
-    sort: Option<String>,
+    /// Refused: records are written in input order, and User Manager sorts only within one
+    /// request of at most 75 ids, so $sort would have no visible effect
+    #[arg(long, value_name = "FIELD", hide = true, num_args = 0..=1)]
+    sort: Option<Option<String>>,
 
-    /// Sort order ($order)
-    #[arg(long, value_enum, help_heading = "User Manager")]
-    order: Option<OrderArg>,
+    /// Refused, as --sort
+    #[arg(long, value_name = "ORDER", hide = true, num_args = 0..=1)]
+    order: Option<Option<String>>,
 
     /// Accept-Language, e.g. en-US, fr-FR [default: en-US]
     #[arg(long, value_name = "LOCALE", help_heading = "User Manager")]
     language: Option<String>,
 
     /// The customer's id (required for avepoint)
-    #[arg(long, value_name = "ID", help_heading = "AvePoint")]
+    #[arg(long, value_name = "ID", help_heading = "AvePoint", value_parser = non_empty)]
     customer_id: Option<String>,
 
     /// The tenant's id (required for avepoint)
-    #[arg(long, value_name = "ID", help_heading = "AvePoint")]
+    #[arg(long, value_name = "ID", help_heading = "AvePoint", value_parser = non_empty)]
     tenant_id: Option<String>,
 
     /// Page size to ask for [default: 100]
     #[arg(long, value_name = "N", help_heading = "AvePoint")]
     page_size: Option<NonZeroU32>,
+}
+
+/// What else the command does.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a shell completion script, e.g. `userbatch completions bash >
+    /// ~/.local/share/bash-completion/completions/userbatch`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `userbatch man | man -l -`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,12 +283,6 @@ enum Exit {
 }
 use Exit::{Failure, Usage};
 
-impl From<userbatch::PlanError> for Exit {
-    fn from(e: userbatch::PlanError) -> Self {
-        Usage(e.to_string())
-    }
-}
-
 impl From<userbatch::ConfigError> for Exit {
     fn from(e: userbatch::ConfigError) -> Self {
         match e {
@@ -221,12 +296,14 @@ impl From<userbatch::ConfigError> for Exit {
 
 impl From<userbatch::usermgr::UnknownAttribute> for Exit {
     fn from(e: userbatch::usermgr::UnknownAttribute) -> Self {
-        Usage(e.to_string())
+        Usage(format!("--attribute: {e}"))
     }
 }
 
 #[derive(Debug, Serialize)]
 struct Report {
+    vendor: String,
+    resource: String,
     requested: usize,
     found: usize,
     missing: Vec<String>,
@@ -235,6 +312,7 @@ struct Report {
     requests: u64,
     throttled: u64,
     throttle_wait_s: f64,
+    interrupted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,43 +321,106 @@ struct FailedIds {
     error: String,
 }
 
+/// The exit status of an interrupted run, as shells give a process ended by SIGINT.
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(command) = &args.command {
+        let mut text = Vec::new();
+        match command {
+            Command::Completions { shell } => {
+                clap_complete::generate(*shell, &mut Args::command(), "userbatch", &mut text);
+            }
+            Command::Man => {
+                if let Err(e) = clap_mangen::Man::new(Args::command()).render(&mut text) {
+                    eprintln!("userbatch: cannot render the manual page: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        return match io::stdout().lock().write_all(&text) {
+            // `| head` is fine.
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                eprintln!("userbatch: cannot write to standard output: {e}");
+                ExitCode::FAILURE
+            }
+            _ => ExitCode::SUCCESS,
+        };
+    }
+    let ui = Ui::install(Verbosity::new(args.quiet, args.verbose));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("userbatch: cannot start the async runtime: {e}");
+            ui.error(format_args!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(run(args, &ui)) {
         Ok(code) => code,
         Err(Usage(message)) => {
-            eprintln!("userbatch: {message}");
+            ui.error(message);
             ExitCode::from(2)
         }
         Err(Failure(message)) => {
-            eprintln!("userbatch: {message}");
+            ui.error(message);
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: Args) -> Result<ExitCode, Exit> {
-    tracing_subscriber::fmt()
-        .with_writer(io::stderr)
-        .with_max_level(tracing::Level::WARN)
-        .without_time()
-        .with_target(false)
-        .with_ansi(false)
-        .init();
+/// The vendor and the resource (clap requires both unless a subcommand is given).
+fn target(args: &Args) -> (VendorArg, ResourceArg) {
+    match (args.vendor, args.resource) {
+        (Some(vendor), Some(resource)) => (vendor, resource),
+        _ => unreachable!("clap requires the vendor and the resource"),
+    }
+}
 
-    check_combination(&args)?;
-    let mut ids = Ids::open(&args)?;
-    let report_file = args.report.as_deref().map(ReportFile::create).transpose()?;
+async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
+    let (vendor, resource) = target(&args);
+    check_combination(&args, vendor, resource)?;
+    if [&args.ids_file, &args.token_file, &args.client_secret_file]
+        .iter()
+        .filter(|p| p.as_deref().is_some_and(|p| p.as_os_str() == "-"))
+        .count()
+        > 1
+    {
+        return Err(Usage(
+            "standard input ('-') can be read for one of --ids-file, --token-file and \
+             --client-secret-file only"
+                .to_owned(),
+        ));
+    }
+    let retry = match &args.retry_failed {
+        Some(path) => {
+            let ids = ids::failed_ids_of(path, &name_of(vendor), &name_of(resource))?;
+            if ids.is_empty() && args.ids.is_empty() && args.ids_file.is_none() {
+                ui.say(format_args!(
+                    "{} lists no failed ids: nothing to fetch",
+                    path.display()
+                ));
+                return Ok(ExitCode::SUCCESS);
+            }
+            ids
+        }
+        None => Vec::new(),
+    };
+    let credentials = credentials(&args, vendor)?;
+    let mut ids = Ids::open(&args.ids, retry, args.ids_file.as_deref(), args.max_ids)?;
+    let report_file = args
+        .report
+        .as_deref()
+        .map(|p| AtomicFile::create("--report", p))
+        .transpose()?;
+    let output = args
+        .output
+        .as_deref()
+        .map(|p| AtomicFile::create("--output", p))
+        .transpose()?;
 
     let mock = if args.mock {
         Some(start_mock().await?)
@@ -289,9 +430,19 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
     let base_url = match (&mock, &args.base_url) {
         (Some(m), _) => m.base_url().to_owned(),
         (None, Some(url)) => url.clone(),
-        (None, None) => vendor_rules(args.vendor).default_base_url.to_string(),
+        (None, None) => vendor_rules(vendor).default_base_url.to_string(),
     };
-    let credentials = credentials(&args, mock.is_some())?;
+    let credentials = match (credentials, &mock) {
+        (Some(c), _) => c,
+        (None, Some(_)) => Credentials::bearer("mock-token"),
+        (None, None) => {
+            return Err(Usage(
+                "no credentials: pass --token-file (or USERBATCH_TOKEN, or --token), or \
+                 --client-id and --client-secret (or use --mock)"
+                    .to_owned(),
+            ));
+        }
+    };
     // The library refuses what it must not send (credentials in the URL, a token in clear
     // to a host that is not loopback) when the client is built, before any request.
     let mut config = ClientConfig::new(&base_url)
@@ -300,22 +451,26 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
     if let Some(secs) = args.timeout {
         config = config.timeout(Duration::from_secs(secs));
     }
+    // The library's warning lists every unpopulated field; without -v the command line
+    // says it in one line instead.
+    userbatch::silence_partial_warnings(ui.verbosity() < Verbosity::Verbose);
+    let sink = Sink::new(output);
+    let run = Run {
+        args: &args,
+        ui,
+        ids: &mut ids,
+        sink,
+    };
     let started = Instant::now();
-    let report = match (args.vendor, args.resource) {
+    let (report, sink) = match (vendor, resource) {
         (VendorArg::Nexudus, resource) => {
             let client = nexudus::Client::from_config(config)?;
             match (resource, args.full) {
-                (ResourceArg::Users, false) => {
-                    run_op(&args, nexudus::Users::new(client), &mut ids).await?
-                }
-                (ResourceArg::Users, true) => {
-                    run_op(&args, nexudus::UserById::new(client), &mut ids).await?
-                }
-                (ResourceArg::Coworkers, false) => {
-                    run_op(&args, nexudus::Coworkers::new(client), &mut ids).await?
-                }
+                (ResourceArg::Users, false) => run.op(nexudus::Users::new(client)).await?,
+                (ResourceArg::Users, true) => run.op(nexudus::UserById::new(client)).await?,
+                (ResourceArg::Coworkers, false) => run.op(nexudus::Coworkers::new(client)).await?,
                 (ResourceArg::Coworkers, true) => {
-                    run_op(&args, nexudus::CoworkerById::new(client), &mut ids).await?
+                    run.op(nexudus::CoworkerById::new(client)).await?
                 }
             }
         }
@@ -323,16 +478,8 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
             let client = usermgr::Client::from_config(config)?;
             let mut op = usermgr::Users::new(client);
             if let Some(list) = &args.attribute {
-                op = op.attributes(list.split(',').map(str::trim).filter(|a| !a.is_empty()))?;
-            }
-            if let Some(sort) = &args.sort {
-                op = op.sort(sort.clone());
-            }
-            if let Some(order) = args.order {
-                op = op.order(match order {
-                    OrderArg::Asc => usermgr::types::GetUsersByIdsOrder::Asc,
-                    OrderArg::Desc => usermgr::types::GetUsersByIdsOrder::Desc,
-                });
+                // An empty name (`--attribute ""`, `a,,b`) is refused with the valid ones.
+                op = op.attributes(list.split(',').map(str::trim))?;
             }
             if let Some(language) = &args.language {
                 let parsed = language.parse().map_err(|_| {
@@ -342,7 +489,7 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
                 })?;
                 op = op.language(parsed);
             }
-            run_op(&args, op, &mut ids).await?
+            run.op(op).await?
         }
         (VendorArg::Avepoint, _) => {
             let client = avepoint::Client::from_config(config)?;
@@ -355,57 +502,80 @@ async fn run(args: Args) -> Result<ExitCode, Exit> {
             if let Some(size) = args.page_size {
                 op = op.page_size(size);
             }
-            run_op(&args, op, &mut ids).await?
+            run.op(op).await?
         }
     };
     if let Some(m) = mock {
         m.stop().await;
     }
+    ui.finish();
 
-    let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
-    eprintln!(
-        "userbatch: requested {}, found {}, missing {}, failed {}, requests {}, elapsed {:.2}s",
-        report.requested,
-        report.found,
-        report.missing.len(),
-        failed,
-        report.requests,
-        started.elapsed().as_secs_f64()
-    );
-    if report.throttled > 0 {
-        eprintln!(
-            "userbatch: the vendor throttled {} answer(s); the run paused {:.2}s for them",
-            report.throttled, report.throttle_wait_s
-        );
+    let mut failed_to_record = false;
+    if let Err(e) = sink.finish() {
+        ui.error(e);
+        failed_to_record = true;
     }
-    if report.unexpected > 0 {
-        eprintln!(
-            "userbatch: the vendor also sent {} record(s) whose ids were not asked for (not printed)",
-            report.unexpected
-        );
-    }
-    for f in &report.failed {
-        eprintln!("userbatch: {} id(s) failed: {}", f.ids.len(), f.error);
-    }
+    summarize(ui, &report, started);
     if let Some(file) = report_file {
-        let path = file.path.clone();
-        if let Err(e) = file.write(&report) {
-            eprintln!(
-                "userbatch: cannot write the report to {}: {e}",
+        let path = file.path().to_owned();
+        if let Err(e) = write_report(file, &report) {
+            ui.error(format_args!(
+                "cannot write the report to {}: {e}",
                 path.display()
-            );
-            return Ok(ExitCode::FAILURE);
+            ));
+            failed_to_record = true;
         }
     }
-    Ok(if failed > 0 {
+    let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
+    Ok(if report.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if failed > 0 || failed_to_record {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// A bearer token (`--token`), or tokens from an OAuth2 token endpoint (`--client-id`,
-/// `--client-secret`, `--token-url`, by default the spec's).
+/// The lines that end a run: the summary, and what the user should know about it.
+fn summarize(ui: &Ui, report: &Report, started: Instant) {
+    let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
+    ui.say(format_args!(
+        "requested {}, found {}, missing {}, failed {}, requests {}, elapsed {:.2}s{}",
+        report.requested,
+        report.found,
+        report.missing.len(),
+        failed,
+        report.requests,
+        started.elapsed().as_secs_f64(),
+        if report.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        }
+    ));
+    if report.throttled > 0 {
+        ui.say(format_args!(
+            "the vendor throttled {} answer(s); the run paused {:.2}s for them",
+            report.throttled, report.throttle_wait_s
+        ));
+    }
+    if report.unexpected > 0 {
+        ui.say(format_args!(
+            "the vendor also sent {} record(s) whose ids were not asked for (not written)",
+            report.unexpected
+        ));
+    }
+    for f in &report.failed {
+        ui.error(format_args!("{} id(s) failed: {}", f.ids.len(), f.error));
+    }
+}
+
+fn write_report(mut file: AtomicFile, report: &Report) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut file, report)?;
+    file.write_all(b"\n")?;
+    file.persist()
+}
+
 /// The embedded mock server (the `mock` feature).
 #[cfg(feature = "mock")]
 type Mock = userbatch_mock::MockServer;
@@ -441,39 +611,49 @@ async fn start_mock() -> Result<Mock, Exit> {
     ))
 }
 
-fn credentials(args: &Args, mock: bool) -> Result<Credentials, Exit> {
-    match (&args.token, &args.client_id, &args.client_secret) {
+/// A bearer token (`--token`, `--token-file`), or tokens from an OAuth2 token endpoint
+/// (`--client-id`, `--client-secret[-file]`, `--token-url`, by default the spec's); `None`
+/// if none was given.
+fn credentials(args: &Args, vendor: VendorArg) -> Result<Option<Credentials>, Exit> {
+    let token = match (&args.token, &args.token_file) {
+        (_, Some(path)) => Some(files::read_secret("--token-file", path)?),
+        (Some(token), None) => Some(token.clone()),
+        (None, None) => None,
+    };
+    let secret = match (&args.client_secret, &args.client_secret_file) {
+        (_, Some(path)) => Some(files::read_secret("--client-secret-file", path)?),
+        (Some(secret), None) => Some(secret.clone()),
+        (None, None) => None,
+    };
+    match (token, &args.client_id, secret) {
         (Some(_), Some(_), _) => Err(Usage(
-            "--token and --client-id are two ways to authenticate: give one".to_owned(),
+            "a token and --client-id are two ways to authenticate: give one".to_owned(),
         )),
-        (Some(token), None, _) => Ok(Credentials::bearer(token.clone())),
+        (Some(token), None, _) => Ok(Some(Credentials::bearer(token))),
         (None, Some(id), Some(secret)) => {
             let url = match &args.token_url {
                 Some(url) => url.clone(),
-                None => vendor_rules(args.vendor)
+                None => vendor_rules(vendor)
                     .token_url
                     .as_ref()
                     .map(|url| url.to_string())
                     .ok_or_else(|| {
                         Usage(format!(
                             "--client-id needs --token-url: the {} spec names no token endpoint",
-                            vendor_rules(args.vendor).title
+                            vendor_rules(vendor).title
                         ))
                     })?,
             };
-            Ok(Credentials::client_credentials(
-                userbatch::ClientCredentials::new(url, id.clone(), secret.clone()),
-            ))
+            Ok(Some(Credentials::client_credentials(
+                userbatch::ClientCredentials::new(url, id.clone(), secret),
+            )))
         }
         (None, Some(_), None) => Err(Usage(
-            "--client-id needs --client-secret (or USERBATCH_CLIENT_SECRET)".to_owned(),
-        )),
-        (None, None, _) if mock => Ok(Credentials::bearer("mock-token")),
-        (None, None, _) => Err(Usage(
-            "no credentials: pass --token (or USERBATCH_TOKEN), or --client-id and \
-             --client-secret (or use --mock)"
+            "--client-id needs --client-secret-file (or USERBATCH_CLIENT_SECRET, or \
+             --client-secret)"
                 .to_owned(),
         )),
+        (None, None, _) => Ok(None),
     }
 }
 
@@ -485,213 +665,48 @@ fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::VendorRules {
     }
 }
 
+/// A vendor's or resource's name as typed on the command line.
+fn name_of(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
 /// Options that belong to another vendor or resource are mistakes, not no-ops.
-fn check_combination(args: &Args) -> Result<(), Exit> {
-    if args.resource == ResourceArg::Coworkers && args.vendor != VendorArg::Nexudus {
+fn check_combination(args: &Args, vendor: VendorArg, resource: ResourceArg) -> Result<(), Exit> {
+    if args.sort.is_some() || args.order.is_some() {
+        return Err(Usage(
+            "--sort/--order are refused: records are written in input order, and User \
+             Manager sorts only within one request of at most 75 ids, so they would have no \
+             visible effect; sort the output instead, e.g. `jq -s 'sort_by(.lastName)[]'`"
+                .to_owned(),
+        ));
+    }
+    if resource == ResourceArg::Coworkers && vendor != VendorArg::Nexudus {
         return Err(Usage(format!(
             "{} has no coworkers; only `nexudus coworkers` exists",
-            args.vendor
-                .to_possible_value()
-                .map_or_else(String::new, |v| v.get_name().to_owned())
+            name_of(vendor)
         )));
     }
-    let misplaced = |present: bool, flag: &str, vendor: VendorArg, name: &str| {
-        if present && args.vendor != vendor {
-            Err(Usage(format!("{flag} applies to {name} only")))
+    let misplaced = |present: bool, flag: &str, only: VendorArg| {
+        if present && vendor != only {
+            Err(Usage(format!("{flag} applies to {} only", name_of(only))))
         } else {
             Ok(())
         }
     };
-    misplaced(args.full, "--full", VendorArg::Nexudus, "nexudus")?;
-    misplaced(
-        args.attribute.is_some(),
-        "--attribute",
-        VendorArg::Usermgr,
-        "usermgr",
-    )?;
-    misplaced(args.sort.is_some(), "--sort", VendorArg::Usermgr, "usermgr")?;
-    misplaced(
-        args.order.is_some(),
-        "--order",
-        VendorArg::Usermgr,
-        "usermgr",
-    )?;
-    misplaced(
-        args.language.is_some(),
-        "--language",
-        VendorArg::Usermgr,
-        "usermgr",
-    )?;
+    misplaced(args.full, "--full", VendorArg::Nexudus)?;
+    misplaced(args.attribute.is_some(), "--attribute", VendorArg::Usermgr)?;
+    misplaced(args.language.is_some(), "--language", VendorArg::Usermgr)?;
     misplaced(
         args.customer_id.is_some(),
         "--customer-id",
         VendorArg::Avepoint,
-        "avepoint",
     )?;
-    misplaced(
-        args.tenant_id.is_some(),
-        "--tenant-id",
-        VendorArg::Avepoint,
-        "avepoint",
-    )?;
-    misplaced(
-        args.page_size.is_some(),
-        "--page-size",
-        VendorArg::Avepoint,
-        "avepoint",
-    )?;
+    misplaced(args.tenant_id.is_some(), "--tenant-id", VendorArg::Avepoint)?;
+    misplaced(args.page_size.is_some(), "--page-size", VendorArg::Avepoint)?;
     Ok(())
-}
-
-/// The longest line an ids file may have, in bytes: more than any vendor's id (User
-/// Manager's path segment holds 20,000 characters), and a bound on what one line can cost
-/// (`--ids-file /dev/zero` ends here instead of filling memory).
-const MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// The ids to fetch, read as the planner takes them (it keeps them compactly, so a file of
-/// millions is never held as strings): the arguments first, then the file's lines, each
-/// trimmed of surrounding white space, blank lines skipped. Arguments are taken as given;
-/// the planner validates every id and names any bad one. The first problem with the input
-/// stops the reading and is kept in `error`.
-struct Ids {
-    args: std::vec::IntoIter<String>,
-    file: Option<IdsFile>,
-    count: usize,
-    max: usize,
-    error: Option<String>,
-}
-
-struct IdsFile {
-    reader: Box<dyn BufRead>,
-    name: String,
-    line: usize,
-}
-
-impl Ids {
-    /// Opens the ids file, if any: a file that cannot be opened is an error before anything
-    /// else happens.
-    fn open(args: &Args) -> Result<Self, Exit> {
-        let file = match &args.ids_file {
-            None => None,
-            Some(path) if path.as_os_str() == "-" => Some(IdsFile {
-                reader: Box::new(io::stdin().lock()),
-                name: "standard input".to_owned(),
-                line: 0,
-            }),
-            Some(path) => {
-                let file = std::fs::File::open(path).map_err(|e| {
-                    Usage(format!("cannot read --ids-file {}: {e}", path.display()))
-                })?;
-                Some(IdsFile {
-                    reader: Box::new(io::BufReader::new(file)),
-                    name: path.display().to_string(),
-                    line: 0,
-                })
-            }
-        };
-        Ok(Self {
-            args: args.ids.clone().into_iter(),
-            file,
-            count: 0,
-            max: args.max_ids,
-            error: None,
-        })
-    }
-
-    fn next_line(&mut self) -> Option<String> {
-        let file = self.file.as_mut()?;
-        loop {
-            file.line += 1;
-            let mut buf = Vec::new();
-            let read = (&mut file.reader)
-                .take(MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut buf);
-            match read {
-                Ok(0) => return None,
-                Ok(_) => {}
-                Err(e) => {
-                    self.error = Some(format!("cannot read the ids from {}: {e}", file.name));
-                    return None;
-                }
-            }
-            if buf.last() == Some(&b'\n') {
-                buf.pop();
-            } else if buf.len() > MAX_LINE_BYTES {
-                self.error = Some(format!(
-                    "line {} of {} is longer than {MAX_LINE_BYTES} bytes: no vendor takes such an id",
-                    file.line, file.name
-                ));
-                return None;
-            }
-            let Ok(text) = String::from_utf8(buf) else {
-                self.error = Some(format!("line {} of {} is not UTF-8", file.line, file.name));
-                return None;
-            };
-            let id = text.trim();
-            if !id.is_empty() {
-                return Some(id.to_owned());
-            }
-        }
-    }
-}
-
-impl Iterator for Ids {
-    type Item = String;
-
-    fn next(&mut self) -> Option<String> {
-        if self.error.is_some() {
-            return None;
-        }
-        let id = match self.args.next() {
-            Some(id) => id,
-            None => self.next_line()?,
-        };
-        self.count += 1;
-        if self.count > self.max {
-            self.error = Some(format!(
-                "more than {} ids (raise --max-ids to fetch more)",
-                self.max
-            ));
-            return None;
-        }
-        Some(id)
-    }
-}
-
-/// Where the report goes: a temporary file (mode 0600) made in the report's folder before
-/// any request, so a bad path costs no traffic, and renamed over the report at the end, so a
-/// symlink at the report's path is replaced, never followed.
-struct ReportFile {
-    path: PathBuf,
-    temp: tempfile::NamedTempFile,
-}
-
-impl ReportFile {
-    fn create(path: &Path) -> Result<Self, Exit> {
-        if path.is_dir() {
-            return Err(Usage(format!("--report {} is a folder", path.display())));
-        }
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".userbatch-report-")
-            .tempfile_in(folder)
-            .map_err(|e| Usage(format!("cannot write --report {}: {e}", path.display())))?;
-        Ok(Self {
-            path: path.to_owned(),
-            temp,
-        })
-    }
-
-    fn write(mut self, report: &Report) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut self.temp, report)?;
-        self.temp.write_all(b"\n")?;
-        self.temp.as_file().sync_all()?;
-        self.temp.persist(&self.path).map_err(|e| e.error)?;
-        Ok(())
-    }
 }
 
 fn positive_rate(text: &str) -> Result<f64, String> {
@@ -701,95 +716,279 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn batch<O: Operation>(args: &Args, op: O) -> Batch<O> {
-    let mut batch = Batch::new(op).concurrency(usize::from(args.concurrency));
-    if let Some(rate) = args.max_rate {
-        batch = batch.max_rate(rate);
-    }
-    if let Some(n) = args.max_batch {
-        batch = batch.max_batch(n);
-    }
-    if io::stderr().is_terminal() {
-        batch = batch.on_progress(|p| {
-            eprint!(
-                "\ruserbatch: {}/{} ids, {} requests ",
-                p.done, p.total, p.requests
-            );
-            if p.done == p.total {
-                eprintln!();
-            }
-        });
-    }
-    batch
-}
-
-/// Runs `op` as the options say: records as the vendor sent them, or (`--strict`) decoded
-/// into the spec's types too.
-async fn run_op<O: Operation>(args: &Args, op: O, ids: &mut Ids) -> Result<Report, Exit> {
-    let secrets = if args.show_secrets {
-        &[][..]
-    } else {
-        &op.rules().records.secrets[..]
-    };
-    if args.strict {
-        fetch(batch(args, op), ids, secrets).await
-    } else {
-        fetch(batch(args, Raw(op)), ids, secrets).await
+fn non_empty(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("must not be empty".to_owned()),
+        text => Ok(text.to_owned()),
     }
 }
 
-/// Streams the records to stdout as NDJSON, in input order, each as the vendor sent it
-/// (the values at `secrets` redacted), and accounts for every id.
-async fn fetch<O: Operation>(
-    batch: Batch<O>,
-    ids: &mut Ids,
-    secrets: &[Cow<'static, str>],
-) -> Result<Report, Exit> {
-    // Planning reads every id (it validates them all before any request is sent).
-    let stream = batch.stream(&mut *ids);
-    if let Some(problem) = ids.error.take() {
-        return Err(Usage(problem));
-    }
-    let mut stream = stream?;
-    let requested = stream.requested();
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut report = Report {
-        requested,
-        found: 0,
-        missing: Vec::new(),
-        failed: Vec::new(),
-        unexpected: 0,
-        requests: 0,
-        throttled: 0,
-        throttle_wait_s: 0.0,
-    };
-    let mut broken_pipe = false;
-    let redactor = userbatch::json::Redactor::new(secrets);
-    while let Some(outcome) = stream.next().await {
-        match outcome {
-            Outcome::Found(found) => {
-                report.found += 1;
-                if !broken_pipe {
-                    let record = redactor.redact(found.raw.as_str());
-                    let written = out
-                        .write_all(record.as_bytes())
-                        .and_then(|()| out.write_all(b"\n"));
-                    // A closed pipe (`| head`) stops the output, not the accounting.
-                    broken_pipe = written.is_err();
-                }
-            }
-            Outcome::Missing(id) => report.missing.push(id),
-            Outcome::Failed(failure) => report.failed.push(FailedIds {
-                ids: failure.ids,
-                error: failure.error.to_string(),
-            }),
+/// Where records go: standard output, or the `--output` file. A closed pipe (`| head`)
+/// stops the writing, not the accounting; a file that cannot be written fails the run.
+struct Sink {
+    out: Box<dyn Write + Send>,
+    file: Option<AtomicFile>,
+    error: Option<io::Error>,
+    closed: bool,
+}
+
+impl Sink {
+    fn new(file: Option<AtomicFile>) -> Self {
+        Self {
+            out: Box::new(BufWriter::new(io::stdout())),
+            file,
+            error: None,
+            closed: false,
         }
     }
-    let _ = out.flush();
-    report.requests = stream.requests();
-    report.unexpected = stream.unexpected();
-    report.throttled = stream.throttled();
-    report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
-    Ok(report)
+
+    fn record(&mut self, record: &str) {
+        if self.closed || self.error.is_some() {
+            return;
+        }
+        let out: &mut dyn Write = match &mut self.file {
+            Some(file) => file,
+            None => &mut self.out,
+        };
+        let written = out
+            .write_all(record.as_bytes())
+            .and_then(|()| out.write_all(b"\n"));
+        match written {
+            Ok(()) => {}
+            Err(e) if self.file.is_none() && e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Flushes standard output, or renames the file into place.
+    fn finish(mut self) -> Result<(), String> {
+        let _ = self.out.flush();
+        let Some(file) = self.file else {
+            return match self.error {
+                Some(e) => Err(format!("cannot write the records: {e}")),
+                None => Ok(()),
+            };
+        };
+        let path = file.path().display().to_string();
+        match self.error {
+            // Left out: a file at the path holds only complete runs' records.
+            Some(e) => Err(format!("cannot write the records to {path}: {e}")),
+            None => file
+                .persist()
+                .map_err(|e| format!("cannot write the records to {path}: {e}")),
+        }
+    }
+}
+
+/// One run of one operation, as the options say.
+struct Run<'a> {
+    args: &'a Args,
+    ui: &'a Ui,
+    ids: &'a mut Ids,
+    sink: Sink,
+}
+
+impl Run<'_> {
+    /// Runs `op`: records as the vendor sent them, or (`--strict`) decoded into the spec's
+    /// types too.
+    async fn op<O: Operation>(self, op: O) -> Result<(Report, Sink), Exit> {
+        let rules = op.rules();
+        let secrets = if self.args.reveal_secrets {
+            &[][..]
+        } else {
+            &rules.records.secrets[..]
+        };
+        let partial = rules.partial.as_ref();
+        let ui = self.ui;
+        let (report, sink) = if self.args.strict {
+            let batch = self.batch(op);
+            self.fetch(batch, secrets).await?
+        } else {
+            let batch = self.batch(Raw(op));
+            self.fetch(batch, secrets).await?
+        };
+        // With -v the library's warning lists the fields.
+        let notice = report_found_summaries(ui);
+        if let Some(partial) = partial.filter(|_| report.found > 0 && notice) {
+            ui.say(format_args!(
+                "these are summaries of {}: {} fields are not populated (-v lists them); \
+                 --full fetches full records",
+                partial.of,
+                partial.unpopulated.len()
+            ));
+        }
+        Ok((report, sink))
+    }
+
+    fn batch<O: Operation>(&self, op: O) -> Batch<O> {
+        let args = self.args;
+        let mut batch = Batch::new(op).concurrency(usize::from(args.concurrency));
+        if let Some(rate) = args.max_rate {
+            batch = batch.max_rate(rate);
+        }
+        if let Some(n) = args.max_batch {
+            batch = batch.max_batch(n);
+        }
+        let ui = self.ui.clone();
+        batch.on_progress(move |p| ui.progress(p))
+    }
+
+    /// Streams the records out as NDJSON, in input order, each as the vendor sent it (the
+    /// values at `secrets` redacted), and accounts for every id. Ctrl-C or SIGTERM stops
+    /// the run ([`watch_signals`]); what was received is still written.
+    async fn fetch<O: Operation>(
+        self,
+        batch: Batch<O>,
+        secrets: &[Cow<'static, str>],
+    ) -> Result<(Report, Sink), Exit> {
+        let Run {
+            args,
+            ui,
+            ids,
+            mut sink,
+        } = self;
+        // Planning reads every id (it validates them all before any request is sent).
+        let stream = batch.stream(&mut *ids);
+        if let Some(problem) = ids.error.take() {
+            return Err(Usage(problem));
+        }
+        let mut stream = stream.map_err(|e| match e {
+            userbatch::PlanError::InvalidId { id, index, reason } => Usage(format!(
+                "invalid id {:?} ({}): {reason}",
+                shorten(&id),
+                ids.describe(index, args.retry_failed.as_deref())
+            )),
+            userbatch::PlanError::NoIds => Usage("no ids to fetch".to_owned()),
+            other => Usage(other.to_string()),
+        })?;
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let signals = tokio::spawn(watch_signals(
+            stream.stopper(),
+            Duration::from_secs(args.grace),
+            Arc::clone(&interrupted),
+            ui.clone(),
+        ));
+        ui.start(stream.requested());
+        let mut report = Report {
+            vendor: name_of(target(args).0),
+            resource: name_of(target(args).1),
+            requested: stream.requested(),
+            found: 0,
+            missing: Vec::new(),
+            failed: Vec::new(),
+            unexpected: 0,
+            requests: 0,
+            throttled: 0,
+            throttle_wait_s: 0.0,
+            interrupted: false,
+        };
+        let redactor = userbatch::json::Redactor::new(secrets);
+        while let Some(outcome) = stream.next().await {
+            match outcome {
+                Outcome::Found(found) => {
+                    report.found += 1;
+                    sink.record(&redactor.redact(found.raw.as_str()));
+                }
+                Outcome::Missing(id) => report.missing.push(id),
+                Outcome::Failed(failure) => {
+                    let error = failure.error.to_string();
+                    // Requests that fail alike (e.g. all those an interrupt left) make one
+                    // entry.
+                    match report.failed.last_mut() {
+                        Some(last) if last.error == error => last.ids.extend(failure.ids),
+                        _ => report.failed.push(FailedIds {
+                            ids: failure.ids,
+                            error,
+                        }),
+                    }
+                }
+            }
+        }
+        signals.abort();
+        report.interrupted = interrupted.load(Ordering::SeqCst);
+        report.requests = stream.requests();
+        report.unexpected = stream.unexpected();
+        report.throttled = stream.throttled();
+        report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
+        Ok((report, sink))
+    }
+}
+
+/// Whether the one-line partial-record notice is for this run (the library's own warning,
+/// which lists every field, is shown from -v on).
+fn report_found_summaries(ui: &Ui) -> bool {
+    ui.verbosity() < Verbosity::Verbose
+}
+
+/// An id as messages show it: at most 40 characters.
+fn shorten(id: &str) -> Cow<'_, str> {
+    match id.char_indices().nth(40) {
+        Some((at, _)) => Cow::Owned(format!("{}…", &id[..at])),
+        None => Cow::Borrowed(id),
+    }
+}
+
+/// On the first Ctrl-C or SIGTERM: no new requests; after `grace`, or on a second signal,
+/// the requests in flight are abandoned too. Their ids come out of the stream as failed
+/// ("interrupted").
+async fn watch_signals(stopper: Stopper, grace: Duration, interrupted: Arc<AtomicBool>, ui: Ui) {
+    let mut signals = match Signals::new() {
+        Ok(signals) => signals,
+        Err(e) => {
+            tracing::warn!("Ctrl-C cannot be caught, so it will lose what is in flight: {e}");
+            return;
+        }
+    };
+    signals.next().await;
+    interrupted.store(true, Ordering::SeqCst);
+    ui.say(format_args!(
+        "interrupted: no new requests; waiting up to {}s for those in flight (Ctrl-C again \
+         to stop now)",
+        grace.as_secs()
+    ));
+    stopper.stop();
+    tokio::select! {
+        () = tokio::time::sleep(grace) => {}
+        () = signals.next() => {}
+    }
+    stopper.abort();
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> io::Result<Self> {
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -67,10 +67,13 @@ fn the_readme_command_prints_records() {
         "{err}"
     );
     assert_eq!(
-        err.matches("returns summaries of User").count(),
+        err.matches("these are summaries of User: 28 fields are not populated")
+            .count(),
         1,
-        "the partial-record warning, once: {err}"
+        "the partial-record notice, once: {err}"
     );
+    assert!(err.contains("--full fetches full records"), "{err}");
+    assert_eq!(err.lines().count(), 2, "a notice and the summary: {err}");
     assert!(
         !err.contains("3/3 ids"),
         "no progress line when stderr is not a terminal: {err}"
@@ -123,7 +126,7 @@ fn every_vendor_and_resource() {
     // Full records carry what summaries lack; summaries do not warn when --full.
     let out = run(&["--mock", "nexudus", "users", "--full", "1"]);
     assert!(records(&out)[0].get("OnNewEmail").is_some());
-    assert!(!stderr(&out).contains("returns summaries"));
+    assert!(!stderr(&out).contains("are summaries"));
 }
 
 #[test]
@@ -137,16 +140,12 @@ fn usermgr_options_reach_the_vendor() {
         "200",
         "--attribute",
         "created,emailAddress",
-        "--sort",
-        "id",
-        "--order",
-        "desc",
         "--language",
         "fr-FR",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let recs = records(&out);
-    // Records come in input order whatever the vendor's sort; attributes asked for are there.
+    // Records come in input order; attributes asked for are there.
     assert_eq!(ids_of(&recs, "id"), ["30", "4", "200"]);
     // Every record carries what was asked for, null or not, as the vendor sent it.
     assert!(
@@ -186,8 +185,9 @@ async fn ids_from_stdin_and_a_file_with_duplicates_and_missing_ids_and_a_report(
     let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         rep,
-        serde_json::json!({"requested": 4, "found": 3, "missing": ["3"], "failed": [], "unexpected": 0, "requests": 1,
-            "throttled": 0, "throttle_wait_s": 0.0})
+        serde_json::json!({"vendor": "nexudus", "resource": "users", "requested": 4, "found": 3,
+            "missing": ["3"], "failed": [], "unexpected": 0, "requests": 1, "throttled": 0,
+            "throttle_wait_s": 0.0, "interrupted": false})
     );
 
     let out = run_stdin(
@@ -283,7 +283,77 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
         ),
         (
             vec!["--mock", "usermgr", "users", "--attribute", "nonsense", "1"],
-            "unknown User Manager attribute",
+            "unknown User Manager attribute \"nonsense\"; valid: title, middleName",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--attribute", "", "1"],
+            "unknown User Manager attribute \"\"; valid:",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--attribute", "created,", "1"],
+            "unknown User Manager attribute \"\"",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--sort", "id", "1"],
+            "no visible effect",
+        ),
+        (
+            vec!["--mock", "usermgr", "users", "--order", "desc", "1"],
+            "no visible effect",
+        ),
+        (
+            vec![
+                "--mock",
+                "avepoint",
+                "users",
+                "--customer-id",
+                " ",
+                "--tenant-id",
+                "t",
+                "1",
+            ],
+            "must not be empty",
+        ),
+        (
+            vec![
+                "--mock",
+                "avepoint",
+                "users",
+                "--customer-id",
+                "c",
+                "--tenant-id",
+                "",
+                "1",
+            ],
+            "must not be empty",
+        ),
+        (
+            vec!["--mock", "nexudus", "users", " 1 ", "", "x"],
+            "invalid id \"x\" (argument 3)",
+        ),
+        (
+            vec![
+                "--mock",
+                "nexudus",
+                "users",
+                "--ids-file",
+                "-",
+                "--token-file",
+                "-",
+                "1",
+            ],
+            "standard input ('-') can be read for one of",
+        ),
+        (
+            vec![
+                "--mock",
+                "nexudus",
+                "users",
+                "--token-file",
+                "/nonexistent/t",
+                "1",
+            ],
+            "cannot read --token-file /nonexistent/t",
         ),
         (
             vec!["--mock", "usermgr", "users", "--language", "xx", "1"],

@@ -8,8 +8,9 @@
 //!   and every id must be accounted for exactly once.
 //! - Prism validates every request against the spec: it must report no violation. The
 //!   cases cover every option that changes a request: list and get-one operations,
-//!   `--max-batch`, User Manager's `--attribute` (several, and single-id ones), `--sort`,
-//!   `--order`, `--language`, AvePoint's path parameters and `--page-size`, `--strict`.
+//!   `--max-batch`, User Manager's `--attribute` (several, and single-id ones) and
+//!   `--language`, AvePoint's path parameters and `--page-size`, `--strict`. (`$sort` and
+//!   `$order` are not sent: the command line refuses them, as they have no visible effect.)
 //!
 //! Prism 5.16.0 crashes on a comma in a path parameter (stoplightio/prism#2710; the fix,
 //! #2801, is not released), whether the spec types it as a string or, as ours correctly
@@ -201,10 +202,6 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
                 "users",
                 "--max-batch",
                 "1",
-                "--sort",
-                "firstName",
-                "--order",
-                "desc",
                 "--language",
                 "fr-FR",
                 "--strict",

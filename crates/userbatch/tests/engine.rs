@@ -345,9 +345,7 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
         "{err}"
     );
     assert!(err.to_string().ends_with("all or custom.<name>"), "{err}");
-    let err = usermgr::Users::new(client)
-        .attributes([""])
-        .unwrap_err();
+    let err = usermgr::Users::new(client).attributes([""]).unwrap_err();
     assert_eq!(err.0, "", "an empty name is refused");
     assert_eq!(m.stats().total_requests(), 6);
 }
@@ -647,17 +645,20 @@ async fn a_stopped_run_finishes_what_is_in_flight_and_fails_the_rest_as_interrup
     let requests = stream.requests();
     assert!((2..=4).contains(&requests), "{requests} requests sent");
     assert_eq!(found, 75 * requests as usize, "what was in flight arrives");
-    assert_eq!(found + interrupted, 750, "the rest is interrupted, not lost");
+    assert_eq!(
+        found + interrupted,
+        750,
+        "the rest is interrupted, not lost"
+    );
     assert_eq!(m.stats().total_requests(), requests);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_run_does_not_wait_for_the_requests_in_flight() {
     // Answers take a minute: aborting gives up on them, and every id fails as interrupted.
-    let m = mock(
-        MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_secs(60))),
-    )
-    .await;
+    let m =
+        mock(MockConfig::new().faults(Vendor::Usermgr, Faults::latency(Duration::from_secs(60))))
+            .await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let list = ids(300);
     let mut stream = Batch::new(usermgr::Users::new(client))
@@ -683,5 +684,9 @@ async fn an_aborted_run_does_not_wait_for_the_requests_in_flight() {
         o,
         Outcome::Failed(f) if f.error.kind == ErrorKind::Interrupted
     )));
-    assert_eq!(stream.requests(), 2, "two were in flight; no more were sent");
+    assert_eq!(
+        stream.requests(),
+        2,
+        "two were in flight; no more were sent"
+    );
 }

@@ -1,0 +1,85 @@
+//! Files the command line writes: the report and `--output`. Each is a temporary file (mode
+//! 0600) made beside its destination before any request, so a bad path costs no traffic,
+//! and renamed over the destination when the run ends, so a file at the destination is
+//! always whole, and a symlink there is replaced, never followed.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::Exit::{self, Usage};
+
+/// A file written in full, then renamed into place.
+pub struct AtomicFile {
+    path: PathBuf,
+    temp: BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// The temporary file beside `path`; `flag` names the option in errors.
+    pub fn create(flag: &str, path: &Path) -> Result<Self, Exit> {
+        if path.is_dir() {
+            return Err(Usage(format!("{flag} {} is a folder", path.display())));
+        }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".userbatch-")
+            .tempfile_in(folder)
+            .map_err(|e| Usage(format!("cannot write {flag} {}: {e}", path.display())))?;
+        Ok(Self {
+            path: path.to_owned(),
+            temp: BufWriter::new(temp),
+        })
+    }
+
+    /// Where the file goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn persist(self) -> io::Result<()> {
+        let temp = self
+            .temp
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        temp.as_file().sync_all()?;
+        temp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.temp.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// Reads a secret from a file (`-`: standard input): its first line, trimmed; an empty one
+/// is refused. The error names the file, never its contents.
+pub fn read_secret(flag: &str, path: &Path) -> Result<String, Exit> {
+    let text = if path.as_os_str() == "-" {
+        io::read_to_string(io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| Usage(format!("cannot read {flag} {}: {e}", path.display())))?;
+    let secret = text.lines().next().unwrap_or("").trim();
+    if secret.is_empty() {
+        return Err(Usage(format!(
+            "{flag} {}: the first line is empty",
+            path.display()
+        )));
+    }
+    Ok(secret.to_owned())
+}

@@ -1,0 +1,153 @@
+//! What the command line tells a person on standard error: logs (`-q`, `-v`, `RUST_LOG`)
+//! and, on a terminal only, a progress bar that log lines do not tear.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// How much to say, from `-q` and `-v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// Warnings, the notices and the summary.
+    Normal,
+    /// `-v`: one line per request, retries, splits (userbatch's `debug`).
+    Verbose,
+    /// `-vv`: `debug` for every crate (the HTTP stack too).
+    Debug,
+    /// `-vvv`: `trace`.
+    Trace,
+}
+
+impl Verbosity {
+    /// From the counts of `-q` and `-v`.
+    pub fn new(quiet: bool, verbose: u8) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, 0) => Self::Normal,
+            (false, 1) => Self::Verbose,
+            (false, 2) => Self::Debug,
+            (false, _) => Self::Trace,
+        }
+    }
+
+    fn directives(self) -> &'static str {
+        match self {
+            Self::Quiet => "error",
+            Self::Normal => "warn",
+            Self::Verbose => "warn,userbatch=debug,userbatch_core=debug",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+/// Standard error for people: the progress bar (hidden unless standard error is a terminal
+/// and the run is not quiet) and the log lines, which the bar steps aside for.
+#[derive(Clone)]
+pub struct Ui {
+    bar: ProgressBar,
+    verbosity: Verbosity,
+}
+
+impl Ui {
+    /// Installs the log subscriber: `RUST_LOG` if set (as `EnvFilter` reads it), else the
+    /// level `-q`/`-v` ask for. Log lines never carry a token or a body: the library does
+    /// not log them.
+    pub fn install(verbosity: Verbosity) -> Self {
+        let target = if verbosity > Verbosity::Quiet && io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        let filter = match std::env::var("RUST_LOG") {
+            Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
+            _ => EnvFilter::new(verbosity.directives()),
+        };
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(BarWriter(bar.clone()))
+            .without_time()
+            .with_target(verbosity >= Verbosity::Debug)
+            .with_ansi(false)
+            .init();
+        Self { bar, verbosity }
+    }
+
+    /// The level asked for.
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// Starts the bar for `total` ids.
+    pub fn start(&self, total: usize) {
+        self.bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ids, {per_sec}, \
+                 ETA {eta} {msg}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        self.bar.set_length(total as u64);
+        self.bar.enable_steady_tick(Duration::from_millis(250));
+    }
+
+    /// Moves the bar on.
+    pub fn progress(&self, p: userbatch::Progress) {
+        self.bar.set_position(p.done as u64);
+        self.bar.set_message(if p.throttled > 0 {
+            format!("({} requests, {} throttled)", p.requests, p.throttled)
+        } else {
+            format!("({} requests)", p.requests)
+        });
+    }
+
+    /// Removes the bar, for the lines that end the run.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    /// Prints one line to standard error, unless quiet; the bar steps aside.
+    pub fn say(&self, line: impl std::fmt::Display) {
+        if self.verbosity > Verbosity::Quiet {
+            self.bar.suspend(|| eprintln!("userbatch: {line}"));
+        }
+    }
+
+    /// Prints one line to standard error, even when quiet (errors).
+    pub fn error(&self, line: impl std::fmt::Display) {
+        self.bar.suspend(|| eprintln!("userbatch: {line}"));
+    }
+}
+
+/// Log output that clears the progress bar while it writes a line, then draws it again.
+#[derive(Clone)]
+struct BarWriter(ProgressBar);
+
+impl<'a> MakeWriter<'a> for BarWriter {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+impl Write for BarWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.suspend(|| io::stderr().lock().write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.suspend(|| io::stderr().lock().write_all(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
