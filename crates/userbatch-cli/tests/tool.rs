@@ -337,6 +337,26 @@ fn check_interrupted_run(report: &Value, output: &Path, requested: &[String]) ->
     written.len()
 }
 
+/// `userbatch ARGS... --output OUT --report REPORT nexudus users IDS...`, started.
+fn spawn_into_files(
+    m: &MockServer,
+    args: &[&str],
+    output: &Path,
+    report: &Path,
+    ids: &[String],
+) -> Child {
+    let mut cmd = against(m, args);
+    cmd.arg("--output")
+        .arg(output)
+        .arg("--report")
+        .arg(report)
+        .args(["nexudus", "users"])
+        .args(ids)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_keeps_what_was_received_and_exits_130() {
     let m = MockServer::start(
@@ -352,25 +372,13 @@ async fn sigint_keeps_what_was_received_and_exits_130() {
     std::fs::write(&out_path, "old\n").unwrap();
     let requested = ids(1..=40);
     for (sig, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
-        let mut cmd = against(
+        let child = spawn_into_files(
             &m,
-            &[
-                "--max-batch",
-                "2",
-                "--concurrency",
-                "2",
-                "--output",
-                out_path.to_str().unwrap(),
-                "--report",
-                report_path.to_str().unwrap(),
-                "nexudus",
-                "users",
-            ],
+            &["--max-batch", "2", "--concurrency", "2"],
+            &out_path,
+            &report_path,
+            &requested,
         );
-        cmd.args(&requested)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let child = cmd.spawn().unwrap();
         // Twenty requests of 400 ms, two at a time: about four seconds if left alone.
         std::thread::sleep(Duration::from_millis(1_000));
         signal(&child, sig);
@@ -406,25 +414,14 @@ async fn requests_in_flight_are_abandoned_after_the_grace_or_a_second_signal() {
     let (out_path, report_path) = (dir.join("users.ndjson"), dir.join("report.json"));
     let requested = ids(1..=10);
     for second_signal in [false, true] {
-        let mut cmd = against(
+        let grace = if second_signal { "60" } else { "1" };
+        let child = spawn_into_files(
             &m,
-            &[
-                "--max-batch",
-                "2",
-                "--grace",
-                if second_signal { "60" } else { "1" },
-                "--output",
-                out_path.to_str().unwrap(),
-                "--report",
-                report_path.to_str().unwrap(),
-                "nexudus",
-                "users",
-            ],
+            &["--max-batch", "2", "--grace", grace],
+            &out_path,
+            &report_path,
+            &requested,
         );
-        cmd.args(&requested)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let child = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(500));
         signal(&child, libc::SIGINT);
         if second_signal {

@@ -1401,26 +1401,17 @@ impl<O: Operation> Exec<O> {
         span.record("duration_ms", ms);
         span.record("status", status.unwrap_or(0));
         // One line per request for `-v` logs: never a token, a body or an id.
-        match &result {
-            Ok(_) => tracing::debug!(
-                operation = &*self.op.rules().operation_id,
-                ids = ids.len(),
-                page = page.map(|p| p.index),
-                status,
-                attempt,
-                ms,
-                "request answered"
-            ),
-            Err(e) => tracing::debug!(
-                operation = &*self.op.rules().operation_id,
-                ids = ids.len(),
-                page = page.map(|p| p.index),
-                status,
-                attempt,
-                ms,
-                "request failed: {e}"
-            ),
-        }
+        tracing::debug!(
+            operation = &*self.op.rules().operation_id,
+            ids = ids.len(),
+            page = page.map(|p| p.index),
+            status,
+            attempt,
+            ms,
+            error = result.as_ref().err().map(tracing::field::display),
+            "request {}",
+            if result.is_ok() { "answered" } else { "failed" }
+        );
         result
     }
 
