@@ -513,16 +513,16 @@ async fn the_token_comes_from_a_file_or_standard_input() {
     let file = dir.join("token");
     std::fs::write(&file, "file-token\n").unwrap();
     let base = ["--base-url", m.base_url()];
+    let with_token_file = |file: &Path| {
+        let mut cmd = userbatch();
+        cmd.args(base)
+            .arg("--token-file")
+            .arg(file)
+            .args(["nexudus", "users", "1"]);
+        output(cmd)
+    };
 
-    let mut cmd = userbatch();
-    cmd.args(base).args([
-        "--token-file",
-        file.to_str().unwrap(),
-        "nexudus",
-        "users",
-        "1",
-    ]);
-    let out = output(cmd);
+    let out = with_token_file(&file);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     let mut child = userbatch()
@@ -545,30 +545,14 @@ async fn the_token_comes_from_a_file_or_standard_input() {
 
     // The wrong token: the vendor refuses it; the message never quotes it.
     std::fs::write(&file, "wrong-token").unwrap();
-    let mut cmd = userbatch();
-    cmd.args(base).args([
-        "--token-file",
-        file.to_str().unwrap(),
-        "nexudus",
-        "users",
-        "1",
-    ]);
-    let out = output(cmd);
+    let out = with_token_file(&file);
     assert_eq!(out.status.code(), Some(1));
     assert!(!text(&out.stderr).contains("wrong-token"));
 
     // An empty file is refused before any request.
     std::fs::write(&file, "\n").unwrap();
     let before = m.stats().total_requests();
-    let mut cmd = userbatch();
-    cmd.args(base).args([
-        "--token-file",
-        file.to_str().unwrap(),
-        "nexudus",
-        "users",
-        "1",
-    ]);
-    let out = output(cmd);
+    let out = with_token_file(&file);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("the first line is empty"));
     assert_eq!(m.stats().total_requests(), before);
