@@ -58,6 +58,16 @@ fn string_schema(format: &str) -> SchemaObject {
 
 /// Generates the complete, formatted `generated.rs` text for one spec.
 pub fn generate_source(spec: &Spec) -> Result<String> {
+    // A document that breaks the OpenAPI 3.0 schema is named by path here, instead of by a
+    // generator panic later.
+    let problems = crate::oas::problems(&spec.raw);
+    if !problems.is_empty() {
+        bail!(
+            "{} is not a valid OpenAPI 3.0 document:\n  {}",
+            spec.rel,
+            problems.join("\n  ")
+        );
+    }
     // Summary types from the partial-record metadata, in a copy of the spec.
     let mut doc = spec.raw.clone();
     let summaries = crate::partial::derive(spec, &mut doc)?;

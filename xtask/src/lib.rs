@@ -8,5 +8,6 @@
 pub mod bench;
 pub mod generate;
 pub mod lint;
+pub mod oas;
 pub mod partial;
 pub mod spec;

@@ -11,8 +11,8 @@ usage: cargo xtask <command>
 commands:
   generate            regenerate crates/<vendor>/src/generated.rs from specs/<vendor>.yaml
   generate --check    fail with a diff if any generated file is stale (CI)
-  lint                check the specs: what progenitor mishandles, x-userbatch, examples,
-                      then Redocly CLI (needs `npm ci` once)
+  lint                check the specs: the OpenAPI 3.0 schema, what progenitor mishandles,
+                      x-userbatch, examples, then Redocly CLI (needs `npm ci` once)
   lint --no-redocly   the same without Redocly
   bench [--write] [--runs N]
                       scenario benchmarks against the mock (default 5 runs); --write
