@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod diff;
 pub mod generate;
 pub mod lint;
 pub mod oas;

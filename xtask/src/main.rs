@@ -14,6 +14,10 @@ commands:
   lint                check the specs: the OpenAPI 3.0 schema, what progenitor mishandles,
                       x-userbatch, examples, then Redocly CLI (needs `npm ci` once)
   lint --no-redocly   the same without Redocly
+  diff [--base REV] [--json] [--fail-on breaking]
+                      what changed from the specs at REV (default HEAD) to the working
+                      tree: wire, x-userbatch rules, the generated Rust API and the
+                      version bump it calls for (Markdown; --json for tools)
   bench [--write] [--runs N]
                       scenario benchmarks against the mock (default 5 runs); --write
                       rewrites BENCHMARKS.md
@@ -29,6 +33,13 @@ fn main() -> ExitCode {
         ["generate", "--check"] => xtask::generate::run(&root, true),
         ["lint"] => xtask::lint::run(&root, true),
         ["lint", "--no-redocly"] => xtask::lint::run(&root, false),
+        ["diff", rest @ ..] => match diff_args(rest) {
+            Some((base, json, fail)) => xtask::diff::run(&root, base, json, fail),
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         ["bench", rest @ ..] => match bench_args(rest) {
             Some((write, runs)) => xtask::bench::run(&root, write, runs),
             None => {
@@ -55,6 +66,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn diff_args<'a>(args: &[&'a str]) -> Option<(&'a str, bool, bool)> {
+    let (mut base, mut json, mut fail) = ("HEAD", false, false);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match *arg {
+            "--base" => base = it.next()?,
+            "--json" => json = true,
+            "--fail-on" => fail = *it.next()? == "breaking",
+            _ => return None,
+        }
+    }
+    Some((base, json, fail))
 }
 
 fn bench_args(args: &[&str]) -> Option<(bool, usize)> {
