@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod diff;
+pub mod docs;
 pub mod generate;
 pub mod lint;
 pub mod oas;

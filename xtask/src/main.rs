@@ -14,6 +14,10 @@ commands:
   lint                check the specs: the OpenAPI 3.0 schema, what progenitor mishandles,
                       x-userbatch, examples, then Redocly CLI (needs `npm ci` once)
   lint --no-redocly   the same without Redocly
+  docs-check [--docs DIR]
+                      compare the specs with the vendors' doc pages as saved in DIR
+                      (default: $USERBATCH_VENDOR_DOCS); each operation names its page
+                      with x-docs-page; prints every difference, exits 1 if there is one
   diff [--base REV] [--json] [--fail-on breaking]
                       what changed from the specs at REV (default HEAD) to the working
                       tree: wire, x-userbatch rules, the generated Rust API and the
@@ -33,6 +37,17 @@ fn main() -> ExitCode {
         ["generate", "--check"] => xtask::generate::run(&root, true),
         ["lint"] => xtask::lint::run(&root, true),
         ["lint", "--no-redocly"] => xtask::lint::run(&root, false),
+        ["docs-check"] => match std::env::var_os("USERBATCH_VENDOR_DOCS") {
+            Some(dir) => xtask::docs::run(&root, std::path::Path::new(&dir)),
+            None => {
+                eprintln!(
+                    "xtask docs-check: pass --docs DIR (a folder of the vendors' doc pages) \
+                     or set USERBATCH_VENDOR_DOCS"
+                );
+                return ExitCode::from(2);
+            }
+        },
+        ["docs-check", "--docs", dir] => xtask::docs::run(&root, std::path::Path::new(dir)),
         ["diff", rest @ ..] => match diff_args(rest) {
             Some((base, json, fail)) => xtask::diff::run(&root, base, json, fail),
             None => {
