@@ -896,27 +896,18 @@ impl OpRef<'_> {
                     })
                     .unwrap_or_default();
                 let doc_values: BTreeSet<String> = doc.values.iter().cloned().collect();
-                let missing: Vec<&String> = doc_values.difference(&spec_values).collect();
-                let extra: Vec<&String> = spec_values.difference(&doc_values).collect();
-                if !missing.is_empty() {
-                    self.diff(
-                        out,
-                        *line,
-                        format!("{at}.schema.enum"),
-                        format!(
-                            "the page lists values the spec does not: {}",
-                            join(&missing)
-                        ),
-                    );
-                }
-                if !extra.is_empty() && !assumed(p) {
-                    self.diff(
-                        out,
-                        *line,
-                        format!("{at}.schema.enum"),
-                        format!("the spec lists values the page does not: {}", join(&extra)),
-                    );
-                }
+                let spec_values = if assumed(p) {
+                    // The spec's own call: only what the page has and the spec lacks.
+                    spec_values.union(&doc_values).cloned().collect()
+                } else {
+                    spec_values
+                };
+                let sets = Sets {
+                    page: &doc_values,
+                    spec: &spec_values,
+                    what: "values",
+                };
+                self.compare_sets(out, *line, &format!("{at}.schema.enum"), sets);
             }
             if let Some(default) = &doc.default {
                 let spec_default = resolved
@@ -1024,35 +1015,17 @@ impl OpRef<'_> {
                 .cloned()
                 .collect();
             let at = format!("{}.x-userbatch.attributes", self.at(""));
-            let missing: Vec<&String> = doc.difference(&expected).collect();
-            let extra: Vec<&String> = expected.difference(&doc).collect();
-            let when = if label.is_empty() {
-                String::new()
+            let what = if label.is_empty() {
+                "attributes".to_owned()
             } else {
-                format!(" ({label})")
+                format!("attributes ({label})")
             };
-            if !missing.is_empty() {
-                self.diff(
-                    out,
-                    line,
-                    at.clone(),
-                    format!(
-                        "the page lists attributes{when} the spec does not allow: {}",
-                        join(&missing)
-                    ),
-                );
-            }
-            if !extra.is_empty() {
-                self.diff(
-                    out,
-                    line,
-                    at,
-                    format!(
-                        "the spec allows attributes{when} the page does not list: {}",
-                        join(&extra)
-                    ),
-                );
-            }
+            let sets = Sets {
+                page: &doc,
+                spec: &expected,
+                what: &what,
+            };
+            self.compare_sets(out, line, &at, sets);
         }
     }
 
@@ -1327,29 +1300,29 @@ impl OpRef<'_> {
                 .unwrap_or_default();
             let doc: BTreeSet<String> = value.iter().cloned().collect();
             let at = format!("{}.x-userbatch.partial.unpopulated", self.at(""));
-            let missing: Vec<&String> = doc.difference(&spec).collect();
-            let extra: Vec<&String> = spec.difference(&doc).collect();
-            if !missing.is_empty() {
-                self.diff(
-                    out,
-                    *line,
-                    at.clone(),
-                    format!(
-                        "the page lists as not populated what the spec does not: {}",
-                        join(&missing)
-                    ),
+            let sets = Sets {
+                page: &doc,
+                spec: &spec,
+                what: "as not populated",
+            };
+            self.compare_sets(out, *line, &at, sets);
+        }
+    }
+
+    /// What one of two lists has and the other lacks, each way.
+    fn compare_sets(&self, out: &mut Vec<Difference>, line: usize, at: &str, sets: Sets<'_>) {
+        for (who, has, other, lacks) in [
+            ("page", sets.page, "spec", sets.spec),
+            ("spec", sets.spec, "page", sets.page),
+        ] {
+            let only: Vec<&String> = has.difference(lacks).collect();
+            if !only.is_empty() {
+                let message = format!(
+                    "the {who} lists {}: {}; the {other} does not",
+                    sets.what,
+                    join(&only)
                 );
-            }
-            if !extra.is_empty() {
-                self.diff(
-                    out,
-                    *line,
-                    at,
-                    format!(
-                        "the spec lists as not populated what the page does not: {}",
-                        join(&extra)
-                    ),
-                );
+                self.diff(out, line, at.to_owned(), message);
             }
         }
     }
@@ -1390,6 +1363,13 @@ impl OpRef<'_> {
             }
         }
     }
+}
+
+/// Two lists of one thing, as the page and the spec give them.
+struct Sets<'a> {
+    page: &'a BTreeSet<String>,
+    spec: &'a BTreeSet<String>,
+    what: &'a str,
 }
 
 fn join<S: AsRef<str>>(items: &[S]) -> String {

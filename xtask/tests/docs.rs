@@ -168,7 +168,7 @@ fn a_field_added_to_the_not_populated_list_is_reported() {
     let d = only(
         &found,
         "nexudus-get-multiple-users.md",
-        "the page lists as not populated what the spec does not: Email",
+        "the page lists as not populated: Email; the spec does not",
     );
     assert!(
         d.spec_path.ends_with("x-userbatch.partial.unpopulated"),
@@ -185,7 +185,7 @@ fn a_field_added_to_the_not_populated_list_is_reported() {
     only(
         &found,
         "nexudus-get-multiple-coworkers.txt",
-        "not populated what the spec does not: Teams",
+        "the page lists as not populated: Teams; the spec does not",
     );
 }
 
@@ -203,7 +203,7 @@ fn enum_values_statuses_parameters_and_examples_are_compared() {
     only(
         &found,
         page,
-        "the page lists values the spec does not: pl-PL",
+        "the page lists values: pl-PL; the spec does not",
     );
     let found = check_edited(
         &docs,
@@ -240,7 +240,7 @@ fn enum_values_statuses_parameters_and_examples_are_compared() {
     only(
         &found,
         page,
-        "the page lists attributes (If multiple user IDs) the spec does not allow: groups",
+        "the page lists attributes (If multiple user IDs): groups; the spec does not",
     );
     // An example value the spec's type does not allow (null where it is not nullable).
     let found = check_edited(
