@@ -1,7 +1,9 @@
 //! Validation of a spec against the OpenAPI 3.0 schema itself (`xtask/schemas/`), so that a
 //! mistake such as `type: strng` is named by its path before anything else reads the spec.
 
-use boon::{Compiler, Draft, Schemas, ValidationError};
+use std::sync::OnceLock;
+
+use boon::{Compiler, Draft, SchemaIndex, Schemas, ValidationError};
 use serde_json::Value;
 
 /// The OpenAPI Initiative's JSON Schema of OpenAPI 3.0.x documents.
@@ -12,16 +14,22 @@ const SCHEMA_URL: &str = "https://spec.openapis.org/oas/3.0/schema/2019-04-02";
 /// `components.schemas.User.properties.BadgeColour.type: <what is wrong>`; empty when it
 /// conforms.
 pub fn problems(document: &Value) -> Vec<String> {
-    let schema: Value = serde_json::from_str(SCHEMA).expect("the bundled schema is JSON");
-    let mut compiler = Compiler::new();
-    compiler.set_default_draft(Draft::V4);
-    let mut schemas = Schemas::new();
-    compiler
-        .add_resource(SCHEMA_URL, schema)
-        .expect("the bundled schema is a resource");
-    let index = compiler
-        .compile(SCHEMA_URL, &mut schemas)
-        .expect("the bundled schema compiles");
+    // Compiled once per process (`generate` and `lint` check every spec).
+    static SCHEMA_COMPILED: OnceLock<(Schemas, SchemaIndex)> = OnceLock::new();
+    let (schemas, index) = SCHEMA_COMPILED.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("the bundled schema is JSON");
+        let mut compiler = Compiler::new();
+        compiler.set_default_draft(Draft::V4);
+        let mut schemas = Schemas::new();
+        compiler
+            .add_resource(SCHEMA_URL, schema)
+            .expect("the bundled schema is a resource");
+        let index = compiler
+            .compile(SCHEMA_URL, &mut schemas)
+            .expect("the bundled schema compiles");
+        (schemas, index)
+    });
+    let index = *index;
     let Err(error) = schemas.validate(document, index) else {
         return Vec::new();
     };
