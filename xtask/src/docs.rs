@@ -1047,32 +1047,46 @@ impl OpRef<'_> {
         };
         let schema = self.spec.resolve_all(schema).unwrap_or(schema);
         for Fact { line, value: f } in &facts.body_fields {
+            let prop = schema.pointer(&format!("/properties/{}", f.name));
             let at = self.at(&format!(".requestBody.{}", f.name));
-            match schema.pointer(&format!("/properties/{}", f.name)) {
-                None => self.diff(
-                    out,
-                    *line,
-                    at,
-                    format!(
-                        "the page documents body field `{}`; the spec does not have it",
-                        f.name
-                    ),
-                ),
-                Some(prop) => {
-                    if let Some(ty) = &f.ty
-                        && !self.accepts(prop, ty)
-                        && !assumed(prop)
-                    {
-                        self.diff(
-                            out,
-                            *line,
-                            at,
-                            format!(
-                                "the page types it {ty}; the spec {}",
-                                join(&self.types(prop).iter().collect::<Vec<_>>())
-                            ),
-                        );
-                    }
+            self.compare_field(out, *line, at, f, prop, "body field");
+        }
+    }
+
+    /// A field the page documents against the spec's property for it, if any.
+    fn compare_field(
+        &self,
+        out: &mut Vec<Difference>,
+        line: usize,
+        at: String,
+        field: &Field,
+        prop: Option<&Value>,
+        kind: &str,
+    ) {
+        match prop {
+            None => {
+                let ty = field
+                    .ty
+                    .as_deref()
+                    .map_or(String::new(), |t| format!(" ({t})"));
+                let message = format!(
+                    "the page documents {kind} `{}`{ty}; the spec does not have it",
+                    field.name
+                );
+                self.diff(out, line, at, message);
+            }
+            Some(prop) => {
+                if let Some(ty) = &field.ty
+                    && !self.accepts(prop, ty)
+                    && !assumed(prop)
+                {
+                    let types = self.types(prop);
+                    let message = format!(
+                        "the page types `{}` {ty}; the spec {}",
+                        field.name,
+                        join(&types.iter().collect::<Vec<_>>())
+                    );
+                    self.diff(out, line, at, message);
                 }
             }
         }
@@ -1165,35 +1179,7 @@ impl OpRef<'_> {
                 .get(&f.name)
                 .or_else(|| self.find_property(body, &f.name, 0));
             let at = format!("{at_record}.properties.{}", f.name);
-            match prop {
-                None => self.diff(
-                    out,
-                    *line,
-                    at,
-                    format!(
-                        "the page documents field `{}`{}; the spec does not have it",
-                        f.name,
-                        f.ty.as_deref().map_or(String::new(), |t| format!(" ({t})"))
-                    ),
-                ),
-                Some(prop) => {
-                    if let Some(ty) = &f.ty
-                        && !self.accepts(prop, ty)
-                        && !assumed(prop)
-                    {
-                        self.diff(
-                            out,
-                            *line,
-                            at,
-                            format!(
-                                "the page types `{}` {ty}; the spec {}",
-                                f.name,
-                                join(&self.types(prop).iter().collect::<Vec<_>>())
-                            ),
-                        );
-                    }
-                }
-            }
+            self.compare_field(out, *line, at, f, prop, "field");
         }
         // The example's first record: every key and the kind of every value.
         let example_record = facts.example.as_ref().and_then(|e| {

@@ -289,4 +289,17 @@ fn enum_values_statuses_parameters_and_examples_are_compared() {
         "get/users/{userIds}",
     );
     only(&found, page, "the page documents GET /users/{userIds}");
+    // A request body field, from a table.
+    let found = check_edited(
+        &docs,
+        "avepoint",
+        "avepoint-retrieve-multiple-users.md",
+        "| userIds | The unique identifiers of users. | string[] | No |",
+        "| userIds | The unique identifiers of users. | integer[] | No |",
+    );
+    only(
+        &found,
+        "avepoint-retrieve-multiple-users.md",
+        "the page types `userIds` integer[]; the spec array<string>",
+    );
 }
