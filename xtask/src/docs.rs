@@ -983,18 +983,7 @@ impl OpRef<'_> {
         available: &[(String, Vec<String>)],
         out: &mut Vec<Difference>,
     ) {
-        let list = |key: &str| -> BTreeSet<String> {
-            rules
-                .get(key)
-                .and_then(Value::as_array)
-                .map(|v| {
-                    v.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = |key: &str| strings(rules.get(key));
         let values = list("values");
         let single_only = list("single-id-only");
         let all = rules.get("all").and_then(Value::as_str).unwrap_or("all");
@@ -1273,17 +1262,7 @@ impl OpRef<'_> {
             }
         }
         if let Some(Fact { line, value }) = &facts.unpopulated {
-            let spec: BTreeSet<String> = self
-                .op
-                .pointer("/x-userbatch/partial/unpopulated")
-                .and_then(Value::as_array)
-                .map(|v| {
-                    v.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let spec = strings(self.op.pointer("/x-userbatch/partial/unpopulated"));
             let doc: BTreeSet<String> = value.iter().cloned().collect();
             let at = format!("{}.x-userbatch.partial.unpopulated", self.at(""));
             let sets = Sets {
@@ -1349,6 +1328,18 @@ impl OpRef<'_> {
             }
         }
     }
+}
+
+/// The strings of a JSON array (none if it is not one).
+fn strings(list: Option<&Value>) -> BTreeSet<String> {
+    list.and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Two lists of one thing, as the page and the spec give them.
