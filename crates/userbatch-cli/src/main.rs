@@ -313,6 +313,9 @@ struct Report {
     throttled: u64,
     throttle_wait_s: f64,
     interrupted: bool,
+    /// Whether every found record reached the output (false: the `--output` file could not
+    /// be written and was left as it was, or standard output was closed early).
+    records_written: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -462,7 +465,7 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
         sink,
     };
     let started = Instant::now();
-    let (report, sink) = match (vendor, resource) {
+    let (mut report, sink) = match (vendor, resource) {
         (VendorArg::Nexudus, resource) => {
             let client = nexudus::Client::from_config(config)?;
             match (resource, args.full) {
@@ -511,10 +514,14 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
     ui.finish();
 
     let mut failed_to_record = false;
-    if let Err(e) = sink.finish() {
-        ui.error(e);
-        failed_to_record = true;
-    }
+    report.records_written = match sink.finish() {
+        Ok(complete) => complete,
+        Err(e) => {
+            ui.error(e);
+            failed_to_record = true;
+            false
+        }
+    };
     summarize(ui, &report, started);
     if let Some(file) = report_file {
         let path = file.path().to_owned();
@@ -762,13 +769,20 @@ impl Sink {
         }
     }
 
-    /// Flushes standard output, or renames the file into place.
-    fn finish(mut self) -> Result<(), String> {
-        let _ = self.out.flush();
+    /// Flushes standard output, or renames the file into place. `Ok(false)`: standard
+    /// output was closed before every record was written (`| head`), which is no error.
+    fn finish(mut self) -> Result<bool, String> {
         let Some(file) = self.file else {
+            if let Err(e) = self.out.flush() {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    self.closed = true;
+                } else {
+                    self.error.get_or_insert(e);
+                }
+            }
             return match self.error {
                 Some(e) => Err(format!("cannot write the records: {e}")),
-                None => Ok(()),
+                None => Ok(!self.closed),
             };
         };
         let path = file.path().display().to_string();
@@ -777,6 +791,7 @@ impl Sink {
             Some(e) => Err(format!("cannot write the records to {path}: {e}")),
             None => file
                 .persist()
+                .map(|()| true)
                 .map_err(|e| format!("cannot write the records to {path}: {e}")),
         }
     }
@@ -810,7 +825,7 @@ impl Run<'_> {
             self.fetch(batch, secrets).await?
         };
         // With -v the library's warning lists the fields.
-        let notice = report_found_summaries(ui);
+        let notice = wants_partial_notice(ui);
         if let Some(partial) = partial.filter(|_| report.found > 0 && notice) {
             ui.say(format_args!(
                 "these are summaries of {}: {} fields are not populated (-v lists them); \
@@ -883,6 +898,7 @@ impl Run<'_> {
             throttled: 0,
             throttle_wait_s: 0.0,
             interrupted: false,
+            records_written: true,
         };
         let redactor = userbatch::json::Redactor::new(secrets);
         while let Some(outcome) = stream.next().await {
@@ -918,7 +934,7 @@ impl Run<'_> {
 
 /// Whether the one-line partial-record notice is for this run (the library's own warning,
 /// which lists every field, is shown from -v on).
-fn report_found_summaries(ui: &Ui) -> bool {
+fn wants_partial_notice(ui: &Ui) -> bool {
     ui.verbosity() < Verbosity::Verbose
 }
 

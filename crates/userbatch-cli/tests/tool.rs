@@ -19,10 +19,13 @@ fn userbatch() -> Command {
     cmd
 }
 
-/// `userbatch --base-url <mock> --token t ARGS...`.
+/// The token the tests send: distinctive, so a leak of it can be looked for.
+const TOKEN: &str = "tok-4f9a2c7e";
+
+/// `userbatch --base-url <mock> --token TOKEN ARGS...`.
 fn against(m: &MockServer, args: &[&str]) -> Command {
     let mut cmd = userbatch();
-    cmd.args(["--base-url", m.base_url(), "--token", "t"])
+    cmd.args(["--base-url", m.base_url(), "--token", TOKEN])
         .args(args);
     cmd
 }
@@ -207,7 +210,7 @@ async fn standard_error_says_little_unless_asked() {
         err.contains("TwoFactorSecret"),
         "-v lists the fields: {err}"
     );
-    assert!(!err.contains("Bearer") && !err.contains(" t "), "{err}");
+    assert!(!err.contains("Bearer") && !err.contains(TOKEN), "{err}");
 
     // RUST_LOG is read as EnvFilter reads it.
     let mut cmd = against(&m, &["nexudus", "users", "1"]);
@@ -254,7 +257,7 @@ async fn progress_shows_on_a_terminal_and_not_on_a_pipe() {
         "--base-url",
         m.base_url(),
         "--token",
-        "t",
+        TOKEN,
         "--max-batch",
         "5",
         "--concurrency",
@@ -491,6 +494,43 @@ async fn retry_failed_fetches_exactly_the_failed_ids_of_a_report() {
     assert!(text(&out.stderr).contains("lists no failed ids"));
     assert_eq!(good.stats().total_requests(), 1);
 
+    // Bad reports are refused before any request, naming what is wrong.
+    let edited = dir.join("edited.json");
+    std::fs::write(
+        &edited,
+        r#"{"vendor": "nexudus", "resource": "users", "failed": [{"ids": ["4", "x9"], "error": "e"}]}"#,
+    )
+    .unwrap();
+    let not_a_report = dir.join("other.json");
+    std::fs::write(&not_a_report, r#"{"found": 3}"#).unwrap();
+    for (path, needle) in [
+        (
+            edited.display().to_string(),
+            format!("invalid id \"x9\" (failed id 2 of {})", edited.display()),
+        ),
+        (
+            not_a_report.display().to_string(),
+            "is not a report written by --report".to_owned(),
+        ),
+        (
+            dir.join("none.json").display().to_string(),
+            "cannot read --retry-failed".to_owned(),
+        ),
+    ] {
+        let out = output(against(
+            &good,
+            &["--retry-failed", &path, "nexudus", "users"],
+        ));
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&needle), "{needle}: {err}");
+    }
+    assert_eq!(
+        good.stats().total_requests(),
+        1,
+        "none of them sent anything"
+    );
+
     // A report of another vendor is refused.
     let out = output(against(
         &good,
@@ -641,4 +681,33 @@ fn completions_and_the_manual_page_come_from_the_same_definition() {
         "{page}"
     );
     assert!(page.contains("reveal\\-secrets") && page.contains("USERBATCH_TOKEN"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_stops_the_output_not_the_accounting() {
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let dir = folder("pipe");
+    let report = dir.join("report.json");
+    let list = ids(1..=2_000);
+    let mut cmd = against(
+        &m,
+        &["--report", report.to_str().unwrap(), "nexudus", "coworkers"],
+    );
+    cmd.args(&list)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = read_json(&report);
+    assert_eq!(report["found"], 2_000, "every id accounted for");
+    assert_eq!(report["records_written"], false, "and the report says so");
 }
