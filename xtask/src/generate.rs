@@ -173,8 +173,9 @@ fn path_lists_as_strings(spec: &Spec, doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// JSON pointers of the `format: password` properties of `schema` (through `$ref`s and
-/// nested objects), for the rules' `secrets`.
+/// JSON pointers of the `format: password` properties of `schema` (through `$ref`s,
+/// nested objects and arrays, which the pointers pass through: the redactor reads an array
+/// as each of its elements), for the rules' `secrets`.
 fn secret_pointers(spec: &Spec, schema: &Value, prefix: &str, out: &mut Vec<String>) -> Result<()> {
     let schema = spec.resolve_all(schema)?;
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
@@ -182,16 +183,18 @@ fn secret_pointers(spec: &Spec, schema: &Value, prefix: &str, out: &mut Vec<Stri
     };
     for (name, prop) in props {
         let here = format!("{prefix}/{}", crate::spec::escape_pointer(name));
-        let prop = spec.resolve_all(prop)?;
+        let mut prop = spec.resolve_all(prop)?;
+        // Arrays (of arrays...) of the same: bounded, as a `$ref` may lead back.
+        for _ in 0..8 {
+            let Some(items) = prop.get("items") else {
+                break;
+            };
+            prop = spec.resolve_all(items)?;
+        }
         if prop.get("format").and_then(Value::as_str) == Some("password") {
             out.push(here);
         } else if prop.get("properties").is_some() && out.len() < 1024 && prefix.len() < 256 {
             secret_pointers(spec, prop, &here, out)?;
-        } else if prop.pointer("/items/format").and_then(Value::as_str) == Some("password") {
-            bail!(
-                "{}: {here} is an array of secrets, which the rules cannot point at",
-                spec.rel
-            );
         }
     }
     Ok(())
@@ -715,6 +718,48 @@ components:
         assert!(
             text.contains("UnknownIds :: OmittedOrFailsRequest (404u16)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_found_through_objects_arrays_and_refs() {
+        let text = r##"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+paths: {}
+components:
+  schemas:
+    Record:
+      type: object
+      properties:
+        Password: { type: string, format: password }
+        Name: { type: string }
+        Pins: { type: array, items: { type: string, format: password } }
+        Grid: { type: array, items: { type: array, items: { $ref: "#/components/schemas/Key" } } }
+        Keys: { type: array, items: { $ref: "#/components/schemas/Key" } }
+        Owner: { type: object, properties: { "a/b": { type: string, format: password } } }
+        Loop: { $ref: "#/components/schemas/Loop" }
+    Key:
+      type: object
+      properties:
+        Secret: { type: string, format: password }
+        Label: { type: string }
+    Loop: { type: array, items: { $ref: "#/components/schemas/Loop" } }
+"##;
+        let spec = Spec::parse("specs/t.yaml", text).unwrap();
+        let record = spec.raw.pointer("/components/schemas/Record").unwrap();
+        let mut found = Vec::new();
+        secret_pointers(&spec, record, "", &mut found).unwrap();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "/Grid/Secret",
+                "/Keys/Secret",
+                "/Owner/a~1b",
+                "/Password",
+                "/Pins"
+            ]
         );
     }
 

@@ -60,15 +60,31 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Every non-null value at the operation's secret pointers, as JSON text.
+/// Every non-null value at the operation's secret pointers, as JSON text (an array on the
+/// way stands for each element, as the redactor reads it).
 fn secret_values(records: &[Value], secrets: &[std::borrow::Cow<'static, str>]) -> Vec<String> {
+    fn at(value: &Value, tokens: &[String], out: &mut Vec<String>) {
+        match (value, tokens.split_first()) {
+            (Value::Array(list), _) => list.iter().for_each(|v| at(v, tokens, out)),
+            (Value::Null, _) => {}
+            (_, None) => out.push(value.to_string()),
+            (Value::Object(map), Some((key, rest))) => {
+                if let Some(inner) = map.get(key) {
+                    at(inner, rest, out);
+                }
+            }
+            _ => {}
+        }
+    }
     let mut out = Vec::new();
     for record in records {
         for pointer in secrets {
-            match record.pointer(pointer) {
-                None | Some(Value::Null) => {}
-                Some(value) => out.push(value.to_string()),
-            }
+            let tokens: Vec<String> = pointer
+                .split('/')
+                .skip(1)
+                .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            at(record, &tokens, &mut out);
         }
     }
     out

@@ -650,9 +650,11 @@ pub fn vendor_message(body: &[u8], pointer: &str) -> Option<String> {
 /// What replaces a secret value in [`redact`]ed records.
 pub const REDACTED: &str = "\"<redacted>\"";
 
-/// The record with the values at `secrets` (JSON pointers, object keys only) replaced by
-/// `"<redacted>"`, unless they are `null`; everything else byte for byte as it was. To
-/// redact many records, make one [`Redactor`].
+/// The record with the values at `secrets` (JSON pointers of object keys) replaced by
+/// `"<redacted>"`, unless they are `null`; everything else byte for byte as it was. An
+/// array on the way stands for each of its elements: `/Keys/Secret` redacts the `Secret`
+/// of every object in `Keys`, and `/Pins` on an array of strings redacts each string (the
+/// array keeps its length). To redact many records, make one [`Redactor`].
 ///
 /// ```
 /// use userbatch_core::json::redact;
@@ -661,6 +663,11 @@ pub const REDACTED: &str = "\"<redacted>\"";
 /// assert_eq!(
 ///     redact(record, &["/Password", "/Token"]),
 ///     r#"{"Id":1,"Password":"<redacted>","Token":null,"Name":"Ada"}"#
+/// );
+/// let record = r#"{"Keys":[{"Secret":"a","Name":"k"},{"Secret":null}],"Pins":["1",null]}"#;
+/// assert_eq!(
+///     redact(record, &["/Keys/Secret", "/Pins"]),
+///     r#"{"Keys":[{"Secret":"<redacted>","Name":"k"},{"Secret":null}],"Pins":["<redacted>",null]}"#
 /// );
 /// ```
 pub fn redact<'a, S: AsRef<str>>(record: &'a str, secrets: &[S]) -> Cow<'a, str> {
@@ -676,7 +683,8 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// A redactor for these JSON pointers (object keys only).
+    /// A redactor for these JSON pointers (of object keys; arrays on the way stand for
+    /// each element, as in [`redact`]).
     pub fn new<S: AsRef<str>>(secrets: &[S]) -> Self {
         let mut redactor = Self::default();
         for pointer in secrets {
@@ -748,15 +756,71 @@ impl Redactor {
                     deeper.push(format!("/{}", tokens.join("/")));
                 }
             }
-            let text = &object[value.clone()];
-            if whole {
-                if text != "null" {
-                    spans.push(base + value.start..base + value.end);
-                }
-            } else if !deeper.is_empty() {
-                Redactor::new(&deeper).collect(text, base + value.start, spans);
+            if whole || !deeper.is_empty() {
+                let inside = (!whole).then(|| Redactor::new(&deeper));
+                redact_value(
+                    &object[value.clone()],
+                    base + value.start,
+                    inside.as_ref(),
+                    spans,
+                );
             }
         }
+    }
+}
+
+/// The spans of the value `text` (at `base`): all of it unless `null` when `inside` is
+/// `None`, else what `inside` finds in it. An array stands for each of its elements, so a
+/// pointer reaches the secrets of every element of an array of objects, and an array of
+/// secret strings keeps its shape with each string redacted.
+fn redact_value(text: &str, base: usize, inside: Option<&Redactor>, spans: &mut Vec<Range<usize>>) {
+    if text.starts_with('[') {
+        for element in Elements::new(text) {
+            redact_value(&text[element.clone()], base + element.start, inside, spans);
+        }
+    } else if let Some(redactor) = inside {
+        redactor.collect(text, base, spans);
+    } else if text != "null" {
+        spans.push(base..base + text.len());
+    }
+}
+
+/// Where each element of a JSON array (valid JSON) is, in order. Nothing if the text is
+/// not an array.
+struct Elements<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Elements<'a> {
+    fn new(array: &'a str) -> Self {
+        let b = array.as_bytes();
+        let i = skip_ws(b, 0);
+        let i = if b.get(i) == Some(&b'[') {
+            i + 1
+        } else {
+            b.len()
+        };
+        Self { b, i }
+    }
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.b;
+        let mut i = skip_ws(b, self.i);
+        if b.get(i) == Some(&b',') {
+            i = skip_ws(b, i + 1);
+        }
+        if i >= b.len() || b[i] == b']' {
+            self.i = b.len();
+            return None;
+        }
+        let end = skip_value(b, i);
+        self.i = end;
+        Some(i..end)
     }
 }
 
@@ -928,6 +992,21 @@ mod tests {
             redact(record, &["/A/S", "/A/T"]),
             r#"{"A":{"S":"<redacted>","T":"<redacted>"},"S":"y"}"#
         );
+        // Arrays on the way: every element, at any depth, and nothing else.
+        assert_eq!(
+            redact(
+                r#"{"K":[{"S":"a","N":"x"}, [{"S":"b"}], "c", {"S":null}, []],"S":"y"}"#,
+                &["/K/S"]
+            ),
+            r#"{"K":[{"S":"<redacted>","N":"x"}, [{"S":"<redacted>"}], "c", {"S":null}, []],"S":"y"}"#
+        );
+        assert_eq!(
+            redact(
+                r#"{"P":[ "1" , null,{"a":1},["2"]] ,"Q":[]}"#,
+                &["/P", "/Q"]
+            ),
+            r#"{"P":[ "<redacted>" , null,"<redacted>",["<redacted>"]] ,"Q":[]}"#
+        );
         // Escaped pointer tokens stay escaped on the way down.
         assert_eq!(
             redact(r#"{"a/b":{"c~d":"x","c":"y"}}"#, &["/a~1b/c~0d"]),
@@ -950,11 +1029,17 @@ mod tests {
             let secrets: Vec<&str> = keys.iter().map(String::as_str).collect();
             let redacted: serde_json::Value =
                 serde_json::from_str(&redact(&text, &secrets)).unwrap();
+            /// Each non-null value redacted, through arrays.
+            fn hidden(value: &serde_json::Value) -> serde_json::Value {
+                match value {
+                    serde_json::Value::Null => serde_json::Value::Null,
+                    serde_json::Value::Array(list) => list.iter().map(hidden).collect(),
+                    _ => serde_json::Value::from("<redacted>"),
+                }
+            }
             let mut expected = value.clone();
             for key in object.keys().take(2) {
-                if !value[key].is_null() {
-                    expected[key] = serde_json::Value::from("<redacted>");
-                }
+                expected[key] = hidden(&value[key]);
             }
             proptest::prop_assert_eq!(redacted, expected);
         }
