@@ -1,7 +1,8 @@
-//! Files the command line writes: the report and `--output`. Each is a temporary file (mode
-//! 0600) made beside its destination before any request, so a bad path costs no traffic,
-//! and renamed over the destination when the run ends, so a file at the destination is
-//! always whole, and a symlink there is replaced, never followed.
+//! Files the command line writes: the report and `--output`. Each path is tried before the
+//! ids are read, so a bad path costs no traffic; each file is written as a temporary file
+//! (mode 0600) beside its destination, made once Ctrl-C is caught (so an interrupt cannot
+//! leave it behind), and renamed over the destination when the run ends, so a file at the
+//! destination is always whole, and a symlink there is replaced, never followed.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -32,6 +33,12 @@ impl AtomicFile {
             path: path.to_owned(),
             temp: BufWriter::new(temp),
         })
+    }
+
+    /// Whether a file can be made for `path` (one is made and removed at once): the check
+    /// before any id is read or request sent.
+    pub fn check(flag: &str, path: &Path) -> Result<(), Exit> {
+        Self::create(flag, path).map(drop)
     }
 
     /// Where the file goes.

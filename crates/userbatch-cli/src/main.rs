@@ -414,16 +414,13 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
     };
     let credentials = credentials(&args, vendor)?;
     let mut ids = Ids::open(&args.ids, retry, args.ids_file.as_deref(), args.max_ids)?;
-    let report_file = args
-        .report
-        .as_deref()
-        .map(|p| AtomicFile::create("--report", p))
-        .transpose()?;
-    let output = args
-        .output
-        .as_deref()
-        .map(|p| AtomicFile::create("--output", p))
-        .transpose()?;
+    // The files are made later (the output once Ctrl-C is caught, the report at the end);
+    // a path that cannot be written is an error now, before any request.
+    for (flag, path) in [("--report", &args.report), ("--output", &args.output)] {
+        if let Some(path) = path {
+            AtomicFile::check(flag, path)?;
+        }
+    }
 
     let mock = if args.mock {
         Some(start_mock().await?)
@@ -457,12 +454,10 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
     // The library's warning lists every unpopulated field; without -v the command line
     // says it in one line instead.
     userbatch::silence_partial_warnings(ui.verbosity() < Verbosity::Verbose);
-    let sink = Sink::new(output);
     let run = Run {
         args: &args,
         ui,
         ids: &mut ids,
-        sink,
     };
     let started = Instant::now();
     let (mut report, sink) = match (vendor, resource) {
@@ -523,13 +518,14 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
         }
     };
     summarize(ui, &report, started);
-    if let Some(file) = report_file {
-        let path = file.path().to_owned();
-        if let Err(e) = write_report(file, &report) {
-            ui.error(format_args!(
-                "cannot write the report to {}: {e}",
-                path.display()
-            ));
+    if let Some(path) = &args.report {
+        let written = match AtomicFile::create("--report", path) {
+            Ok(file) => write_report(file, &report)
+                .map_err(|e| format!("cannot write the report to {}: {e}", path.display())),
+            Err(Usage(message) | Failure(message)) => Err(message),
+        };
+        if let Err(message) = written {
+            ui.error(message);
             failed_to_record = true;
         }
     }
@@ -802,7 +798,6 @@ struct Run<'a> {
     args: &'a Args,
     ui: &'a Ui,
     ids: &'a mut Ids,
-    sink: Sink,
 }
 
 impl Run<'_> {
@@ -858,12 +853,7 @@ impl Run<'_> {
         batch: Batch<O>,
         secrets: &[Cow<'static, str>],
     ) -> Result<(Report, Sink), Exit> {
-        let Run {
-            args,
-            ui,
-            ids,
-            mut sink,
-        } = self;
+        let Run { args, ui, ids } = self;
         // Planning reads every id (it validates them all before any request is sent).
         let stream = batch.stream(&mut *ids);
         if let Some(problem) = ids.error.take() {
@@ -878,8 +868,18 @@ impl Run<'_> {
             userbatch::PlanError::NoIds => Usage("no ids to fetch".to_owned()),
             other => Usage(other.to_string()),
         })?;
+        // Ctrl-C is caught from here on (while the ids are read it ends the process the
+        // usual way: nothing was sent and no file made yet), then the output file is made.
+        let signals = Signals::new();
+        let file = args
+            .output
+            .as_deref()
+            .map(|p| AtomicFile::create("--output", p))
+            .transpose()?;
+        let mut sink = Sink::new(file);
         let interrupted = Arc::new(AtomicBool::new(false));
         let signals = tokio::spawn(watch_signals(
+            signals,
             stream.stopper(),
             Duration::from_secs(args.grace),
             Arc::clone(&interrupted),
@@ -949,8 +949,14 @@ fn shorten(id: &str) -> Cow<'_, str> {
 /// On the first Ctrl-C or SIGTERM: no new requests; after `grace`, or on a second signal,
 /// the requests in flight are abandoned too. Their ids come out of the stream as failed
 /// ("interrupted").
-async fn watch_signals(stopper: Stopper, grace: Duration, interrupted: Arc<AtomicBool>, ui: Ui) {
-    let mut signals = match Signals::new() {
+async fn watch_signals(
+    signals: io::Result<Signals>,
+    stopper: Stopper,
+    grace: Duration,
+    interrupted: Arc<AtomicBool>,
+    ui: Ui,
+) {
+    let mut signals = match signals {
         Ok(signals) => signals,
         Err(e) => {
             tracing::warn!("Ctrl-C cannot be caught, so it will lose what is in flight: {e}");

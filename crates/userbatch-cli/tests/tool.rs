@@ -422,6 +422,45 @@ async fn sigint_keeps_what_was_received_and_exits_130() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_the_ids_are_read_leaves_no_file_and_sends_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let dir = folder("sigint-reading");
+    let (out_path, report_path) = (dir.join("users.ndjson"), dir.join("report.json"));
+    let mut child = against(&m, &["--ids-file", "-"])
+        .arg("--output")
+        .arg(&out_path)
+        .arg("--report")
+        .arg(&report_path)
+        .args(["nexudus", "users"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ids arrive, and the pipe stays open: the CLI is still reading when the signal comes.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"1\n2\n3\n").unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    signal(&child, libc::SIGINT);
+    let out = wait(child, Duration::from_secs(20));
+    drop(stdin);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGINT),
+        "ended as Ctrl-C ends a process: {:?} {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert_eq!(m.stats().total_requests(), 0, "nothing was sent");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "no file left: {leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_in_flight_are_abandoned_after_the_grace_or_a_second_signal() {
     // Answers take a minute: waiting for them is not an option.
     let m = MockServer::start(
