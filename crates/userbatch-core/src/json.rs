@@ -336,14 +336,10 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn new(object: &'a str) -> Self {
         let b = object.as_bytes();
-        let i = skip_ws(b, 0);
-        // Past `{`, or at the end if this is not an object.
-        let i = if b.get(i) == Some(&b'{') {
-            i + 1
-        } else {
-            b.len()
-        };
-        Self { b, i }
+        Self {
+            b,
+            i: past_open(b, b'{'),
+        }
     }
 }
 
@@ -380,6 +376,17 @@ impl Iterator for Fields<'_> {
         let end = skip_value(self.b, value);
         self.i = end;
         Some((key, value..end))
+    }
+}
+
+/// Past the `open` bracket that starts `b` (after whitespace), or the end if `b` does not
+/// start with one.
+fn past_open(b: &[u8], open: u8) -> usize {
+    let i = skip_ws(b, 0);
+    if b.get(i) == Some(&open) {
+        i + 1
+    } else {
+        b.len()
     }
 }
 
@@ -795,13 +802,10 @@ struct Elements<'a> {
 impl<'a> Elements<'a> {
     fn new(array: &'a str) -> Self {
         let b = array.as_bytes();
-        let i = skip_ws(b, 0);
-        let i = if b.get(i) == Some(&b'[') {
-            i + 1
-        } else {
-            b.len()
-        };
-        Self { b, i }
+        Self {
+            b,
+            i: past_open(b, b'['),
+        }
     }
 }
 
