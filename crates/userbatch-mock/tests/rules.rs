@@ -11,6 +11,11 @@ async fn status(req: reqwest::RequestBuilder) -> u16 {
     req.send().await.unwrap().status().as_u16()
 }
 
+/// The answer's body, as JSON.
+async fn json_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 fn nexudus_list(m: &MockServer, query: &str) -> reqwest::RequestBuilder {
     raw()
         .get(format!("{}/api/sys/users/?{query}", m.base_url()))
@@ -83,13 +88,8 @@ async fn nexudus_malformed_ids_get_400() {
         assert_eq!(status(nexudus_list(&m, q)).await, 400, "query {q:?}");
     }
     // 19 digits fit the pattern; beyond 64 signed bits they are nobody's Id: not found.
-    let users: Vec<serde_json::Value> = nexudus_list(&m, "id=[9999999999999999999,0]")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = json_of(nexudus_list(&m, "id=[9999999999999999999,0]")).await;
+    let users = users.as_array().unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["Id"], 0);
     let resp = raw()
@@ -306,14 +306,7 @@ async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
             "{q}"
         );
     }
-    let page: serde_json::Value = avepoint_post(&m, "?pageIndex=2&pageSize=2")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = json_of(avepoint_post(&m, "?pageIndex=2&pageSize=2").body(body)).await;
     assert_eq!(
         page["metadata"],
         json!({"pageIndex": 2, "pageSize": 2, "totalCount": 3})
@@ -326,15 +319,7 @@ async fn avepoint_paging_parameters_are_checked_and_total_count_is_right() {
 async fn nexudus_put_bodies_follow_the_schema_nulls_and_formats_included() {
     let m = mock(MockConfig::new()).await;
     let url = format!("{}/api/sys/users", m.base_url());
-    let user: serde_json::Value = raw()
-        .get(format!("{url}/5"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user = json_of(raw().get(format!("{url}/5")).bearer_auth(TOKEN)).await;
     let put = |body: serde_json::Value| {
         raw()
             .put(&url)
