@@ -726,7 +726,15 @@ components:
         let text = r##"
 openapi: 3.0.3
 info: { title: T, version: "1" }
-paths: {}
+servers: [{ url: "https://example.com" }]
+x-userbatch: { throttle-statuses: [429] }
+paths:
+  /records/{id}:
+    get:
+      operationId: getRecord
+      parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+      responses:
+        "200": { description: ok, content: { application/json: { schema: { $ref: "#/components/schemas/Record" } } } }
 components:
   schemas:
     Record:
@@ -760,6 +768,16 @@ components:
                 "/Password",
                 "/Pins"
             ]
+        );
+        // And the types hold them as `Secret`, which Debug redacts, inside arrays too.
+        let code = generate_source(&spec).unwrap();
+        assert!(
+            code.contains("pub pins: ::std::vec::Vec<::userbatch_core::Secret>"),
+            "{code}"
+        );
+        assert!(
+            code.contains("pub secret: ::std::option::Option<::userbatch_core::Secret>"),
+            "{code}"
         );
     }
 
