@@ -72,6 +72,57 @@ impl Write for AtomicFile {
     }
 }
 
+/// Refuses a file written that is also read or written by another option: `--output` over
+/// the ids file would replace the ids with records, `--output` and `--report` on one path
+/// would leave only the report. `inputs` and `outputs` are `(flag, path)`; `-` (standard
+/// input) is no file. The report may replace the report that `--retry-failed` reads, the
+/// one pair allowed (it is read first, and that is how a retry is chained).
+pub fn refuse_overlaps(
+    inputs: &[(&str, Option<&Path>)],
+    outputs: &[(&str, Option<&Path>)],
+    allowed: (&str, &str),
+) -> Result<(), Exit> {
+    let outputs: Vec<(&str, PathBuf)> = outputs
+        .iter()
+        .filter_map(|(flag, path)| Some((*flag, destination(path.as_ref()?))))
+        .collect();
+    for (i, (out_flag, out)) in outputs.iter().enumerate() {
+        let earlier = outputs[..i]
+            .iter()
+            .map(|(flag, path)| (*flag, path.clone()));
+        let read = inputs.iter().filter_map(|(flag, path)| {
+            let path = path.filter(|p| p.as_os_str() != "-")?;
+            // Reading follows symlinks; a destination is the link itself (it is replaced).
+            Some((
+                *flag,
+                path.canonicalize().unwrap_or_else(|_| path.to_owned()),
+            ))
+        });
+        for (flag, path) in earlier.chain(read) {
+            if path == *out && (flag, *out_flag) != allowed {
+                return Err(Usage(format!(
+                    "{out_flag} and {flag} name the same file ({}): the run would replace it",
+                    out.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a file written at `path` lands: its folder resolved, its name as given (a symlink
+/// there is replaced, not followed).
+fn destination(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (folder.canonicalize(), path.file_name()) {
+        (Ok(folder), Some(name)) => folder.join(name),
+        _ => path.to_owned(),
+    }
+}
+
 /// Reads a secret from a file (`-`: standard input): its first line, trimmed; an empty one
 /// is refused. The error names the file, never its contents.
 pub fn read_secret(flag: &str, path: &Path) -> Result<String, Exit> {

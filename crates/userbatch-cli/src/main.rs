@@ -398,6 +398,19 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
                 .to_owned(),
         ));
     }
+    files::refuse_overlaps(
+        &[
+            ("--retry-failed", args.retry_failed.as_deref()),
+            ("--ids-file", args.ids_file.as_deref()),
+            ("--token-file", args.token_file.as_deref()),
+            ("--client-secret-file", args.client_secret_file.as_deref()),
+        ],
+        &[
+            ("--report", args.report.as_deref()),
+            ("--output", args.output.as_deref()),
+        ],
+        ("--retry-failed", "--report"),
+    )?;
     let retry = match &args.retry_failed {
         Some(path) => {
             let ids = ids::failed_ids_of(path, &name_of(vendor), &name_of(resource))?;

@@ -766,3 +766,91 @@ async fn a_closed_pipe_stops_the_output_not_the_accounting() {
     assert_eq!(report["found"], 2_000, "every id accounted for");
     assert_eq!(report["records_written"], false, "and the report says so");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_written_may_not_be_one_read_or_written_by_another_option() {
+    let m = MockServer::start(MockConfig::new()).await.unwrap();
+    let dir = folder("overlap");
+    let ids_file = dir.join("ids.txt");
+    std::fs::write(&ids_file, "1\n2\n").unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let (ids_s, token_s) = (ids_file.to_str().unwrap(), token_file.to_str().unwrap());
+    let same = dir.join("same.json");
+    let same_s = same.to_str().unwrap();
+    // The ids file by another spelling is still the ids file.
+    let other_spelling = format!(
+        "{}/../{}/./ids.txt",
+        dir.display(),
+        dir.file_name().unwrap().to_str().unwrap()
+    );
+    for (args, needle) in [
+        (
+            vec!["--ids-file", ids_s, "--output", ids_s],
+            "--output and --ids-file name the same file",
+        ),
+        (
+            vec!["--ids-file", ids_s, "--output", &other_spelling],
+            "--output and --ids-file name the same file",
+        ),
+        (
+            vec!["--ids-file", ids_s, "--report", ids_s],
+            "--report and --ids-file name the same file",
+        ),
+        (
+            vec!["--ids-file", ids_s, "--output", same_s, "--report", same_s],
+            "--output and --report name the same file",
+        ),
+    ] {
+        let mut cmd = userbatch();
+        cmd.args(["--base-url", m.base_url(), "--token-file", token_s])
+            .args(&args)
+            .args(["nexudus", "users"]);
+        let out = output(cmd);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let mut cmd = userbatch();
+    cmd.args(["--base-url", m.base_url(), "--ids-file", ids_s])
+        .args(["--token-file", token_s, "--output", token_s])
+        .args(["nexudus", "users"]);
+    let err = text(&output(cmd).stderr);
+    assert!(err.contains("--output and --token-file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap(),
+        format!("{TOKEN}\n")
+    );
+    assert_eq!(std::fs::read_to_string(&ids_file).unwrap(), "1\n2\n");
+    assert!(!same.exists());
+    assert_eq!(m.stats().total_requests(), 0, "refused before any request");
+
+    // A retry may write its report over the report it retries.
+    let failing = MockServer::start(MockConfig::new().rejected_ids(["2"]))
+        .await
+        .unwrap();
+    let report = dir.join("report.json");
+    let report_s = report.to_str().unwrap();
+    let out = output(against(
+        &failing,
+        &["--report", report_s, "nexudus", "users", "1", "2"],
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = output(against(
+        &m,
+        &[
+            "--retry-failed",
+            report_s,
+            "--report",
+            report_s,
+            "nexudus",
+            "users",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = read_json(&report);
+    assert_eq!(
+        (report["requested"].as_u64(), report["found"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
