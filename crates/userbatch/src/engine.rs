@@ -895,7 +895,9 @@ impl<O: Operation> Exec<O> {
     /// ids still come back: the request is split in halves until the bad ids stand alone,
     /// about (bad ids) x log2(request size) extra requests. Until some request of the run
     /// has been answered, [`Exec::probe`] first tells a bad id from a bad parameter. A body
-    /// over the size cap is split the same way.
+    /// over the size cap is split the same way. A paged request whose later page fails
+    /// otherwise (or is not sent: the run was stopped) keeps the records of the pages
+    /// received; only the ids not on them fail.
     fn resolve(
         self: &Arc<Self>,
         ids: Vec<String>,
@@ -907,14 +909,20 @@ impl<O: Operation> Exec<O> {
             if self.stopper.is_stopped() {
                 return failed(ids, FetchError::new(ErrorKind::Interrupted));
             }
-            let error = match self.fetch_all(&ids).await {
-                Ok(pages) => return self.match_records(ids, pages),
-                Err(error) => error,
+            let (pages, error) = self.fetch_pages(&ids).await;
+            let Some(error) = error else {
+                return self.match_records(ids, pages, None);
             };
+            let splittable = error.kind == ErrorKind::TooLarge || error.is_caused_by_an_id();
+            // Paged, and a later page failed for a reason splitting would not mend (or the
+            // run was stopped before it): the records of the pages received are kept, the
+            // ids not on them fail.
+            if !pages.is_empty() && !splittable {
+                return self.match_records(ids, pages, Some(error));
+            }
             if let Some(fault) = self.request_fault().filter(|f| f.same_answer(&error)) {
                 return failed(ids, fault);
             }
-            let splittable = error.kind == ErrorKind::TooLarge || error.is_caused_by_an_id();
             if ids.len() == 1 && self.is_not_found(&error) {
                 return ids.into_iter().map(Outcome::Missing).collect();
             }
@@ -978,7 +986,7 @@ impl<O: Operation> Exec<O> {
     /// The outcome of a request for `id` alone.
     fn alone(&self, id: String, result: Result<Vec<Page>, FetchError>) -> Vec<Outcome<O::Record>> {
         match result {
-            Ok(pages) => self.match_records(vec![id], pages),
+            Ok(pages) => self.match_records(vec![id], pages, None),
             Err(e) if self.is_not_found(&e) => vec![Outcome::Missing(id)],
             Err(e) => failed(vec![id], e),
         }
@@ -1004,7 +1012,12 @@ impl<O: Operation> Exec<O> {
     /// Each requested id's record, matched by the record's own id (read from the spec's
     /// id field) and decoded on its own: a record that does not decode fails only its id.
     /// Records nobody asked for are counted, never decoded.
-    fn match_records(&self, ids: Vec<String>, pages: Vec<Page>) -> Vec<Outcome<O::Record>> {
+    fn match_records(
+        &self,
+        ids: Vec<String>,
+        pages: Vec<Page>,
+        cut_short: Option<FetchError>,
+    ) -> Vec<Outcome<O::Record>> {
         let rules = self.op.rules();
         let paged = rules.paging.is_some();
         let total: usize = pages.iter().map(|p| p.records.len()).sum();
@@ -1066,6 +1079,11 @@ impl<O: Operation> Exec<O> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let Some(&(p, r)) = at.get(id.as_str()) else {
+                // Not on the pages received: on a page that was not, perhaps.
+                if let Some(error) = &cut_short {
+                    push_failed(&mut out, id, error.clone());
+                    continue;
+                }
                 let error = match (&unreadable, broken) {
                     (_, true) => Some(FetchError::new(ErrorKind::Paging)),
                     // A record whose id could not be read may be this id's.
@@ -1119,24 +1137,40 @@ impl<O: Operation> Exec<O> {
 
     /// Every page for `ids`, as many as the vendor's total says the ids could fill.
     async fn fetch_all(&self, ids: &[String]) -> Result<Vec<Page>, FetchError> {
+        match self.fetch_pages(ids).await {
+            (pages, None) => Ok(pages),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// [`Exec::fetch_all`], keeping the pages received when a later one fails: the pages,
+    /// and the first error if any page failed.
+    async fn fetch_pages(&self, ids: &[String]) -> (Vec<Page>, Option<FetchError>) {
         let rules = self.op.rules();
         let Some(paging) = &rules.paging else {
-            return Ok(vec![self.attempt(ids, None).await?]);
+            return match self.attempt(ids, None).await {
+                Ok(page) => (vec![page], None),
+                Err(error) => (Vec::new(), Some(error)),
+            };
         };
         let size = self.op.page_size().max(1);
         let first = PageRequest {
             index: paging.first_index,
             size,
         };
-        let page = self.attempt(ids, Some(first)).await?;
+        let page = match self.attempt(ids, Some(first)).await {
+            Ok(page) => page,
+            Err(error) => return (Vec::new(), Some(error)),
+        };
         let got = page.records.len() as u64;
         let total = page.total.unwrap_or(got);
         let expected = total.min(ids.len() as u64);
         if got == 0 && expected > 0 {
-            return Err(FetchError::new(ErrorKind::Paging).with_detail(format!(
+            let error = FetchError::new(ErrorKind::Paging).with_detail(format!(
                 "the first page is empty but `{}` says {total}",
                 paging.total_pointer
-            )));
+            ));
+            return (Vec::new(), Some(error));
         }
         // A server may cap the page size below what was asked: a short first page that is
         // not the last one tells its real size.
@@ -1154,10 +1188,16 @@ impl<O: Operation> Exec<O> {
             })
             .collect();
         let mut all = vec![page];
+        let mut first_error = None;
         for page in futures_util::future::join_all(rest).await {
-            all.push(page?);
+            match page {
+                Ok(page) => all.push(page),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
         }
-        Ok(all)
+        (all, first_error)
     }
 
     /// One request with retries, its answer cut into records: transient failures (408,

@@ -690,3 +690,90 @@ async fn an_aborted_run_does_not_wait_for_the_requests_in_flight() {
         "two were in flight; no more were sent"
     );
 }
+
+/// Found, interrupted and other failed ids of a run's outcomes.
+fn tally<R>(outcomes: &[Outcome<R>]) -> (usize, usize, usize) {
+    let (mut found, mut interrupted, mut failed) = (0, 0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Found(_) => found += 1,
+            Outcome::Missing(_) => {}
+            Outcome::Failed(f) if f.error.kind == ErrorKind::Interrupted => {
+                interrupted += f.ids.len();
+            }
+            Outcome::Failed(f) => failed += f.ids.len(),
+        }
+    }
+    (found, interrupted, failed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_between_the_pages_of_a_request_keeps_the_pages_received() {
+    // One request of ten ids in five pages of two, one page at a time, 300 ms each: stopped
+    // once page 1 is answered, the pages answered keep their records.
+    let m = mock(MockConfig::new().faults(
+        Vendor::Avepoint,
+        Faults::latency(Duration::from_millis(300)),
+    ))
+    .await;
+    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let list = ids(10);
+    let mut stream =
+        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(2).unwrap()))
+            .max_batch(10)
+            .concurrency(1)
+            .stream(&list)
+            .unwrap();
+    let stopper = stream.stopper();
+    let stats = Arc::new(m);
+    let watched = Arc::clone(&stats);
+    tokio::spawn(async move {
+        while watched.stats().total_requests() < 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stopper.stop();
+    });
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = stream.next().await {
+        outcomes.push(outcome);
+    }
+    accounted_once(&outcomes, &list);
+    // The mock counts a request when it answers it; page 2 goes out as page 1's slot
+    // comes back, so it is normally in flight at the stop (1 request if the stop won).
+    let requests = stats.stats().total_requests() as usize;
+    assert!((1..=2).contains(&requests), "{requests} pages sent");
+    assert_eq!(
+        tally(&outcomes),
+        (2 * requests, 10 - 2 * requests, 0),
+        "found, interrupted, failed"
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_fails_costs_only_the_ids_not_on_the_pages_received() {
+    // Six ids in three pages; the second page to arrive gets a 500 (no retries).
+    let m = mock(MockConfig::new().faults(
+        Vendor::Avepoint,
+        Faults {
+            script: vec![None, Some(Fault::ServerError(500))],
+            ..Faults::default()
+        },
+    ))
+    .await;
+    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
+    let list = ids(6);
+    let report =
+        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(2).unwrap()))
+            .max_batch(6)
+            .concurrency(1)
+            .retry(Retry::none())
+            .fetch(&list)
+            .await
+            .unwrap();
+    assert_eq!(report.requests, 3);
+    assert_eq!(report.found.len(), 4, "{:?}", report.failed);
+    assert!(report.missing.is_empty());
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].ids.len(), 2);
+    assert_eq!(report.failed[0].error.status, Some(500));
+}
