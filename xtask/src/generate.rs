@@ -338,7 +338,9 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             method.to_uppercase(),
             spec.rel
         );
-        let value = operation_tokens(&rules);
+        let answers = answers_tokens(spec, op, &rules)
+            .with_context(|| format!("{}: {op_id}: its documented answers", spec.rel))?;
+        let value = operation_tokens(&rules, answers);
         consts.push(quote! {
             #[doc = #doc]
             pub const #name: OperationRules = #value;
@@ -364,8 +366,9 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             use ::std::borrow::Cow::Borrowed;
             #[allow(unused_imports)]
             use ::userbatch_core::rules::{
-                Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
-                Partial, Records, UnknownIds, VendorRules,
+                Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
+                Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
+                VendorRules,
             };
 
             /// Every operation's path template, by the name progenitor gives the operation:
@@ -461,7 +464,103 @@ fn vendor_tokens(v: &VendorRules) -> TokenStream {
     }
 }
 
-fn operation_tokens(r: &OperationRules) -> TokenStream {
+/// What the spec documents of an operation's answers, as `Answers`: the media types of its
+/// 2xx answers, and, where unknown ids can fail a request, the not-found answer (its
+/// status, media types and body schema, checked by decoding into the generated type). Only
+/// that documented answer lets the engine call a single id missing.
+fn answers_tokens(spec: &Spec, op: &Value, rules: &OperationRules) -> Result<TokenStream> {
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .context("no responses")?;
+    let mut success = Vec::new();
+    for (status, response) in responses {
+        if !status.starts_with('2') {
+            continue;
+        }
+        let response = spec.resolve_all(response)?;
+        for media in response
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|c| c.keys())
+        {
+            if !success.contains(media) {
+                success.push(media.clone());
+            }
+        }
+    }
+    let success = success.iter().map(|m| text(m));
+    let not_found = match rules.unknown_ids.not_found_status() {
+        None => quote!(None),
+        Some(status) => {
+            let (types, schema, json_type) = not_found_answer(spec, responses, status)?;
+            let types = types.iter().map(|m| text(m));
+            let ty = format_ident!("{}", schema);
+            let json_type = format_ident!("{}", json_type);
+            quote!(Some(NotFound {
+                status: #status,
+                content_types: Borrowed(&[#(#types),*]),
+                body: BodySchema {
+                    name: #schema,
+                    json_type: JsonType::#json_type,
+                    decodes: |body| ::serde_json::from_slice::<super::types::#ty>(body).is_ok(),
+                },
+            }))
+        }
+    };
+    Ok(quote!(Answers {
+        success: Borrowed(&[#(#success),*]),
+        not_found: #not_found,
+    }))
+}
+
+/// The documented answer of `status`: its media types, the name of its body's schema (a
+/// `$ref` to `components.schemas`) and that schema's JSON type (as `JsonType` names it).
+pub fn not_found_answer(
+    spec: &Spec,
+    responses: &serde_json::Map<String, Value>,
+    status: u16,
+) -> Result<(Vec<String>, String, &'static str)> {
+    let response = responses.get(&status.to_string()).with_context(|| {
+        format!("unknown ids fail a request with {status}, but no {status} response is documented")
+    })?;
+    let response = spec.resolve_all(response)?;
+    let content = response
+        .get("content")
+        .and_then(Value::as_object)
+        .filter(|c| !c.is_empty())
+        .with_context(|| format!("the {status} response documents no body"))?;
+    let json = content
+        .get("application/json")
+        .with_context(|| format!("the {status} response has no application/json body"))?;
+    let reference = json
+        .pointer("/schema/$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .with_context(|| {
+            format!("the {status} response's body schema must be a $ref to components.schemas")
+        })?;
+    let schema = spec.resolve_all(json.get("schema").unwrap_or(&Value::Null))?;
+    let json_type = match schema.get("type").and_then(Value::as_str) {
+        Some("object") => "Object",
+        None if schema.get("properties").is_some() => "Object",
+        Some("array") => "Array",
+        Some("string") => "String",
+        Some("integer" | "number") => "Number",
+        Some("boolean") => "Boolean",
+        other => bail!(
+            "the {status} response's schema `{reference}` has no JSON type to check ({other:?})"
+        ),
+    };
+    Ok((
+        content.keys().cloned().collect(),
+        reference.to_owned(),
+        json_type,
+    ))
+}
+
+fn operation_tokens(r: &OperationRules, answers: TokenStream) -> TokenStream {
     let op_id = text(&r.operation_id);
     let location = match r.ids.location {
         IdLocation::Path => quote!(IdLocation::Path),
@@ -479,6 +578,7 @@ fn operation_tokens(r: &OperationRules) -> TokenStream {
         IdKind::String => quote!(IdKind::String),
     };
     let (id_name, forbidden) = (text(&r.ids.name), text(&r.ids.forbidden_chars));
+    let case_insensitive = r.ids.case_insensitive;
     let opt = |v: Option<usize>| match v {
         Some(n) => quote!(Some(#n)),
         None => quote!(None),
@@ -556,6 +656,7 @@ fn operation_tokens(r: &OperationRules) -> TokenStream {
                 encoding: #encoding,
                 kind: #kind,
                 forbidden_chars: #forbidden,
+                case_insensitive: #case_insensitive,
             },
             limits: Limits {
                 max_ids: #max_ids,
@@ -572,6 +673,7 @@ fn operation_tokens(r: &OperationRules) -> TokenStream {
             partial: #partial,
             unknown_ids: #unknown,
             attributes: #attributes,
+            answers: #answers,
         }
     }
 }

@@ -387,6 +387,15 @@ fn check_operation_rules(
         }
     };
 
+    // The not-found answer: only the documented one may call a single id missing.
+    if let Some(status) = ext.unknown_ids.not_found_status() {
+        let responses = op.get("responses").and_then(Value::as_object);
+        if let Some(Err(e)) = responses.map(|r| crate::generate::not_found_answer(spec, r, status))
+        {
+            out.push(format!("{at}.unknown-ids: {e}"));
+        }
+    }
+
     // Attribute selection.
     if let Some(attrs) = &ext.attributes {
         if !params.iter().any(|p| p.0 == attrs.param && p.1 == "query") {
@@ -1083,8 +1092,31 @@ components:
             "schema: { type: string }",
         );
         assert_finds(&not_batch(&text), "inline schema");
-        // A batch operation's answers reach progenitor as bytes: its schemas may be inline.
-        assert!(lint_text(&text).is_empty(), "{:?}", lint_text(&text));
+        // A batch operation's answers reach progenitor as bytes: its schemas may be inline,
+        // but for its documented not-found answer, which the engine checks by decoding the
+        // body into the type generated from the `$ref`.
+        assert_eq!(
+            lint_text(&text),
+            [
+                "getThing x-userbatch.unknown-ids: the 404 response's body schema must be a \
+              $ref to components.schemas"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_not_found_status_needs_its_documented_answer() {
+        let ext = "unknown-ids: { fails-request: 404 }";
+        assert!(BASE.contains(ext));
+        for (status, problem) in [("410", "no 410 response is documented"), ("404", "")] {
+            let text = BASE.replace(ext, &format!("unknown-ids: {{ fails-request: {status} }}"));
+            let found = lint_text(&text);
+            if problem.is_empty() {
+                assert!(found.is_empty(), "{found:?}");
+            } else {
+                assert!(found.iter().any(|p| p.contains(problem)), "{found:?}");
+            }
+        }
     }
 
     #[test]

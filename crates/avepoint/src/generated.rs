@@ -319,8 +319,9 @@ pub mod rules {
     use ::std::borrow::Cow::Borrowed;
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
-        Partial, Records, UnknownIds, VendorRules,
+        Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
+        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
+        VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -348,6 +349,7 @@ pub mod rules {
             encoding: IdEncoding::JsonArray,
             kind: IdKind::String,
             forbidden_chars: Borrowed(""),
+            case_insensitive: true,
         },
         limits: Limits {
             max_ids: None,
@@ -370,5 +372,9 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: None,
+        },
     };
 }

@@ -3233,8 +3233,9 @@ pub mod rules {
     use ::std::borrow::Cow::Borrowed;
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
-        Partial, Records, UnknownIds, VendorRules,
+        Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
+        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
+        VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -3264,6 +3265,7 @@ pub mod rules {
             encoding: IdEncoding::BracketedCsv,
             kind: IdKind::Integer,
             forbidden_chars: Borrowed(""),
+            case_insensitive: false,
         },
         limits: Limits {
             max_ids: None,
@@ -3412,6 +3414,10 @@ pub mod rules {
         }),
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: None,
+        },
     };
     ///Batch rules of `getCoworker` (`GET /api/spaces/coworkers/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_COWORKER: OperationRules = OperationRules {
@@ -3422,6 +3428,7 @@ pub mod rules {
             encoding: IdEncoding::Single,
             kind: IdKind::Integer,
             forbidden_chars: Borrowed(""),
+            case_insensitive: false,
         },
         limits: Limits {
             max_ids: None,
@@ -3452,6 +3459,21 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
         attributes: None,
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: Some(NotFound {
+                status: 404u16,
+                content_types: Borrowed(&[Borrowed("application/json")]),
+                body: BodySchema {
+                    name: "ErrorMessage",
+                    json_type: JsonType::String,
+                    decodes: |body| {
+                        ::serde_json::from_slice::<super::types::ErrorMessage>(body)
+                            .is_ok()
+                    },
+                },
+            }),
+        },
     };
     ///Batch rules of `getUsers` (`GET /api/sys/users/`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USERS: OperationRules = OperationRules {
@@ -3462,6 +3484,7 @@ pub mod rules {
             encoding: IdEncoding::BracketedCsv,
             kind: IdKind::Integer,
             forbidden_chars: Borrowed(""),
+            case_insensitive: false,
         },
         limits: Limits {
             max_ids: None,
@@ -3521,6 +3544,10 @@ pub mod rules {
         }),
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: None,
+        },
     };
     ///Batch rules of `getUser` (`GET /api/sys/users/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USER: OperationRules = OperationRules {
@@ -3531,6 +3558,7 @@ pub mod rules {
             encoding: IdEncoding::Single,
             kind: IdKind::Integer,
             forbidden_chars: Borrowed(""),
+            case_insensitive: false,
         },
         limits: Limits {
             max_ids: None,
@@ -3555,6 +3583,21 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
         attributes: None,
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: Some(NotFound {
+                status: 404u16,
+                content_types: Borrowed(&[Borrowed("application/json")]),
+                body: BodySchema {
+                    name: "ErrorMessage",
+                    json_type: JsonType::String,
+                    decodes: |body| {
+                        ::serde_json::from_slice::<super::types::ErrorMessage>(body)
+                            .is_ok()
+                    },
+                },
+            }),
+        },
     };
 }
 impl types::GetCoworkersId {

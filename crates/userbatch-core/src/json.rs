@@ -177,8 +177,8 @@ impl Scan<'_> {
             if b.get(i) == Some(&b'{') {
                 let mut fields = Fields { b, i: i + 1 };
                 for (key, value) in fields.by_ref() {
-                    if id.is_err() && self.is_id_field(&text[key]) {
-                        id = scalar_id(&text[value], self.kind);
+                    if self.is_id_field(&text[key]) {
+                        id = another_id(id, scalar_id(&text[value], self.kind));
                     }
                 }
                 i = fields.i;
@@ -482,6 +482,9 @@ pub enum IdError {
     Missing,
     /// The id field holds something other than a string or an integer.
     NotScalar,
+    /// The id field appears twice with different values (`{"Id": 1, "Id": 2}`): JSON
+    /// readers disagree on which one counts, so the record is neither id's.
+    Conflicting(String, String),
 }
 
 impl fmt::Display for IdError {
@@ -489,7 +492,28 @@ impl fmt::Display for IdError {
         match self {
             Self::Missing => f.write_str("the record has no id field"),
             Self::NotScalar => f.write_str("the record's id is neither a string nor an integer"),
+            Self::Conflicting(a, b) => write!(
+                f,
+                "the record's id field appears twice, with {} and {}",
+                cut(a),
+                cut(b)
+            ),
         }
+    }
+}
+
+/// The id of a record after one more occurrence of its id field: the first one read, unless
+/// a later one says otherwise.
+fn another_id(
+    so_far: Result<String, IdError>,
+    next: Result<String, IdError>,
+) -> Result<String, IdError> {
+    match (so_far, next) {
+        (Err(IdError::Missing), next) => next,
+        (Ok(a), Ok(b)) if a == b => Ok(a),
+        (Ok(a), Ok(b)) => Err(IdError::Conflicting(a, b)),
+        (Ok(_), Err(_)) => Err(IdError::NotScalar),
+        (Err(e), _) => Err(e),
     }
 }
 
@@ -505,10 +529,18 @@ impl fmt::Display for IdError {
 /// assert_eq!(record_id(r#"{"Id": "042"}"#, "Id", IdKind::Integer).unwrap(), "42");
 /// assert_eq!(record_id(r#"{"id": 1001}"#, "id", IdKind::String).unwrap(), "1001");
 /// assert!(record_id(r#"{"id": null}"#, "id", IdKind::String).is_err());
+/// // One id field twice: the same value is that id, two values are neither.
+/// assert_eq!(record_id(r#"{"Id": 7, "Id": "007"}"#, "Id", IdKind::Integer).unwrap(), "7");
+/// assert!(record_id(r#"{"Id": 1, "Id": 2}"#, "Id", IdKind::Integer).is_err());
 /// ```
 pub fn record_id(record: &str, id_field: &str, kind: IdKind) -> Result<String, IdError> {
-    let range = field(record, id_field).ok_or(IdError::Missing)?;
-    scalar_id(&record[range], kind)
+    let mut id = Err(IdError::Missing);
+    for (quoted, value) in Fields::new(record) {
+        if key_equals(&record[quoted], id_field) {
+            id = another_id(id, scalar_id(&record[value], kind));
+        }
+    }
+    id
 }
 
 /// An id field's value (its JSON text) in canonical form.
@@ -966,6 +998,19 @@ mod tests {
         );
         assert_eq!(id(r#"{"id": 1}"#, IdKind::Integer), Err(IdError::Missing));
         assert_eq!(id(r#""Not found""#, IdKind::Integer), Err(IdError::Missing));
+        // An id field twice: one value twice is that id; two values are neither id, in
+        // the scanner as in `record_id`.
+        let body = br#"[{"Id": 1, "Id": 2}, {"Id": 3, "x": 0, "Id": "03"}, {"Id": 4, "Id": null}]"#;
+        let list = entries(body, &Records::list("", "Id"), IdKind::Integer).unwrap();
+        let conflict = Err(IdError::Conflicting("1".into(), "2".into()));
+        assert_eq!(list[0].id, conflict);
+        assert_eq!(id(r#"{"Id": 1, "Id": 2}"#, IdKind::Integer), conflict);
+        assert_eq!(list[1].id.as_deref(), Ok("3"));
+        assert_eq!(list[2].id, Err(IdError::NotScalar));
+        assert_eq!(
+            IdError::Conflicting("1".into(), "2".into()).to_string(),
+            "the record's id field appears twice, with 1 and 2"
+        );
     }
 
     #[test]

@@ -8,18 +8,20 @@
 //!
 //! ```
 //! use userbatch_core::plan::Planner;
-//! use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules,
-//!     Records, UnknownIds};
+//! use userbatch_core::rules::{Answers, IdEncoding, IdKind, IdLocation, Ids, Limits,
+//!     OperationRules, Records, UnknownIds};
 //! use std::borrow::Cow::Borrowed;
 //!
 //! // What a vendor crate's `rules::GET_USERS` says (Nexudus: `?id=[1,2,3]`, 2,048 bytes).
 //! static GET_USERS: OperationRules = OperationRules {
 //!     operation_id: Borrowed("getUsers"),
 //!     ids: Ids { location: IdLocation::Query, name: Borrowed("id"),
-//!         encoding: IdEncoding::BracketedCsv, kind: IdKind::Integer, forbidden_chars: Borrowed("") },
+//!         encoding: IdEncoding::BracketedCsv, kind: IdKind::Integer, forbidden_chars: Borrowed(""),
+//!         case_insensitive: false },
 //!     limits: Limits { max_ids: None, max_query_bytes: Some(2048), max_segment_chars: None },
 //!     records: Records::list("", "Id"),
 //!     paging: None, partial: None, unknown_ids: UnknownIds::Omitted, attributes: None,
+//!     answers: Answers::json(),
 //! };
 //!
 //! let planner = Planner::new(&GET_USERS);
@@ -224,24 +226,23 @@ impl IdList {
         }
     }
 
-    /// Removes every id that repeats an earlier one, keeping first occurrences in order;
+    /// Removes every id that repeats an earlier one (by `cmp`), keeping first occurrences in
+    /// order;
     /// returns how many it removed. It sorts a permutation of indices (4 bytes per id)
     /// rather than building a hash table (about 10 bytes per id at a million ids), since
     /// with a million ids this is the run's peak memory.
-    fn dedupe(&mut self) -> usize {
+    fn dedupe(&mut self, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> usize {
         let n = self.len();
         let mut order: Vec<u32> = (0..u32::try_from(n).expect("fewer than 2^32 ids")).collect();
         order.sort_unstable_by(|&a, &b| {
-            self.get(a as usize)
-                .cmp(self.get(b as usize))
-                .then(a.cmp(&b))
+            cmp(self.get(a as usize), self.get(b as usize)).then(a.cmp(&b))
         });
         // Equal ids sit together, first occurrence first; mark the others.
         let mut repeated = vec![0u64; n.div_ceil(64)];
         let mut count = 0;
         for pair in order.windows(2) {
             let (first, next) = (pair[0] as usize, pair[1] as usize);
-            if self.get(first) == self.get(next) {
+            if cmp(self.get(first), self.get(next)).is_eq() {
                 repeated[next / 64] |= 1 << (next % 64);
                 count += 1;
             }
@@ -295,7 +296,9 @@ const MAX_PRESIZE: usize = 1 << 24;
 /// Unique, valid ids in first-seen order, cut into requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    /// The unique ids, canonical form, first-seen order.
+    /// The unique ids as given (the first spelling of each: `007` stays `007`, though it
+    /// goes out as `7`), first-seen order. Ids are one id when the vendor compares them
+    /// equal ([`crate::rules::Ids::key`]).
     pub ids: IdList,
     /// Each request's ids, as ranges of `ids`, in order.
     pub chunks: Vec<Range<usize>>,
@@ -437,8 +440,9 @@ impl Planner {
         Ok(canonical)
     }
 
-    /// Dedupes (first occurrence wins), validates every id, then chunks: the ids of each
-    /// request are `plan.ids` over one of `plan.chunks`.
+    /// Dedupes (first occurrence wins; ids the vendor compares equal are one id), validates
+    /// every id, then chunks: the ids of each request are `plan.ids` over one of
+    /// `plan.chunks`.
     pub fn plan<I, S>(&self, ids: I) -> Result<Plan, PlanError>
     where
         I: IntoIterator<Item = S>,
@@ -450,14 +454,15 @@ impl Planner {
         let mut unique = IdList::with_capacity(ids.size_hint().0.min(MAX_PRESIZE));
         for (index, id) in ids.enumerate() {
             let id = id.as_ref();
-            let canonical = self.validate(id).map_err(|reason| PlanError::InvalidId {
+            self.validate(id).map_err(|reason| PlanError::InvalidId {
                 id: id.to_owned(),
                 index,
                 reason,
             })?;
-            unique.push(&canonical);
+            unique.push(id);
         }
-        let duplicates = unique.dedupe();
+        let ids = &self.rules.ids;
+        let duplicates = unique.dedupe(|a, b| ids.cmp_keys(a, b));
         if unique.is_empty() {
             return Err(PlanError::NoIds);
         }
@@ -469,14 +474,24 @@ impl Planner {
         })
     }
 
-    /// The ids of one request, as the operation writes them (`[1,2,3]`, `a,b,c`); for a
-    /// body or single-id encoding, joined by commas.
+    /// The ids of one request, as the operation writes them (`[1,2,3]`, `a,b,c`; integers
+    /// without leading zeros); for a body or single-id encoding, joined by commas.
     pub fn join<I, S>(&self, ids: I) -> String
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        join_ids(self.rules.ids.encoding, ids)
+        let rules = &self.rules.ids;
+        let (open, close) = brackets(rules.encoding);
+        let mut out = String::from(open);
+        for (i, id) in ids.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(rules.wire(id.as_ref()));
+        }
+        out.push_str(close);
+        out
     }
 
     /// The ids of exactly one request, planned and written as [`Planner::join`] does:
@@ -505,6 +520,7 @@ impl Planner {
         let mut start = 0;
         let mut size = 0;
         for (i, id) in ids.iter().enumerate() {
+            let id = self.rules.ids.wire(id);
             let count = i - start;
             let cost = self.size_limit.map(|(_, overhead, sep)| {
                 let id_cost = encoded_len(self.rules, id);
@@ -553,6 +569,7 @@ fn brackets(encoding: IdEncoding) -> (&'static str, &'static str) {
 }
 
 /// Writes ids as the operation's encoding wants them, for path and query encodings.
+#[cfg(test)]
 fn join_ids<I, S>(encoding: IdEncoding, ids: I) -> String
 where
     I: IntoIterator<Item = S>,
@@ -605,6 +622,7 @@ mod tests {
                 encoding,
                 kind,
                 forbidden_chars: Cow::Borrowed(forbidden),
+                case_insensitive: false,
             },
             limits,
             records: Records::list("", "id"),
@@ -612,6 +630,7 @@ mod tests {
             partial: None,
             unknown_ids: UnknownIds::Omitted,
             attributes: None,
+            answers: crate::rules::Answers::json(),
         }
     }
 
@@ -703,11 +722,14 @@ mod tests {
     fn dedupe_keeps_first_occurrence_and_counts_duplicates() {
         let shape = Planner::new(&QUERY);
         let plan = shape.plan(["3", "1", "3", "007", "7", "2"]).unwrap();
-        assert_eq!(plan.ids.iter().collect::<Vec<_>>(), ["3", "1", "7", "2"]);
-        assert_eq!((plan.ids.len(), plan.ids.get(2)), (4, "7"));
-        assert_eq!(plan.ids.to_vec(1..3), ["1", "7"]);
+        // `007` and `7` are one id; the first spelling is kept, and goes out as `7`.
+        assert_eq!(plan.ids.iter().collect::<Vec<_>>(), ["3", "1", "007", "2"]);
+        assert_eq!((plan.ids.len(), plan.ids.get(2)), (4, "007"));
+        assert_eq!(plan.ids.to_vec(1..3), ["1", "007"]);
         assert_eq!(plan.duplicates, 2);
         assert_eq!(plan.chunks, vec![0..4]);
+        assert_eq!(shape.join(plan.ids.iter()), "[3,1,7,2]");
+        assert_eq!(shape.one_request(["0", "00", "010"]).unwrap(), "[0,10]");
     }
 
     proptest::proptest! {

@@ -65,6 +65,139 @@ pub struct OperationRules {
     /// Attribute selection, if the operation lets the caller choose which fields come back.
     #[serde(default)]
     pub attributes: Option<Attributes>,
+    /// What the spec documents of the operation's answers (derived from its `responses`
+    /// by the generator, not written in `x-userbatch`).
+    #[serde(skip)]
+    pub answers: Answers,
+}
+
+/// What the spec documents of an operation's answers: the media types of its success
+/// answer, and the not-found answer a single-id request gets, if the operation has one.
+/// Only an answer that is what the spec documents may call an id "missing".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answers {
+    /// Media types of the 2xx answer (`application/json`), compared without parameters
+    /// and case; empty: any.
+    pub success: List<Text>,
+    /// The documented answer of a single-id request for an id the vendor does not have,
+    /// for operations whose unknown ids can fail a request ([`UnknownIds`]).
+    pub not_found: Option<NotFound>,
+}
+
+impl Answers {
+    /// A JSON success answer and no not-found answer.
+    pub const fn json() -> Self {
+        Self {
+            success: Cow::Borrowed(&[Cow::Borrowed("application/json")]),
+            not_found: None,
+        }
+    }
+
+    /// Whether `content_type` (a `Content-Type` header value, if the answer had one) is a
+    /// documented success media type.
+    pub fn is_success_type(&self, content_type: Option<&str>) -> bool {
+        self.success.is_empty() || media_type_in(content_type, &self.success)
+    }
+}
+
+/// The documented not-found answer of a single-id request: its status, media types and the
+/// schema of its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFound {
+    /// The status (the unknown-ids status of the operation's rules).
+    pub status: u16,
+    /// Media types the spec documents for it.
+    pub content_types: List<Text>,
+    /// The schema of its body.
+    pub body: BodySchema,
+}
+
+impl NotFound {
+    /// Whether an answer is this one: the status, a documented media type, and a body that
+    /// is JSON of the documented schema (an HTML page, an empty body or JSON of another
+    /// shape is not).
+    pub fn matches(&self, status: u16, content_type: Option<&str>, body: &[u8]) -> bool {
+        status == self.status
+            && media_type_in(content_type, &self.content_types)
+            && self.body.matches(body)
+    }
+}
+
+/// The schema of a documented JSON body, as a check: the JSON type at the top level, and
+/// whether the body decodes into the type generated from that schema.
+#[derive(Clone, Copy)]
+pub struct BodySchema {
+    /// The schema's name in the spec (e.g. `ErrorMessage`).
+    pub name: &'static str,
+    /// The JSON type the schema gives the body.
+    pub json_type: JsonType,
+    /// Whether a body decodes into the generated type of the schema.
+    pub decodes: fn(&[u8]) -> bool,
+}
+
+impl BodySchema {
+    /// Whether `body` is JSON of this schema.
+    pub fn matches(&self, body: &[u8]) -> bool {
+        JsonType::of(body) == Some(self.json_type) && (self.decodes)(body)
+    }
+}
+
+impl PartialEq for BodySchema {
+    /// Two checks of one schema name and JSON type are the same check (each vendor crate
+    /// generates its own `decodes`).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.json_type == other.json_type
+    }
+}
+
+impl Eq for BodySchema {}
+
+impl std::fmt::Debug for BodySchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodySchema")
+            .field("name", &self.name)
+            .field("json_type", &self.json_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The type of a JSON value, as a schema's `type` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    /// `{...}`.
+    Object,
+    /// `[...]`.
+    Array,
+    /// `"..."`.
+    String,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+}
+
+impl JsonType {
+    /// The type of the JSON value `text` starts with (after white space), read from its
+    /// first character only; `None` for an empty body, `null` or text that is not JSON.
+    pub fn of(text: &[u8]) -> Option<Self> {
+        match text.iter().find(|b| !b.is_ascii_whitespace())? {
+            b'{' => Some(Self::Object),
+            b'[' => Some(Self::Array),
+            b'"' => Some(Self::String),
+            b'-' | b'0'..=b'9' => Some(Self::Number),
+            b't' | b'f' => Some(Self::Boolean),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the media type of a `Content-Type` value (without parameters, any case) is one
+/// of `types`.
+pub fn media_type_in(content_type: Option<&str>, types: &[Text]) -> bool {
+    let Some(essence) = content_type.map(|v| v.split(';').next().unwrap_or("").trim()) else {
+        return false;
+    };
+    types.iter().any(|t| t.eq_ignore_ascii_case(essence))
 }
 
 /// An operation whose response carries only summary attributes unless more are asked for.
@@ -111,6 +244,84 @@ pub struct Ids {
     /// Characters an id must not contain because they would break the encoding.
     #[serde(default)]
     pub forbidden_chars: Text,
+    /// Whether the vendor compares ids without regard to case (GUIDs): `ABC` and `abc` are
+    /// one id, and a record answering `abc` answers a request for `ABC`.
+    #[serde(default)]
+    pub case_insensitive: bool,
+}
+
+impl Ids {
+    /// The id as the vendor compares it: integers by value (`007` is `7`), case-insensitive
+    /// ids in lower case, others as they are. Two ids are one id exactly when their keys
+    /// are equal.
+    ///
+    /// ```
+    /// use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, Ids};
+    /// use std::borrow::Cow::Borrowed;
+    ///
+    /// let mut ids = Ids { location: IdLocation::Query, name: Borrowed("id"),
+    ///     encoding: IdEncoding::Csv, kind: IdKind::Integer, forbidden_chars: Borrowed(""),
+    ///     case_insensitive: false };
+    /// assert_eq!(ids.key("007"), "7");
+    /// ids.kind = IdKind::String;
+    /// assert_eq!(ids.key("AbC"), "AbC");
+    /// ids.case_insensitive = true;
+    /// assert_eq!(ids.key("AbC"), "abc");
+    /// ```
+    pub fn key<'a>(&self, id: &'a str) -> Cow<'a, str> {
+        match self.kind {
+            IdKind::Integer => match integer_digits(id) {
+                Some(digits) if digits.len() == id.len() => Cow::Borrowed(id),
+                Some(digits) => Cow::Owned(digits.to_owned()),
+                None => Cow::Borrowed(id),
+            },
+            IdKind::String if self.case_insensitive && id.chars().any(char::is_uppercase) => {
+                Cow::Owned(id.to_lowercase())
+            }
+            IdKind::String => Cow::Borrowed(id),
+        }
+    }
+
+    /// The order of two ids by their [`Ids::key`]s, without building the keys.
+    pub fn cmp_keys(&self, a: &str, b: &str) -> std::cmp::Ordering {
+        match self.kind {
+            IdKind::Integer => {
+                let (x, y) = (
+                    integer_digits(a).unwrap_or(a),
+                    integer_digits(b).unwrap_or(b),
+                );
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            IdKind::String if self.case_insensitive => a
+                .chars()
+                .flat_map(char::to_lowercase)
+                .cmp(b.chars().flat_map(char::to_lowercase)),
+            IdKind::String => a.cmp(b),
+        }
+    }
+
+    /// The id as requests carry it: integers without leading zeros (`007` goes out as
+    /// `7`), other ids as given.
+    pub fn wire<'a>(&self, id: &'a str) -> &'a str {
+        match self.kind {
+            IdKind::Integer => integer_digits(id).unwrap_or(id),
+            IdKind::String => id,
+        }
+    }
+}
+
+/// The digits of a non-negative decimal integer without its leading zeros (`"0"` for zero);
+/// `None` if `text` is not all digits.
+fn integer_digits(text: &str) -> Option<&str> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = text.trim_start_matches('0');
+    Some(if digits.is_empty() {
+        &text[text.len() - 1..]
+    } else {
+        digits
+    })
 }
 
 /// The request part that carries the ids.
@@ -229,7 +440,9 @@ pub struct Partial {
     pub unpopulated: List<Text>,
 }
 
-/// What a vendor does with an id it does not know, in a multi-id request.
+/// What a vendor does with an id it does not know, in a multi-id request. Only what the
+/// spec documents may call an id missing: an id left out of a success answer (`omitted`),
+/// or a single-id request answered with the documented not-found answer ([`NotFound`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UnknownIds {
@@ -242,12 +455,19 @@ pub enum UnknownIds {
 }
 
 impl UnknownIds {
-    /// The status that means "not found" for a single-id request.
-    pub fn not_found_status(self) -> u16 {
+    /// The status that means "not found" for a request, if unknown ids can fail one;
+    /// `None` for operations that leave unknown ids out (for them no error status means
+    /// "not found").
+    pub fn not_found_status(self) -> Option<u16> {
         match self {
-            Self::FailsRequest(s) | Self::OmittedOrFailsRequest(s) => s,
-            Self::Omitted => 404,
+            Self::FailsRequest(s) | Self::OmittedOrFailsRequest(s) => Some(s),
+            Self::Omitted => None,
         }
+    }
+
+    /// Whether a success answer may leave unknown ids out.
+    pub fn may_omit(self) -> bool {
+        matches!(self, Self::Omitted | Self::OmittedOrFailsRequest(_))
     }
 }
 
@@ -267,7 +487,12 @@ mod tests {
         assert_eq!(rules.ids.location, IdLocation::Path);
         assert_eq!(rules.limits.max_ids, Some(75));
         assert_eq!(rules.records.id_field, "id");
-        assert_eq!(rules.unknown_ids.not_found_status(), 404);
+        assert_eq!(rules.unknown_ids.not_found_status(), Some(404));
+        assert_eq!(
+            rules.answers,
+            Answers::default(),
+            "derived from responses, not read"
+        );
         let unknown =
             serde_json::json!({ "ids": {}, "records": {}, "unknown-ids": "omitted", "nope": 1 });
         assert!(serde_json::from_value::<OperationRules>(unknown).is_err());

@@ -586,8 +586,9 @@ pub mod rules {
     use ::std::borrow::Cow::Borrowed;
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Attributes, IdEncoding, IdKind, IdLocation, Ids, Limits, OperationRules, Paging,
-        Partial, Records, UnknownIds, VendorRules,
+        Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
+        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
+        VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -612,6 +613,7 @@ pub mod rules {
             encoding: IdEncoding::Csv,
             kind: IdKind::String,
             forbidden_chars: Borrowed(",/"),
+            case_insensitive: false,
         },
         limits: Limits {
             max_ids: Some(75usize),
@@ -660,6 +662,20 @@ pub mod rules {
                 &[Borrowed("directReports"), Borrowed("groups"), Borrowed("languages")],
             ),
         }),
+        answers: Answers {
+            success: Borrowed(&[Borrowed("application/json")]),
+            not_found: Some(NotFound {
+                status: 404u16,
+                content_types: Borrowed(&[Borrowed("application/json")]),
+                body: BodySchema {
+                    name: "Error",
+                    json_type: JsonType::Object,
+                    decodes: |body| {
+                        ::serde_json::from_slice::<super::types::Error>(body).is_ok()
+                    },
+                },
+            }),
+        },
     };
 }
 impl types::GetUsersByIdsIds {
