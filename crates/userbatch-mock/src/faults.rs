@@ -27,6 +27,12 @@ pub enum Fault {
     IgnoreFilter,
     /// A 200 with the records asked for and two more whose ids were not asked for.
     ExtraRecords,
+    /// The usual 200 and JSON body, labelled `Content-Type: text/html`, as from a gateway
+    /// or a web framework that labels every answer so.
+    MislabelledJson,
+    /// The vendor's own error answer (its error body) with this status, as for a request
+    /// it refuses whatever its ids: a wrong tenant (404), a token without the role (403).
+    Refused(u16),
 }
 
 /// How `Retry-After` is written on a throttled response.
@@ -115,6 +121,12 @@ pub struct Faults {
     pub ignore_filter: f64,
     /// Rate of [`Fault::ExtraRecords`].
     pub extra_records: f64,
+    /// Rate of [`Fault::MislabelledJson`].
+    pub mislabelled: f64,
+    /// Rate of [`Fault::Refused`].
+    pub refused: f64,
+    /// Statuses [`Fault::Refused`] picks from, evenly.
+    pub refused_statuses: Vec<u16>,
     /// Faults for the first requests this vendor receives, in arrival order, before any
     /// rate applies; `None` entries let a request through. For tests that need a precise
     /// script.
@@ -139,6 +151,9 @@ impl Default for Faults {
             html_status: 502,
             ignore_filter: 0.0,
             extra_records: 0.0,
+            mislabelled: 0.0,
+            refused: 0.0,
+            refused_statuses: vec![403, 404],
             script: Vec::new(),
         }
     }
@@ -194,6 +209,13 @@ impl Faults {
         }
         if hit(self.extra_records) {
             return Some(Fault::ExtraRecords);
+        }
+        if hit(self.mislabelled) {
+            return Some(Fault::MislabelledJson);
+        }
+        if hit(self.refused) && !self.refused_statuses.is_empty() {
+            let i = (pick % self.refused_statuses.len() as u64) as usize;
+            return Some(Fault::Refused(self.refused_statuses[i]));
         }
         None
     }

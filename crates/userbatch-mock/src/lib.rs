@@ -144,6 +144,8 @@ pub struct MockConfig {
     pub(crate) oauth: Option<OAuthClient>,
     log_requests: bool,
     avepoint_max_page_size: Option<u64>,
+    pub(crate) forbidden_tokens: HashSet<String>,
+    avepoint_tenants: Option<HashSet<(String, String)>>,
 }
 
 impl Default for MockConfig {
@@ -167,6 +169,8 @@ impl fmt::Debug for MockConfig {
             .field("oauth", &self.oauth)
             .field("log_requests", &self.log_requests)
             .field("avepoint_max_page_size", &self.avepoint_max_page_size)
+            .field("forbidden_tokens", &self.forbidden_tokens.len())
+            .field("avepoint_tenants", &self.avepoint_tenants)
             .finish()
     }
 }
@@ -187,7 +191,43 @@ impl MockConfig {
             oauth: None,
             log_requests: true,
             avepoint_max_page_size: None,
+            forbidden_tokens: HashSet::new(),
+            avepoint_tenants: None,
         }
+    }
+
+    /// Tokens that are valid but whose user lacks the role a request needs: every request
+    /// carrying one gets the vendor's 403 (with its error body).
+    pub fn forbid_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.forbidden_tokens
+            .extend(tokens.into_iter().map(Into::into));
+        self
+    }
+
+    /// AvePoint knows only these `(customer, tenant)` pairs (by default it knows any):
+    /// a request for another gets 404 `{"message": "Tenant '<tenant>' was not found for
+    /// this customer"}`, as a wrong `--tenant-id` meets it.
+    pub fn avepoint_tenants<I, C, T>(mut self, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (C, T)>,
+        C: Into<String>,
+        T: Into<String>,
+    {
+        self.avepoint_tenants
+            .get_or_insert_with(HashSet::new)
+            .extend(pairs.into_iter().map(|(c, t)| (c.into(), t.into())));
+        self
+    }
+
+    /// The vendor's message for a customer's tenant it does not know, if it does not.
+    pub(crate) fn unknown_avepoint_tenant(&self, customer: &str, tenant: &str) -> Option<String> {
+        let known = self.avepoint_tenants.as_ref()?;
+        (!known.contains(&(customer.to_owned(), tenant.to_owned())))
+            .then(|| format!("Tenant '{tenant}' was not found for this customer"))
     }
 
     /// AvePoint serves at most this many users per page, whatever `pageSize` asks for (as
@@ -343,6 +383,8 @@ pub struct Stats {
     pub max_in_flight: u64,
     /// Requests to the token endpoint.
     pub token_requests: u64,
+    /// Requests for a path no vendor has (answered with an HTML 404 page).
+    pub unrouted: u64,
 }
 
 impl Stats {
@@ -354,9 +396,9 @@ impl Stats {
             .unwrap_or_default()
     }
 
-    /// Requests over every operation.
+    /// Requests over every operation, and for paths no vendor has.
     pub fn total_requests(&self) -> u64 {
-        self.operations.values().map(|s| s.requests).sum()
+        self.operations.values().map(|s| s.requests).sum::<u64>() + self.unrouted
     }
 }
 
@@ -413,6 +455,11 @@ impl Shared {
             Some(step) => step,
             None => self.config.faults[vendor.index()].roll(h),
         }
+    }
+
+    /// A request for a path no vendor has.
+    pub(crate) fn unrouted(&self) {
+        self.stats.lock().expect("stats lock").unrouted += 1;
     }
 
     /// A request arrived; counts it in flight until [`Shared::record`].

@@ -9,6 +9,8 @@
 //! | vendor | rule | answer |
 //! |---|---|---|
 //! | all | no `Authorization` credentials (Nexudus: `Bearer` or `Basic`; others: `Bearer`) | 401 |
+//! | all | a token without the role ([`crate::MockConfig::forbid_tokens`]) | 403 with the vendor's error body |
+//! | all | a path no vendor has (a base URL with a wrong path prefix) | 404, the web server's HTML page |
 //! | Nexudus | query string longer than 2,048 bytes as sent | 414, an IIS-style HTML page |
 //! | Nexudus | list `id` missing or not `[1,2,3]`; get-one id not an integer | 400 |
 //! | Nexudus | get-one id missing | 404 with the bare JSON string `"Not found"` |
@@ -22,6 +24,7 @@
 //! | User Manager | `$sort` not `id`, `firstName`, `lastName`, `loginId` or `custom.<name>`; `$order` not `asc`/`desc` | 400 |
 //! | User Manager | unknown ids | omitted, or 404 for the whole request ([`crate::UnknownIdAnswer`]) |
 //! | User Manager | without `$attribute` | only the summary attributes; `$sort`/`$order` honoured, request order otherwise |
+//! | AvePoint | a customer's tenant it does not know ([`crate::MockConfig::avepoint_tenants`]) | 404 `{"message": "Tenant '<id>' was not found for this customer"}` |
 //! | AvePoint | body missing, not a JSON object, `userIds` not an array of strings (missing: no one asked for) | 400 |
 //! | AvePoint | `pageIndex`/`pageSize` not 32-bit integers of at least 1 | 400 |
 //! | AvePoint | found users (each once, request order) paged; `metadata.totalCount` counts them all | 200 |
@@ -65,6 +68,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/partner/external/v3/um/customers/{customer}/tenants/{tenant}/users/batch",
             post(avepoint_users),
         )
+        .fallback(unrouted)
         .with_state(shared)
 }
 
@@ -303,6 +307,16 @@ impl<'a> Incoming<'a> {
                 answer
             }
             Some(Fault::Html(status)) => Answer::html(status, &format!("{status} Bad Gateway")),
+            Some(Fault::MislabelledJson) => {
+                let mut answer = success(usual);
+                answer.content_type = "text/html; charset=utf-8";
+                answer
+            }
+            Some(Fault::Refused(status)) => error_answer(
+                self.vendor,
+                status,
+                "The request was refused by fault injection.",
+            ),
         }
     }
 
@@ -467,11 +481,38 @@ fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn has_credentials(shared: &Shared, headers: &HeaderMap, schemes: &[&str]) -> bool {
+/// The vendor's 401 without credentials it accepts, its 403 for a token without the role
+/// ([`crate::MockConfig::forbid_tokens`]).
+fn access(
+    shared: &Shared,
+    headers: &HeaderMap,
+    vendor: Vendor,
+    schemes: &[&str],
+) -> Result<(), Answer> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    shared.authorized(authorization, schemes)
+    if !shared.authorized(authorization, schemes) {
+        return Err(unauthorized(vendor));
+    }
+    let token = authorization
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, t)| t);
+    if token.is_some_and(|t| shared.config.forbidden_tokens.contains(t)) {
+        return Err(error_answer(
+            vendor,
+            403,
+            "The user of this token does not have the role this request needs.",
+        ));
+    }
+    Ok(())
+}
+
+/// Any path no vendor has: the HTML 404 page of the web server in front of the vendors, as
+/// a base URL with a wrong path prefix meets it.
+async fn unrouted(State(shared): AppState) -> Response {
+    shared.unrouted();
+    Answer::html(404, "404 Not Found").into_response()
 }
 
 /// `POST /oauth/token`: the client credentials grant (see [`crate::OAuthClient`]).
@@ -549,9 +590,7 @@ fn nexudus_checks(
     headers: &HeaderMap,
     max_query_bytes: Option<usize>,
 ) -> Result<(), Answer> {
-    if !has_credentials(shared, headers, &["Bearer", "Basic"]) {
-        return Err(unauthorized(Vendor::Nexudus));
-    }
+    access(shared, headers, Vendor::Nexudus, &["Bearer", "Basic"])?;
     let query = uri.query().unwrap_or("");
     if max_query_bytes.is_some_and(|max| query.len() > max) {
         return Err(Answer::html(414, "414 Request-URI Too Long"));
@@ -831,9 +870,7 @@ fn usermgr_checks(
     order: Option<&str>,
 ) -> Result<(), Answer> {
     let rules = &usermgr::rules::GET_USERS_BY_IDS;
-    if !has_credentials(shared, headers, &["Bearer"]) {
-        return Err(unauthorized(Vendor::Usermgr));
-    }
+    access(shared, headers, Vendor::Usermgr, &["Bearer"])?;
     let accepts_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -1062,6 +1099,7 @@ fn compare_attribute(
 
 async fn avepoint_users(
     State(shared): AppState,
+    axum::extract::Path((customer, tenant)): axum::extract::Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1110,8 +1148,10 @@ async fn avepoint_users(
     };
     let index = page_number(&paging.index_param, paging.first_index);
     let size = page_number(&paging.size_param, paging.default_size);
-    let checked = if !has_credentials(&shared, &headers, &["Bearer"]) {
-        Err(unauthorized(Vendor::Avepoint))
+    let checked = if let Err(refused) = access(&shared, &headers, Vendor::Avepoint, &["Bearer"]) {
+        Err(refused)
+    } else if let Some(unknown) = shared.config.unknown_avepoint_tenant(&customer, &tenant) {
+        Err(Answer::message(404, &unknown))
     } else if body.is_empty() {
         Err(Answer::message(400, "A request body is required"))
     } else if parsed.is_none() {

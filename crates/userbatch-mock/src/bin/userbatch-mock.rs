@@ -46,6 +46,22 @@ struct Args {
     /// ignores the id filter.
     #[arg(long, default_value_t = 0.0)]
     ignore_filter: f64,
+    /// Answer this share of requests (0..1) with the usual JSON labelled `text/html`.
+    #[arg(long, default_value_t = 0.0)]
+    mislabelled: f64,
+    /// Answer this share of requests (0..1) with the vendor's 403 or 404 error answer, as
+    /// for a request it refuses whatever its ids.
+    #[arg(long, default_value_t = 0.0)]
+    refused: f64,
+    /// A token whose user lacks the role: requests carrying it get the vendor's 403; repeat
+    /// for more.
+    #[arg(long = "forbidden-token", value_name = "TOKEN")]
+    forbidden_tokens: Vec<String>,
+    /// An AvePoint customer's tenant the mock knows, as CUSTOMER:TENANT (repeat for more);
+    /// with any, a request for another gets 404 "Tenant '<id>' was not found for this
+    /// customer". Without, every tenant exists.
+    #[arg(long = "avepoint-tenant", value_name = "CUSTOMER:TENANT", value_parser = customer_tenant)]
+    avepoint_tenants: Vec<(String, String)>,
     /// Drift: every record also carries fields no spec knows (an object and a null).
     #[arg(long)]
     unknown_fields: bool,
@@ -77,8 +93,14 @@ async fn main() -> ExitCode {
             server_errors: args.server_errors,
             throttle: args.throttle,
             ignore_filter: args.ignore_filter,
+            mislabelled: args.mislabelled,
+            refused: args.refused,
             ..Faults::default()
-        });
+        })
+        .forbid_tokens(args.forbidden_tokens);
+    if !args.avepoint_tenants.is_empty() {
+        config = config.avepoint_tenants(args.avepoint_tenants);
+    }
     if args.unknown_fields || args.integer_ids {
         for vendor in Vendor::ALL {
             config = config.drift(
@@ -118,6 +140,14 @@ async fn main() -> ExitCode {
     stopped().await;
     server.stop().await;
     ExitCode::SUCCESS
+}
+
+/// `CUSTOMER:TENANT`.
+fn customer_tenant(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((c, t)) if !c.is_empty() && !t.is_empty() => Ok((c.to_owned(), t.to_owned())),
+        _ => Err("expected CUSTOMER:TENANT".to_owned()),
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
