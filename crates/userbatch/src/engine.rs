@@ -2,11 +2,12 @@
 //! vendor operation plugs in through [`Operation`], and its limits, where its records are
 //! and which field names them come from the spec.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
-use userbatch_core::json::{self, Entry, RecordError};
+use userbatch_core::json::{self, Entry, IdError, RecordError};
 use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received, rules};
 
 use crate::error::{ErrorKind, FetchError, from_receive};
@@ -182,6 +183,11 @@ pub struct Report<R> {
     pub throttled: u64,
     /// How long the run paused for `Retry-After`, all told.
     pub throttle_wait: Duration,
+    /// The error that made the run stop sending, if one did: an answer the run's requests
+    /// got whatever their ids (refused credentials, a wrong tenant, a base URL a gateway
+    /// does not route, a token without the role, a host that does not answer). Every id
+    /// it left fails with it.
+    pub run_error: Option<FetchError>,
 }
 
 impl<R> Report<R> {
@@ -538,6 +544,7 @@ impl<O: Operation> Batch<O> {
             requests: 0,
             throttled: 0,
             throttle_wait: Duration::ZERO,
+            run_error: None,
         };
         // Most ids are usually found: room for them up front saves copying each record
         // (about 2 KB for a summary) whenever the vector grows. At most 32 MiB is
@@ -559,6 +566,7 @@ impl<O: Operation> Batch<O> {
         let pace = exec.pace.stats();
         report.throttled = pace.throttled;
         report.throttle_wait = pace.waited;
+        report.run_error = exec.fault();
         Ok(report)
     }
 
@@ -600,6 +608,7 @@ impl<O: Operation> Batch<O> {
         let exec = Arc::new(Exec {
             op: Arc::clone(&self.op),
             pace: Pace::new(self.concurrency, self.max_rate),
+            concurrency: self.concurrency,
             throttle_patience: self.throttle_patience,
             retry: self.retry,
             budget: AtomicI64::new(i64::try_from(budget).unwrap_or(i64::MAX)),
@@ -612,8 +621,9 @@ impl<O: Operation> Batch<O> {
             total: plan.ids.len(),
             progress: self.progress.clone(),
             jitter: AtomicU64::new(seed()),
-            answered: AtomicBool::new(false),
-            request_fault: Mutex::new(None),
+            health: Mutex::new(Health::default()),
+            probing: tokio::sync::Mutex::new(()),
+            hold: tokio::sync::watch::Sender::new(false),
             stopper: Stopper::new(),
         });
         Ok(Run {
@@ -669,6 +679,11 @@ impl<R> BatchStream<R> {
         self.exec.pace_stats().waited
     }
 
+    /// The error that made the run stop sending, if one did (see [`Report::run_error`]).
+    pub fn run_error(&self) -> Option<FetchError> {
+        self.exec.run_error()
+    }
+
     /// Unique ids in the run.
     pub fn requested(&self) -> usize {
         self.requested
@@ -704,6 +719,7 @@ trait Counters: Send + Sync {
     fn requests(&self) -> u64;
     fn unexpected(&self) -> u64;
     fn pace_stats(&self) -> crate::pace::PaceStats;
+    fn run_error(&self) -> Option<FetchError>;
 }
 
 impl<O: Operation> Counters for Exec<O> {
@@ -717,6 +733,10 @@ impl<O: Operation> Counters for Exec<O> {
 
     fn pace_stats(&self) -> crate::pace::PaceStats {
         self.pace.stats()
+    }
+
+    fn run_error(&self) -> Option<FetchError> {
+        self.fault()
     }
 }
 
@@ -820,6 +840,62 @@ fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
     }
 }
 
+/// One id failed with `error`.
+fn one_failed<R>(id: &str, error: &FetchError) -> Outcome<R> {
+    Outcome::Failed(FailedIds {
+        ids: vec![id.to_owned()],
+        error: error.clone(),
+    })
+}
+
+/// The outcomes with each failure of several ids as one failure per id, in order.
+fn one_per_id<R>(outcomes: Vec<Outcome<R>>) -> Vec<Outcome<R>> {
+    let mut out = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Failed(failure) => {
+                for id in failure.ids {
+                    out.push(one_failed(&id, &failure.error));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The `Content-Type` of an answer, if it has a readable one.
+fn content_type(received: &Received) -> Option<&str> {
+    received
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// What an answer that is not what the spec documents carried, in a few words (never its
+/// text: a body may hold anything).
+fn describe(content_type: Option<&str>, body: &[u8]) -> &'static str {
+    let text = body.trim_ascii();
+    let media = content_type
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if text.is_empty() {
+        "an empty body"
+    } else if media == "text/html" || media == "application/xhtml+xml" || text.starts_with(b"<") {
+        "an HTML page"
+    } else if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+        "JSON without a message"
+    } else {
+        "a body that is not JSON"
+    }
+}
+
 /// `b` after `a`, merging a failure at the seam with an equal one before it.
 fn append<R>(a: &mut Vec<Outcome<R>>, b: Vec<Outcome<R>>) {
     let mut b = b.into_iter();
@@ -841,12 +917,40 @@ struct Page {
     total: Option<u64>,
 }
 
+/// What the run has learned about its requests (as opposed to its ids), shared by all of
+/// them.
+#[derive(Debug, Default)]
+struct Health {
+    /// Some answer was one the spec documents (a success answer of the documented media
+    /// type and shape, or the documented not-found answer): the requests themselves are
+    /// sound, and an error from now on is taken to be its own request's.
+    proven: bool,
+    /// Until then: the last answer a request failed with, and how many requests got it.
+    strikes: Option<(FetchError, u32)>,
+    /// Attempts in a row that got no answer at all (the connection failed, or timed out).
+    silent: u32,
+    /// The run is at fault, not its ids: every id left fails with this, and no more
+    /// requests are sent.
+    fault: Option<FetchError>,
+}
+
+/// Requests that fail with the same answer before any answer proved the requests sound,
+/// after which that answer is taken to be the request's own (a wrong tenant, a base URL
+/// that a gateway does not route, a token without the role) and the run stops sending.
+const STRIKES: u32 = 3;
+
+/// Attempts in a row without an answer (connection refused or reset, timed out) after
+/// which the run stops sending, before any answer proved the requests sound. Later the
+/// limit is `max(10, 2 x concurrency)`: a vendor that answered before may only be slow.
+const SILENT_BEFORE_AN_ANSWER: u32 = 3;
+
 struct Exec<O: Operation> {
     op: Arc<O>,
     /// Requests in flight at the vendor (a slot is taken before a request is sent and
     /// given back once its response has been received in full, before it is decoded), and
     /// the run's pace under throttling.
     pace: Arc<Pace>,
+    concurrency: usize,
     throttle_patience: Duration,
     retry: Retry,
     budget: AtomicI64,
@@ -859,13 +963,24 @@ struct Exec<O: Operation> {
     total: usize,
     progress: Option<ProgressFn>,
     jitter: AtomicU64,
-    /// Some request of the run has been answered with records: its parameters are fine.
-    answered: AtomicBool,
-    /// The request itself (a parameter, not an id) is at fault: every id left fails with
-    /// this, and no more requests are sent.
-    request_fault: Mutex<Option<FetchError>>,
+    /// What the run knows of its requests: sound, suspect, or at fault.
+    health: Mutex<Health>,
+    /// Held while one request's failure is probed (is it an id's, or the request's?):
+    /// other failures wait for the verdict instead of probing too.
+    probing: tokio::sync::Mutex<()>,
+    /// True while a probe runs before the requests are proven sound: new requests wait.
+    hold: tokio::sync::watch::Sender<bool>,
     /// Told to stop from outside.
     stopper: Stopper,
+}
+
+/// Releases [`Exec::hold`] when the probe ends, also when it is dropped midway.
+struct Held<'a>(&'a tokio::sync::watch::Sender<bool>);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.send_replace(false);
+    }
 }
 
 impl<O: Operation> Exec<O> {
@@ -881,55 +996,167 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    fn request_fault(&self) -> Option<FetchError> {
-        self.request_fault
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The error that stopped the run, if one did.
+    fn fault(&self) -> Option<FetchError> {
+        self.health().fault.clone()
+    }
+
+    fn is_proven(&self) -> bool {
+        self.health().proven
+    }
+
+    /// An answer the spec documents arrived: the requests are sound.
+    fn prove(&self) {
+        let mut health = self.health();
+        health.proven = true;
+        health.strikes = None;
+    }
+
+    /// The run is at fault, not its ids (the credentials are refused, TLS fails, every
+    /// request gets one answer): every id left fails with the first such error, and no
+    /// more requests are sent. Returns that error.
+    fn fail_run(&self, error: &FetchError) -> FetchError {
+        let mut health = self.health();
+        health
+            .fault
+            .get_or_insert_with(|| {
+                tracing::warn!(
+                    operation = &*self.op.rules().operation_id,
+                    "the run stops sending; every id left fails with: {error}"
+                );
+                error.clone()
+            })
             .clone()
+    }
+
+    /// A request failed for good with `error`, which may be the request's own rather than
+    /// its ids': until an answer proved the requests sound, [`STRIKES`] requests failing
+    /// with the same answer stop the run with it. Returns what the request's ids fail with.
+    fn strike(&self, error: FetchError) -> FetchError {
+        let counts = matches!(
+            error.kind,
+            ErrorKind::Status
+                | ErrorKind::ContentType
+                | ErrorKind::Decode
+                | ErrorKind::Malformed
+                | ErrorKind::Unrequested
+                | ErrorKind::Connection
+                | ErrorKind::Timeout
+        );
+        let mut health = self.health();
+        if let Some(fault) = health.fault.as_ref().filter(|f| f.same_answer(&error)) {
+            return fault.clone();
+        }
+        if health.proven || !counts {
+            return error;
+        }
+        let n = match &mut health.strikes {
+            Some((last, n)) if last.same_answer(&error) => {
+                *n += 1;
+                *n
+            }
+            strikes => {
+                *strikes = Some((error.clone(), 1));
+                1
+            }
+        };
+        if n >= STRIKES && health.fault.is_none() {
+            tracing::warn!(
+                operation = &*self.op.rules().operation_id,
+                requests = n,
+                "requests fail alike and none was answered as the spec documents: the \
+                 request is at fault, not its ids; the run stops sending, and every id left \
+                 fails with: {error}"
+            );
+            health.fault = Some(error.clone());
+        }
+        error
+    }
+
+    /// What an attempt got: an answer (any status), or none at all. Attempts in a row
+    /// without an answer stop the run (a host that refuses connections or never answers),
+    /// and so does a TLS failure, which every request would meet.
+    fn heard(&self, result: &Result<Received, FetchError>) {
+        let mut health = self.health();
+        match result {
+            Ok(_) => health.silent = 0,
+            Err(e) if e.kind == ErrorKind::Tls => {
+                drop(health);
+                self.fail_run(e);
+            }
+            Err(e) if matches!(e.kind, ErrorKind::Connection | ErrorKind::Timeout) => {
+                health.silent += 1;
+                let limit = if health.proven {
+                    u32::try_from(self.concurrency.saturating_mul(2))
+                        .unwrap_or(u32::MAX)
+                        .max(10)
+                } else {
+                    SILENT_BEFORE_AN_ANSWER
+                };
+                if health.silent >= limit {
+                    let silent = health.silent;
+                    drop(health);
+                    let mut error = e.clone();
+                    error.attempts = silent;
+                    self.fail_run(&error);
+                }
+            }
+            Err(_) => {}
+        }
     }
 
     /// Every id of `ids` accounted for, in order, as outcomes (adjacent failures with the
     /// same error merged).
     ///
-    /// A failure one bad id could have caused (400, 404, 414) is narrowed down, so the good
-    /// ids still come back: the request is split in halves until the bad ids stand alone,
-    /// about (bad ids) x log2(request size) extra requests. Until some request of the run
-    /// has been answered, [`Exec::probe`] first tells a bad id from a bad parameter. A body
-    /// over the size cap is split the same way. A paged request whose later page fails
-    /// otherwise (or is not sent: the run was stopped) keeps the records of the pages
-    /// received; only the ids not on them fail.
+    /// A failure one bad id could have caused ([`FetchError::is_caused_by_an_id`]) is
+    /// narrowed down, so the good ids still come back: the request is split in halves until
+    /// the bad ids stand alone, about (bad ids) x log2(request size) extra requests. Until
+    /// some answer proved the requests sound, [`Exec::probe`] first tells a bad id from a
+    /// bad request. A body over the size cap is split the same way. Any other failure is
+    /// the request's: its ids fail with it ([`Exec::strike`]). A paged request whose later
+    /// page fails otherwise (or is not sent: the run was stopped) keeps the records of the
+    /// pages received; only the ids not on them fail.
     fn resolve(
         self: &Arc<Self>,
         ids: Vec<String>,
     ) -> futures_util::future::BoxFuture<'_, Vec<Outcome<O::Record>>> {
         Box::pin(async move {
-            if let Some(error) = self.request_fault() {
+            if let Some(error) = self.fault() {
                 return failed(ids, error);
             }
             if self.stopper.is_stopped() {
                 return failed(ids, FetchError::new(ErrorKind::Interrupted));
             }
-            let (pages, error) = self.fetch_pages(&ids).await;
+            let (pages, error) = self.fetch_pages(&ids, false).await;
             let Some(error) = error else {
-                return self.match_records(ids, pages, None);
+                return self.settle(ids, pages, None).await;
             };
-            let splittable = error.kind == ErrorKind::TooLarge || error.is_caused_by_an_id();
+            let splittable =
+                error.kind == ErrorKind::TooLarge || (error.is_caused_by_an_id() && ids.len() > 1);
             // Paged, and a later page failed for a reason splitting would not mend (or the
             // run was stopped before it): the records of the pages received are kept, the
             // ids not on them fail.
             if !pages.is_empty() && !splittable {
-                return self.match_records(ids, pages, Some(error));
+                return self.settle(ids, pages, Some(error)).await;
             }
-            if let Some(fault) = self.request_fault().filter(|f| f.same_answer(&error)) {
+            if let Some(fault) = self.fault().filter(|f| f.same_answer(&error)) {
                 return failed(ids, fault);
             }
-            if ids.len() == 1 && self.is_not_found(&error) {
+            if error.kind == ErrorKind::NotFound && ids.len() == 1 {
                 return ids.into_iter().map(Outcome::Missing).collect();
             }
             if !splittable || ids.len() == 1 {
+                let error = self.strike(error);
                 return failed(ids, error);
             }
-            if error.is_caused_by_an_id() && ids.len() > 2 && !self.answered.load(Ordering::Relaxed)
+            if error.kind != ErrorKind::NotFound
+                && error.is_caused_by_an_id()
+                && ids.len() > 2
+                && !self.is_proven()
             {
                 return self.probe(ids, error).await;
             }
@@ -943,52 +1170,63 @@ impl<O: Operation> Exec<O> {
         })
     }
 
-    /// Before any request of the run has been answered, a failure one bad id could have
-    /// caused may also be the request's own (a bad parameter). The first and the last id
-    /// are asked for alone: if both fail as the whole request did (same status, same vendor
-    /// message) and still nothing has been answered, the request is at fault, and it and
-    /// every id left in the run fail with its error, without more requests. Otherwise those
-    /// two are accounted for and the ids between them are split as usual.
+    /// Before any answer proved the requests sound, a failure one bad id could have caused
+    /// may also be the request's own (a bad parameter, a token without the role). One probe
+    /// at a time, while new requests wait: the first and the last id are asked for alone.
+    /// If both fail as the whole request did (same status, same vendor message) and still
+    /// nothing is proven, the request is at fault, and it and every id left in the run
+    /// fail with its error, without more requests. Otherwise those two are accounted for
+    /// and the ids between them are split as usual.
     async fn probe(
         self: &Arc<Self>,
         mut ids: Vec<String>,
         error: FetchError,
     ) -> Vec<Outcome<O::Record>> {
+        let probing = self.probing.lock().await;
+        // Decided while this request waited for the probe before it.
+        if let Some(fault) = self.fault().filter(|f| f.same_answer(&error)) {
+            return failed(ids, fault);
+        }
+        if self.is_proven() {
+            drop(probing);
+            return self.split(ids).await;
+        }
         let last = ids.pop().unwrap_or_default();
         let first = ids.remove(0);
-        let (a, b) = tokio::join!(
-            self.fetch_all(std::slice::from_ref(&first)),
-            self.fetch_all(std::slice::from_ref(&last))
-        );
-        let like_the_request = |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error) && !self.is_not_found(e));
-        if like_the_request(&a) && like_the_request(&b) && !self.answered.load(Ordering::Relaxed) {
-            tracing::warn!(
-                operation = &*self.op.rules().operation_id,
-                status = error.status,
-                "single ids fail as their whole request did: the request is at fault, not an \
-                 id; the run's other ids fail with it: {error}"
-            );
-            let fault = {
-                let mut fault = self.request_fault.lock().unwrap_or_else(|e| e.into_inner());
-                fault.get_or_insert(error).clone()
-            };
+        let (a, b) = {
+            self.hold.send_replace(true);
+            let _held = Held(&self.hold);
+            tokio::join!(
+                self.fetch_all(std::slice::from_ref(&first)),
+                self.fetch_all(std::slice::from_ref(&last))
+            )
+        };
+        let like_the_request =
+            |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error));
+        if like_the_request(&a) && like_the_request(&b) && !self.is_proven() {
+            let fault = self.fail_run(&error);
             ids.insert(0, first);
             ids.push(last);
             return failed(ids, fault);
         }
-        let mut out = self.alone(first, a);
+        drop(probing);
+        let mut out = self.alone(first, a).await;
         let middle = self.split(ids).await;
         append(&mut out, middle);
-        append(&mut out, self.alone(last, b));
+        append(&mut out, self.alone(last, b).await);
         out
     }
 
     /// The outcome of a request for `id` alone.
-    fn alone(&self, id: String, result: Result<Vec<Page>, FetchError>) -> Vec<Outcome<O::Record>> {
+    async fn alone(
+        self: &Arc<Self>,
+        id: String,
+        result: Result<Vec<Page>, FetchError>,
+    ) -> Vec<Outcome<O::Record>> {
         match result {
-            Ok(pages) => self.match_records(vec![id], pages, None),
-            Err(e) if self.is_not_found(&e) => vec![Outcome::Missing(id)],
-            Err(e) => failed(vec![id], e),
+            Ok(pages) => self.settle(vec![id], pages, None).await,
+            Err(e) if e.kind == ErrorKind::NotFound => vec![Outcome::Missing(id)],
+            Err(e) => failed(vec![id], self.strike(e)),
         }
     }
 
@@ -1009,42 +1247,116 @@ impl<O: Operation> Exec<O> {
         a
     }
 
-    /// Each requested id's record, matched by the record's own id (read from the spec's
-    /// id field) and decoded on its own: a record that does not decode fails only its id.
-    /// Records nobody asked for are counted, never decoded.
-    fn match_records(
-        &self,
+    /// The outcomes of a request's answer ([`Exec::account`]), the ids the answer could not
+    /// account for asked again in a new request.
+    async fn settle(
+        self: &Arc<Self>,
         ids: Vec<String>,
         pages: Vec<Page>,
         cut_short: Option<FetchError>,
     ) -> Vec<Outcome<O::Record>> {
-        let rules = self.op.rules();
-        let paged = rules.paging.is_some();
-        let total: usize = pages.iter().map(|p| p.records.len()).sum();
-        if total > 0 {
-            self.answered.store(true, Ordering::Relaxed);
-            crate::partial::warn_once(rules);
+        let slots = self.account(&ids, &pages, cut_short);
+        drop(pages);
+        let again: Vec<String> = ids
+            .iter()
+            .zip(&slots)
+            .filter(|(_, slot)| slot.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut more = Vec::new().into_iter();
+        if !again.is_empty() {
+            tracing::debug!(
+                operation = &*self.op.rules().operation_id,
+                ids = again.len(),
+                "asking again for the ids the vendor's pages did not account for"
+            );
+            more = one_per_id(self.resolve(again).await).into_iter();
         }
-        let requested: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let mut at: HashMap<&str, (usize, usize)> = HashMap::with_capacity(ids.len());
-        let (mut unreadable, mut unexpected, mut repeated) = (None, 0u64, false);
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, slot) in ids.into_iter().zip(slots) {
+            match slot.or_else(|| more.next()) {
+                Some(Outcome::Failed(failure)) => {
+                    for id in failure.ids {
+                        push_failed(&mut out, id, failure.error.clone());
+                    }
+                }
+                Some(outcome) => out.push(outcome),
+                // Never: one outcome comes back per id asked again. Still, no id is lost.
+                None => push_failed(
+                    &mut out,
+                    id,
+                    FetchError::new(ErrorKind::Request).with_detail("no outcome (a bug)"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// Each requested id's outcome from the pages of one answer, matched by the record's
+    /// own id (read from the spec's id field, compared as the vendor compares ids) and
+    /// decoded on its own: a record that does not decode fails only its id. Records nobody
+    /// asked for are counted, never decoded. `None` for an id to ask again.
+    ///
+    /// An id is missing only when the answer could have carried it and did not: a success
+    /// answer of an operation that leaves unknown ids out, which carries no record nobody
+    /// asked for, no record whose id cannot be read, and, paged, whose pages hold every
+    /// record its total counts. Otherwise the ids it left out fail, saying why; ids that
+    /// paging that did not add up left out are asked again while the answers bring new
+    /// records.
+    fn account(
+        &self,
+        ids: &[String],
+        pages: &[Page],
+        cut_short: Option<FetchError>,
+    ) -> Vec<Option<Outcome<O::Record>>> {
+        let rules = self.op.rules();
+        let by_key: HashMap<Cow<'_, str>, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (rules.ids.key(id), i))
+            .collect();
+        let mut at: Vec<Option<(usize, usize)>> = vec![None; ids.len()];
+        let mut ambiguous: Vec<Option<&'static str>> = vec![None; ids.len()];
+        let (mut unexpected, mut unreadable, mut other) = (0u64, None, None);
+        let received: usize = pages.iter().map(|p| p.records.len()).sum();
         for (p, page) in pages.iter().enumerate() {
             for (r, entry) in page.records.iter().enumerate() {
                 match &entry.id {
-                    Ok(id) if requested.contains(id.as_str()) => {
-                        // Unpaged, the first of two records with one id wins; paged, a
-                        // record seen twice means the paging misbehaved.
-                        if at.contains_key(id.as_str()) {
-                            repeated |= paged;
-                        } else {
-                            at.insert(id, (p, r));
+                    Ok(id) => match by_key.get(&*rules.ids.key(id)) {
+                        Some(&i) => match at[i] {
+                            None => at[i] = Some((p, r)),
+                            Some((p0, r0)) => {
+                                let first = &pages[p0].body[pages[p0].records[r0].span.clone()];
+                                if *first != page.body[entry.span.clone()] {
+                                    ambiguous[i] =
+                                        Some("the answer holds two different records for it");
+                                }
+                            }
+                        },
+                        None => {
+                            unexpected += 1;
+                            other.get_or_insert_with(|| id.clone());
+                        }
+                    },
+                    Err(IdError::Conflicting(a, b)) => {
+                        let mut named = false;
+                        for id in [a, b] {
+                            if let Some(&i) = by_key.get(&*rules.ids.key(id)) {
+                                ambiguous[i] = Some(
+                                    "a record's id field appears twice: as this id and as another",
+                                );
+                                named = true;
+                            }
+                        }
+                        if !named {
+                            unexpected += 1;
                         }
                     }
-                    Ok(_) => unexpected += 1,
                     Err(e) => unreadable = Some(e.clone()),
                 }
             }
         }
+        let found = at.iter().filter(|a| a.is_some()).count();
         if unexpected > 0 {
             self.unexpected.fetch_add(unexpected, Ordering::Relaxed);
             tracing::warn!(
@@ -1053,102 +1365,124 @@ impl<O: Operation> Exec<O> {
                 "the vendor answered with records whose ids were not asked for"
             );
         }
-        let broken = repeated
-            || pages
-                .first()
-                .is_some_and(|p| p.total.is_some_and(|t| t > ids.len() as u64));
-        if at.is_empty() && total > 0 && unreadable.is_none() {
-            let detail = match (
-                rules.records.many,
-                pages.first().and_then(|p| p.records.first()),
-            ) {
-                (false, Some(Entry { id: Ok(other), .. })) => {
-                    format!("asked for {}, got the record of {other}", ids[0])
-                }
-                _ => format!(
-                    "none of the {} id(s) asked for came back, {total} other record(s) did: \
-                     the vendor ignored the id filter",
-                    ids.len()
-                ),
-            };
-            return failed(
-                ids,
-                FetchError::new(ErrorKind::Unrequested).with_detail(detail),
-            );
+        if found > 0 || (received == 0 && cut_short.is_none()) {
+            self.prove();
         }
+        if found > 0 {
+            crate::partial::warn_once(rules);
+        }
+        if found == 0
+            && unexpected > 0
+            && unreadable.is_none()
+            && ambiguous.iter().all(Option::is_none)
+        {
+            let detail = match (rules.records.many, other) {
+                (false, Some(other)) => format!("asked for {}, got the record of {other}", ids[0]),
+                // No counts: requests that fail alike must say the same ([`Exec::strike`]).
+                _ => "none of the ids asked for came back, only records of other ids: the \
+                      vendor ignored the id filter"
+                    .to_owned(),
+            };
+            let error = self.strike(FetchError::new(ErrorKind::Unrequested).with_detail(detail));
+            return ids.iter().map(|id| Some(one_failed(id, &error))).collect();
+        }
+        // Paged: every record the vendor's total counts must be on the pages.
+        let gap =
+            rules
+                .paging
+                .as_ref()
+                .and_then(|paging| match pages.first().and_then(|p| p.total) {
+                    Some(total) if total == found as u64 => None,
+                    Some(total) => Some(format!(
+                        "`{}` says {total}, and the pages held {found} of the {} id(s) asked for",
+                        paging.total_pointer,
+                        ids.len()
+                    )),
+                    None => Some(format!("the answer has no `{}`", paging.total_pointer)),
+                });
+        let again = found > 0 && unexpected == 0 && unreadable.is_none() && cut_short.is_none();
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(&(p, r)) = at.get(id.as_str()) else {
-                // Not on the pages received: on a page that was not, perhaps.
-                if let Some(error) = &cut_short {
-                    push_failed(&mut out, id, error.clone());
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(why) = ambiguous[i] {
+                let error = FetchError::new(ErrorKind::Ambiguous).with_detail(why);
+                out.push(Some(one_failed(id, &error)));
+                continue;
+            }
+            if let Some((p, r)) = at[i] {
+                let page = &pages[p];
+                let span = page.records[r].span.clone();
+                let text = std::str::from_utf8(&page.body[span.clone()]).unwrap_or_default();
+                out.push(Some(match self.op.decode(text) {
+                    Ok(record) => Outcome::Found(FoundRecord {
+                        id: id.clone(),
+                        record,
+                        raw: RawRecord::new(&page.body, span),
+                    }),
+                    Err(e) => {
+                        tracing::debug!(operation = &*rules.operation_id, "{e}");
+                        one_failed(id, &FetchError::from(e))
+                    }
+                }));
+                continue;
+            }
+            // Not in the answer: missing only if the answer could have carried it.
+            let error = if let Some(error) = &cut_short {
+                // On a page that was not received, perhaps.
+                Some(error.clone())
+            } else if let Some(e) = &unreadable {
+                // A record whose id could not be read may be this id's.
+                Some(FetchError::new(ErrorKind::Decode).with_detail(format!(
+                    "{e} (field `{}`), so ids without a record cannot be told missing",
+                    rules.records.id_field
+                )))
+            } else if unexpected > 0 {
+                Some(FetchError::new(ErrorKind::Unrequested).with_detail(format!(
+                    "the answer also held {unexpected} record(s) not asked for, so the ids \
+                     it left out cannot be called missing"
+                )))
+            } else if let Some(gap) = &gap {
+                if again {
+                    out.push(None);
                     continue;
                 }
-                let error = match (&unreadable, broken) {
-                    (_, true) => Some(FetchError::new(ErrorKind::Paging)),
-                    // A record whose id could not be read may be this id's.
-                    (Some(e), false) => {
-                        Some(FetchError::new(ErrorKind::Decode).with_detail(format!(
-                            "{e} (field `{}`), so ids without a record cannot be told missing",
-                            rules.records.id_field
-                        )))
-                    }
-                    (None, false) => None,
-                };
-                match error {
-                    Some(error) => push_failed(&mut out, id, error),
-                    None => out.push(Outcome::Missing(id)),
-                }
-                continue;
+                Some(FetchError::new(ErrorKind::Paging).with_detail(gap.clone()))
+            } else if !rules.unknown_ids.may_omit() {
+                Some(FetchError::new(ErrorKind::Decode).with_detail(
+                    "the answer left this id out, where the spec says an unknown id fails \
+                     the request",
+                ))
+            } else {
+                None
             };
-            let page = &pages[p];
-            let span = page.records[r].span.clone();
-            let text = std::str::from_utf8(&page.body[span.clone()]).unwrap_or_default();
-            match self.op.decode(text) {
-                Ok(record) => out.push(Outcome::Found(FoundRecord {
-                    id,
-                    record,
-                    raw: RawRecord::new(&page.body, span),
-                })),
-                Err(e) => {
-                    tracing::debug!(operation = &*rules.operation_id, "{e}");
-                    push_failed(&mut out, id, FetchError::from(e));
-                }
-            }
-        }
-        if broken {
-            tracing::warn!(
-                operation = &*rules.operation_id,
-                records = total,
-                "the vendor's paging did not add up; unmatched ids are reported as failed"
-            );
+            out.push(Some(match error {
+                Some(error) => one_failed(id, &error),
+                None => Outcome::Missing(id.clone()),
+            }));
         }
         out
     }
 
-    /// Whether a single-id request's error means "the vendor does not have it".
-    fn is_not_found(&self, error: &FetchError) -> bool {
-        let not_found = match self.op.rules().unknown_ids {
-            rules::UnknownIds::FailsRequest(s) | rules::UnknownIds::OmittedOrFailsRequest(s) => s,
-            rules::UnknownIds::Omitted => 404,
-        };
-        error.kind == ErrorKind::Status && error.status == Some(not_found)
-    }
-
     /// Every page for `ids`, as many as the vendor's total says the ids could fill.
     async fn fetch_all(&self, ids: &[String]) -> Result<Vec<Page>, FetchError> {
-        match self.fetch_pages(ids).await {
+        match self.fetch_pages(ids, true).await {
             (pages, None) => Ok(pages),
             (_, Some(error)) => Err(error),
         }
     }
 
     /// [`Exec::fetch_all`], keeping the pages received when a later one fails: the pages,
-    /// and the first error if any page failed.
-    async fn fetch_pages(&self, ids: &[String]) -> (Vec<Page>, Option<FetchError>) {
+    /// and the first error if any page failed. A `probe`'s requests do not wait for the
+    /// probe to end.
+    async fn fetch_pages(&self, ids: &[String], probe: bool) -> (Vec<Page>, Option<FetchError>) {
         let rules = self.op.rules();
+        // As the wire wants them (`007` goes out as `7`).
+        let wire: Cow<'_, [String]> = if ids.iter().all(|id| rules.ids.wire(id) == id) {
+            Cow::Borrowed(ids)
+        } else {
+            Cow::Owned(ids.iter().map(|id| rules.ids.wire(id).to_owned()).collect())
+        };
         let Some(paging) = &rules.paging else {
-            return match self.attempt(ids, None).await {
+            return match self.attempt(&wire, None, probe).await {
                 Ok(page) => (vec![page], None),
                 Err(error) => (Vec::new(), Some(error)),
             };
@@ -1158,22 +1492,19 @@ impl<O: Operation> Exec<O> {
             index: paging.first_index,
             size,
         };
-        let page = match self.attempt(ids, Some(first)).await {
+        let page = match self.attempt(&wire, Some(first), probe).await {
             Ok(page) => page,
             Err(error) => return (Vec::new(), Some(error)),
         };
+        // Without a total there is no telling how many pages there are: the ids the first
+        // page does not account for are asked again ([`Exec::account`]).
+        let Some(total) = page.total else {
+            return (vec![page], None);
+        };
         let got = page.records.len() as u64;
-        let total = page.total.unwrap_or(got);
         let expected = total.min(ids.len() as u64);
-        if got == 0 && expected > 0 {
-            let error = FetchError::new(ErrorKind::Paging).with_detail(format!(
-                "the first page is empty but `{}` says {total}",
-                paging.total_pointer
-            ));
-            return (Vec::new(), Some(error));
-        }
         // A server may cap the page size below what was asked: a short first page that is
-        // not the last one tells its real size.
+        // not the last one tells its real size, and the next pages are asked at that size.
         let per_page = if got > 0 && got < u64::from(size) && got < expected {
             got
         } else {
@@ -1181,10 +1512,15 @@ impl<O: Operation> Exec<O> {
         };
         // Never more pages than the ids could fill, whatever the server claims.
         let pages = expected.div_ceil(per_page).max(1);
+        let per_page = u32::try_from(per_page).unwrap_or(size);
         let rest: Vec<_> = (1..pages)
             .map(|i| {
                 let index = paging.first_index + u32::try_from(i).unwrap_or(u32::MAX);
-                self.attempt(ids, Some(PageRequest { index, size }))
+                let page = PageRequest {
+                    index,
+                    size: per_page,
+                };
+                self.attempt(&wire, Some(page), probe)
             })
             .collect();
         let mut all = vec![page];
@@ -1204,15 +1540,25 @@ impl<O: Operation> Exec<O> {
     /// 429, 5xx, the vendor's throttle statuses, timeouts, connection errors, bodies that
     /// are not JSON) are retried with backoff and jitter, `Retry-After` honoured, within
     /// the attempt limit, the run's retry budget and the deadline. An answer that is JSON
-    /// but not shaped as the spec says is not retried.
-    async fn attempt(&self, ids: &[String], page: Option<PageRequest>) -> Result<Page, FetchError> {
+    /// but not shaped as the spec says, or not of its media type, is not retried.
+    async fn attempt(
+        &self,
+        ids: &[String],
+        page: Option<PageRequest>,
+        probe: bool,
+    ) -> Result<Page, FetchError> {
         let rules = self.op.rules();
         let throttle = &self.op.vendor().throttle_statuses;
         let mut attempt = 0u32;
         let mut sent = 0u32;
         loop {
+            if let Some(fault) = self.fault() {
+                return Err(fault);
+            }
             sent += 1;
-            let mut error = match self.send(ids, page, sent).await {
+            let result = self.send(ids, page, sent, probe).await;
+            self.heard(&result);
+            let mut error = match result {
                 Ok(received) => {
                     self.pace.success();
                     match self.cut(received) {
@@ -1255,8 +1601,7 @@ impl<O: Operation> Exec<O> {
             attempt += 1;
             error.attempts = sent;
             if error.is_auth() {
-                self.fault(&error);
-                return Err(error);
+                return Err(self.fail_run(&error));
             }
             if !error.is_transient(throttle) || attempt >= self.retry.max_attempts {
                 return Err(error);
@@ -1270,7 +1615,9 @@ impl<O: Operation> Exec<O> {
                 return Err(error);
             }
             if self.budget.fetch_sub(1, Ordering::Relaxed) <= 0 {
-                let mut spent = FetchError::new(ErrorKind::RetryBudget);
+                // What the retries were for, so the ids it fails say so.
+                let mut spent = FetchError::new(ErrorKind::RetryBudget)
+                    .with_detail(format!("the last attempt got: {error}"));
                 spent.status = error.status;
                 spent.attempts = sent;
                 return Err(spent);
@@ -1288,17 +1635,27 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    /// An error status as an error, quoting the vendor's message.
+    /// An error answer as an error: the operation's documented not-found answer (status,
+    /// media type and body schema as the spec documents them) is [`ErrorKind::NotFound`];
+    /// any other keeps its status, and quotes the vendor's message, or says what arrived.
     fn status_error(&self, received: &Received) -> FetchError {
         let mut error = FetchError::status(received.status, &received.headers);
-        if let Some(message) = self
+        let content_type = content_type(received);
+        let not_found = self.op.rules().answers.not_found.as_ref();
+        if error.kind == ErrorKind::Status
+            && not_found.is_some_and(|nf| nf.matches(received.status, content_type, &received.body))
+        {
+            error.kind = ErrorKind::NotFound;
+        }
+        match self
             .op
             .vendor()
             .error_message
             .as_ref()
             .and_then(|pointer| json::vendor_message(&received.body, pointer))
         {
-            error.detail = Some(message.into());
+            Some(message) => error.detail = Some(message.into()),
+            None => error.received = Some(describe(content_type, &received.body)),
         }
         error
     }
@@ -1314,35 +1671,42 @@ impl<O: Operation> Exec<O> {
             })
     }
 
-    /// The run is at fault, not its ids (the vendor refuses the credentials): every id left
-    /// fails with `error`, and no more requests are sent.
-    fn fault(&self, error: &FetchError) {
-        let mut fault = self.request_fault.lock().unwrap_or_else(|e| e.into_inner());
-        if fault.is_none() {
-            tracing::warn!(
-                operation = &*self.op.rules().operation_id,
-                "the run stops sending: {error}"
-            );
-            *fault = Some(error.clone());
-        }
-    }
-
-    /// A 2xx answer cut into its records, each with its id; an error status as an error
-    /// quoting the vendor's message.
+    /// A 2xx answer of the documented media type cut into its records, each with its id;
+    /// an error status as an error ([`Exec::status_error`]).
     fn cut(&self, received: Received) -> Result<Page, FetchError> {
         if !received.is_success() {
-            return Err(self.status_error(&received));
+            let error = self.status_error(&received);
+            if error.kind == ErrorKind::NotFound {
+                self.prove();
+            }
+            return Err(error);
         }
-        let rules = &self.op.rules().records;
+        let rules = self.op.rules();
+        let content_type = content_type(&received);
+        if !rules.answers.is_success_type(content_type) {
+            let mut error = FetchError::new(ErrorKind::ContentType).with_detail(format!(
+                "{}, where the spec documents {}",
+                content_type.unwrap_or("no Content-Type"),
+                rules.answers.success.join(", ")
+            ));
+            error.status = Some(received.status);
+            error.received = Some(describe(content_type, &received.body));
+            return Err(error);
+        }
+        if received.body.trim_ascii().is_empty() {
+            let mut error = FetchError::new(ErrorKind::Decode);
+            error.status = Some(received.status);
+            error.received = Some("an empty body");
+            return Err(error);
+        }
         let body = received.body;
-        let records = json::entries(&body, rules, self.op.rules().ids.kind).map_err(|e| {
+        let records = json::entries(&body, &rules.records, rules.ids.kind).map_err(|e| {
             let mut error = FetchError::from(e);
             error.status = Some(received.status);
             error
         })?;
-
         // The body parsed as JSON above, so the total can be read without parsing again.
-        let total = self.op.rules().paging.as_ref().and_then(|paging| {
+        let total = rules.paging.as_ref().and_then(|paging| {
             let text = std::str::from_utf8(&body).ok()?;
             json::read_u64(text, &paging.total_pointer)
         });
@@ -1353,6 +1717,13 @@ impl<O: Operation> Exec<O> {
         })
     }
 
+    /// Waits while a probe decides whether the run's requests are at fault.
+    async fn held(&self) {
+        let mut hold = self.hold.subscribe();
+        // The sender lives as long as `self`: `wait_for` cannot fail while it waits.
+        let _ = hold.wait_for(|held| !*held).await;
+    }
+
     /// One HTTP request under a concurrency slot, the timeouts and a tracing span. The slot
     /// is given back once the whole body has arrived, before anything is decoded.
     async fn send(
@@ -1360,14 +1731,18 @@ impl<O: Operation> Exec<O> {
         ids: &[String],
         page: Option<PageRequest>,
         attempt: u32,
+        probe: bool,
     ) -> Result<Received, FetchError> {
         let now = Instant::now();
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
+        if !probe {
+            self.stopper.unless_stopped(self.held()).await?;
+        }
         let slot = self.stopper.unless_stopped(self.pace.slot()).await?;
         // Found at fault while this request waited for its slot: it would fail the same way.
-        if let Some(fault) = self.request_fault() {
+        if let Some(fault) = self.fault() {
             return Err(fault);
         }
         // Paused by a `Retry-After`, or paced: wait for this request's turn.
@@ -1380,7 +1755,7 @@ impl<O: Operation> Exec<O> {
         {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
-        if let Some(fault) = self.request_fault() {
+        if let Some(fault) = self.fault() {
             return Err(fault);
         }
         // Stopped while this request waited: it is not sent.
@@ -1424,8 +1799,12 @@ impl<O: Operation> Exec<O> {
         // Refused credentials are the run's, not this request's: recorded before the slot
         // is given back, so no request waiting for it goes out.
         match &result {
-            Ok(received) if received.status == 401 => self.fault(&self.status_error(received)),
-            Err(e) if e.is_auth() => self.fault(e),
+            Ok(received) if received.status == 401 => {
+                self.fail_run(&self.status_error(received));
+            }
+            Err(e) if e.is_auth() => {
+                self.fail_run(e);
+            }
             _ => {}
         }
         drop(slot);

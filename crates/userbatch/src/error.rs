@@ -26,14 +26,28 @@ pub struct FetchError {
     /// The vendor's own message (the field the spec's `x-userbatch.error-message` names),
     /// or what did not decode and where; at most 200 characters.
     pub detail: Option<Arc<str>>,
+    /// What arrived, when an error answer carried no message of the vendor's: `an HTML
+    /// page`, `an empty body`, `a text/plain body`, `JSON without a message`.
+    pub received: Option<&'static str>,
 }
 
 /// The kinds of [`FetchError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The vendor answered with an error status.
+    /// The vendor answered with an error status (not its documented not-found answer).
     Status,
+    /// The vendor answered the operation's documented not-found answer (its status, media
+    /// type and body schema, as the spec documents them): for a single id, the vendor's
+    /// word that it does not have it.
+    NotFound,
+    /// A success status whose media type is not the one the spec documents (an HTML page
+    /// from a gateway, a web app's catch-all route): whatever its body holds, it is not the
+    /// vendor's answer. Never retried.
+    ContentType,
+    /// The answer held two different records for this id, or a record whose id field
+    /// appears twice with different values: which one is the vendor's is unknown.
+    Ambiguous,
     /// No answer within the per-request timeout.
     Timeout,
     /// Connecting, sending, or reading the response failed (connection refused or reset,
@@ -53,14 +67,18 @@ pub enum ErrorKind {
     /// is split like a 414, down to single ids.
     TooLarge,
     /// The vendor answered with records that were not asked for: none of a request's ids
-    /// came back while other records did (the vendor ignored the id filter), or a get-one
-    /// answer is another id's record. Those ids are not reported missing.
+    /// came back while other records did (the vendor ignored the id filter), a get-one
+    /// answer is another id's record, or an answer carried records nobody asked for beside
+    /// some that were asked for (the ids it left out). Those ids are not reported missing:
+    /// the answer did not apply the filter as documented.
     Unrequested,
-    /// The vendor's paging did not add up (a page repeated, more results than ids asked).
+    /// The vendor's paging did not add up (its total and the pages disagree, the pages ran
+    /// out before every id was accounted for), even when the ids left were asked again.
     Paging,
     /// The overall deadline passed before the request could be made or finished.
     Deadline,
-    /// The retry budget of the whole run was spent.
+    /// The retry budget of the whole run was spent (the detail says what the last attempt
+    /// got).
     RetryBudget,
     /// The vendor kept throttling the run, with no answer for
     /// [`crate::Batch::throttle_patience`].
@@ -84,6 +102,7 @@ impl FetchError {
             attempts: 0,
             retry_after: None,
             detail: None,
+            received: None,
         }
     }
 
@@ -104,6 +123,7 @@ impl FetchError {
             attempts: 0,
             retry_after: retry_after(headers),
             detail: None,
+            received: None,
         }
     }
 
@@ -118,10 +138,13 @@ impl FetchError {
         }
     }
 
-    /// Whether one bad id among several could have caused it (so splitting the request
-    /// isolates the bad ids): 400, 404 or 414.
+    /// Whether one bad id among several could have caused it, so that splitting the
+    /// request isolates the bad ids: 400 (a malformed id), 403 (an id the caller may not
+    /// read), 414 (an id too long), and the operation's documented not-found answer. Any
+    /// other 404 (a gateway's page, a wrong tenant) is the request's.
     pub fn is_caused_by_an_id(&self) -> bool {
-        self.kind == ErrorKind::Status && matches!(self.status, Some(400 | 404 | 414))
+        self.kind == ErrorKind::NotFound
+            || (self.kind == ErrorKind::Status && matches!(self.status, Some(400 | 403 | 414)))
     }
 
     /// Whether the credentials are refused (401, or no token could be had): the run's
@@ -130,9 +153,13 @@ impl FetchError {
         self.kind == ErrorKind::Auth
     }
 
-    /// Whether `other` is the same answer: same kind, status and vendor message.
+    /// Whether `other` is the same answer: same kind, status and vendor message (or
+    /// description of what arrived).
     pub(crate) fn same_answer(&self, other: &FetchError) -> bool {
-        self.kind == other.kind && self.status == other.status && self.detail == other.detail
+        self.kind == other.kind
+            && self.status == other.status
+            && self.detail == other.detail
+            && self.received == other.received
     }
 }
 
@@ -140,6 +167,20 @@ impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, self.status) {
             (ErrorKind::Status, Some(s)) => write!(f, "the vendor answered HTTP {s}")?,
+            (ErrorKind::NotFound, Some(s)) => {
+                write!(f, "the vendor has no record with this id (HTTP {s})")?
+            }
+            (ErrorKind::NotFound, None) => f.write_str("the vendor has no record with this id")?,
+            (ErrorKind::ContentType, Some(s)) => write!(
+                f,
+                "the vendor answered HTTP {s} with a body of an undocumented media type"
+            )?,
+            (ErrorKind::ContentType, None) => {
+                f.write_str("an answer of an undocumented media type")?
+            }
+            (ErrorKind::Ambiguous, _) => {
+                f.write_str("the vendor's answer names this id more than once")?
+            }
             (ErrorKind::Malformed, Some(s)) => {
                 write!(f, "HTTP {s} with a body that is not valid JSON")?
             }
@@ -168,9 +209,11 @@ impl fmt::Display for FetchError {
         }
         if let Some(detail) = &self.detail {
             match self.kind {
-                ErrorKind::Status => write!(f, ": {detail:?}")?,
+                ErrorKind::Status | ErrorKind::NotFound => write!(f, ": {detail:?}")?,
                 _ => write!(f, ": {detail}")?,
             }
+        } else if let Some(received) = self.received {
+            write!(f, ": {received}")?;
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;

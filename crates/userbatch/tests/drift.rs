@@ -3,7 +3,7 @@
 //! ignore the id filter or carry records nobody asked for, oversized bodies, bad parameters.
 //! Every id must still end up found, missing or failed for its own reason.
 
-use userbatch::{Batch, ErrorKind, avepoint, nexudus, usermgr};
+use userbatch::{Batch, DEFAULT_CONCURRENCY, ErrorKind, avepoint, nexudus, usermgr};
 use userbatch_mock::{Drift, Fault, Faults, MockConfig, Vendor};
 
 mod support;
@@ -155,19 +155,26 @@ async fn a_vendor_that_ignores_the_filter_fails_the_ids_instead_of_calling_them_
             "{}",
             report.failed[0].error
         );
-        assert_eq!(
-            report.unexpected, n as u64,
-            "every record sent was not asked for"
+        assert!(report.unexpected > 0 && report.unexpected <= n as u64);
+        // An ignored filter is not retried or split, and once three requests got it (with
+        // nothing answered as documented) the run stops sending: it is the vendor's way
+        // with every request, not these ids'.
+        // (Requests in flight when the third answer arrives still answer.)
+        let most = if n == 1 {
+            1
+        } else {
+            2 * DEFAULT_CONCURRENCY as u64 + 3
+        };
+        assert!(
+            report.requests <= most,
+            "{n} ids: {} requests",
+            report.requests
         );
-        // One request per planned request: an ignored filter is not retried or split.
-        let planned = Batch::new(nexudus::Coworkers::new(
-            nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap(),
-        ))
-        .plan(ids(n))
-        .unwrap()
-        .chunks
-        .len();
-        assert_eq!(report.requests, planned as u64);
+        if n > 1 {
+            let error = report.run_error.as_ref().expect("the run stopped");
+            assert_eq!(error.kind, ErrorKind::Unrequested);
+            assert!(report.failed.iter().all(|f| f.error == *error));
+        }
     }
 }
 
@@ -223,9 +230,22 @@ async fn records_nobody_asked_for_are_counted_not_matched() {
         .await
         .unwrap();
     assert_eq!(report.found.len(), 9);
-    assert_eq!(report.missing, ["3"]);
     assert_eq!(report.unexpected, 2);
     assert!(report.found.iter().all(|f| f.record.id.to_string() == f.id));
+    // The answer did not apply the filter as documented: the id it left out is not
+    // "missing", though the vendor does not have it; it failed, saying why.
+    assert!(report.missing.is_empty());
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].ids, ["3"]);
+    assert_eq!(report.failed[0].error.kind, ErrorKind::Unrequested);
+    assert!(
+        report.failed[0]
+            .error
+            .to_string()
+            .contains("2 record(s) not asked for, so the ids it left out cannot be called missing"),
+        "{}",
+        report.failed[0].error
+    );
 }
 
 #[tokio::test]
@@ -413,7 +433,13 @@ async fn every_drift_at_1_and_10_000_ids() {
                 }
                 "an ignored filter" => {
                     assert_eq!(report.failed_ids(), n, "{at}");
-                    assert_eq!(report.unexpected, n as u64, "{at}");
+                    // Three requests answer alike, then the run stops sending.
+                    let most = if n == 1 {
+                        1
+                    } else {
+                        2 * DEFAULT_CONCURRENCY as u64 + 3
+                    };
+                    assert!(report.requests <= most, "{at}: {}", report.requests);
                 }
                 _ => {
                     assert_eq!(report.found.len(), n, "{at}");

@@ -123,7 +123,6 @@ async fn throttling_and_every_5xx_are_retried() {
         Fault::ServerError(408),
         Fault::Disconnect,
         Fault::Truncate,
-        Fault::Html(200),
         Fault::Html(502),
     ] {
         let faults = Faults {

@@ -1,8 +1,10 @@
 //! Property test: over random id lists and random fault schedules (drifted records, answers
-//! that ignore the id filter or carry records nobody asked for among them), every id ends
-//! up in exactly one of found, missing, failed; each found record's id equals its key; a
-//! drifted record is never found or missing; and no id is requested again after a request
-//! that found it.
+//! that ignore the id filter or carry records nobody asked for among them, request-level
+//! errors such as a wrong tenant's 404 or a token without the role's 403, a gateway's HTML
+//! 404, HTML pages and JSON labelled HTML with status 200), every id ends up in exactly one
+//! of found, missing, failed; each found record's id equals its key; a drifted record is
+//! never found or missing; no id the mock holds is ever reported missing; and no id is
+//! requested again after a request that found it.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -26,6 +28,9 @@ struct Case {
     truncate: f64,
     disconnect: f64,
     html: f64,
+    html_status: u16,
+    mislabelled: f64,
+    refused: f64,
     seed: u64,
     concurrency: usize,
     max_attempts: u32,
@@ -47,6 +52,9 @@ fn case() -> impl Strategy<Value = Case> {
             0.0..0.15f64,
             0.0..0.15f64,
             0.0..0.1f64,
+            0.0..0.1f64,
+            0.0..0.1f64,
+            prop::sample::select(vec![200u16, 404, 502]),
             0.0..0.1f64,
             0.0..0.1f64,
         ),
@@ -80,6 +88,9 @@ fn case() -> impl Strategy<Value = Case> {
                     truncate: rates.2,
                     disconnect: rates.3,
                     html: rates.4,
+                    html_status: rates.5,
+                    mislabelled: rates.6,
+                    refused: rates.7,
                     seed,
                     concurrency,
                     max_attempts,
@@ -125,6 +136,17 @@ async fn run(case: Case) {
         truncate: case.truncate,
         disconnect: case.disconnect,
         html: case.html,
+        html_status: case.html_status,
+        mislabelled: case.mislabelled,
+        refused: case.refused,
+        // A refusal as the vendor would write it: 403 for all, and 404 where it cannot be
+        // the documented not-found answer (User Manager's 404 body is that answer; what
+        // such a 404 to a single id says is "missing", by the spec).
+        refused_statuses: if case.vendor == 2 {
+            vec![403]
+        } else {
+            vec![403, 404]
+        },
         ignore_filter: case.ignore_filter,
         extra_records: case.extra_records,
         ..Faults::default()

@@ -277,7 +277,9 @@ pub async fn modify_coworker(
 }
 
 /// One full record, through the engine's checks (its own id, decoded on its own), without
-/// retries: a read-modify-write is the caller's to retry.
+/// retries: a read-modify-write is the caller's to retry. An id the vendor does not have
+/// (its documented not-found answer) is [`ErrorKind::NotFound`]; every other failure keeps
+/// its own kind.
 async fn get_one<O: Operation + Clone>(op: &O, id: i64) -> Result<O::Record, FetchError> {
     let batch = Batch::new(op.clone()).retry(crate::Retry::none());
     let report = batch
@@ -290,7 +292,6 @@ async fn get_one<O: Operation + Clone>(op: &O, id: i64) -> Result<O::Record, Fet
     if let Some(failure) = report.failed.into_iter().next() {
         return Err(failure.error);
     }
-    let mut missing = FetchError::new(ErrorKind::Status);
-    missing.status = Some(404);
-    Err(missing.with_detail(format!("no record has the id {id}")))
+    // The vendor's documented not-found answer; any other failure is in `report.failed`.
+    Err(FetchError::new(ErrorKind::NotFound))
 }
