@@ -312,6 +312,9 @@ struct Report {
     requests: u64,
     throttled: u64,
     throttle_wait_s: f64,
+    /// The error that made the run stop sending, if one did (every id it left failed with
+    /// it): an answer every request got, whatever its ids.
+    run_error: Option<String>,
     interrupted: bool,
     /// Whether every found record reached the output (false: the `--output` file could not
     /// be written and was left as it was, or standard output was closed early).
@@ -581,8 +584,30 @@ fn summarize(ui: &Ui, report: &Report, started: Instant) {
             report.unexpected
         ));
     }
+    // Why ids failed, the most common cause first: one line per cause, at most a few.
+    let mut causes: Vec<(&str, usize)> = Vec::new();
     for f in &report.failed {
-        ui.error(format_args!("{} id(s) failed: {}", f.ids.len(), f.error));
+        match causes.iter_mut().find(|(error, _)| *error == f.error) {
+            Some((_, n)) => *n += f.ids.len(),
+            None => causes.push((&f.error, f.ids.len())),
+        }
+    }
+    causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    const MOST_CAUSES: usize = 5;
+    for (error, n) in causes.iter().take(MOST_CAUSES) {
+        let every = if report.run_error.as_deref() == Some(*error) {
+            " (every request got this answer: the run stopped sending)"
+        } else {
+            ""
+        };
+        ui.error(format_args!("failed {n}: {error}{every}"));
+    }
+    if causes.len() > MOST_CAUSES {
+        let rest: usize = causes[MOST_CAUSES..].iter().map(|(_, n)| n).sum();
+        ui.error(format_args!(
+            "failed {rest}: {} other causes (--report lists every failed id with its cause)",
+            causes.len() - MOST_CAUSES
+        ));
     }
 }
 
@@ -910,6 +935,7 @@ impl Run<'_> {
             requests: 0,
             throttled: 0,
             throttle_wait_s: 0.0,
+            run_error: None,
             interrupted: false,
             records_written: true,
         };
@@ -941,6 +967,7 @@ impl Run<'_> {
         report.unexpected = stream.unexpected();
         report.throttled = stream.throttled();
         report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
+        report.run_error = stream.run_error().map(|e| e.to_string());
         Ok((report, sink))
     }
 }

@@ -187,7 +187,8 @@ async fn ids_from_stdin_and_a_file_with_duplicates_and_missing_ids_and_a_report(
         rep,
         serde_json::json!({"vendor": "nexudus", "resource": "users", "requested": 4, "found": 3,
             "missing": ["3"], "failed": [], "unexpected": 0, "requests": 1, "throttled": 0,
-            "throttle_wait_s": 0.0, "interrupted": false, "records_written": true})
+            "throttle_wait_s": 0.0, "run_error": null, "interrupted": false,
+            "records_written": true})
     );
 
     let out = run_stdin(

@@ -262,10 +262,9 @@ async fn every_drift_at_1_and_10_000_ids() {
                 "an ignored filter" => {
                     assert_eq!(printed, 0, "{name}, {n}");
                     assert_eq!(out.status.code(), Some(1));
-                    assert!(
-                        err.contains(&format!("vendor also sent {n} record(s)")),
-                        "{err}"
-                    );
+                    // Three requests that got it stop the run (fewer records than ids).
+                    assert!(err.contains("vendor also sent"), "{err}");
+                    assert!(err.contains("the vendor ignored the id filter"), "{err}");
                 }
                 _ => {
                     assert_eq!(

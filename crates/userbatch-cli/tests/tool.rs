@@ -247,7 +247,7 @@ async fn standard_error_says_little_unless_asked() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("1 id(s) failed: the vendor answered HTTP 400"),
+        err.contains("failed 1: the vendor answered HTTP 400"),
         "{err}"
     );
 }
