@@ -132,7 +132,9 @@ impl<O: Operation> Operation for Raw<O> {
 pub enum Outcome<R> {
     /// The vendor returned this record for this id.
     Found(FoundRecord<R>),
-    /// The vendor answered and the id was not there.
+    /// The vendor said it does not have the id, the documented way: left out of a success
+    /// answer that could have carried it, or the documented not-found answer to a request
+    /// for it alone. Never for any other answer.
     Missing(String),
     /// No answer could be had for these ids.
     Failed(FailedIds),
@@ -141,7 +143,8 @@ pub enum Outcome<R> {
 /// A record found for an id: decoded, and as the vendor sent it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundRecord<R> {
-    /// The id, canonical form.
+    /// The id as the input spelled it (its first spelling, for ids the vendor compares
+    /// equal: `007` and `7`).
     pub id: String,
     /// The record, decoded into its generated type.
     pub record: R,
@@ -165,7 +168,7 @@ pub struct FailedIds {
 pub struct Report<R> {
     /// Records found, with their ids.
     pub found: Vec<FoundRecord<R>>,
-    /// Ids the vendor answered for and did not have.
+    /// Ids the vendor said it does not have ([`Outcome::Missing`]).
     pub missing: Vec<String>,
     /// Ids no answer could be had for.
     pub failed: Vec<FailedIds>,

@@ -15,23 +15,36 @@
 //!   honoured, within an attempt limit and a retry budget ([`Retry`]); a per-request
 //!   timeout and an overall deadline. Paged operations are read to their `totalCount`,
 //!   never further.
-//! - **Isolate**: a request one bad id can fail (400, 404, 414) is split in halves until
-//!   the bad ids stand alone, so the good ids still come back; a response over
-//!   [`Batch::max_response_bytes`] is split the same way. Before anything has been
-//!   answered, two single ids tell a bad id from a bad parameter: if they fail as their
-//!   request did, every id fails with the vendor's message in a handful of requests.
+//! - **Isolate**: a request one bad id can fail (400, 403, 414, or the operation's
+//!   documented not-found answer where one unknown id fails a whole request) is split in
+//!   halves until the bad ids stand alone, so the good ids still come back; a response
+//!   over [`Batch::max_response_bytes`] is split the same way. Before any answer proved
+//!   the requests sound, two single ids tell a bad id from a bad request: if they fail as
+//!   their request did, every id fails with the vendor's message in a handful of requests.
+//!   Any other failure is the request's own; three requests failing alike before any
+//!   answer proved the requests sound (a wrong tenant, a base URL a gateway does not route,
+//!   a token without the role), or three attempts without an answer (a host that refuses
+//!   connections or never answers), stop the run with that cause
+//!   ([`Report::run_error`]).
 //! - **Decode, record by record**: the answer is read as bytes; the records are found
 //!   where the spec's `x-userbatch.records` says, each one's id is read from its id field
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
 //!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`FoundRecord`] also
 //!   keeps the record as the vendor sent it ([`FoundRecord::raw`]): fields the spec does not
 //!   know, `null`s, key order. [`Raw`] skips the typed decoding.
-//! - **Report**: records matched to ids by the record's own id, never by position;
-//!   [`Report`] holds `found` (input order), `missing` and `failed` (with the error), the
-//!   records nobody asked for (`unexpected`), and the number of requests. Every requested
-//!   id is in exactly one of found, missing, failed. An answer with records but none of
-//!   the ids asked for fails them ([`ErrorKind::Unrequested`]): a vendor that ignores the
-//!   id filter never makes ids "missing".
+//! - **Report**: records matched to ids by the record's own id (compared as the vendor
+//!   compares ids: `007` is `7`, GUIDs in any case), never by position; [`Report`] holds
+//!   `found` (input order, each under the id as the input spelled it), `missing` and
+//!   `failed` (with the error), the records nobody asked for (`unexpected`), and the
+//!   number of requests. Every requested id is in exactly one of found, missing, failed.
+//! - **"Missing" is the vendor's word**: an id is missing only when it was left out of a
+//!   success answer the spec documents (its media type and shape, no record nobody asked
+//!   for, and, paged, every record its total counts on the pages) of an operation whose
+//!   unknown ids are left out, or when a request for it alone got the operation's
+//!   documented not-found answer (status, media type and body schema). Anything else
+//!   fails the id, saying what came: an HTML page, an empty body, records nobody asked
+//!   for ([`ErrorKind::Unrequested`]), paging that does not add up (the ids it left out
+//!   are asked again first), a record named twice ([`ErrorKind::Ambiguous`]).
 //!
 //! Two ways to call it: [`Batch::fetch`] collects a [`Report`]; [`Batch::stream`] yields
 //! [`Outcome`]s in input order with memory bounded by a few requests' records.
