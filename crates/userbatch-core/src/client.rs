@@ -14,6 +14,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default TCP + TLS connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most redirects a client follows for one request. It follows only those within the
+/// request's origin (scheme, host and port) and to `https` or loopback: an answer that
+/// redirects elsewhere comes back as it is (the caller sees the 3xx and where it points),
+/// so ids never go to a host the user did not name.
+pub const MAX_REDIRECTS: usize = 5;
+
 /// How a client proves who it is to the vendor.
 ///
 /// `Debug` never shows a token or a password.
@@ -131,6 +137,27 @@ impl ClientState {
     /// The credentials this client sends.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// A [`crate::Scrubber`] for every secret this client holds now: the bearer token, the Basic
+    /// password and `user:password` (and so its base64), the client secret and the tokens
+    /// the token endpoint issued to it. For text from the vendor that errors and logs
+    /// carry.
+    pub fn scrubber(&self) -> crate::Scrubber {
+        let mut secrets: Vec<String> = Vec::new();
+        match &self.credentials {
+            Credentials::None => {}
+            Credentials::Bearer(token) => secrets.push(token.expose().to_owned()),
+            Credentials::Basic { username, password } => {
+                secrets.push(password.expose().to_owned());
+                secrets.push(format!("{username}:{}", password.expose()));
+            }
+            Credentials::ClientCredentials(grant) => secrets.extend(grant.secrets()),
+        }
+        if let Some(tokens) = &self.tokens {
+            secrets.extend(tokens.issued());
+        }
+        crate::Scrubber::new(secrets)
     }
 
     /// Readies a request for the vendor: removes the `api-version` header progenitor adds
@@ -309,6 +336,7 @@ impl ClientConfig {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
+            .redirect(redirect_policy())
             .tcp_nodelay(true);
         if self.base_url.starts_with("http://") && !self.allow_insecure {
             builder = builder.no_proxy();
@@ -341,11 +369,7 @@ impl ClientConfig {
         let Some(host) = url.host() else {
             return Err(bad("it has no host"));
         };
-        let loopback = match host {
-            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        };
+        let loopback = is_loopback(&url);
         if url.scheme() == "http"
             && !loopback
             && self.credentials != Credentials::None
@@ -384,6 +408,62 @@ impl ClientConfig {
             tokens,
         };
         Ok((self.base_url, http, state))
+    }
+}
+
+/// Follows a redirect only within the first request's origin, to `https` or loopback, at
+/// most [`MAX_REDIRECTS`] times (more is an error: a loop); any other redirect is not
+/// followed and its answer comes back as it is.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        let to = attempt.url();
+        let same_origin = first.scheme() == to.scheme()
+            && first.host_str() == to.host_str()
+            && first.port_or_known_default() == to.port_or_known_default();
+        if !same_origin || !(to.scheme() == "https" || is_loopback(to)) {
+            return attempt.stop();
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let error = TooManyRedirects;
+            return attempt.error(error);
+        }
+        attempt.follow()
+    })
+}
+
+/// A request that kept being redirected within its origin, more than [`MAX_REDIRECTS`]
+/// times.
+#[derive(Debug)]
+pub struct TooManyRedirects;
+
+impl fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redirected more than {MAX_REDIRECTS} times (a loop?)")
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
+
+/// Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The origin of a URL as messages show it, `scheme://host:port`: never its path, query or
+/// credentials.
+pub fn origin_of(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
+        (Some(host), None) => format!("{}://{host}", url.scheme()),
+        _ => format!("{}:", url.scheme()),
     }
 }
 
@@ -519,6 +599,12 @@ macro_rules! vendor_client_support {
             /// The credentials this client sends (redacted in `Debug`).
             pub fn credentials(&self) -> &$crate::Credentials {
                 self.inner.credentials()
+            }
+
+            /// Every secret this client holds now, as a [`$crate::Scrubber`] for text from
+            /// the vendor (an error message that echoes the token).
+            pub fn scrubber(&self) -> $crate::Scrubber {
+                self.inner.scrubber()
             }
         }
     };

@@ -686,6 +686,76 @@ pub fn vendor_message(body: &[u8], pointer: &str) -> Option<String> {
     (!text.is_empty()).then(|| cut(text))
 }
 
+/// The JSON text on one line: a record that holds a line break or a carriage return
+/// outside its strings (a vendor that pretty-prints, or ends lines with CRLF) comes back
+/// with the white space between its tokens removed, its values, strings and key order as
+/// they were; any other text comes back as it is, borrowed. Inside a JSON string a line
+/// break is always escaped, so a raw one is never a value's.
+///
+/// ```
+/// use userbatch_core::json::one_line;
+///
+/// assert_eq!(one_line("{\r\n  \"Id\": 1,\n  \"Name\": \"a b\\n\"\n}"), r#"{"Id":1,"Name":"a b\n"}"#);
+/// assert_eq!(one_line(r#"{"Id": 1, "x": [1, 2]}"#), r#"{"Id": 1, "x": [1, 2]}"#);
+/// ```
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    if memchr::memchr2(b'\n', b'\r', b).is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let end = skip_string(b, i);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+            _ => {
+                // Up to the next string or white space, as it is.
+                let next = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b'"' | b' ' | b'\n' | b'\r' | b'\t'))
+                    .map_or(b.len(), |p| i + p);
+                out.push_str(&text[i..next]);
+                i = next;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The JSON text with DEL and the C1 control characters (U+0080 to U+009F, among them
+/// U+009B, which terminals read as the start of an escape sequence) written as `\u` escapes:
+/// the same JSON value, safe to show on a terminal. In valid JSON they can stand only inside
+/// strings (C0 controls must already be escaped there). Text without them comes back as it
+/// is, borrowed.
+///
+/// ```
+/// use userbatch_core::json::escape_controls;
+///
+/// assert_eq!(escape_controls("{\"a\":\"x\u{9b}2J\u{7f}\"}"), r#"{"a":"x\u009b2J\u007f"}"#);
+/// assert_eq!(escape_controls(r#"{"a":"é"}"#), r#"{"a":"é"}"#);
+/// ```
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let is_control = |c: char| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c);
+    // DEL is 0x7F; C1 controls are 0xC2 0x80..=0x9F in UTF-8.
+    if memchr::memchr2(0x7f, 0xc2, text.as_bytes()).is_none() || !text.contains(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// What replaces a secret value in [`redact`]ed records.
 pub const REDACTED: &str = "\"<redacted>\"";
 
@@ -969,6 +1039,20 @@ mod tests {
             let _ = entries(format!("[{junk}").as_bytes(), &rules, IdKind::String);
             let _ = entries(format!("{{\"data\": [{junk}").as_bytes(), &MANY, IdKind::String);
         }
+    }
+
+    #[test]
+    fn one_line_keeps_every_value_and_key_as_sent() {
+        let pretty = "{\r\n  \"Id\" : 7,\r\n  \"s\": \"a  b\\r\\n\\\"\\u00e9\",\n\t\"n\": [ 1.50, -0e3, null, true ],\n  \"o\": {}\n}\n";
+        let compact = one_line(pretty);
+        assert_eq!(
+            compact,
+            r#"{"Id":7,"s":"a  b\r\n\"\u00e9","n":[1.50,-0e3,null,true],"o":{}}"#
+        );
+        let a: serde_json::Value = serde_json::from_str(pretty).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&compact).unwrap();
+        assert_eq!(a, b);
+        assert!(matches!(one_line("{\"a\": 1}"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! - [`receive`], [`json`]: a batch operation's answer read in full (up to a size cap), its
 //!   records located by the rules, each record's id read and each record decoded on its
 //!   own, kept as the vendor sent it ([`RawRecord`]).
-//! - [`Secret`]: what generated types use for `format: password` fields, redacted in `Debug`.
+//! - [`Secret`]: what generated types use for `format: password` fields, redacted in `Debug`;
+//!   [`Scrubber`]: a client's secrets out of vendor text (an error message that echoes the
+//!   token), in any case or encoding.
 //! - [`Timestamp`]: what generated types use for `format: date-time`, tolerant of local times.
 //! - [`Credentials`], [`ClientConfig`], [`ClientState`]: auth (a bearer token, HTTP Basic,
 //!   or OAuth2 client credentials whose tokens are renewed as they expire or are refused),
@@ -60,18 +62,21 @@ pub mod path;
 pub mod plan;
 mod received;
 pub mod rules;
+mod scrub;
 mod secret;
 mod timestamp;
 mod token;
 
 pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    MAX_REDIRECTS, TooManyRedirects, origin_of,
 };
 pub use error::Error;
 pub use partial::PartialRecord;
 pub use received::{
     DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, ReceiveError, Received, Record, receive,
 };
+pub use scrub::{REDACTED, Scrubber};
 pub use secret::Secret;
 pub use timestamp::Timestamp;
 pub use token::{ClientAuth, ClientCredentials, TokenError};

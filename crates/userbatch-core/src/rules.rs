@@ -77,7 +77,8 @@ pub struct OperationRules {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Answers {
     /// Media types of the 2xx answer (`application/json`), compared without parameters
-    /// and case; empty: any.
+    /// and case. An answer of another media type (or none) is not the documented answer;
+    /// with none listed, no answer is.
     pub success: List<Text>,
     /// The documented answer of a single-id request for an id the vendor does not have,
     /// for operations whose unknown ids can fail a request ([`UnknownIds`]).
@@ -96,7 +97,7 @@ impl Answers {
     /// Whether `content_type` (a `Content-Type` header value, if the answer had one) is a
     /// documented success media type.
     pub fn is_success_type(&self, content_type: Option<&str>) -> bool {
-        self.success.is_empty() || media_type_in(content_type, &self.success)
+        media_type_in(content_type, &self.success)
     }
 }
 
@@ -292,10 +293,9 @@ impl Ids {
                 );
                 x.len().cmp(&y.len()).then_with(|| x.cmp(y))
             }
-            IdKind::String if self.case_insensitive => a
-                .chars()
-                .flat_map(char::to_lowercase)
-                .cmp(b.chars().flat_map(char::to_lowercase)),
+            // As `key` folds them (`str::to_lowercase` knows a final sigma; the per-character
+            // folding does not).
+            IdKind::String if self.case_insensitive => self.key(a).cmp(&self.key(b)),
             IdKind::String => a.cmp(b),
         }
     }

@@ -82,6 +82,18 @@ impl ClientCredentials {
     pub fn token_url(&self) -> &str {
         &self.token_url
     }
+
+    /// What of this grant must never be shown: the secret, and `id:secret` as HTTP Basic
+    /// sends it (form-encoded first), whose base64 a [`crate::Scrubber`] derives.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let secret = self.client_secret.expose();
+        vec![
+            secret.to_owned(),
+            format!("{}:{secret}", self.client_id),
+            format!("{}:{}", encode(&self.client_id), encode(secret)),
+        ]
+    }
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -132,7 +144,12 @@ struct Inner {
     http: reqwest::Client,
     cache: tokio::sync::Mutex<Option<Cached>>,
     fetched: AtomicU64,
+    /// The last tokens issued, for [`crate::Scrubber`]s: a vendor may echo an old one.
+    issued: std::sync::Mutex<std::collections::VecDeque<Secret>>,
 }
+
+/// How many of the last issued tokens a client remembers to scrub.
+const REMEMBERED_TOKENS: usize = 8;
 
 impl fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,8 +184,15 @@ impl TokenSource {
                 http,
                 cache: tokio::sync::Mutex::new(None),
                 fetched: AtomicU64::new(0),
+                issued: std::sync::Mutex::new(std::collections::VecDeque::new()),
             }),
         }
+    }
+
+    /// The last tokens issued (at most [`REMEMBERED_TOKENS`]).
+    pub(crate) fn issued(&self) -> Vec<String> {
+        let issued = self.inner.issued.lock().unwrap_or_else(|e| e.into_inner());
+        issued.iter().map(|t| t.expose().to_owned()).collect()
     }
 
     /// Tokens fetched so far.
@@ -288,11 +312,14 @@ impl TokenSource {
                 continue;
             }
             if !status.is_success() {
+                // The endpoint's own words may echo what it was sent: never the secret.
+                let scrubber = crate::Scrubber::new(grant.secrets());
                 let why = serde_json::from_slice::<ErrorAnswer>(&text)
                     .map(|e| match e.error_description {
                         Some(d) => format!("{}: {}", e.error, crate::json::cut(&d)),
                         None => e.error,
                     })
+                    .map(|why| scrubber.scrub(&why).into_owned())
                     .unwrap_or_else(|_| "no OAuth2 error in the body".into());
                 return Err(Fetch::Refused(TokenError(format!(
                     "the token endpoint answered HTTP {} ({why})",
@@ -320,6 +347,13 @@ impl TokenSource {
                     ))
                 })?;
             header.set_sensitive(true);
+            {
+                let mut issued = self.inner.issued.lock().unwrap_or_else(|e| e.into_inner());
+                if issued.len() == REMEMBERED_TOKENS {
+                    issued.pop_front();
+                }
+                issued.push_back(Secret::from(token.access_token.clone()));
+            }
             // Renewed a little before it expires: a tenth of its life, at most a minute.
             let renew_at = token
                 .expires_in
