@@ -182,7 +182,8 @@ pub(crate) fn token_answer(
         "mock-oauth-{n}-{:x}",
         crate::data::splitmix(n ^ config.seed)
     );
-    let lifetime = client.lifetime.max(Duration::from_millis(1));
+    // Zero: a token expired when issued (every use of it is refused).
+    let lifetime = client.lifetime;
     tokens
         .issued
         .lock()

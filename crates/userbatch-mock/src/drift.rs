@@ -31,6 +31,56 @@ pub struct Drift {
     /// Every answer carries other ids' records instead of those asked for, as from a vendor
     /// that does not understand the id filter.
     pub ignore_filter: bool,
+    /// Success bodies are pretty-printed (a line per value, indented), as by
+    /// `json.dumps(indent=2)`: records span several lines.
+    pub pretty: bool,
+    /// Success bodies are pretty-printed with CRLF line endings.
+    pub crlf: bool,
+}
+
+/// `body` (JSON) pretty-printed: a line per value, two spaces a level, lines ending with
+/// `newline`; strings as they were.
+pub(crate) fn pretty(body: &[u8], newline: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() * 2);
+    let mut depth = 0usize;
+    let line = |out: &mut Vec<u8>, depth: usize| {
+        out.extend_from_slice(newline.as_bytes());
+        out.extend(std::iter::repeat_n(b' ', 2 * depth));
+    };
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    i += if body[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(body.len());
+                out.extend_from_slice(&body[start..i]);
+                continue;
+            }
+            c @ (b'{' | b'[') => {
+                out.push(c);
+                depth += 1;
+                line(&mut out, depth);
+            }
+            c @ (b'}' | b']') => {
+                depth = depth.saturating_sub(1);
+                line(&mut out, depth);
+                out.push(c);
+            }
+            b',' => {
+                out.push(b',');
+                line(&mut out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out.extend_from_slice(newline.as_bytes());
+    out
 }
 
 /// One field replaced in some records (see [`Drift::replace`]).

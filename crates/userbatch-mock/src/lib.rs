@@ -146,6 +146,8 @@ pub struct MockConfig {
     avepoint_max_page_size: Option<u64>,
     pub(crate) forbidden_tokens: HashSet<String>,
     avepoint_tenants: Option<HashSet<(String, String)>>,
+    pub(crate) echo_token: bool,
+    pub(crate) redirect_to: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -171,6 +173,8 @@ impl fmt::Debug for MockConfig {
             .field("avepoint_max_page_size", &self.avepoint_max_page_size)
             .field("forbidden_tokens", &self.forbidden_tokens.len())
             .field("avepoint_tenants", &self.avepoint_tenants)
+            .field("echo_token", &self.echo_token)
+            .field("redirect_to", &self.redirect_to)
             .finish()
     }
 }
@@ -193,7 +197,24 @@ impl MockConfig {
             avepoint_max_page_size: None,
             forbidden_tokens: HashSet::new(),
             avepoint_tenants: None,
+            echo_token: false,
+            redirect_to: None,
         }
+    }
+
+    /// A 401 quotes the credential it refused (`invalid token '<token>'`), as some services
+    /// do: what a client must never pass on to its logs or reports.
+    pub fn echo_token(mut self, on: bool) -> Self {
+        self.echo_token = on;
+        self
+    }
+
+    /// Every request is answered `302 Found` to `prefix` followed by its own path and query,
+    /// before any other check: to another origin (`http://other.example:8080`), or, with
+    /// `""`, to itself (a redirect loop).
+    pub fn redirect_to(mut self, prefix: impl Into<String>) -> Self {
+        self.redirect_to = Some(prefix.into());
+        self
     }
 
     /// Tokens that are valid but whose user lacks the role a request needs: every request
@@ -355,6 +376,8 @@ pub struct RequestRecord {
     pub response_bytes: usize,
     /// The fault injected, if any.
     pub fault: Option<Fault>,
+    /// When it arrived, from the server's start.
+    pub arrived: Duration,
 }
 
 /// Counters of one operation.
@@ -385,6 +408,8 @@ pub struct Stats {
     pub token_requests: u64,
     /// Requests for a path no vendor has (answered with an HTML 404 page).
     pub unrouted: u64,
+    /// Requests answered with a redirect ([`MockConfig::redirect_to`]).
+    pub redirected: u64,
 }
 
 impl Stats {
@@ -396,9 +421,9 @@ impl Stats {
             .unwrap_or_default()
     }
 
-    /// Requests over every operation, and for paths no vendor has.
+    /// Requests over every operation, for paths no vendor has, and redirected.
     pub fn total_requests(&self) -> u64 {
-        self.operations.values().map(|s| s.requests).sum::<u64>() + self.unrouted
+        self.operations.values().map(|s| s.requests).sum::<u64>() + self.unrouted + self.redirected
     }
 }
 
@@ -420,6 +445,8 @@ pub(crate) struct Shared {
     buckets: Mutex<[Option<access::Bucket>; 3]>,
     /// Records written by a PUT, by (schema key, id): later reads return them.
     pub(crate) written: Mutex<HashMap<(&'static str, String), WrittenRecord>>,
+    /// When the server started.
+    started: tokio::time::Instant,
 }
 
 impl Shared {
@@ -460,6 +487,16 @@ impl Shared {
     /// A request for a path no vendor has.
     pub(crate) fn unrouted(&self) {
         self.stats.lock().expect("stats lock").unrouted += 1;
+    }
+
+    /// A request answered with a redirect.
+    pub(crate) fn redirected(&self) {
+        self.stats.lock().expect("stats lock").redirected += 1;
+    }
+
+    /// How long after the server's start `at` is.
+    pub(crate) fn since_start(&self, at: tokio::time::Instant) -> Duration {
+        at.saturating_duration_since(self.started)
     }
 
     /// A request arrived; counts it in flight until [`Shared::record`].
@@ -585,6 +622,7 @@ impl MockServer {
             tokens: access::Tokens::default(),
             buckets: Mutex::new([None, None, None]),
             written: Mutex::new(HashMap::new()),
+            started: tokio::time::Instant::now(),
         });
         // Compile the schemas now, not inside the first request.
         let _ = &*data::SCHEMAS;

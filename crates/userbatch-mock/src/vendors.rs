@@ -11,6 +11,8 @@
 //! | all | no `Authorization` credentials (Nexudus: `Bearer` or `Basic`; others: `Bearer`) | 401 |
 //! | all | a token without the role ([`crate::MockConfig::forbid_tokens`]) | 403 with the vendor's error body |
 //! | all | a path no vendor has (a base URL with a wrong path prefix) | 404, the web server's HTML page |
+//! | all | any, when told to redirect ([`crate::MockConfig::redirect_to`]) | 302 to the prefix plus the path and query |
+//! | all | credentials refused, when told to echo them ([`crate::MockConfig::echo_token`]) | 401 whose message quotes the token |
 //! | Nexudus | query string longer than 2,048 bytes as sent | 414, an IIS-style HTML page |
 //! | Nexudus | list `id` missing or not `[1,2,3]`; get-one id not an integer | 400 |
 //! | Nexudus | get-one id missing | 404 with the bare JSON string `"Not found"` |
@@ -69,6 +71,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(avepoint_users),
         )
         .fallback(unrouted)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            redirecting,
+        ))
         .with_state(shared)
 }
 
@@ -280,7 +286,15 @@ impl<'a> Incoming<'a> {
             Answering::Asked
         };
         match fault {
-            None => success(usual),
+            None => {
+                let mut answer = success(usual);
+                let drift = shared.drift(self.vendor);
+                if (drift.pretty || drift.crlf) && answer.status == 200 {
+                    let newline = if drift.crlf { "\r\n" } else { "\n" };
+                    answer.body = crate::drift::pretty(&answer.body, newline).into();
+                }
+                answer
+            }
             Some(Fault::IgnoreFilter) => success(Answering::Others),
             Some(Fault::ExtraRecords) => success(Answering::AskedAndOthers),
             Some(Fault::Throttle) => {
@@ -331,6 +345,7 @@ impl<'a> Incoming<'a> {
             status: answer.status,
             response_bytes,
             fault,
+            arrived: self.shared.since_start(self.arrived),
         });
         answer.into_response()
     }
@@ -492,12 +507,17 @@ fn access(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if !shared.authorized(authorization, schemes) {
-        return Err(unauthorized(vendor));
-    }
     let token = authorization
         .and_then(|v| v.split_once(' '))
         .map(|(_, t)| t);
+    if !shared.authorized(authorization, schemes) {
+        return Err(match token.filter(|_| shared.config.echo_token) {
+            // As some services do: the refused credential, quoted back.
+            Some(token) => error_answer(vendor, 401, &format!("invalid token '{token}'"))
+                .header(header::WWW_AUTHENTICATE, "Bearer"),
+            None => unauthorized(vendor),
+        });
+    }
     if token.is_some_and(|t| shared.config.forbidden_tokens.contains(t)) {
         return Err(error_answer(
             vendor,
@@ -506,6 +526,25 @@ fn access(
         ));
     }
     Ok(())
+}
+
+/// Every request redirected, before anything else, when the config says so
+/// ([`crate::MockConfig::redirect_to`]): `302` to the prefix plus the request's path and
+/// query.
+async fn redirecting(
+    State(shared): AppState,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(prefix) = &shared.config.redirect_to else {
+        return next.run(request).await;
+    };
+    shared.redirected();
+    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let location = format!("{prefix}{target}");
+    let mut answer = Answer::empty(302);
+    answer.content_type = "text/plain; charset=utf-8";
+    answer.header(header::LOCATION, &location).into_response()
 }
 
 /// Any path no vendor has: the HTML 404 page of the web server in front of the vendors, as

@@ -62,6 +62,22 @@ struct Args {
     /// customer". Without, every tenant exists.
     #[arg(long = "avepoint-tenant", value_name = "CUSTOMER:TENANT", value_parser = customer_tenant)]
     avepoint_tenants: Vec<(String, String)>,
+    /// The throttling status of --throttle [default: each vendor's own]
+    #[arg(long, value_name = "STATUS")]
+    throttle_status: Option<u16>,
+    /// Drift: success bodies pretty-printed, a record over several lines.
+    #[arg(long)]
+    pretty: bool,
+    /// Drift: success bodies pretty-printed with CRLF line endings.
+    #[arg(long)]
+    crlf: bool,
+    /// A 401 quotes the token it refused, as some services do.
+    #[arg(long)]
+    echo_token: bool,
+    /// Answer every request with a 302 to this prefix plus its path and query (another
+    /// origin; "" redirects to itself, a loop).
+    #[arg(long, value_name = "PREFIX")]
+    redirect_to: Option<String>,
     /// Drift: every record also carries fields no spec knows (an object and a null).
     #[arg(long)]
     unknown_fields: bool,
@@ -95,19 +111,26 @@ async fn main() -> ExitCode {
             ignore_filter: args.ignore_filter,
             mislabelled: args.mislabelled,
             refused: args.refused,
+            throttle_status: args.throttle_status,
             ..Faults::default()
         })
-        .forbid_tokens(args.forbidden_tokens);
+        .forbid_tokens(args.forbidden_tokens)
+        .echo_token(args.echo_token);
+    if let Some(prefix) = args.redirect_to {
+        config = config.redirect_to(prefix);
+    }
     if !args.avepoint_tenants.is_empty() {
         config = config.avepoint_tenants(args.avepoint_tenants);
     }
-    if args.unknown_fields || args.integer_ids {
+    if args.unknown_fields || args.integer_ids || args.pretty || args.crlf {
         for vendor in Vendor::ALL {
             config = config.drift(
                 vendor,
                 Drift {
                     unknown_fields: args.unknown_fields,
                     integer_ids: args.integer_ids,
+                    pretty: args.pretty,
+                    crlf: args.crlf,
                     ..Drift::default()
                 },
             );
