@@ -72,6 +72,12 @@ pub trait Operation: Send + Sync + 'static {
 
     /// Decodes one record (its JSON text, as the vendor sent it).
     fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;
+
+    /// The secrets the operation's client holds, to scrub from the vendor's text before it
+    /// reaches an error, a log or a report (e.g. `client.scrubber()`).
+    fn scrubber(&self) -> userbatch_core::Scrubber {
+        userbatch_core::Scrubber::default()
+    }
 }
 
 /// An operation whose records are not decoded into the generated type, only checked to be
@@ -124,6 +130,10 @@ impl<O: Operation> Operation for Raw<O> {
     /// Checks that the record is valid JSON (finding records does not parse their values).
     fn decode(&self, record: &str) -> Result<(), RecordError> {
         json::check(record)
+    }
+
+    fn scrubber(&self) -> userbatch_core::Scrubber {
+        self.0.scrubber()
     }
 }
 
@@ -469,14 +479,16 @@ impl<O: Operation> Batch<O> {
 
     /// At most this many requests per second, from the start (for vendors whose limits
     /// are known). Without it the run still slows down when the vendor throttles it, and
-    /// speeds up again as its answers come back.
+    /// speeds up again as its answers come back. A rate that is not a positive finite
+    /// number is ignored; one under 0.001 (a request every 1,000 s) is taken as 0.001.
     pub fn max_rate(mut self, per_second: f64) -> Self {
         self.max_rate = Some(per_second);
         self
     }
 
-    /// How long a run may go without a single answer while the vendor throttles it, before
-    /// the ids left fail with [`ErrorKind::Throttled`] (default 5 minutes). Throttled
+    /// How long a run may go without a single answer that is not throttled, while the
+    /// vendor throttles it (whatever its throttling status, with `Retry-After` or without),
+    /// before the ids left fail with [`ErrorKind::Throttled`] (default 5 minutes). Throttled
     /// answers never spend the retry budget or a request's attempts; only this, and the
     /// deadline, end a throttled run.
     pub fn throttle_patience(mut self, patience: Duration) -> Self {
@@ -616,7 +628,8 @@ impl<O: Operation> Batch<O> {
             retry: self.retry,
             budget: AtomicI64::new(i64::try_from(budget).unwrap_or(i64::MAX)),
             request_timeout: self.request_timeout,
-            deadline: self.deadline.map(|d| Instant::now() + d),
+            // A deadline too far to be told from none (it would overflow) is none.
+            deadline: self.deadline.and_then(|d| Instant::now().checked_add(d)),
             max_response_bytes: self.max_response_bytes,
             requests: AtomicU64::new(0),
             unexpected: AtomicU64::new(0),
@@ -627,6 +640,7 @@ impl<O: Operation> Batch<O> {
             health: Mutex::new(Health::default()),
             probing: tokio::sync::Mutex::new(()),
             hold: tokio::sync::watch::Sender::new(false),
+            quiet: tokio::sync::watch::Sender::new(false),
             stopper: Stopper::new(),
         });
         Ok(Run {
@@ -767,7 +781,8 @@ impl<O: Operation> Run<O> {
             window,
             ..
         } = self;
-        stream::iter(chunks)
+        let settling = Arc::clone(&exec);
+        let outcomes = stream::iter(chunks)
             .map(move |range| {
                 let exec = Arc::clone(&exec);
                 let ids = Arc::clone(&ids);
@@ -790,7 +805,8 @@ impl<O: Operation> Run<O> {
                 .with_current_subscriber();
                 Task(tokio::spawn(task))
             })
-            .buffered(window)
+            .buffered(window);
+        settle_unproven(outcomes, settling)
     }
 }
 
@@ -841,6 +857,72 @@ fn push_failed<R>(out: &mut Vec<Outcome<R>>, id: String, error: FetchError) {
             error,
         })),
     }
+}
+
+/// A documented not-found answer that cannot count as "missing": nothing proved the run's
+/// requests reach the vendor.
+fn unproven(mut error: FetchError) -> FetchError {
+    if error.kind == ErrorKind::NotFound {
+        error.kind = ErrorKind::Unproven;
+    }
+    error
+}
+
+/// The run's outcomes, in order, with each provisional "not found" ([`Exec::resolve`])
+/// settled: missing once an answer proved the requests reach the vendor, failed as
+/// [`ErrorKind::Unproven`] if none has by the end of the run or when it stops. Until then
+/// the outcomes from there on are held back (they hold no record: a record found proves
+/// the requests), while the requests after them go on.
+fn settle_unproven<O: Operation>(
+    outcomes: impl Stream<Item = Vec<Outcome<O::Record>>> + Send + 'static,
+    exec: Arc<Exec<O>>,
+) -> impl Stream<Item = Vec<Outcome<O::Record>>> + Send + 'static {
+    let provisional = |chunk: &Vec<Outcome<O::Record>>| {
+        chunk
+            .iter()
+            .any(|o| matches!(o, Outcome::Failed(f) if f.error.kind == ErrorKind::NotFound))
+    };
+    let state = (
+        Box::pin(outcomes),
+        std::collections::VecDeque::new(),
+        false,
+        exec,
+    );
+    stream::unfold(
+        state,
+        move |(mut outcomes, mut held, mut ended, exec)| async move {
+            loop {
+                if let Some(front) = held.front() {
+                    let proven = exec.is_proven();
+                    if !provisional(front) || proven || ended || exec.fault().is_some() {
+                        let chunk: Vec<Outcome<O::Record>> = held.pop_front()?;
+                        let mut out = Vec::with_capacity(chunk.len());
+                        for outcome in chunk {
+                            match outcome {
+                                Outcome::Failed(f) if f.error.kind == ErrorKind::NotFound => {
+                                    if proven {
+                                        out.extend(f.ids.into_iter().map(Outcome::Missing));
+                                    } else {
+                                        let error = unproven(f.error);
+                                        for id in f.ids {
+                                            push_failed(&mut out, id, error.clone());
+                                        }
+                                    }
+                                }
+                                other => out.push(other),
+                            }
+                        }
+                        return Some((out, (outcomes, held, ended, exec)));
+                    }
+                }
+                match outcomes.next().await {
+                    Some(chunk) => held.push_back(chunk),
+                    None if held.is_empty() => return None,
+                    None => ended = true,
+                }
+            }
+        },
+    )
 }
 
 /// One id failed with `error`.
@@ -924,14 +1006,19 @@ struct Page {
 /// them.
 #[derive(Debug, Default)]
 struct Health {
-    /// Some answer was one the spec documents (a success answer of the documented media
-    /// type and shape, or the documented not-found answer): the requests themselves are
-    /// sound, and an error from now on is taken to be its own request's.
+    /// Some answer was one the spec documents and trusted (a success answer of the
+    /// documented media type and shape, with records of ids asked for or none, nothing
+    /// unrequested or unreadable): the requests reach the vendor, and a documented
+    /// not-found answer is its word.
     proven: bool,
-    /// Until then: the last answer a request failed with, and how many requests got it.
+    /// The last answer requests failed with, and how many in a row got it (a trusted
+    /// answer in between starts over).
     strikes: Option<(FetchError, u32)>,
-    /// Attempts in a row that got no answer at all (the connection failed, or timed out).
+    /// Attempts in a row that got no answer at all (the connection failed, or timed out),
+    /// since when, and whether one of them was a retry.
     silent: u32,
+    silent_since: Option<Instant>,
+    silent_retried: bool,
     /// The run is at fault, not its ids: every id left fails with this, and no more
     /// requests are sent.
     fault: Option<FetchError>,
@@ -942,10 +1029,19 @@ struct Health {
 /// that a gateway does not route, a token without the role) and the run stops sending.
 const STRIKES: u32 = 3;
 
-/// Attempts in a row without an answer (connection refused or reset, timed out) after
-/// which the run stops sending, before any answer proved the requests sound. Later the
-/// limit is `max(10, 2 x concurrency)`: a vendor that answered before may only be slow.
+/// The same, once the requests were proven sound: this many failures alike in a row,
+/// without a trusted answer between (a role revoked mid-run, a gateway gone wrong).
+const STRIKES_PROVEN: u32 = 10;
+
+/// Attempts in a row without an answer (connection refused or reset, timed out), one of
+/// them a retry, after which the run stops sending, before any answer proved the requests
+/// sound.
 const SILENT_BEFORE_AN_ANSWER: u32 = 3;
+
+/// Once the requests were proven sound, the run stops only after at least
+/// `max(10, 2 x concurrency)` attempts in a row without an answer, over at least this long:
+/// a vendor that restarts for a few seconds costs time, not ids.
+const SILENT_AFTER_AN_ANSWER: Duration = Duration::from_secs(30);
 
 struct Exec<O: Operation> {
     op: Arc<O>,
@@ -973,6 +1069,9 @@ struct Exec<O: Operation> {
     probing: tokio::sync::Mutex<()>,
     /// True while a probe runs before the requests are proven sound: new requests wait.
     hold: tokio::sync::watch::Sender<bool>,
+    /// True while, before any answer proved the requests sound, an attempt got no answer
+    /// at all: new requests wait while the retries find out whether the vendor answers.
+    quiet: tokio::sync::watch::Sender<bool>,
     /// Told to stop from outside.
     stopper: Stopper,
 }
@@ -1012,7 +1111,7 @@ impl<O: Operation> Exec<O> {
         self.health().proven
     }
 
-    /// An answer the spec documents arrived: the requests are sound.
+    /// An answer the spec documents, trusted, arrived: the requests reach the vendor.
     fn prove(&self) {
         let mut health = self.health();
         health.proven = true;
@@ -1023,6 +1122,8 @@ impl<O: Operation> Exec<O> {
     /// request gets one answer): every id left fails with the first such error, and no
     /// more requests are sent. Returns that error.
     fn fail_run(&self, error: &FetchError) -> FetchError {
+        // Requests waiting to be sent are let go: they fail with this at once.
+        self.quiet.send_replace(false);
         let mut health = self.health();
         health
             .fault
@@ -1036,17 +1137,20 @@ impl<O: Operation> Exec<O> {
             .clone()
     }
 
-    /// A request failed for good with `error`, which may be the request's own rather than
-    /// its ids': until an answer proved the requests sound, [`STRIKES`] requests failing
-    /// with the same answer stop the run with it. Returns what the request's ids fail with.
+    /// A request got `error`, which may be the request's own rather than its ids': the
+    /// same answer to [`STRIKES`] requests before any answer proved the requests sound (to
+    /// [`STRIKES_PROVEN`] in a row after), stops the run with it. Returns what the request's
+    /// ids fail with.
     fn strike(&self, error: FetchError) -> FetchError {
         let counts = matches!(
             error.kind,
             ErrorKind::Status
                 | ErrorKind::ContentType
+                | ErrorKind::Redirect
                 | ErrorKind::Decode
                 | ErrorKind::Malformed
                 | ErrorKind::Unrequested
+                | ErrorKind::RetryBudget
                 | ErrorKind::Connection
                 | ErrorKind::Timeout
         );
@@ -1054,7 +1158,7 @@ impl<O: Operation> Exec<O> {
         if let Some(fault) = health.fault.as_ref().filter(|f| f.same_answer(&error)) {
             return fault.clone();
         }
-        if health.proven || !counts {
+        if !counts {
             return error;
         }
         let n = match &mut health.strikes {
@@ -1067,48 +1171,76 @@ impl<O: Operation> Exec<O> {
                 1
             }
         };
-        if n >= STRIKES && health.fault.is_none() {
+        let limit = if health.proven {
+            STRIKES_PROVEN
+        } else {
+            STRIKES
+        };
+        if n >= limit && health.fault.is_none() {
             tracing::warn!(
                 operation = &*self.op.rules().operation_id,
                 requests = n,
-                "requests fail alike and none was answered as the spec documents: the \
-                 request is at fault, not its ids; the run stops sending, and every id left \
-                 fails with: {error}"
+                "{n} requests in a row got the same answer: it is the requests', not their \
+                 ids'; the run stops sending, and every id left fails with: {error}"
             );
             health.fault = Some(error.clone());
         }
         error
     }
 
-    /// What an attempt got: an answer (any status), or none at all. Attempts in a row
-    /// without an answer stop the run (a host that refuses connections or never answers),
-    /// and so does a TLS failure, which every request would meet.
-    fn heard(&self, result: &Result<Received, FetchError>) {
+    /// What an attempt (the `attempt`-th of its request) got: an answer (any status, even
+    /// a body cut short), or none at all. Attempts in a row without an answer stop the run:
+    /// before any answer proved the requests sound, [`SILENT_BEFORE_AN_ANSWER`] of them
+    /// with a retry among them (a host that refuses connections, or never answers: about
+    /// one timeout and a retry's); after, a long stretch of them. A TLS failure before then
+    /// stops it at once: every request would meet it.
+    fn heard(&self, result: &Result<Received, FetchError>, attempt: u32) {
         let mut health = self.health();
-        match result {
-            Ok(_) => health.silent = 0,
-            Err(e) if e.kind == ErrorKind::Tls => {
-                drop(health);
-                self.fail_run(e);
+        let silent = match result {
+            Ok(_) => false,
+            // A body cut short came after an answer's head.
+            Err(e) if e.received.is_some() => false,
+            Err(e) => matches!(
+                e.kind,
+                ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Tls
+            ),
+        };
+        if !silent {
+            if result.is_ok() || result.as_ref().is_err_and(|e| e.status.is_some()) {
+                health.silent = 0;
+                health.silent_since = None;
+                health.silent_retried = false;
+                self.quiet.send_replace(false);
             }
-            Err(e) if matches!(e.kind, ErrorKind::Connection | ErrorKind::Timeout) => {
-                health.silent += 1;
-                let limit = if health.proven {
-                    u32::try_from(self.concurrency.saturating_mul(2))
-                        .unwrap_or(u32::MAX)
-                        .max(10)
-                } else {
-                    SILENT_BEFORE_AN_ANSWER
-                };
-                if health.silent >= limit {
-                    let silent = health.silent;
-                    drop(health);
-                    let mut error = e.clone();
-                    error.attempts = silent;
-                    self.fail_run(&error);
-                }
-            }
-            Err(_) => {}
+            return;
+        }
+        let Err(error) = result else {
+            return;
+        };
+        if error.kind == ErrorKind::Tls && !health.proven {
+            drop(health);
+            self.fail_run(error);
+            return;
+        }
+        health.silent += 1;
+        health.silent_retried |= attempt > 1;
+        if !health.proven {
+            self.quiet.send_replace(true);
+        }
+        let since = *health.silent_since.get_or_insert_with(Instant::now);
+        let stop = if health.proven {
+            let most = u32::try_from(self.concurrency.saturating_mul(2))
+                .unwrap_or(u32::MAX)
+                .max(10);
+            health.silent >= most && since.elapsed() >= SILENT_AFTER_AN_ANSWER
+        } else {
+            health.silent >= SILENT_BEFORE_AN_ANSWER && health.silent_retried
+        };
+        if stop {
+            let mut error = error.clone();
+            error.attempts = health.silent;
+            drop(health);
+            self.fail_run(&error);
         }
     }
 
@@ -1123,6 +1255,10 @@ impl<O: Operation> Exec<O> {
     /// the request's: its ids fail with it ([`Exec::strike`]). A paged request whose later
     /// page fails otherwise (or is not sent: the run was stopped) keeps the records of the
     /// pages received; only the ids not on them fail.
+    ///
+    /// A single id's documented not-found answer, before any answer proved the requests
+    /// sound, comes back as a failure of kind [`ErrorKind::NotFound`]: provisional, until
+    /// the run can tell ([`settle_unproven`]).
     fn resolve(
         self: &Arc<Self>,
         ids: Vec<String>,
@@ -1150,18 +1286,24 @@ impl<O: Operation> Exec<O> {
                 return failed(ids, fault);
             }
             if error.kind == ErrorKind::NotFound && ids.len() == 1 {
-                return ids.into_iter().map(Outcome::Missing).collect();
+                return self.not_found(ids, error);
             }
             if !splittable || ids.len() == 1 {
                 let error = self.strike(error);
                 return failed(ids, error);
             }
-            if error.kind != ErrorKind::NotFound
-                && error.is_caused_by_an_id()
-                && ids.len() > 2
-                && !self.is_proven()
-            {
+            if error.kind != ErrorKind::TooLarge && !self.is_proven() {
                 return self.probe(ids, error).await;
+            }
+            // Proven: a failure that repeats over the halves (a role revoked mid-run) stops
+            // the run after a few, instead of splitting every request down to single ids.
+            let error = if error.kind != ErrorKind::NotFound && error.kind != ErrorKind::TooLarge {
+                self.strike(error)
+            } else {
+                error
+            };
+            if let Some(fault) = self.fault().filter(|f| f.same_answer(&error)) {
+                return failed(ids, fault);
             }
             tracing::debug!(
                 operation = &*self.op.rules().operation_id,
@@ -1173,10 +1315,21 @@ impl<O: Operation> Exec<O> {
         })
     }
 
+    /// A single id's documented not-found answer: missing, once some answer proved the
+    /// requests reach the vendor; until then provisional (see [`Exec::resolve`]).
+    fn not_found(&self, ids: Vec<String>, error: FetchError) -> Vec<Outcome<O::Record>> {
+        if self.is_proven() {
+            ids.into_iter().map(Outcome::Missing).collect()
+        } else {
+            failed(ids, error)
+        }
+    }
+
     /// Before any answer proved the requests sound, a failure one bad id could have caused
-    /// may also be the request's own (a bad parameter, a token without the role). One probe
-    /// at a time, while new requests wait: the first and the last id are asked for alone.
-    /// If both fail as the whole request did (same status, same vendor message) and still
+    /// may also be the request's own (a bad parameter, a token without the role, a
+    /// gateway's not-found answer that happens to fit the documented one). One probe at a
+    /// time, while new requests wait: the first and the last id are asked for alone. If
+    /// both fail as the whole request did (same status, same vendor message) and still
     /// nothing is proven, the request is at fault, and it and every id left in the run
     /// fail with its error, without more requests. Otherwise those two are accounted for
     /// and the ids between them are split as usual.
@@ -1207,7 +1360,7 @@ impl<O: Operation> Exec<O> {
         let like_the_request =
             |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error));
         if like_the_request(&a) && like_the_request(&b) && !self.is_proven() {
-            let fault = self.fail_run(&error);
+            let fault = self.fail_run(&unproven(error));
             ids.insert(0, first);
             ids.push(last);
             return failed(ids, fault);
@@ -1228,7 +1381,7 @@ impl<O: Operation> Exec<O> {
     ) -> Vec<Outcome<O::Record>> {
         match result {
             Ok(pages) => self.settle(vec![id], pages, None).await,
-            Err(e) if e.kind == ErrorKind::NotFound => vec![Outcome::Missing(id)],
+            Err(e) if e.kind == ErrorKind::NotFound => self.not_found(vec![id], e),
             Err(e) => failed(vec![id], self.strike(e)),
         }
     }
@@ -1321,7 +1474,6 @@ impl<O: Operation> Exec<O> {
         let mut at: Vec<Option<(usize, usize)>> = vec![None; ids.len()];
         let mut ambiguous: Vec<Option<&'static str>> = vec![None; ids.len()];
         let (mut unexpected, mut unreadable, mut other) = (0u64, None, None);
-        let received: usize = pages.iter().map(|p| p.records.len()).sum();
         for (p, page) in pages.iter().enumerate() {
             for (r, entry) in page.records.iter().enumerate() {
                 match &entry.id {
@@ -1368,9 +1520,6 @@ impl<O: Operation> Exec<O> {
                 "the vendor answered with records whose ids were not asked for"
             );
         }
-        if found > 0 || (received == 0 && cut_short.is_none()) {
-            self.prove();
-        }
         if found > 0 {
             crate::partial::warn_once(rules);
         }
@@ -1380,7 +1529,10 @@ impl<O: Operation> Exec<O> {
             && ambiguous.iter().all(Option::is_none)
         {
             let detail = match (rules.records.many, other) {
-                (false, Some(other)) => format!("asked for {}, got the record of {other}", ids[0]),
+                // Not the id asked for: requests that fail alike must say the same.
+                (false, Some(other)) => {
+                    format!("the answer is the record of {other}, not of the id asked for")
+                }
                 // No counts: requests that fail alike must say the same ([`Exec::strike`]).
                 _ => "none of the ids asked for came back, only records of other ids: the \
                       vendor ignored the id filter"
@@ -1404,6 +1556,18 @@ impl<O: Operation> Exec<O> {
                     None => Some(format!("the answer has no `{}`", paging.total_pointer)),
                 });
         let again = found > 0 && unexpected == 0 && unreadable.is_none() && cut_short.is_none();
+        // A trusted answer (its records asked for, none unreadable, paging that adds up, or
+        // an empty answer of an operation that leaves unknown ids out): the requests reach
+        // the vendor.
+        let trusted = unexpected == 0
+            && unreadable.is_none()
+            && cut_short.is_none()
+            && ambiguous.iter().all(Option::is_none)
+            && gap.is_none()
+            && (found > 0 || rules.unknown_ids.may_omit());
+        if trusted {
+            self.prove();
+        }
         let mut out = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             if let Some(why) = ambiguous[i] {
@@ -1422,8 +1586,9 @@ impl<O: Operation> Exec<O> {
                         raw: RawRecord::new(&page.body, span),
                     }),
                     Err(e) => {
-                        tracing::debug!(operation = &*rules.operation_id, "{e}");
-                        one_failed(id, &FetchError::from(e))
+                        let error = self.scrub(FetchError::from(e));
+                        tracing::debug!(operation = &*rules.operation_id, "{error}");
+                        one_failed(id, &error)
                     }
                 }));
                 continue;
@@ -1550,6 +1715,33 @@ impl<O: Operation> Exec<O> {
         page: Option<PageRequest>,
         probe: bool,
     ) -> Result<Page, FetchError> {
+        let result = self.attempts(ids, page, probe).await;
+        // Done retrying, whatever came of it: requests waiting for that may go.
+        if result.is_err() {
+            self.quiet.send_replace(false);
+        }
+        result.map_err(|e| self.scrub(e))
+    }
+
+    /// The vendor's text in an error without a secret the client holds (a message that
+    /// echoes the token it refused).
+    fn scrub(&self, mut error: FetchError) -> FetchError {
+        if let Some(detail) = &error.detail {
+            let scrubber = self.op.scrubber();
+            if let Cow::Owned(clean) = scrubber.scrub(detail) {
+                error.detail = Some(clean.into());
+            }
+        }
+        error
+    }
+
+    /// [`Exec::attempt`], before its error is scrubbed.
+    async fn attempts(
+        &self,
+        ids: &[String],
+        page: Option<PageRequest>,
+        probe: bool,
+    ) -> Result<Page, FetchError> {
         let rules = self.op.rules();
         let throttle = &self.op.vendor().throttle_statuses;
         let mut attempt = 0u32;
@@ -1560,15 +1752,26 @@ impl<O: Operation> Exec<O> {
             }
             sent += 1;
             let result = self.send(ids, page, sent, probe).await;
-            self.heard(&result);
+            // The run stopped, for this answer or while this request waited: not retried.
+            if let Err(e) = &result
+                && self.fault().is_some_and(|f| f.same_answer(e))
+            {
+                return Err(e.clone());
+            }
             let mut error = match result {
-                Ok(received) => {
-                    self.pace.success();
-                    match self.cut(received) {
-                        Ok(page) => return Ok(page),
-                        Err(e) => e,
+                Ok(received) => match self.cut(received) {
+                    Ok(page) => {
+                        self.pace.success();
+                        return Ok(page);
                     }
-                }
+                    // An answer the vendor let through, if not a throttled one: progress
+                    // for the pace and for the throttle patience.
+                    Err(e) if !self.is_throttle(&e) => {
+                        self.pace.success();
+                        e
+                    }
+                    Err(e) => e,
+                },
                 Err(e) => e,
             };
             if self.is_throttle(&error) {
@@ -1578,21 +1781,21 @@ impl<O: Operation> Exec<O> {
                     .retry_after
                     .is_some_and(|a| a > self.throttle_patience);
                 if too_long || self.pace.stalled(self.throttle_patience) {
+                    // Every request would wait as long: the run ends, each id left failed.
                     let why = match error.retry_after {
                         Some(after) if too_long => format!(
-                            "it asked to wait {after:?}, longer than the patience of {:?}",
-                            self.throttle_patience
+                            "it asked to wait {}s, longer than the patience of {}s",
+                            after.as_secs(),
+                            self.throttle_patience.as_secs()
                         ),
-                        _ => format!(
-                            "no answer for {:?} while it throttled the run",
-                            self.throttle_patience
-                        ),
+                        _ => self.stalled_for(),
                     };
                     let mut stalled = FetchError::new(ErrorKind::Throttled).with_detail(why);
                     stalled.status = error.status;
-                    stalled.retry_after = error.retry_after;
-                    stalled.attempts = sent;
-                    return Err(stalled);
+                    if too_long {
+                        stalled.retry_after = error.retry_after;
+                    }
+                    return Err(self.fail_run(&stalled));
                 }
                 if error.retry_after.is_none() {
                     self.stopper
@@ -1618,9 +1821,14 @@ impl<O: Operation> Exec<O> {
                 return Err(error);
             }
             if self.budget.fetch_sub(1, Ordering::Relaxed) <= 0 {
-                // What the retries were for, so the ids it fails say so.
+                // What the retries were for, so the ids it fails say so (and failures alike
+                // compare equal: no attempt count in the text).
+                let cause = FetchError {
+                    attempts: 0,
+                    ..error.clone()
+                };
                 let mut spent = FetchError::new(ErrorKind::RetryBudget)
-                    .with_detail(format!("the last attempt got: {error}"));
+                    .with_detail(format!("the last attempt got: {cause}"));
                 spent.status = error.status;
                 spent.attempts = sent;
                 return Err(spent);
@@ -1643,6 +1851,22 @@ impl<O: Operation> Exec<O> {
     /// any other keeps its status, and quotes the vendor's message, or says what arrived.
     fn status_error(&self, received: &Received) -> FetchError {
         let mut error = FetchError::status(received.status, &received.headers);
+        if (300..400).contains(&received.status) {
+            // The client follows redirects only within the request's origin: this one
+            // points elsewhere (or is a 304 nobody asked for).
+            let to = received
+                .headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| reqwest::Url::parse(v).ok())
+                .map_or_else(
+                    || "a location of its own".to_owned(),
+                    |url| userbatch_core::origin_of(&url),
+                );
+            error.kind = ErrorKind::Redirect;
+            error.detail = Some(format!("to {to}; not followed").into());
+            return error;
+        }
         let content_type = content_type(received);
         let not_found = self.op.rules().answers.not_found.as_ref();
         if error.kind == ErrorKind::Status
@@ -1678,11 +1902,9 @@ impl<O: Operation> Exec<O> {
     /// an error status as an error ([`Exec::status_error`]).
     fn cut(&self, received: Received) -> Result<Page, FetchError> {
         if !received.is_success() {
-            let error = self.status_error(&received);
-            if error.kind == ErrorKind::NotFound {
-                self.prove();
-            }
-            return Err(error);
+            // Not even the documented not-found answer proves the requests reach the
+            // vendor: a gateway can answer alike.
+            return Err(self.status_error(&received));
         }
         let rules = self.op.rules();
         let content_type = content_type(&received);
@@ -1720,11 +1942,27 @@ impl<O: Operation> Exec<O> {
         })
     }
 
+    /// Why a throttled run ends: how long it went without progress.
+    fn stalled_for(&self) -> String {
+        format!(
+            "throttled for {}s without progress (the patience)",
+            self.throttle_patience.as_secs_f64()
+        )
+    }
+
     /// Waits while a probe decides whether the run's requests are at fault.
+    /// Waits while a probe decides whether the run's requests are at fault, or retries
+    /// whether the vendor answers at all ([`Exec::quiet`]).
     async fn held(&self) {
-        let mut hold = self.hold.subscribe();
-        // The sender lives as long as `self`: `wait_for` cannot fail while it waits.
-        let _ = hold.wait_for(|held| !*held).await;
+        let (mut hold, mut quiet) = (self.hold.subscribe(), self.quiet.subscribe());
+        // The senders live as long as `self`: `wait_for` cannot fail while it waits.
+        loop {
+            let _ = hold.wait_for(|held| !*held).await;
+            let _ = quiet.wait_for(|quiet| !*quiet).await;
+            if !*self.hold.borrow() && !*self.quiet.borrow() {
+                return;
+            }
+        }
     }
 
     /// One HTTP request under a concurrency slot, the timeouts and a tracing span. The slot
@@ -1740,23 +1978,37 @@ impl<O: Operation> Exec<O> {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
-        if !probe {
-            self.stopper.unless_stopped(self.held()).await?;
-        }
-        let slot = self.stopper.unless_stopped(self.pace.slot()).await?;
+        // A probe's requests, and retries, do not wait: they are what is waited for. A
+        // request that got its slot while a wait began gives it back and waits too.
+        let waits = !probe && attempt == 1;
+        let slot = loop {
+            if waits {
+                self.stopper.unless_stopped(self.held()).await?;
+            }
+            let slot = self.stopper.unless_stopped(self.pace.slot()).await?;
+            if !waits || (!*self.hold.borrow() && !*self.quiet.borrow()) {
+                break slot;
+            }
+        };
         // Found at fault while this request waited for its slot: it would fail the same way.
         if let Some(fault) = self.fault() {
             return Err(fault);
         }
         // Paused by a `Retry-After`, or paced: wait for this request's turn.
-        let until = self.deadline.map(tokio::time::Instant::from_std);
-        if self
-            .stopper
-            .unless_stopped(self.pace.turn(until))
-            .await?
-            .is_err()
-        {
-            return Err(FetchError::new(ErrorKind::Deadline));
+        // Not past the deadline, nor (throttled) past the patience: a turn that would come
+        // later ends the run now, rather than after a wait that cannot help.
+        let deadline = self.deadline.map(tokio::time::Instant::from_std);
+        let patience = self.pace.stall_deadline(self.throttle_patience);
+        let until = match (deadline, patience) {
+            (Some(d), Some(p)) => Some(d.min(p)),
+            (d, p) => d.or(p),
+        };
+        if let Err(ready) = self.stopper.unless_stopped(self.pace.turn(until)).await? {
+            if deadline.is_some_and(|d| ready > d) {
+                return Err(FetchError::new(ErrorKind::Deadline));
+            }
+            let stalled = FetchError::new(ErrorKind::Throttled).with_detail(self.stalled_for());
+            return Err(self.fail_run(&stalled));
         }
         if let Some(fault) = self.fault() {
             return Err(fault);
@@ -1799,11 +2051,15 @@ impl<O: Operation> Exec<O> {
             },
             None => call.await,
         };
+        let result = result.map_err(|e| self.scrub(e));
+        // What came of it counts for the run before the slot is given back, so that no
+        // request waiting for the slot goes out unless it should.
+        self.heard(&result, attempt);
         // Refused credentials are the run's, not this request's: recorded before the slot
         // is given back, so no request waiting for it goes out.
         match &result {
             Ok(received) if received.status == 401 => {
-                self.fail_run(&self.status_error(received));
+                self.fail_run(&self.scrub(self.status_error(received)));
             }
             Err(e) if e.is_auth() => {
                 self.fail_run(e);

@@ -26,8 +26,9 @@ pub struct FetchError {
     /// The vendor's own message (the field the spec's `x-userbatch.error-message` names),
     /// or what did not decode and where; at most 200 characters.
     pub detail: Option<Arc<str>>,
-    /// What arrived, when an error answer carried no message of the vendor's: `an HTML
-    /// page`, `an empty body`, `a text/plain body`, `JSON without a message`.
+    /// What arrived, when an error answer carried no message of the vendor's (`an HTML
+    /// page`, `an empty body`, `JSON without a message`, `a body that is not JSON`), or
+    /// that an answer's head arrived but its body was cut short (`a body cut short`).
     pub received: Option<&'static str>,
 }
 
@@ -39,8 +40,13 @@ pub enum ErrorKind {
     Status,
     /// The vendor answered the operation's documented not-found answer (its status, media
     /// type and body schema, as the spec documents them): for a single id, the vendor's
-    /// word that it does not have it.
+    /// word that it does not have it (the id is then reported missing, not failed).
     NotFound,
+    /// The operation's documented not-found answer, but no answer of the run carried a
+    /// record or was otherwise trusted, so it cannot be told from a gateway's answer to a
+    /// base URL it does not route (many answer 404 with `{"message": ...}`): the id is not
+    /// called missing. Fetch it again with an id that exists among the ids.
+    Unproven,
     /// A success status whose media type is not the one the spec documents (an HTML page
     /// from a gateway, a web app's catch-all route): whatever its body holds, it is not the
     /// vendor's answer. Never retried.
@@ -48,6 +54,12 @@ pub enum ErrorKind {
     /// The answer held two different records for this id, or a record whose id field
     /// appears twice with different values: which one is the vendor's is unknown.
     Ambiguous,
+    /// The vendor redirected the request to another origin (scheme, host or port), or to
+    /// plain `http` on a host that is not loopback, which is not followed (the ids would
+    /// go to a host the user did not name); or redirected it within its origin more than
+    /// [`userbatch_core::MAX_REDIRECTS`] times. The detail names the origin, never a path
+    /// or query. Not retried.
+    Redirect,
     /// No answer within the per-request timeout.
     Timeout,
     /// Connecting, sending, or reading the response failed (connection refused or reset,
@@ -171,6 +183,15 @@ impl fmt::Display for FetchError {
                 write!(f, "the vendor has no record with this id (HTTP {s})")?
             }
             (ErrorKind::NotFound, None) => f.write_str("the vendor has no record with this id")?,
+            (ErrorKind::Unproven, status) => {
+                f.write_str("not called missing: the documented not-found answer")?;
+                if let Some(s) = status {
+                    write!(f, " (HTTP {s})")?;
+                }
+                f.write_str(
+                    " came, but no answer of this run carried a record, and a gateway in front                      of a wrong base URL can answer the same (add an id that exists to tell                      them apart)",
+                )?;
+            }
             (ErrorKind::ContentType, Some(s)) => write!(
                 f,
                 "the vendor answered HTTP {s} with a body of an undocumented media type"
@@ -181,6 +202,8 @@ impl fmt::Display for FetchError {
             (ErrorKind::Ambiguous, _) => {
                 f.write_str("the vendor's answer names this id more than once")?
             }
+            (ErrorKind::Redirect, Some(s)) => write!(f, "the vendor redirected (HTTP {s})")?,
+            (ErrorKind::Redirect, None) => f.write_str("the vendor redirected")?,
             (ErrorKind::Malformed, Some(s)) => {
                 write!(f, "HTTP {s} with a body that is not valid JSON")?
             }
@@ -209,7 +232,9 @@ impl fmt::Display for FetchError {
         }
         if let Some(detail) = &self.detail {
             match self.kind {
-                ErrorKind::Status | ErrorKind::NotFound => write!(f, ": {detail:?}")?,
+                ErrorKind::Status | ErrorKind::NotFound | ErrorKind::Unproven => {
+                    write!(f, ": {detail:?}")?
+                }
                 _ => write!(f, ": {detail}")?,
             }
         } else if let Some(received) = self.received {
@@ -278,11 +303,13 @@ impl std::error::Error for ModifyError {
     }
 }
 
-/// `Retry-After` in seconds or as an HTTP date, as a delay from now.
+/// `Retry-After` in seconds or as an HTTP date, as a delay from now (at most a year: a
+/// later one is as good as never, and would overflow a clock).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    const YEAR: u64 = 365 * 24 * 3600;
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs.min(YEAR)));
     }
     // Some APIs write fractions of a second (`0.25`, `2.0`).
     if let Ok(secs) = value.parse::<f64>()
@@ -294,7 +321,8 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(YEAR)),
     )
 }
 
@@ -318,7 +346,13 @@ pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchErr
         P::UnexpectedResponse(response) => {
             FetchError::status(response.status().as_u16(), response.headers())
         }
-        P::CommunicationError(e) | P::ResponseBodyError(e) => from_reqwest(&e),
+        P::CommunicationError(e) => from_reqwest(&e),
+        // The answer's head arrived: the vendor answered, then the body broke off.
+        P::ResponseBodyError(e) => {
+            let mut error = from_reqwest(&e);
+            error.received = Some("a body cut short");
+            error
+        }
         P::InvalidResponsePayload(_, e) => FetchError::new(ErrorKind::Decode)
             .with_detail(userbatch_core::json::cut(&e.to_string())),
         P::InvalidUpgrade(_) => FetchError::new(ErrorKind::Connection),
@@ -331,6 +365,12 @@ pub(crate) fn from_progenitor<E>(error: progenitor_client::Error<E>) -> FetchErr
 fn from_reqwest(e: &reqwest::Error) -> FetchError {
     if let Some(problem) = tls_problem(e) {
         FetchError::new(ErrorKind::Tls).with_detail(problem)
+    } else if e.is_redirect() {
+        FetchError::new(ErrorKind::Redirect).with_detail(format!(
+            "{}: {}",
+            host(e),
+            userbatch_core::TooManyRedirects
+        ))
     } else if e.is_timeout() {
         FetchError::new(ErrorKind::Timeout).with_detail(host(e))
     } else if e.is_builder() {

@@ -131,7 +131,8 @@ pub use userbatch_core::plan::{
 };
 pub use userbatch_core::{
     ClientAuth, ClientConfig, ClientCredentials, ConfigError, Credentials,
-    DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord, Secret, Timestamp, TokenError, rules,
+    DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord, Scrubber, Secret, Timestamp, TokenError,
+    rules,
 };
 
 #[cfg(feature = "avepoint")]

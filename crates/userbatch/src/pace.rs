@@ -28,6 +28,11 @@ const COOLDOWN: Duration = Duration::from_millis(100);
 const WINDOW: Duration = Duration::from_secs(1);
 /// How often the rate may grow while answers come back.
 const GROWTH_STEP: Duration = Duration::from_millis(250);
+/// The slowest pace there is: one request every 1,000 s. A `max_rate` below it is taken
+/// as this.
+pub(crate) const MIN_RATE: f64 = 0.001;
+/// The farthest a pause reaches: a `Retry-After` beyond it is taken as this.
+const FARTHEST_PAUSE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 pub(crate) struct Pace {
     max: usize,
@@ -53,6 +58,12 @@ struct State {
     started: Instant,
     last_progress: Instant,
     throttled: u64,
+    /// Requests waiting for their turn (a pause, or the pace), and since when one has been
+    /// waiting, once the vendor has throttled the run.
+    waiters: usize,
+    waiting_since: Option<Instant>,
+    /// The time some request waited for its turn because of throttling, all told, up to
+    /// `waiting_since`.
     waited: Duration,
 }
 
@@ -85,7 +96,9 @@ impl Drop for Slot {
 impl Pace {
     pub(crate) fn new(concurrency: usize, max_rate: Option<f64>) -> Arc<Self> {
         let now = Instant::now();
-        let max_rate = max_rate.filter(|r| r.is_finite() && *r > 0.0);
+        let max_rate = max_rate
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| r.max(MIN_RATE));
         Arc::new(Self {
             max: concurrency.max(1),
             max_rate,
@@ -104,6 +117,8 @@ impl Pace {
                 started: now,
                 last_progress: now,
                 throttled: 0,
+                waiters: 0,
+                waiting_since: None,
                 waited: Duration::ZERO,
             }),
         })
@@ -128,6 +143,10 @@ impl Pace {
     /// Waits until the run may start a request: after any pause, at the rate's next turn.
     /// `Err` with the time it would start if that is past `until`.
     pub(crate) async fn turn(&self, until: Option<Instant>) -> Result<(), Instant> {
+        let mut waiting = Waiting {
+            pace: self,
+            counted: false,
+        };
         loop {
             let ready = {
                 let mut state = self.lock();
@@ -141,10 +160,17 @@ impl Pace {
                 }
                 if ready <= now {
                     if let Some(rate) = state.rate {
-                        state.next_send =
-                            now.max(state.next_send) + Duration::from_secs_f64(1.0 / rate);
+                        state.next_send = now.max(state.next_send)
+                            + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
                     }
                     return Ok(());
+                }
+                if !waiting.counted {
+                    waiting.counted = true;
+                    state.waiters += 1;
+                    if state.waiters == 1 && state.throttled > 0 {
+                        state.waiting_since = Some(now);
+                    }
                 }
                 ready
             };
@@ -152,7 +178,8 @@ impl Pace {
         }
     }
 
-    /// A request was answered: progress, and a step up after a window of them.
+    /// A request was answered, and not throttled: progress, and a step up after a window
+    /// of them.
     pub(crate) fn success(&self) {
         let mut state = self.lock();
         let now = Instant::now();
@@ -194,12 +221,12 @@ impl Pace {
         let now = Instant::now();
         state.throttled += 1;
         if let Some(after) = retry_after {
-            let until = now + after;
-            if until > state.paused_until {
-                let from = state.paused_until.max(now);
-                state.waited += until - from;
-                state.paused_until = until;
-            }
+            let until = now + after.min(FARTHEST_PAUSE);
+            state.paused_until = state.paused_until.max(until);
+        }
+        // Requests already waiting (for the pace) now wait because of throttling too.
+        if state.waiters > 0 && state.waiting_since.is_none() {
+            state.waiting_since = Some(now);
         }
         if state.last_cut.is_some_and(|t| now - t < COOLDOWN) {
             return;
@@ -235,17 +262,57 @@ impl Pace {
         state.next_send = state.next_send.max(now);
     }
 
-    /// Whether the run has gone `patience` without any answer since the last one (or its
-    /// start).
+    /// Whether the run has gone `patience` without any answer that was not throttled since
+    /// the last one (or its start).
     pub(crate) fn stalled(&self, patience: Duration) -> bool {
         Instant::now() - self.lock().last_progress > patience
     }
 
+    /// Once the vendor has throttled the run: when it will have gone `patience` without
+    /// progress.
+    pub(crate) fn stall_deadline(&self, patience: Duration) -> Option<Instant> {
+        let state = self.lock();
+        // A patience too long to add is none.
+        if state.throttled == 0 {
+            return None;
+        }
+        state.last_progress.checked_add(patience)
+    }
+
+    /// What the pace did so far: throttled answers, and the time the run held requests
+    /// back because of them (some request waiting for a pause to pass, or for the pace
+    /// that throttling set): what the run waited, not what the vendor asked for.
     pub(crate) fn stats(&self) -> PaceStats {
         let state = self.lock();
+        let now = Instant::now();
+        let open = state
+            .waiting_since
+            .map_or(Duration::ZERO, |since| now - since);
         PaceStats {
             throttled: state.throttled,
-            waited: state.waited,
+            waited: state.waited + open,
+        }
+    }
+}
+
+/// One request's wait for its turn, counted while it lasts (also when the wait is
+/// abandoned).
+struct Waiting<'a> {
+    pace: &'a Pace,
+    counted: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        let mut state = self.pace.lock();
+        state.waiters -= 1;
+        if state.waiters == 0
+            && let Some(since) = state.waiting_since.take()
+        {
+            state.waited += Instant::now() - since;
         }
     }
 }

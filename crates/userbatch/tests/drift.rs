@@ -202,7 +202,7 @@ async fn ignored_filters_are_caught_for_every_vendor_and_for_get_one() {
     assert_eq!(one.failed[0].error.kind, ErrorKind::Unrequested);
     assert_eq!(
         one.failed[0].error.to_string(),
-        "the vendor answered with records not asked for: asked for 4, got the record of 1000000004"
+        "the vendor answered with records not asked for: the answer is the record of 1000000004, not of the id asked for"
     );
     let users = Batch::new(usermgr::Users::new(um))
         .fetch(ids(100))

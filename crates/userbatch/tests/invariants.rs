@@ -140,8 +140,10 @@ async fn run(case: Case) {
         mislabelled: case.mislabelled,
         refused: case.refused,
         // A refusal as the vendor would write it: 403 for all, and 404 where it cannot be
-        // the documented not-found answer (User Manager's 404 body is that answer; what
-        // such a 404 to a single id says is "missing", by the spec).
+        // the documented not-found answer. User Manager's 404 with its error body *is* that
+        // answer: injected for an id the mock holds, it is the vendor saying the id does
+        // not exist, and once the run has been proven that is "missing", by the spec (the
+        // same answer to a run nothing proved is tested in tests/missing.rs).
         refused_statuses: if case.vendor == 2 {
             vec![403]
         } else {

@@ -101,6 +101,10 @@ impl Operation for Users {
     fn decode(&self, record: &str) -> Result<types::User, RecordError> {
         decode(record, &rules::RETRIEVE_MULTIPLE_USERS.records.secrets)
     }
+
+    fn scrubber(&self) -> userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
 }
 
 /// Fetches users of one customer's tenant for `ids` with the default settings.

@@ -119,6 +119,10 @@ macro_rules! operation {
             fn decode(&self, record: &str) -> Result<$record, RecordError> {
                 decode(record, &$rules.records.secrets)
             }
+
+            fn scrubber(&self) -> userbatch_core::Scrubber {
+                self.client.scrubber()
+            }
         }
     };
 }
@@ -277,9 +281,10 @@ pub async fn modify_coworker(
 }
 
 /// One full record, through the engine's checks (its own id, decoded on its own), without
-/// retries: a read-modify-write is the caller's to retry. An id the vendor does not have
-/// (its documented not-found answer) is [`ErrorKind::NotFound`]; every other failure keeps
-/// its own kind.
+/// retries: a read-modify-write is the caller's to retry. The vendor's documented
+/// not-found answer is [`ErrorKind::Unproven`] (one request alone cannot show that it
+/// reached the vendor: a gateway in front of a wrong base URL may answer alike), any other
+/// failure keeps its own kind ([`ErrorKind::Status`] with the status and message, ...).
 async fn get_one<O: Operation + Clone>(op: &O, id: i64) -> Result<O::Record, FetchError> {
     let batch = Batch::new(op.clone()).retry(crate::Retry::none());
     let report = batch

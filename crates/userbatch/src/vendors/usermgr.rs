@@ -198,6 +198,10 @@ impl Operation for Users {
     fn decode(&self, record: &str) -> Result<types::User, RecordError> {
         decode(record, &rules::GET_USERS_BY_IDS.records.secrets)
     }
+
+    fn scrubber(&self) -> userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
 }
 
 /// Fetches users (summary attributes) for `ids` with the default settings.

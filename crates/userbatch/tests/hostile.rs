@@ -1,0 +1,111 @@
+//! A vendor that misbehaves on purpose or by accident: it echoes the credentials it
+//! refuses, or never answers. No secret reaches an error, and the run ends.
+
+use std::time::{Duration, Instant};
+
+use userbatch::{
+    Batch, ClientConfig, ClientCredentials, Credentials, ErrorKind, Retry, nexudus, usermgr,
+};
+use userbatch_mock::{Fault, Faults, MockConfig, MockServer, OAuthClient};
+
+mod support;
+use support::ids;
+
+/// Every error's text, the run's too.
+fn all_errors<R>(report: &userbatch::Report<R>) -> String {
+    let mut text: Vec<String> = report.failed.iter().map(|f| f.error.to_string()).collect();
+    text.extend(report.run_error.as_ref().map(|e| format!("{e:?} {e}")));
+    text.join("\n")
+}
+
+#[tokio::test]
+async fn basic_credentials_a_vendor_echoes_never_reach_an_error() {
+    let m = MockServer::start(MockConfig::new().accept_tokens(["x"]).echo_token(true))
+        .await
+        .unwrap();
+    let client = nexudus::Client::from_config(
+        ClientConfig::new(m.base_url()).credentials(Credentials::basic("ada", "pa55-word-1")),
+    )
+    .unwrap();
+    let report = Batch::new(nexudus::Users::new(client))
+        .fetch(ids(3))
+        .await
+        .unwrap();
+    let text = all_errors(&report);
+    assert!(text.contains("invalid token '<redacted>'"), "{text}");
+    // The mock echoes what came after `Basic `: base64 of `ada:pa55-word-1`.
+    assert!(!text.contains("YWRhOnBhNTUtd29yZC0x"), "{text}");
+    assert!(!text.contains("pa55-word-1"), "{text}");
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_the_token_endpoint_issued_never_reaches_an_error() {
+    // Tokens expired when issued: every request is refused (after one renewal), and the
+    // vendor's 401 quotes the (issued) token.
+    let m = MockServer::start(
+        MockConfig::new()
+            .oauth(OAuthClient::new("app", "client-s3cret", Duration::ZERO))
+            .echo_token(true),
+    )
+    .await
+    .unwrap();
+    let grant = ClientCredentials::new(
+        format!("{}/oauth/token", m.base_url()),
+        "app",
+        "client-s3cret",
+    );
+    let client = usermgr::Client::from_config(
+        ClientConfig::new(m.base_url()).credentials(Credentials::client_credentials(grant)),
+    )
+    .unwrap();
+    let report = Batch::new(usermgr::Users::new(client))
+        .fetch(ids(3))
+        .await
+        .unwrap();
+    assert_eq!(report.failed_ids(), 3);
+    let text = all_errors(&report);
+    assert!(text.contains("invalid token '<redacted>'"), "{text}");
+    assert!(!text.contains("mock-oauth-"), "{text}");
+    assert!(!text.contains("client-s3cret"), "{text}");
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn a_vendor_that_never_answers_ends_the_run_in_about_a_timeout_and_a_retry() {
+    let faults = Faults {
+        script: vec![Some(Fault::Hang); 10_000],
+        hang_for: Duration::from_secs(60),
+        ..Faults::default()
+    };
+    let m = MockServer::start(MockConfig::new().faults_all(faults))
+        .await
+        .unwrap();
+    let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
+    let timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let report = Batch::new(nexudus::UserById::new(client))
+        .request_timeout(timeout)
+        .retry(Retry {
+            base_delay: Duration::from_millis(10),
+            ..Retry::default()
+        })
+        .fetch(ids(3_000))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(report.failed_ids(), 3_000);
+    let error = report.run_error.as_ref().expect("the run stopped");
+    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.error.kind == ErrorKind::Timeout)
+    );
+    // The first requests time out together; their retries (new requests wait meanwhile)
+    // time out too: the run stops after about two timeouts, not five per request.
+    assert!(took < 3 * timeout, "{took:?}");
+    assert!(report.requests < 20, "{} requests", report.requests);
+    m.stop().await;
+}
