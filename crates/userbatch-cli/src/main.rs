@@ -9,7 +9,7 @@ mod ids;
 mod ui;
 
 use std::borrow::Cow;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,7 +41,10 @@ Examples:
 Output:
   stdout  one JSON record per line (NDJSON), in first-seen input order, each exactly as
           the vendor sent it (unknown fields, nulls, key order), except that the values
-          of fields the spec marks as passwords read \"<redacted>\" unless --reveal-secrets;
+          of fields the spec marks as passwords read \"<redacted>\" unless --reveal-secrets,
+          a record sent over several lines (pretty-printed, CRLF) is written on one, the
+          white space between its tokens removed, and on a terminal, DEL and C1 control
+          characters inside strings are written escaped (\\u009b);
           with --output, a file renamed into place when the run ends (also when
           interrupted), so it always holds exactly the records the report lists as found
   stderr  a progress bar (on a terminal), warnings, a summary line (-q: errors only;
@@ -170,13 +173,21 @@ struct Args {
     #[arg(long, value_name = "N")]
     max_batch: Option<usize>,
 
-    /// Per-request timeout in seconds [default: 30]
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Per-request timeout in seconds, at most a day [default: 30]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: Option<u64>,
 
-    /// On Ctrl-C or SIGTERM, how long the requests in flight may take to finish
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    /// On Ctrl-C or SIGTERM, how long the requests in flight may take to finish (at most a
+    /// day)
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
     grace: u64,
+
+    /// While the vendor throttles every request, how long the run may go without an answer
+    /// before the ids left fail (at most a week)
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    throttle_patience: u64,
 
     /// Also decode each record into the spec's type: a record whose fields do not match
     /// fails its id, with an error naming the field (by default records are passed on as
@@ -750,10 +761,14 @@ fn check_combination(args: &Args, vendor: VendorArg, resource: ResourceArg) -> R
     Ok(())
 }
 
+/// Requests per second: from one every 1,000 s to a million a second (outside that, a
+/// slip of the keyboard: refused before any request).
 fn positive_rate(text: &str) -> Result<f64, String> {
     match text.trim_end_matches("/s").parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err("a number of requests per second above 0, e.g. 50 or 50/s".to_owned()),
+        Ok(r) if (0.001..=1_000_000.0).contains(&r) => Ok(r),
+        _ => {
+            Err("a number of requests per second from 0.001 to 1000000, e.g. 50 or 50/s".to_owned())
+        }
     }
 }
 
@@ -872,7 +887,9 @@ impl Run<'_> {
 
     fn batch<O: Operation>(&self, op: O) -> Batch<O> {
         let args = self.args;
-        let mut batch = Batch::new(op).concurrency(usize::from(args.concurrency));
+        let mut batch = Batch::new(op)
+            .concurrency(usize::from(args.concurrency))
+            .throttle_patience(Duration::from_secs(args.throttle_patience));
         if let Some(rate) = args.max_rate {
             batch = batch.max_rate(rate);
         }
@@ -940,11 +957,21 @@ impl Run<'_> {
             records_written: true,
         };
         let redactor = userbatch::json::Redactor::new(secrets);
+        // Control characters a terminal would act on are escaped for one; a file or a pipe
+        // gets the record as sent.
+        let terminal = args.output.is_none() && io::stdout().is_terminal();
         while let Some(outcome) = stream.next().await {
             match outcome {
                 Outcome::Found(found) => {
                     report.found += 1;
-                    sink.record(&redactor.redact(found.raw.as_str()));
+                    let record = redactor.redact(found.raw.as_str());
+                    // One record per line, whatever white space the vendor sent.
+                    let record = userbatch::json::one_line(&record);
+                    if terminal {
+                        sink.record(&userbatch::json::escape_controls(&record));
+                    } else {
+                        sink.record(&record);
+                    }
                 }
                 Outcome::Missing(id) => report.missing.push(id),
                 Outcome::Failed(failure) => {

@@ -1,0 +1,332 @@
+//! Through the command line, a vendor that misbehaves: it cannot break the output (one
+//! record per line, no terminal control characters), leak a secret, send the ids to another
+//! host, hold a run forever, or make the report lie.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, Vendor};
+
+/// Runs the binary against `base_url` with `token`, a report beside it.
+fn run(base_url: &str, token: &str, args: &[&str]) -> (Output, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_userbatch"))
+        .args(["--base-url", base_url, "--token", token, "--report"])
+        .arg(&report)
+        .args(args)
+        .env_remove("USERBATCH_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the binary runs");
+    let report = std::fs::read_to_string(&report)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    (out, report)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_record_per_line_whatever_white_space_the_vendor_sends() {
+    for (name, drift) in [
+        (
+            "pretty",
+            Drift {
+                pretty: true,
+                ..Drift::default()
+            },
+        ),
+        (
+            "crlf",
+            Drift {
+                crlf: true,
+                ..Drift::default()
+            },
+        ),
+    ] {
+        let m = MockServer::start(
+            MockConfig::new()
+                .drift(Vendor::Nexudus, drift.clone())
+                .drift(Vendor::Usermgr, drift.clone())
+                .drift(Vendor::Avepoint, drift),
+        )
+        .await
+        .unwrap();
+        for args in [
+            &["nexudus", "users", "1", "2", "3"][..],
+            &["nexudus", "users", "--full", "1", "2", "3"],
+            &["usermgr", "users", "1", "2", "3"],
+            &[
+                "avepoint",
+                "users",
+                "--customer-id",
+                "c",
+                "--tenant-id",
+                "t",
+                "1",
+                "2",
+                "3",
+            ],
+        ] {
+            let (out, _) = run(m.base_url(), "t", args);
+            let at = format!("{name} {args:?}");
+            assert_eq!(out.status.code(), Some(0), "{at}: {}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            assert!(!stdout.contains('\r'), "{at}");
+            let lines: Vec<&str> = stdout.lines().collect();
+            assert_eq!(lines.len(), 3, "{at}: {stdout}");
+            for line in lines {
+                let record: Value = serde_json::from_str(line).expect("one record a line");
+                assert!(record.is_object(), "{at}");
+                assert!(
+                    !line.contains(": ") && !line.contains("  "),
+                    "{at}: compacted: {line}"
+                );
+            }
+        }
+        m.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_vendor_echoes_is_never_printed() {
+    let m = MockServer::start(
+        MockConfig::new()
+            .accept_tokens(["the-right-one"])
+            .echo_token(true),
+    )
+    .await
+    .unwrap();
+    let token = "s3cret-Token-4711";
+    for args in [
+        &["nexudus", "users", "1", "2"][..],
+        &["-vv", "usermgr", "users", "1", "2"],
+        &[
+            "avepoint",
+            "users",
+            "--customer-id",
+            "c",
+            "--tenant-id",
+            "t",
+            "1",
+        ],
+    ] {
+        let (out, report) = run(m.base_url(), token, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let all = format!("{}{}{report}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains("invalid token '<redacted>'"),
+            "{args:?}: the vendor's message, scrubbed: {all}"
+        );
+        for form in [
+            token,
+            &token.to_lowercase(),
+            "s3cret-token",
+            "czNjcmV0LVRva2VuLTQ3MTE",
+        ] {
+            assert!(!all.contains(form), "{args:?}: {form} in {all}");
+        }
+    }
+    m.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let elsewhere = MockServer::start(MockConfig::new()).await.unwrap();
+    for target in [
+        elsewhere.base_url().to_owned(),
+        "http://vendor-elsewhere.example:8080".to_owned(),
+    ] {
+        let m = MockServer::start(MockConfig::new().redirect_to(target.as_str()))
+            .await
+            .unwrap();
+        let (out, report) = run(m.base_url(), "t", &["nexudus", "users", "1", "2", "3"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        let origin = target.trim_end_matches('/');
+        assert!(
+            err.contains(&format!(
+                "the vendor redirected (HTTP 302): to {origin}; not followed"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("/api/"), "the origin, not the path: {err}");
+        assert_eq!(report["missing"], serde_json::json!([]));
+        m.stop().await;
+    }
+    assert_eq!(
+        elsewhere.stats().total_requests(),
+        0,
+        "no request went elsewhere"
+    );
+    elsewhere.stop().await;
+
+    // Within the origin, a loop: followed a few times, then said.
+    let m = MockServer::start(MockConfig::new().redirect_to(""))
+        .await
+        .unwrap();
+    let (out, _) = run(m.base_url(), "t", &["nexudus", "users", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("redirected more than 5 times"), "{err}");
+    assert!(!err.contains("connection failed"), "{err}");
+    m.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_that_throttles_every_request_ends_within_the_patience() {
+    for (vendor, status, retry_after, args) in [
+        (
+            Vendor::Avepoint,
+            None,
+            RetryAfter::Seconds(1),
+            &[
+                "avepoint",
+                "users",
+                "--customer-id",
+                "c",
+                "--tenant-id",
+                "t",
+            ][..],
+        ),
+        (
+            Vendor::Nexudus,
+            None,
+            RetryAfter::Seconds(1),
+            &["nexudus", "users"],
+        ),
+        (
+            Vendor::Nexudus,
+            Some(503),
+            RetryAfter::Seconds(1),
+            &["nexudus", "users", "--full"],
+        ),
+    ] {
+        let faults = Faults {
+            throttle: 1.0,
+            throttle_status: status,
+            retry_after,
+            ..Faults::default()
+        };
+        let m = MockServer::start(MockConfig::new().faults(vendor, faults))
+            .await
+            .unwrap();
+        let mut args = args.to_vec();
+        args.extend(["--throttle-patience", "3", "1", "2", "3"]);
+        let started = Instant::now();
+        let (out, report) = run(m.base_url(), "t", &args);
+        let took = started.elapsed();
+        let at = format!("{args:?}");
+        assert_eq!(out.status.code(), Some(1), "{at}");
+        assert!(took < Duration::from_secs(10), "{at}: {took:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("failed 3: the vendor kept throttling: throttled for 3s without progress"),
+            "{at}: {err}"
+        );
+        // The pauses the run reports are the ones the mock saw between its requests.
+        let log = m.log();
+        let observed = (log.last().unwrap().arrived - log.first().unwrap().arrived).as_secs_f64();
+        let reported = report["throttle_wait_s"].as_f64().unwrap();
+        assert!(observed >= 2.0, "{at}: {observed}");
+        assert!(
+            (reported - observed).abs() <= 0.1 * observed,
+            "{at}: reported {reported} s, observed {observed} s"
+        );
+        m.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_in_the_far_future_is_not_what_the_run_waited() {
+    let faults = Faults {
+        throttle: 1.0,
+        retry_after: RetryAfter::HttpDate(Duration::from_secs(250_000_000_000)),
+        ..Faults::default()
+    };
+    let m = MockServer::start(MockConfig::new().faults(Vendor::Nexudus, faults))
+        .await
+        .unwrap();
+    let (out, report) = run(m.base_url(), "t", &["nexudus", "users", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let waited = report["throttle_wait_s"].as_f64().unwrap();
+    assert!(waited < 1.0, "{waited}");
+    m.stop().await;
+}
+
+#[test]
+fn absurd_option_values_are_refused_before_any_request() {
+    for args in [
+        &["--max-rate", "0"][..],
+        &["--max-rate", "1e-20"],
+        &["--max-rate", "NaN"],
+        &["--max-rate", "inf"],
+        &["--timeout", "18446744073709551615"],
+        &["--timeout", "0"],
+        &["--grace", "18446744073709551615"],
+        &["--throttle-patience", "0"],
+    ] {
+        // A base URL nobody listens on: a request would fail otherwise, not exit 2.
+        let mut all = args.to_vec();
+        all.extend(["nexudus", "users", "1"]);
+        let (out, _) = run("http://127.0.0.1:9", "t", &all);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains(args[0]), "{args:?}");
+    }
+}
+
+/// The shell command line for `script -c`.
+fn shell_line(program: &str, args: &[&str]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_reach_a_terminal_escaped_and_a_pipe_as_sent() {
+    let sneaky = "x\u{9b}2J\u{7f}y";
+    let m = MockServer::start(MockConfig::new().drift(
+        Vendor::Nexudus,
+        Drift::default().replace("FullName", ["1"], serde_json::json!(sneaky)),
+    ))
+    .await
+    .unwrap();
+    let args = [
+        "--base-url",
+        m.base_url(),
+        "--token",
+        "t",
+        "nexudus",
+        "users",
+        "1",
+    ];
+    let line = shell_line(env!("CARGO_BIN_EXE_userbatch"), &args);
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("util-linux `script` runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let tty = text(&out.stdout);
+    assert!(tty.contains(r#""x\u009b2J\u007fy""#), "{tty}");
+    assert!(!tty.contains('\u{9b}') && !tty.contains('\u{7f}'), "{tty}");
+
+    let (out, _) = run(m.base_url(), "t", &["nexudus", "users", "1"]);
+    assert!(
+        text(&out.stdout).contains(sneaky),
+        "a pipe gets the record as sent"
+    );
+    m.stop().await;
+}
