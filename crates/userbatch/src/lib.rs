@@ -21,11 +21,13 @@
 //!   over [`Batch::max_response_bytes`] is split the same way. Before any answer proved
 //!   the requests sound, two single ids tell a bad id from a bad request: if they fail as
 //!   their request did, every id fails with the vendor's message in a handful of requests.
-//!   Any other failure is the request's own; three requests failing alike before any
+//!   Any other failure is the request's own. Three requests failing alike before any
 //!   answer proved the requests sound (a wrong tenant, a base URL a gateway does not route,
-//!   a token without the role), or three attempts without an answer (a host that refuses
-//!   connections or never answers), stop the run with that cause
-//!   ([`Report::run_error`]).
+//!   a token without the role), ten in a row after, or three attempts without an answer,
+//!   a retry among them (a host that refuses connections or never answers; once the vendor
+//!   has answered, 30 s of that), stop the run with that cause ([`Report::run_error`]).
+//!   Redirects are followed only within the base URL's origin; vendor text in errors is
+//!   scrubbed of the client's secrets ([`Scrubber`]).
 //! - **Decode, record by record**: the answer is read as bytes; the records are found
 //!   where the spec's `x-userbatch.records` says, each one's id is read from its id field
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
@@ -41,7 +43,9 @@
 //!   success answer the spec documents (its media type and shape, no record nobody asked
 //!   for, and, paged, every record its total counts on the pages) of an operation whose
 //!   unknown ids are left out, or when a request for it alone got the operation's
-//!   documented not-found answer (status, media type and body schema). Anything else
+//!   documented not-found answer (status, media type and body schema) in a run that some
+//!   trusted answer proved reaches the vendor (else [`ErrorKind::Unproven`]: a gateway's
+//!   JSON 404 can fit a loose error body). Anything else
 //!   fails the id, saying what came: an HTML page, an empty body, records nobody asked
 //!   for ([`ErrorKind::Unrequested`]), paging that does not add up (the ids it left out
 //!   are asked again first), a record named twice ([`ErrorKind::Ambiguous`]).
