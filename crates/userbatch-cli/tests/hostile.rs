@@ -2,32 +2,18 @@
 //! record per line, no terminal control characters), leak a secret, send the ids to another
 //! host, hold a run forever, or make the report lie.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, Vendor};
 
+mod support;
+use support::{lossy as text, run_reporting, under_a_terminal};
+
 /// Runs the binary against `base_url` with `token`, a report beside it.
 fn run(base_url: &str, token: &str, args: &[&str]) -> (Output, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_userbatch"))
-        .args(["--base-url", base_url, "--token", token, "--report"])
-        .arg(&report)
-        .args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs");
-    let report = std::fs::read_to_string(&report)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out, report)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    run_reporting(base_url, token, args, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,15 +270,6 @@ fn absurd_option_values_are_refused_before_any_request() {
     }
 }
 
-/// The shell command line for `script -c`.
-fn shell_line(program: &str, args: &[&str]) -> String {
-    std::iter::once(program)
-        .chain(args.iter().copied())
-        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_characters_reach_a_terminal_escaped_and_a_pipe_as_sent() {
     let sneaky = "x\u{9b}2J\u{7f}y";
@@ -311,13 +288,7 @@ async fn control_characters_reach_a_terminal_escaped_and_a_pipe_as_sent() {
         "users",
         "1",
     ];
-    let line = shell_line(env!("CARGO_BIN_EXE_userbatch"), &args);
-    let out = Command::new("script")
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env("TERM", "xterm")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("util-linux `script` runs");
+    let out = under_a_terminal(env!("CARGO_BIN_EXE_userbatch"), &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let tty = text(&out.stdout);
     assert!(tty.contains(r#""x\u009b2J\u007fy""#), "{tty}");

@@ -2,32 +2,17 @@
 //! the vendor's message or what arrived, the summary says why, exit 1, and the run stops in
 //! fewer than 20 requests, at 3 ids as at 3,000.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 use userbatch_mock::{MockConfig, MockServer};
 
-/// Runs the binary against `base_url` with the ids in a file, a report beside it.
+mod support;
+use support::{closed_port, run_reporting};
+
+/// Runs the binary against `base_url` with the ids 1 to `n` in a file, a report beside it.
 fn run(base_url: &str, args: &[&str], n: usize) -> (Output, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let ids = dir.path().join("ids.txt");
-    let text: String = (1..=n).map(|i| format!("{i}\n")).collect();
-    std::fs::write(&ids, text).unwrap();
-    let report = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_userbatch"))
-        .args(["--base-url", base_url, "--token", "t", "--report"])
-        .arg(&report)
-        .args(args)
-        .arg("--ids-file")
-        .arg(&ids)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs");
-    let report = std::fs::read_to_string(&report)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out, report)
+    run_reporting(base_url, "t", args, Some(n))
 }
 
 /// Every id failed for `cause`, which the summary names as the run's; exit 1; fewer than
@@ -153,12 +138,7 @@ async fn a_token_whose_user_lacks_the_role() {
 
 #[test]
 fn a_host_that_does_not_answer() {
-    // A port nobody listens on: bound, then released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let url = format!("http://127.0.0.1:{port}");
     for n in [3, 3_000] {
         let (out, report) = run(&url, &["nexudus", "users", "--full"], n);

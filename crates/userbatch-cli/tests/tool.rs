@@ -11,6 +11,8 @@ use serde_json::Value;
 use userbatch::nexudus;
 use userbatch_mock::{Faults, MockConfig, MockServer, Vendor};
 
+mod support;
+
 fn userbatch() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
     cmd.env_remove("USERBATCH_TOKEN")
@@ -252,15 +254,6 @@ async fn standard_error_says_little_unless_asked() {
     );
 }
 
-/// The shell command line for `script -c`.
-fn shell_line(program: &str, args: &[&str]) -> String {
-    std::iter::once(program)
-        .chain(args.iter().copied())
-        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_shows_on_a_terminal_and_not_on_a_pipe() {
     let m = MockServer::start(
@@ -284,13 +277,7 @@ async fn progress_shows_on_a_terminal_and_not_on_a_pipe() {
     args.extend(list.iter().map(String::as_str));
 
     // Under a pseudo-terminal (util-linux `script`): the bar, with its counts.
-    let line = shell_line(env!("CARGO_BIN_EXE_userbatch"), &args);
-    let out = Command::new("script")
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env("TERM", "xterm")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("util-linux `script` runs");
+    let out = support::under_a_terminal(env!("CARGO_BIN_EXE_userbatch"), &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let tty = String::from_utf8_lossy(&out.stdout);
     assert!(tty.contains("/20 ids"), "{tty}");

@@ -16,11 +16,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use userbatch::{Batch, ErrorKind, Outcome, Raw, Report, avepoint, nexudus, usermgr};
-use userbatch_mock::{Fault, Faults, MockConfig};
+use userbatch::{Batch, ErrorKind, Operation, Outcome, Raw, Report, avepoint, nexudus, usermgr};
+use userbatch_mock::{Fault, Faults, MockConfig, MockServer};
 
 mod support;
 use support::{TOKEN, ids, mock, quick_retry};
+
+/// `op` over ids 1 to `n`, and the requests the mock saw for it.
+async fn counted<O: Operation>(m: &MockServer, op: O, n: usize) -> (Report<O::Record>, u64) {
+    let before = m.stats().total_requests();
+    let report = Batch::new(op).fetch(ids(n)).await.unwrap();
+    (report, m.stats().total_requests() - before)
+}
 
 /// Every id failed, none found or missing; the run stopped sending with `check`'s error,
 /// and every failure carries it; fewer than 20 requests, as the mock counted them (where
@@ -96,48 +103,18 @@ async fn a_base_url_with_a_wrong_path_prefix_fails_every_id_for_every_operation(
             assert_eq!(e.to_string(), "the vendor answered HTTP 404: an HTML page");
         };
         let nx = nexudus::Client::with_bearer(&wrong, TOKEN).unwrap();
-        let before = m.stats().total_requests();
-        let report = Batch::new(nexudus::Users::new(nx.clone()))
-            .fetch(ids(n))
-            .await
-            .unwrap();
+        let (report, sent) = counted(&m, nexudus::Users::new(nx.clone()), n).await;
         let at = format!("nexudus users, {n} ids");
-        all_failed_by_one_cause(
-            &report,
-            n,
-            Some(m.stats().total_requests() - before),
-            &at,
-            html_404,
-        );
+        all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
 
-        let before = m.stats().total_requests();
-        let report = Batch::new(nexudus::UserById::new(nx))
-            .fetch(ids(n))
-            .await
-            .unwrap();
+        let (report, sent) = counted(&m, nexudus::UserById::new(nx), n).await;
         let at = format!("nexudus users --full, {n} ids");
-        all_failed_by_one_cause(
-            &report,
-            n,
-            Some(m.stats().total_requests() - before),
-            &at,
-            html_404,
-        );
+        all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
 
         let um = usermgr::Client::with_bearer(&wrong, TOKEN).unwrap();
-        let before = m.stats().total_requests();
-        let report = Batch::new(usermgr::Users::new(um))
-            .fetch(ids(n))
-            .await
-            .unwrap();
+        let (report, sent) = counted(&m, usermgr::Users::new(um), n).await;
         let at = format!("usermgr users, {n} ids");
-        all_failed_by_one_cause(
-            &report,
-            n,
-            Some(m.stats().total_requests() - before),
-            &at,
-            html_404,
-        );
+        all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
         assert_eq!(
             m.stats().unrouted,
             m.stats().total_requests(),
@@ -158,12 +135,7 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
         let nx = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
         let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
         let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let before = m.stats().total_requests();
-        let r = Batch::new(nexudus::Coworkers::new(nx.clone()))
-            .fetch(ids(n))
-            .await
-            .unwrap();
-        let sent = m.stats().total_requests() - before;
+        let (r, sent) = counted(&m, nexudus::Coworkers::new(nx.clone()), n).await;
         all_failed_by_one_cause(
             &r,
             n,
@@ -171,12 +143,7 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
             &format!("nexudus coworkers, {n}"),
             forbidden,
         );
-        let before = m.stats().total_requests();
-        let r = Batch::new(nexudus::CoworkerById::new(nx))
-            .fetch(ids(n))
-            .await
-            .unwrap();
-        let sent = m.stats().total_requests() - before;
+        let (r, sent) = counted(&m, nexudus::CoworkerById::new(nx), n).await;
         all_failed_by_one_cause(
             &r,
             n,
@@ -184,19 +151,9 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
             &format!("nexudus coworker, {n}"),
             forbidden,
         );
-        let before = m.stats().total_requests();
-        let r = Batch::new(usermgr::Users::new(um))
-            .fetch(ids(n))
-            .await
-            .unwrap();
-        let sent = m.stats().total_requests() - before;
+        let (r, sent) = counted(&m, usermgr::Users::new(um), n).await;
         all_failed_by_one_cause(&r, n, Some(sent), &format!("usermgr, {n}"), forbidden);
-        let before = m.stats().total_requests();
-        let r = Batch::new(avepoint::Users::new(ap, "c", "t"))
-            .fetch(ids(n))
-            .await
-            .unwrap();
-        let sent = m.stats().total_requests() - before;
+        let (r, sent) = counted(&m, avepoint::Users::new(ap, "c", "t"), n).await;
         all_failed_by_one_cause(&r, n, Some(sent), &format!("avepoint, {n}"), forbidden);
         m.stop().await;
     }

@@ -1,0 +1,69 @@
+//! What the command line's test binaries share. Each binary uses part of it.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs the binary against `base_url` with `token` and `args`, a report beside it, and,
+/// with `ids`, the ids 1 to `ids` in a file (`--ids-file`): its output and the report
+/// (`null` if none was written).
+pub fn run_reporting(
+    base_url: &str,
+    token: &str,
+    args: &[&str],
+    ids: Option<usize>,
+) -> (Output, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
+    cmd.args(["--base-url", base_url, "--token", token, "--report"])
+        .arg(&report)
+        .args(args)
+        .env_remove("USERBATCH_TOKEN")
+        .env_remove("RUST_LOG");
+    if let Some(n) = ids {
+        let file = dir.path().join("ids.txt");
+        let text: String = (1..=n).map(|i| format!("{i}\n")).collect();
+        std::fs::write(&file, text).unwrap();
+        cmd.arg("--ids-file").arg(&file);
+    }
+    let out = cmd.output().expect("the binary runs");
+    let report = std::fs::read_to_string(&report)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    (out, report)
+}
+
+/// Bytes as text, lossily.
+pub fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The shell command line for `script -c` (util-linux), each argument quoted.
+pub fn shell_line(program: &str, args: &[&str]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs `program` with `args` under a pseudo-terminal (util-linux `script`).
+pub fn under_a_terminal(program: &str, args: &[&str]) -> Output {
+    Command::new("script")
+        .args(["-q", "-e", "-c", &shell_line(program, args), "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("util-linux `script` runs")
+}
+
+/// A loopback port nobody listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
