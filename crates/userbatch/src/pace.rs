@@ -58,12 +58,9 @@ struct State {
     started: Instant,
     last_progress: Instant,
     throttled: u64,
-    /// Requests waiting for their turn (a pause, or the pace), and since when one has been
-    /// waiting, once the vendor has throttled the run.
-    waiters: usize,
-    waiting_since: Option<Instant>,
-    /// The time some request waited for its turn because of throttling, all told, up to
-    /// `waiting_since`.
+    /// When the pause that ends at `paused_until` began (`paused_until` itself while none).
+    pause_started: Instant,
+    /// Pauses that ended before that one, all told.
     waited: Duration,
 }
 
@@ -117,8 +114,7 @@ impl Pace {
                 started: now,
                 last_progress: now,
                 throttled: 0,
-                waiters: 0,
-                waiting_since: None,
+                pause_started: now,
                 waited: Duration::ZERO,
             }),
         })
@@ -143,10 +139,6 @@ impl Pace {
     /// Waits until the run may start a request: after any pause, at the rate's next turn.
     /// `Err` with the time it would start if that is past `until`.
     pub(crate) async fn turn(&self, until: Option<Instant>) -> Result<(), Instant> {
-        let mut waiting = Waiting {
-            pace: self,
-            counted: false,
-        };
         loop {
             let ready = {
                 let mut state = self.lock();
@@ -164,13 +156,6 @@ impl Pace {
                             + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
                     }
                     return Ok(());
-                }
-                if !waiting.counted {
-                    waiting.counted = true;
-                    state.waiters += 1;
-                    if state.waiters == 1 && state.throttled > 0 {
-                        state.waiting_since = Some(now);
-                    }
                 }
                 ready
             };
@@ -222,11 +207,15 @@ impl Pace {
         state.throttled += 1;
         if let Some(after) = retry_after {
             let until = now + after.min(FARTHEST_PAUSE);
-            state.paused_until = state.paused_until.max(until);
-        }
-        // Requests already waiting (for the pace) now wait because of throttling too.
-        if state.waiters > 0 && state.waiting_since.is_none() {
-            state.waiting_since = Some(now);
+            if state.paused_until <= now {
+                // The pause before (if any) ran its course: all of it was waited.
+                let ran = state.paused_until - state.pause_started;
+                state.waited += ran;
+                state.pause_started = now;
+                state.paused_until = until;
+            } else if until > state.paused_until {
+                state.paused_until = until;
+            }
         }
         if state.last_cut.is_some_and(|t| now - t < COOLDOWN) {
             return;
@@ -279,40 +268,15 @@ impl Pace {
         state.last_progress.checked_add(patience)
     }
 
-    /// What the pace did so far: throttled answers, and the time the run held requests
-    /// back because of them (some request waiting for a pause to pass, or for the pace
-    /// that throttling set): what the run waited, not what the vendor asked for.
+    /// What the pace did so far: throttled answers, and the time the run was paused for
+    /// them (what passed of each `Retry-After` pause, not what was asked for: a run that
+    /// ends within a pause waited only until then).
     pub(crate) fn stats(&self) -> PaceStats {
         let state = self.lock();
         let now = Instant::now();
-        let open = state
-            .waiting_since
-            .map_or(Duration::ZERO, |since| now - since);
         PaceStats {
             throttled: state.throttled,
-            waited: state.waited + open,
-        }
-    }
-}
-
-/// One request's wait for its turn, counted while it lasts (also when the wait is
-/// abandoned).
-struct Waiting<'a> {
-    pace: &'a Pace,
-    counted: bool,
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        if !self.counted {
-            return;
-        }
-        let mut state = self.pace.lock();
-        state.waiters -= 1;
-        if state.waiters == 0
-            && let Some(since) = state.waiting_since.take()
-        {
-            state.waited += Instant::now() - since;
+            waited: state.waited + (state.paused_until.min(now) - state.pause_started),
         }
     }
 }
