@@ -679,11 +679,30 @@ pub fn cut(text: &str) -> String {
 /// assert_eq!(vendor_message(b"<html>502</html>", ""), None);
 /// ```
 pub fn vendor_message(body: &[u8], pointer: &str) -> Option<String> {
+    vendor_message_scrubbed(body, pointer, &crate::Scrubber::default())
+}
+
+/// [`vendor_message`], with the secrets `scrubber` knows replaced before the text is cut
+/// (a secret across the cut would otherwise survive in part).
+///
+/// ```
+/// use userbatch_core::{Scrubber, json::vendor_message_scrubbed};
+///
+/// let token = "t0k".repeat(100);
+/// let body = format!(r#"{{"message": "invalid token '{token}'"}}"#);
+/// let message = vendor_message_scrubbed(body.as_bytes(), "/message", &Scrubber::new([&token]));
+/// assert_eq!(message.as_deref(), Some("invalid token '<redacted>'"));
+/// ```
+pub fn vendor_message_scrubbed(
+    body: &[u8],
+    pointer: &str,
+    scrubber: &crate::Scrubber,
+) -> Option<String> {
     let root: &RawValue = serde_json::from_slice(body).ok()?;
     let range = at_pointer(root.get(), pointer)?;
     let text: String = serde_json::from_str(&root.get()[range]).ok()?;
-    let text = text.trim();
-    (!text.is_empty()).then(|| cut(text))
+    let text = scrubber.scrub(text.trim());
+    (!text.is_empty()).then(|| cut(&text))
 }
 
 /// The JSON text on one line: a record that holds a line break or a carriage return

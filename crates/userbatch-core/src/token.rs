@@ -314,12 +314,13 @@ impl TokenSource {
             if !status.is_success() {
                 // The endpoint's own words may echo what it was sent: never the secret.
                 let scrubber = crate::Scrubber::new(grant.secrets());
+                // Scrubbed whole, then cut: a secret across the cut would survive in part.
                 let why = serde_json::from_slice::<ErrorAnswer>(&text)
                     .map(|e| match e.error_description {
-                        Some(d) => format!("{}: {}", e.error, crate::json::cut(&d)),
+                        Some(d) => format!("{}: {d}", e.error),
                         None => e.error,
                     })
-                    .map(|why| scrubber.scrub(&why).into_owned())
+                    .map(|why| crate::json::cut(&scrubber.scrub(&why)))
                     .unwrap_or_else(|_| "no OAuth2 error in the body".into());
                 return Err(Fetch::Refused(TokenError(format!(
                     "the token endpoint answered HTTP {} ({why})",

@@ -202,8 +202,9 @@ impl MockConfig {
         }
     }
 
-    /// A 401 quotes the credential it refused (`invalid token '<token>'`), as some services
-    /// do: what a client must never pass on to its logs or reports.
+    /// A 401 quotes the credential it refused (`invalid token '<token>'`), and injected
+    /// server errors and refusals quote the request's, as some services do: what a client
+    /// must never pass on to its logs or reports.
     pub fn echo_token(mut self, on: bool) -> Self {
         self.echo_token = on;
         self

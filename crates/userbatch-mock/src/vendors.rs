@@ -191,6 +191,8 @@ struct Incoming<'a> {
     ids: Vec<String>,
     fingerprint: Vec<u8>,
     request_bytes: usize,
+    /// The credential the request carried (after its scheme), for answers that echo it.
+    credential: Option<String>,
     shared: &'a Shared,
 }
 
@@ -219,6 +221,7 @@ impl<'a> Incoming<'a> {
             ids: Vec::new(),
             fingerprint,
             request_bytes: target.len() + body.len(),
+            credential: None,
             shared,
         }
     }
@@ -306,7 +309,7 @@ impl<'a> Incoming<'a> {
                 Answer::empty(status).header(header::RETRY_AFTER, &retry_after)
             }
             Some(Fault::ServerError(status)) => {
-                error_answer(self.vendor, status, "An error has occurred.")
+                error_answer(self.vendor, status, &self.echoed("An error has occurred."))
             }
             Some(Fault::Hang) => Answer::message(HANG_STATUS_ON_STOP, "hung by fault injection"),
             Some(Fault::Disconnect) => {
@@ -329,8 +332,21 @@ impl<'a> Incoming<'a> {
             Some(Fault::Refused(status)) => error_answer(
                 self.vendor,
                 status,
-                "The request was refused by fault injection.",
+                &self.echoed("The request was refused by fault injection."),
             ),
+        }
+    }
+
+    /// `message`, quoting the request's credential when the mock echoes credentials
+    /// ([`crate::MockConfig::echo_token`]), as some services do in every error.
+    fn echoed(&self, message: &str) -> String {
+        match self
+            .credential
+            .as_deref()
+            .filter(|_| self.shared.config.echo_token)
+        {
+            Some(credential) => format!("{message} (token '{credential}')"),
+            None => message.to_owned(),
         }
     }
 
@@ -494,6 +510,12 @@ fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
+}
+
+/// The credential of a request's `Authorization` (what follows its scheme).
+fn credential(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(value.split_once(' ')?.1.to_owned())
 }
 
 /// The vendor's 401 without credentials it accepts, its 403 for a token without the role
@@ -668,6 +690,7 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
         uri,
         b"",
     );
+    incoming.credential = credential(headers);
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let ids = query_param(&pairs, &rules.ids.name).and_then(|v| bracketed_ids(&v));
     incoming.ids = ids.clone().unwrap_or_default();
@@ -731,6 +754,7 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
         uri,
         b"",
     );
+    incoming.credential = credential(headers);
     let raw = uri.path().rsplit('/').next().unwrap_or("");
     let id = percent_decode_str(raw).decode_utf8_lossy().into_owned();
     incoming.ids = vec![id.clone()];
@@ -829,6 +853,7 @@ async fn nexudus_update<T: DeserializeOwned>(
         schema,
     } = put;
     let mut incoming = Incoming::new(shared, Vendor::Nexudus, operation, method, uri, body);
+    incoming.credential = credential(headers);
     let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
     let id = parsed
         .as_ref()
@@ -999,6 +1024,7 @@ async fn usermgr_users(
         &uri,
         b"",
     );
+    incoming.credential = credential(&headers);
     let raw_segment = uri.path().rsplit('/').next().unwrap_or("").to_owned();
     let ids: Vec<String> = raw_segment
         .split(',')
@@ -1157,6 +1183,7 @@ async fn avepoint_users(
         &uri,
         &body,
     );
+    incoming.credential = credential(&headers);
     // The docs mark `userIds` optional: a body without it asks for no one. An empty string
     // is nobody's id (not found); anything but strings is refused.
     let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)

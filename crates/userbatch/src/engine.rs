@@ -19,7 +19,7 @@ use userbatch_core::json::{self, Entry, IdError, RecordError};
 use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received, rules};
 
 use crate::error::{ErrorKind, FetchError, from_receive};
-use crate::pace::Pace;
+use crate::pace::{Pace, Stop};
 use userbatch_core::plan::{IdList, Plan, PlanError, Planner};
 
 /// One page of a paged operation.
@@ -641,6 +641,8 @@ impl<O: Operation> Batch<O> {
             probing: tokio::sync::Mutex::new(()),
             hold: tokio::sync::watch::Sender::new(false),
             quiet: tokio::sync::watch::Sender::new(false),
+            in_flight: tokio::sync::watch::Sender::new(0),
+            ended: tokio::sync::watch::Sender::new(false),
             stopper: Stopper::new(),
         });
         Ok(Run {
@@ -1072,8 +1074,29 @@ struct Exec<O: Operation> {
     /// True while, before any answer proved the requests sound, an attempt got no answer
     /// at all: new requests wait while the retries find out whether the vendor answers.
     quiet: tokio::sync::watch::Sender<bool>,
+    /// Requests sent and not yet answered.
+    in_flight: tokio::sync::watch::Sender<usize>,
+    /// True once the run stopped sending ([`Health::fault`]): requests waiting for their
+    /// turn fail at once instead of when it comes.
+    ended: tokio::sync::watch::Sender<bool>,
     /// Told to stop from outside.
     stopper: Stopper,
+}
+
+/// One request in [`Exec::in_flight`], until it is answered or dropped.
+struct Flying<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl<'a> Flying<'a> {
+    fn new(count: &'a tokio::sync::watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        Self(count)
+    }
+}
+
+impl Drop for Flying<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// Releases [`Exec::hold`] when the probe ends, also when it is dropped midway.
@@ -1122,8 +1145,15 @@ impl<O: Operation> Exec<O> {
     /// request gets one answer): every id left fails with the first such error, and no
     /// more requests are sent. Returns that error.
     fn fail_run(&self, error: &FetchError) -> FetchError {
+        let fault = self.set_fault(error);
         // Requests waiting to be sent are let go: they fail with this at once.
         self.quiet.send_replace(false);
+        self.ended.send_replace(true);
+        fault
+    }
+
+    /// The run's fault: the first error given, which later ones do not replace.
+    fn set_fault(&self, error: &FetchError) -> FetchError {
         let mut health = self.health();
         health
             .fault
@@ -1184,17 +1214,20 @@ impl<O: Operation> Exec<O> {
                  ids'; the run stops sending, and every id left fails with: {error}"
             );
             health.fault = Some(error.clone());
+            drop(health);
+            self.quiet.send_replace(false);
+            self.ended.send_replace(true);
         }
         error
     }
 
-    /// What an attempt (the `attempt`-th of its request) got: an answer (any status, even
-    /// a body cut short), or none at all. Attempts in a row without an answer stop the run:
+    /// What an attempt (a `retry` after its request failed, or not) got: an answer (any
+    /// status, even a body cut short), or none at all. Attempts in a row without an answer stop the run:
     /// before any answer proved the requests sound, [`SILENT_BEFORE_AN_ANSWER`] of them
     /// with a retry among them (a host that refuses connections, or never answers: about
     /// one timeout and a retry's); after, a long stretch of them. A TLS failure before then
     /// stops it at once: every request would meet it.
-    fn heard(&self, result: &Result<Received, FetchError>, attempt: u32) {
+    fn heard(&self, result: &Result<Received, FetchError>, retry: bool) {
         let mut health = self.health();
         let silent = match result {
             Ok(_) => false,
@@ -1223,7 +1256,7 @@ impl<O: Operation> Exec<O> {
             return;
         }
         health.silent += 1;
-        health.silent_retried |= attempt > 1;
+        health.silent_retried |= retry;
         if !health.proven {
             self.quiet.send_replace(true);
         }
@@ -1349,16 +1382,22 @@ impl<O: Operation> Exec<O> {
         }
         let last = ids.pop().unwrap_or_default();
         let first = ids.remove(0);
+        let like_the_request =
+            |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error));
         let (a, b) = {
             self.hold.send_replace(true);
             let _held = Held(&self.hold);
-            tokio::join!(
+            let (a, b) = tokio::join!(
                 self.fetch_all(std::slice::from_ref(&first)),
                 self.fetch_all(std::slice::from_ref(&last))
-            )
+            );
+            if like_the_request(&a) && like_the_request(&b) {
+                // Requests sent before the probe may yet prove the run: their answers first.
+                let mut flying = self.in_flight.subscribe();
+                let _ = flying.wait_for(|n| *n == 0).await;
+            }
+            (a, b)
         };
-        let like_the_request =
-            |r: &Result<Vec<Page>, FetchError>| matches!(r, Err(e) if e.same_answer(&error));
         if like_the_request(&a) && like_the_request(&b) && !self.is_proven() {
             let fault = self.fail_run(&unproven(error));
             ids.insert(0, first);
@@ -1530,9 +1569,10 @@ impl<O: Operation> Exec<O> {
         {
             let detail = match (rules.records.many, other) {
                 // Not the id asked for: requests that fail alike must say the same.
-                (false, Some(other)) => {
-                    format!("the answer is the record of {other}, not of the id asked for")
-                }
+                (false, Some(other)) => format!(
+                    "the answer is the record of {}, not of the id asked for",
+                    json::cut(&self.op.scrubber().scrub(&other))
+                ),
                 // No counts: requests that fail alike must say the same ([`Exec::strike`]).
                 _ => "none of the ids asked for came back, only records of other ids: the \
                       vendor ignored the id filter"
@@ -1556,16 +1596,16 @@ impl<O: Operation> Exec<O> {
                     None => Some(format!("the answer has no `{}`", paging.total_pointer)),
                 });
         let again = found > 0 && unexpected == 0 && unreadable.is_none() && cut_short.is_none();
-        // A trusted answer (its records asked for, none unreadable, paging that adds up, or
-        // an empty answer of an operation that leaves unknown ids out): the requests reach
-        // the vendor.
+        // A record asked for, or a trusted answer (none unreadable, named twice or nobody
+        // asked for, paging that adds up: an empty answer of an operation that leaves
+        // unknown ids out): the requests reach the vendor.
         let trusted = unexpected == 0
             && unreadable.is_none()
             && cut_short.is_none()
             && ambiguous.iter().all(Option::is_none)
             && gap.is_none()
             && (found > 0 || rules.unknown_ids.may_omit());
-        if trusted {
+        if trusted || found > 0 {
             self.prove();
         }
         let mut out = Vec::with_capacity(ids.len());
@@ -1608,6 +1648,11 @@ impl<O: Operation> Exec<O> {
                     "the answer also held {unexpected} record(s) not asked for, so the ids \
                      it left out cannot be called missing"
                 )))
+            } else if !trusted && ambiguous.iter().any(Option::is_some) {
+                Some(FetchError::new(ErrorKind::Ambiguous).with_detail(
+                    "the answer names some id more than once, so the ids it left out cannot \
+                     be called missing",
+                ))
             } else if let Some(gap) = &gap {
                 if again {
                     out.push(None);
@@ -1751,15 +1796,17 @@ impl<O: Operation> Exec<O> {
                 return Err(fault);
             }
             sent += 1;
-            let result = self.send(ids, page, sent, probe).await;
+            let result = self.send(ids, page, sent, attempt > 0, probe).await;
+            // Read while still in flight: a record asked for proves the run.
             // The run stopped, for this answer or while this request waited: not retried.
             if let Err(e) = &result
                 && self.fault().is_some_and(|f| f.same_answer(e))
             {
                 return Err(e.clone());
             }
-            let mut error = match result {
-                Ok(received) => match self.cut(received) {
+            // Scrubbed before anything logs it.
+            let mut error = self.scrub(match result {
+                Ok((received, _flying)) => match self.cut(received, ids) {
                     Ok(page) => {
                         self.pace.success();
                         return Ok(page);
@@ -1773,7 +1820,7 @@ impl<O: Operation> Exec<O> {
                     Err(e) => e,
                 },
                 Err(e) => e,
-            };
+            });
             if self.is_throttle(&error) {
                 // Time, not ids: no attempt or budget is spent. The whole run slows down.
                 self.pace.throttled(error.retry_after);
@@ -1874,12 +1921,13 @@ impl<O: Operation> Exec<O> {
         {
             error.kind = ErrorKind::NotFound;
         }
+        let scrubber = self.op.scrubber();
         match self
             .op
             .vendor()
             .error_message
             .as_ref()
-            .and_then(|pointer| json::vendor_message(&received.body, pointer))
+            .and_then(|pointer| json::vendor_message_scrubbed(&received.body, pointer, &scrubber))
         {
             Some(message) => error.detail = Some(message.into()),
             None => error.received = Some(describe(content_type, &received.body)),
@@ -1900,7 +1948,7 @@ impl<O: Operation> Exec<O> {
 
     /// A 2xx answer of the documented media type cut into its records, each with its id;
     /// an error status as an error ([`Exec::status_error`]).
-    fn cut(&self, received: Received) -> Result<Page, FetchError> {
+    fn cut(&self, received: Received, ids: &[String]) -> Result<Page, FetchError> {
         if !received.is_success() {
             // Not even the documented not-found answer proves the requests reach the
             // vendor: a gateway can answer alike.
@@ -1930,6 +1978,19 @@ impl<O: Operation> Exec<O> {
             error.status = Some(received.status);
             error
         })?;
+        // A record asked for proves the requests reach the vendor; known as soon as the
+        // answer is read (a probe waiting for the answers in flight counts on that).
+        if !self.is_proven() {
+            let asked: std::collections::HashSet<Cow<'_, str>> =
+                ids.iter().map(|id| rules.ids.key(id)).collect();
+            let has_asked = |e: &Entry| {
+                e.id.as_ref()
+                    .is_ok_and(|id| asked.contains(&*rules.ids.key(id)))
+            };
+            if records.iter().any(has_asked) {
+                self.prove();
+            }
+        }
         // The body parsed as JSON above, so the total can be read without parsing again.
         let total = rules.paging.as_ref().and_then(|paging| {
             let text = std::str::from_utf8(&body).ok()?;
@@ -1972,15 +2033,16 @@ impl<O: Operation> Exec<O> {
         ids: &[String],
         page: Option<PageRequest>,
         attempt: u32,
+        retry: bool,
         probe: bool,
-    ) -> Result<Received, FetchError> {
+    ) -> Result<(Received, Flying<'_>), FetchError> {
         let now = Instant::now();
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(FetchError::new(ErrorKind::Deadline));
         }
         // A probe's requests, and retries, do not wait: they are what is waited for. A
         // request that got its slot while a wait began gives it back and waits too.
-        let waits = !probe && attempt == 1;
+        let waits = !probe && !retry;
         let slot = loop {
             if waits {
                 self.stopper.unless_stopped(self.held()).await?;
@@ -1996,19 +2058,26 @@ impl<O: Operation> Exec<O> {
         }
         // Paused by a `Retry-After`, or paced: wait for this request's turn.
         // Not past the deadline, nor (throttled) past the patience: a turn that would come
-        // later ends the run now, rather than after a wait that cannot help.
+        // later ends the request (or the run) now, rather than after a wait that cannot help.
         let deadline = self.deadline.map(tokio::time::Instant::from_std);
-        let patience = self.pace.stall_deadline(self.throttle_patience);
-        let until = match (deadline, patience) {
-            (Some(d), Some(p)) => Some(d.min(p)),
-            (d, p) => d.or(p),
+        let turn = self.pace.turn(deadline, self.throttle_patience);
+        let ended = async {
+            let mut ended = self.ended.subscribe();
+            // The sender lives as long as `self`.
+            let _ = ended.wait_for(|ended| *ended).await;
         };
-        if let Err(ready) = self.stopper.unless_stopped(self.pace.turn(until)).await? {
-            if deadline.is_some_and(|d| ready > d) {
-                return Err(FetchError::new(ErrorKind::Deadline));
+        let turn = tokio::select! {
+            biased;
+            () = ended => return Err(self.fault().unwrap_or_else(|| FetchError::new(ErrorKind::Interrupted))),
+            turn = self.stopper.unless_stopped(turn) => turn?,
+        };
+        match turn {
+            Ok(()) => {}
+            Err(Stop::Deadline) => return Err(FetchError::new(ErrorKind::Deadline)),
+            Err(Stop::Stalled) => {
+                let stalled = FetchError::new(ErrorKind::Throttled).with_detail(self.stalled_for());
+                return Err(self.fail_run(&stalled));
             }
-            let stalled = FetchError::new(ErrorKind::Throttled).with_detail(self.stalled_for());
-            return Err(self.fail_run(&stalled));
         }
         if let Some(fault) = self.fault() {
             return Err(fault);
@@ -2033,6 +2102,7 @@ impl<O: Operation> Exec<O> {
             duration_ms = tracing::field::Empty,
         );
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let flying = Flying::new(&self.in_flight);
         let started = Instant::now();
         let call = async {
             let answer = self.op.send(ids, page).await;
@@ -2054,7 +2124,7 @@ impl<O: Operation> Exec<O> {
         let result = result.map_err(|e| self.scrub(e));
         // What came of it counts for the run before the slot is given back, so that no
         // request waiting for the slot goes out unless it should.
-        self.heard(&result, attempt);
+        self.heard(&result, retry);
         // Refused credentials are the run's, not this request's: recorded before the slot
         // is given back, so no request waiting for it goes out.
         match &result {
@@ -2090,7 +2160,8 @@ impl<O: Operation> Exec<O> {
             "request {}",
             if result.is_ok() { "answered" } else { "failed" }
         );
-        result
+        // An answer stays in flight until it has been read (it may prove the run).
+        result.map(|received| (received, flying))
     }
 
     /// Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))].

@@ -189,7 +189,9 @@ impl fmt::Display for FetchError {
                     write!(f, " (HTTP {s})")?;
                 }
                 f.write_str(
-                    " came, but no answer of this run carried a record, and a gateway in front                      of a wrong base URL can answer the same (add an id that exists to tell                      them apart)",
+                    " came, but no answer of this run carried a record asked for, and a \
+                     gateway in front of a wrong base URL can answer the same (add an id that \
+                     exists to tell them apart)",
                 )?;
             }
             (ErrorKind::ContentType, Some(s)) => write!(

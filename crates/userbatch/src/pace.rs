@@ -39,6 +39,8 @@ pub(crate) struct Pace {
     max_rate: Option<f64>,
     permits: Arc<Semaphore>,
     state: Mutex<State>,
+    /// Wakes the requests waiting for their turn when a throttled answer changes it.
+    throttles: tokio::sync::Notify,
 }
 
 struct State {
@@ -56,12 +58,23 @@ struct State {
     last_cut: Option<Instant>,
     recent: VecDeque<Instant>,
     started: Instant,
-    last_progress: Instant,
+    /// The first throttled answer since the last one that was not: when the vendor began
+    /// to throttle every request (`None` while it does not).
+    throttled_since: Option<Instant>,
     throttled: u64,
     /// When the pause that ends at `paused_until` began (`paused_until` itself while none).
     pause_started: Instant,
     /// Pauses that ended before that one, all told.
     waited: Duration,
+}
+
+/// Why a request's turn will not come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// After the run's deadline.
+    Deadline,
+    /// The vendor has throttled every answer for the whole patience.
+    Stalled,
 }
 
 /// What the run's pacing did, for the report.
@@ -100,6 +113,7 @@ impl Pace {
             max: concurrency.max(1),
             max_rate,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            throttles: tokio::sync::Notify::new(),
             state: Mutex::new(State {
                 limit: concurrency.max(1),
                 debt: 0,
@@ -112,7 +126,7 @@ impl Pace {
                 last_cut: None,
                 recent: VecDeque::new(),
                 started: now,
-                last_progress: now,
+                throttled_since: None,
                 throttled: 0,
                 pause_started: now,
                 waited: Duration::ZERO,
@@ -137,9 +151,19 @@ impl Pace {
     }
 
     /// Waits until the run may start a request: after any pause, at the rate's next turn.
-    /// `Err` with the time it would start if that is past `until`.
-    pub(crate) async fn turn(&self, until: Option<Instant>) -> Result<(), Instant> {
+    /// Ends early if that turn comes after `until` ([`Stop::Deadline`]), or if the vendor has
+    /// throttled every answer for `patience` by the time its pause ends
+    /// ([`Stop::Stalled`]; the pace's own spacing never counts against the patience).
+    pub(crate) async fn turn(
+        &self,
+        until: Option<Instant>,
+        patience: Duration,
+    ) -> Result<(), Stop> {
         loop {
+            // Registered before the state is read: a throttle after that wakes it.
+            let throttled = self.throttles.notified();
+            tokio::pin!(throttled);
+            throttled.as_mut().enable();
             let ready = {
                 let mut state = self.lock();
                 let now = Instant::now();
@@ -148,7 +172,11 @@ impl Pace {
                     ready = ready.max(state.next_send);
                 }
                 if until.is_some_and(|u| ready > u) {
-                    return Err(ready);
+                    return Err(Stop::Deadline);
+                }
+                let stall = state.throttled_since.and_then(|t| t.checked_add(patience));
+                if stall.is_some_and(|at| state.paused_until > at) {
+                    return Err(Stop::Stalled);
                 }
                 if ready <= now {
                     if let Some(rate) = state.rate {
@@ -159,7 +187,12 @@ impl Pace {
                 }
                 ready
             };
-            tokio::time::sleep_until(ready).await;
+            // Until the turn, or until a throttle moves it (a longer pause, past the
+            // patience, ends the wait at once).
+            tokio::select! {
+                () = tokio::time::sleep_until(ready) => {}
+                () = &mut throttled => {}
+            }
         }
     }
 
@@ -168,7 +201,7 @@ impl Pace {
     pub(crate) fn success(&self) {
         let mut state = self.lock();
         let now = Instant::now();
-        state.last_progress = now;
+        state.throttled_since = None;
         state.recent.push_back(now);
         while state.recent.front().is_some_and(|t| now - *t > WINDOW) {
             state.recent.pop_front();
@@ -205,6 +238,8 @@ impl Pace {
         let mut state = self.lock();
         let now = Instant::now();
         state.throttled += 1;
+        state.throttled_since.get_or_insert(now);
+        self.throttles.notify_waiters();
         if let Some(after) = retry_after {
             let until = now + after.min(FARTHEST_PAUSE);
             if state.paused_until <= now {
@@ -251,21 +286,11 @@ impl Pace {
         state.next_send = state.next_send.max(now);
     }
 
-    /// Whether the run has gone `patience` without any answer that was not throttled since
-    /// the last one (or its start).
+    /// Whether the vendor has throttled every answer for longer than `patience`.
     pub(crate) fn stalled(&self, patience: Duration) -> bool {
-        Instant::now() - self.lock().last_progress > patience
-    }
-
-    /// Once the vendor has throttled the run: when it will have gone `patience` without
-    /// progress.
-    pub(crate) fn stall_deadline(&self, patience: Duration) -> Option<Instant> {
-        let state = self.lock();
-        // A patience too long to add is none.
-        if state.throttled == 0 {
-            return None;
-        }
-        state.last_progress.checked_add(patience)
+        self.lock()
+            .throttled_since
+            .is_some_and(|since| since.elapsed() > patience)
     }
 
     /// What the pace did so far: throttled answers, and the time the run was paused for

@@ -256,7 +256,9 @@ async fn the_documented_not_found_answer_is_the_only_single_id_missing() {
             r#"{"error": "no such route"}"#,
             "JSON without a message",
         ),
-        ("text/plain", "\"Not found\"", "JSON without a message"),
+        // The documented body, labelled other than documented: the vendor's message is
+        // quoted, but it is not the documented answer.
+        ("text/plain", "\"Not found\"", "Not found"),
     ] {
         let server = Sloppy::start(move |_| (404, content_type, body.to_owned())).await;
         let client = nexudus::Client::with_bearer(&server.url(), TOKEN).unwrap();
@@ -271,9 +273,9 @@ async fn the_documented_not_found_answer_is_the_only_single_id_missing() {
             ErrorKind::Status,
             "{content_type} {body:?}: {error}"
         );
-        if error.detail.is_none() {
-            assert_eq!(error.received, Some(what), "{content_type} {body:?}");
-        }
+        // What came: the vendor's message where the body has one, else a description.
+        let said = error.detail.as_deref().or(error.received);
+        assert_eq!(said, Some(what), "{content_type} {body:?}");
     }
 }
 
@@ -616,13 +618,15 @@ async fn a_record_that_names_two_ids_or_an_id_named_twice_is_reported() {
     let report = nexudus_users(&server.url(), &["1", "2", "3", "4", "5"]).await;
     let (found, missing, failed) = places(&report);
     assert_eq!(found, ["4"], "the same record twice is that record");
-    assert_eq!(missing, ["5"]);
+    // An answer that names ids twice is not trusted to have left 5 out for its reason.
+    assert!(missing.is_empty());
     assert_eq!(
         failed,
         [
             ("1".to_owned(), ErrorKind::Ambiguous),
             ("2".to_owned(), ErrorKind::Ambiguous),
-            ("3".to_owned(), ErrorKind::Ambiguous)
+            ("3".to_owned(), ErrorKind::Ambiguous),
+            ("5".to_owned(), ErrorKind::Ambiguous)
         ]
     );
     let why: Vec<String> = report.failed.iter().map(|f| f.error.to_string()).collect();
