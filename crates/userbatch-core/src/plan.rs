@@ -231,7 +231,11 @@ impl IdList {
     /// returns how many it removed. It sorts a permutation of indices (4 bytes per id)
     /// rather than building a hash table (about 10 bytes per id at a million ids), since
     /// with a million ids this is the run's peak memory.
-    fn dedupe(&mut self, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> usize {
+    fn dedupe(
+        &mut self,
+        cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
+        eq: impl Fn(&str, &str) -> bool,
+    ) -> usize {
         let n = self.len();
         let mut order: Vec<u32> = (0..u32::try_from(n).expect("fewer than 2^32 ids")).collect();
         order.sort_unstable_by(|&a, &b| {
@@ -242,7 +246,7 @@ impl IdList {
         let mut count = 0;
         for pair in order.windows(2) {
             let (first, next) = (pair[0] as usize, pair[1] as usize);
-            if cmp(self.get(first), self.get(next)).is_eq() {
+            if eq(self.get(first), self.get(next)) {
                 repeated[next / 64] |= 1 << (next % 64);
                 count += 1;
             }
@@ -452,6 +456,9 @@ impl Planner {
         // Sized from the iterator's lower bound: growing a buffer of a million offsets by
         // doubling would briefly hold both copies.
         let mut unique = IdList::with_capacity(ids.size_hint().0.min(MAX_PRESIZE));
+        // Whether some id is spelled other than the vendor compares it (`007`, `ABC` for a
+        // case-insensitive vendor): only then does the dedupe need to compare keys.
+        let mut respelled = false;
         for (index, id) in ids.enumerate() {
             let id = id.as_ref();
             self.validate(id).map_err(|reason| PlanError::InvalidId {
@@ -459,10 +466,18 @@ impl Planner {
                 index,
                 reason,
             })?;
+            respelled |= match self.rules.ids.kind {
+                IdKind::Integer => id.len() > 1 && id.starts_with('0'),
+                IdKind::String => self.rules.ids.case_insensitive && *self.rules.ids.key(id) != *id,
+            };
             unique.push(id);
         }
         let ids = &self.rules.ids;
-        let duplicates = unique.dedupe(|a, b| ids.cmp_keys(a, b));
+        let duplicates = if respelled {
+            unique.dedupe(|a, b| ids.cmp_keys(a, b), |a, b| ids.cmp_keys(a, b).is_eq())
+        } else {
+            unique.dedupe(str::cmp, |a, b| a == b)
+        };
         if unique.is_empty() {
             return Err(PlanError::NoIds);
         }

@@ -271,6 +271,8 @@ impl Ids {
     /// ```
     pub fn key<'a>(&self, id: &'a str) -> Cow<'a, str> {
         match self.kind {
+            // Without a leading zero an id is its own key (digits or not).
+            IdKind::Integer if !id.starts_with('0') => Cow::Borrowed(id),
             IdKind::Integer => match integer_digits(id) {
                 Some(digits) if digits.len() == id.len() => Cow::Borrowed(id),
                 Some(digits) => Cow::Owned(digits.to_owned()),
@@ -287,10 +289,13 @@ impl Ids {
     pub fn cmp_keys(&self, a: &str, b: &str) -> std::cmp::Ordering {
         match self.kind {
             IdKind::Integer => {
-                let (x, y) = (
-                    integer_digits(a).unwrap_or(a),
-                    integer_digits(b).unwrap_or(b),
-                );
+                // Valid integer ids are digits: their value's order is that of the digits
+                // without leading zeros, by length first (no parsing, no allocation).
+                let digits = |id: &'_ str| -> usize {
+                    let zeros = id.bytes().take_while(|&b| b == b'0').count();
+                    zeros.min(id.len().saturating_sub(1))
+                };
+                let (x, y) = (&a[digits(a)..], &b[digits(b)..]);
                 x.len().cmp(&y.len()).then_with(|| x.cmp(y))
             }
             // As `key` folds them (`str::to_lowercase` knows a final sigma; the per-character
@@ -304,6 +309,7 @@ impl Ids {
     /// `7`), other ids as given.
     pub fn wire<'a>(&self, id: &'a str) -> &'a str {
         match self.kind {
+            IdKind::Integer if !id.starts_with('0') => id,
             IdKind::Integer => integer_digits(id).unwrap_or(id),
             IdKind::String => id,
         }
@@ -313,7 +319,15 @@ impl Ids {
 /// The digits of a non-negative decimal integer without its leading zeros (`"0"` for zero);
 /// `None` if `text` is not all digits.
 fn integer_digits(text: &str) -> Option<&str> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    // Most ids have no leading zero: nothing to strip, whatever else they hold.
+    if !text.starts_with('0') {
+        return text
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then_some(text)
+            .filter(|t| !t.is_empty());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let digits = text.trim_start_matches('0');

@@ -57,7 +57,7 @@ use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIdAnswer, 
 type AppState = State<Arc<Shared>>;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/api/sys/users/", get(nexudus_users))
         .route("/api/sys/users/{id}", get(nexudus_user))
         .route("/api/spaces/coworkers/", get(nexudus_coworkers))
@@ -70,12 +70,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/partner/external/v3/um/customers/{customer}/tenants/{tenant}/users/batch",
             post(avepoint_users),
         )
-        .fallback(unrouted)
-        .layer(axum::middleware::from_fn_with_state(
+        .fallback(unrouted);
+    // Only a mock told to redirect pays for the layer on every request.
+    let routes = if shared.config.redirect_to.is_some() {
+        routes.layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             redirecting,
         ))
-        .with_state(shared)
+    } else {
+        routes
+    };
+    routes.with_state(shared)
 }
 
 /// What to send back.
@@ -512,8 +517,12 @@ fn query_param(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-/// The credential of a request's `Authorization` (what follows its scheme).
-fn credential(headers: &HeaderMap) -> Option<String> {
+/// The credential of a request's `Authorization` (what follows its scheme), when the mock
+/// echoes credentials ([`crate::MockConfig::echo_token`]).
+fn credential(shared: &Shared, headers: &HeaderMap) -> Option<String> {
+    if !shared.config.echo_token {
+        return None;
+    }
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     Some(value.split_once(' ')?.1.to_owned())
 }
@@ -561,6 +570,7 @@ async fn redirecting(
     let Some(prefix) = &shared.config.redirect_to else {
         return next.run(request).await;
     };
+    // (Installed only when the config redirects.)
     shared.redirected();
     let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
     let location = format!("{prefix}{target}");
@@ -690,7 +700,7 @@ async fn nexudus_list<T: DeserializeOwned + Serialize>(
         uri,
         b"",
     );
-    incoming.credential = credential(headers);
+    incoming.credential = credential(shared, headers);
     let pairs = query_pairs(uri.query().unwrap_or(""));
     let ids = query_param(&pairs, &rules.ids.name).and_then(|v| bracketed_ids(&v));
     incoming.ids = ids.clone().unwrap_or_default();
@@ -754,7 +764,7 @@ async fn nexudus_one<T: DeserializeOwned + Serialize>(
         uri,
         b"",
     );
-    incoming.credential = credential(headers);
+    incoming.credential = credential(shared, headers);
     let raw = uri.path().rsplit('/').next().unwrap_or("");
     let id = percent_decode_str(raw).decode_utf8_lossy().into_owned();
     incoming.ids = vec![id.clone()];
@@ -853,7 +863,7 @@ async fn nexudus_update<T: DeserializeOwned>(
         schema,
     } = put;
     let mut incoming = Incoming::new(shared, Vendor::Nexudus, operation, method, uri, body);
-    incoming.credential = credential(headers);
+    incoming.credential = credential(shared, headers);
     let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
     let id = parsed
         .as_ref()
@@ -1024,7 +1034,7 @@ async fn usermgr_users(
         &uri,
         b"",
     );
-    incoming.credential = credential(&headers);
+    incoming.credential = credential(&shared, &headers);
     let raw_segment = uri.path().rsplit('/').next().unwrap_or("").to_owned();
     let ids: Vec<String> = raw_segment
         .split(',')
@@ -1183,7 +1193,7 @@ async fn avepoint_users(
         &uri,
         &body,
     );
-    incoming.credential = credential(&headers);
+    incoming.credential = credential(&shared, &headers);
     // The docs mark `userIds` optional: a body without it asks for no one. An empty string
     // is nobody's id (not found); anything but strings is refused.
     let parsed: Option<Vec<String>> = serde_json::from_slice::<Value>(&body)
