@@ -12,8 +12,8 @@ use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 
 use crate::spec::{
-    IdEncoding, IdKind, IdLocation, OperationRules, Spec, UnknownIds, VENDORS, VendorRules,
-    VendorSpec,
+    IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, Spec, UnknownIds, VENDORS,
+    VendorRules, VendorSpec,
 };
 
 /// Per-request timeout compiled into the generated `Client::new` (seconds); the vendor
@@ -367,8 +367,8 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             #[allow(unused_imports)]
             use ::userbatch_core::rules::{
                 Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-                Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
-                VendorRules,
+                Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
+                ResetForm, UnknownIds, VendorRules,
             };
 
             /// Every operation's path template, by the name progenitor gives the operation:
@@ -453,6 +453,15 @@ fn vendor_tokens(v: &VendorRules) -> TokenStream {
     let throttle = v.throttle_statuses.iter();
     let error_message = opt_text(v.error_message.as_deref());
     let token_url = opt_text(v.token_url.as_deref());
+    let reset = match v.rate_limit.reset {
+        ResetForm::Auto => quote!(ResetForm::Auto),
+        ResetForm::Seconds => quote!(ResetForm::Seconds),
+        ResetForm::EpochSeconds => quote!(ResetForm::EpochSeconds),
+    };
+    let window = match v.rate_limit.window_s {
+        Some(w) => quote!(Some(#w)),
+        None => quote!(None),
+    };
     quote! {
         VendorRules {
             title: #title,
@@ -460,6 +469,7 @@ fn vendor_tokens(v: &VendorRules) -> TokenStream {
             throttle_statuses: Borrowed(&[#(#throttle),*]),
             error_message: #error_message,
             token_url: #token_url,
+            rate_limit: RateLimitHeaders { reset: #reset, window_s: #window },
         }
     }
 }

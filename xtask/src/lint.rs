@@ -156,6 +156,9 @@ fn check_extensions(spec: &Spec, out: &mut Vec<String>) {
                     ));
                 }
             }
+            if v.rate_limit.window_s == Some(0) {
+                out.push("x-userbatch.rate-limit.window-s: a window is at least 1 second".into());
+            }
         }
     }
     if let Err(e) = spec.default_base_url() {

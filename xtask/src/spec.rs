@@ -211,5 +211,5 @@ pub fn escape_pointer(token: &str) -> String {
 }
 
 pub use userbatch_core::rules::{
-    IdEncoding, IdKind, IdLocation, OperationRules, UnknownIds, VendorRules,
+    IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, UnknownIds, VendorRules,
 };

@@ -320,8 +320,8 @@ pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
-        VendorRules,
+        Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
+        ResetForm, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -339,6 +339,10 @@ pub mod rules {
         throttle_statuses: Borrowed(&[429u16]),
         error_message: Some(Borrowed("/message")),
         token_url: None,
+        rate_limit: RateLimitHeaders {
+            reset: ResetForm::Auto,
+            window_s: None,
+        },
     };
     ///Batch rules of `retrieveMultipleUsers` (`POST /partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch`), from `x-userbatch` in specs/avepoint.yaml.
     pub const RETRIEVE_MULTIPLE_USERS: OperationRules = OperationRules {

@@ -3234,8 +3234,8 @@ pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
-        VendorRules,
+        Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
+        ResetForm, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -3255,6 +3255,10 @@ pub mod rules {
         throttle_statuses: Borrowed(&[409u16]),
         error_message: Some(Borrowed("")),
         token_url: None,
+        rate_limit: RateLimitHeaders {
+            reset: ResetForm::Auto,
+            window_s: None,
+        },
     };
     ///Batch rules of `getCoworkers` (`GET /api/spaces/coworkers/`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_COWORKERS: OperationRules = OperationRules {

@@ -38,6 +38,43 @@ pub struct VendorRules {
     /// The token endpoint of the spec's OAuth2 client credentials flow, if it has one.
     #[serde(skip)]
     pub token_url: Option<Text>,
+    /// How the vendor's rate-limit headers read, where they differ from the common forms.
+    #[serde(default)]
+    pub rate_limit: RateLimitHeaders,
+}
+
+/// How to read a vendor's rate-limit headers (`RateLimit`/`RateLimit-Policy`,
+/// `X-RateLimit-*`): the root `x-userbatch.rate-limit`. The defaults read the common forms;
+/// a spec says otherwise only where its vendor's headers mean something else.
+///
+/// ```yaml
+/// x-userbatch:
+///   rate-limit: { reset: epoch-seconds, window-s: 60 }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RateLimitHeaders {
+    /// What a reset field (`X-RateLimit-Reset`, `RateLimit-Reset`) holds.
+    #[serde(default)]
+    pub reset: ResetForm,
+    /// The window the limit counts over, in seconds, where no header says it
+    /// (`RateLimit-Policy`'s `w` does). `None`: the longest reset seen, at least 1 s.
+    #[serde(default)]
+    pub window_s: Option<u32>,
+}
+
+/// What a rate-limit reset field holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResetForm {
+    /// Seconds until the window resets, or, for a number over 1,000,000,000, the Unix time
+    /// it resets at (as GitHub and Twitter write it).
+    #[default]
+    Auto,
+    /// Always seconds until the window resets.
+    Seconds,
+    /// Always the Unix time (seconds) the window resets at.
+    EpochSeconds,
 }
 
 /// Rules of one operation (its `x-userbatch` extension, with its `operationId`).

@@ -587,8 +587,8 @@ pub mod rules {
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-        Limits, NotFound, OperationRules, Paging, Partial, Records, UnknownIds,
-        VendorRules,
+        Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
+        ResetForm, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -603,6 +603,10 @@ pub mod rules {
         throttle_statuses: Borrowed(&[429u16]),
         error_message: Some(Borrowed("/message")),
         token_url: Some(Borrowed("https://usermgr.example.invalid/oauth/token")),
+        rate_limit: RateLimitHeaders {
+            reset: ResetForm::Auto,
+            window_s: None,
+        },
     };
     ///Batch rules of `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`), from `x-userbatch` in specs/usermgr.yaml.
     pub const GET_USERS_BY_IDS: OperationRules = OperationRules {
