@@ -323,6 +323,11 @@ struct Report {
     requests: u64,
     throttled: u64,
     throttle_wait_s: f64,
+    /// The pace requests started at when the run ended (requests a second), if one was in
+    /// effect: learned from throttled answers, stated by the vendor's rate-limit headers,
+    /// or --max-rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pace_per_s: Option<f64>,
     /// The error that made the run stop sending, if one did (every id it left failed with
     /// it): an answer every request got, whatever its ids.
     run_error: Option<String>,
@@ -585,8 +590,13 @@ fn summarize(ui: &Ui, report: &Report, started: Instant) {
     ));
     if report.throttled > 0 {
         ui.say(format_args!(
-            "the vendor throttled {} answer(s); the run paused {:.2}s for them",
-            report.throttled, report.throttle_wait_s
+            "the vendor throttled {} answer(s); the run paused {:.2}s for them{}",
+            report.throttled,
+            report.throttle_wait_s,
+            match report.pace_per_s {
+                Some(rate) => format!("; requests went out at {} at the end", ui::per_second(rate)),
+                None => String::new(),
+            }
         ));
     }
     if report.unexpected > 0 {
@@ -952,6 +962,7 @@ impl Run<'_> {
             requests: 0,
             throttled: 0,
             throttle_wait_s: 0.0,
+            pace_per_s: None,
             run_error: None,
             interrupted: false,
             records_written: true,
@@ -994,6 +1005,7 @@ impl Run<'_> {
         report.unexpected = stream.unexpected();
         report.throttled = stream.throttled();
         report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
+        report.pace_per_s = stream.pace();
         report.run_error = stream.run_error().map(|e| e.to_string());
         Ok((report, sink))
     }

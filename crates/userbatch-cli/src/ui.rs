@@ -101,11 +101,15 @@ impl Ui {
     /// Moves the bar on.
     pub fn progress(&self, p: userbatch::Progress) {
         self.bar.set_position(p.done as u64);
-        self.bar.set_message(if p.throttled > 0 {
-            format!("({} requests, {} throttled)", p.requests, p.throttled)
-        } else {
-            format!("({} requests)", p.requests)
-        });
+        let mut message = format!("({} requests", p.requests);
+        if p.throttled > 0 {
+            message.push_str(&format!(", {} throttled", p.throttled));
+        }
+        if let Some(rate) = p.rate {
+            message.push_str(&format!(", paced at {}", per_second(rate)));
+        }
+        message.push(')');
+        self.bar.set_message(message);
     }
 
     /// Removes the bar, for the lines that end the run.
@@ -149,5 +153,16 @@ impl Write for BarWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         io::stderr().flush()
+    }
+}
+
+/// A pace for people: `190/s`, `2.5/s`, `1 every 40s`.
+pub fn per_second(rate: f64) -> String {
+    if rate >= 10.0 {
+        format!("{rate:.0}/s")
+    } else if rate >= 1.0 {
+        format!("{rate:.1}/s")
+    } else {
+        format!("1 every {:.0}s", 1.0 / rate.max(1e-9))
     }
 }

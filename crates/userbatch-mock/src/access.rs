@@ -60,6 +60,47 @@ pub struct RateLimit {
     pub retry_after: RetryAfter,
     /// Throttling status; `None` uses the vendor's own (its spec's first throttle status).
     pub status: Option<u16>,
+    /// Rate-limit headers on every answer the limit covers, throttled or not; `None`
+    /// sends none.
+    pub headers: Option<LimitHeaders>,
+}
+
+/// The rate-limit headers a [`RateLimit`] sends. Either family describes the bucket as a
+/// quota of `per_second` requests (rounded) per 1-second window, of which what the bucket
+/// holds remains (rounded down), reset when the bucket is full again (in whole seconds,
+/// rounded up, as most servers write it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHeaders {
+    /// `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds).
+    XRateLimit,
+    /// `RateLimit-Policy: "default";q=..;w=1` and `RateLimit: "default";r=..;t=..`
+    /// (draft-ietf-httpapi-ratelimit-headers, its 8th draft on).
+    Ietf,
+}
+
+impl LimitHeaders {
+    /// The headers for a bucket of `limit` that holds `left` and is full again in `full_in`.
+    pub(crate) fn fields(
+        self,
+        limit: &RateLimit,
+        left: f64,
+        full_in: Duration,
+    ) -> Vec<(&'static str, String)> {
+        let quota = limit.per_second.round().max(1.0);
+        let remaining = left.floor().max(0.0);
+        let reset = full_in.as_secs_f64().ceil();
+        match self {
+            Self::XRateLimit => vec![
+                ("x-ratelimit-limit", quota.to_string()),
+                ("x-ratelimit-remaining", remaining.to_string()),
+                ("x-ratelimit-reset", reset.to_string()),
+            ],
+            Self::Ietf => vec![
+                ("ratelimit-policy", format!("\"default\";q={quota};w=1")),
+                ("ratelimit", format!("\"default\";r={remaining};t={reset}")),
+            ],
+        }
+    }
 }
 
 impl RateLimit {
@@ -71,7 +112,14 @@ impl RateLimit {
             burst,
             retry_after: RetryAfter::Wait,
             status: None,
+            headers: None,
         }
+    }
+
+    /// The same limit, sending `headers` on every answer.
+    pub fn with_headers(mut self, headers: LimitHeaders) -> Self {
+        self.headers = Some(headers);
+        self
     }
 }
 
@@ -90,21 +138,37 @@ impl Bucket {
         }
     }
 
-    /// Takes a token; if none is left, how long until one is.
-    pub(crate) fn take(&mut self, limit: &RateLimit) -> Result<(), Duration> {
+    /// Takes a token; if none is left, how long until one is. Either way, what the bucket
+    /// holds after and how long until it is full.
+    pub(crate) fn take(&mut self, limit: &RateLimit) -> Taken {
         let now = Instant::now();
+        let size = f64::from(limit.burst.max(1));
+        let per_second = limit.per_second.max(1e-9);
         let refill = now.duration_since(self.at).as_secs_f64() * limit.per_second;
-        self.tokens = (self.tokens + refill).min(f64::from(limit.burst.max(1)));
+        self.tokens = (self.tokens + refill).min(size);
         self.at = now;
-        if self.tokens >= 1.0 {
+        let passed = if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - self.tokens) / limit.per_second.max(1e-9),
-            ))
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / per_second))
+        };
+        Taken {
+            passed,
+            left: self.tokens,
+            full_in: Duration::from_secs_f64(((size - self.tokens) / per_second).min(86_400.0)),
         }
     }
+}
+
+/// What a request found in a [`Bucket`].
+pub(crate) struct Taken {
+    /// Passed, or how long until a token is there.
+    pub passed: Result<(), Duration>,
+    /// What the bucket holds after.
+    pub left: f64,
+    /// How long until it is full.
+    pub full_in: Duration,
 }
 
 /// Tokens: which are accepted, and the ones the token endpoint issued.

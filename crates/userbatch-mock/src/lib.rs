@@ -20,6 +20,10 @@
 //!   `Retry-After` in seconds or as an HTTP date, 5xx, hangs, connections closed
 //!   mid-response, truncated JSON, HTML error pages; by rate (reproducible by seed) or by
 //!   script.
+//! - **Rate limits** per vendor ([`RateLimit`]): a token bucket answering the vendor's
+//!   throttling status with `Retry-After` (whole or fractional seconds, or a date), and,
+//!   if asked, rate-limit headers on every answer ([`LimitHeaders`]: `X-RateLimit-*` or
+//!   the IETF draft's `RateLimit`/`RateLimit-Policy`).
 //! - **A request log and counters** ([`MockServer::log`], [`MockServer::stats`]).
 //!
 //! Starting and stopping costs about 0.2 ms; on loopback (client in the same process) one
@@ -77,7 +81,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use access::{OAuthClient, RateLimit};
+pub use access::{LimitHeaders, OAuthClient, RateLimit};
 pub use drift::{Drift, Replacement};
 pub use faults::{Fault, Faults, RetryAfter};
 
@@ -515,18 +519,13 @@ impl Shared {
         &self.config.drift[vendor.index()]
     }
 
-    /// Takes a token of the vendor's rate limit, if it has one: `Err` with the wait until
-    /// the next token and the limit, when the bucket is empty.
-    pub(crate) fn rate_limited(
-        &self,
-        vendor: Vendor,
-    ) -> Result<(), (std::time::Duration, RateLimit)> {
-        let Some(limit) = self.config.rate_limits[vendor.index()] else {
-            return Ok(());
-        };
+    /// A request against the vendor's rate limit, if it has one: the limit and what the
+    /// request found.
+    pub(crate) fn rate_limited(&self, vendor: Vendor) -> Option<(RateLimit, access::Taken)> {
+        let limit = self.config.rate_limits[vendor.index()]?;
         let mut buckets = self.buckets.lock().expect("bucket lock");
         let bucket = buckets[vendor.index()].get_or_insert_with(|| access::Bucket::full(&limit));
-        bucket.take(&limit).map_err(|wait| (wait, limit))
+        Some((limit, bucket.take(&limit)))
     }
 
     /// Whether a request's `Authorization` passes (see [`MockConfig::accept_tokens`]).

@@ -256,16 +256,22 @@ impl<'a> Incoming<'a> {
             );
         // A rate limit throttles what passed the vendor's own checks.
         let mut throttled = false;
+        let mut limit_headers = Vec::new();
         let checked = checked.and_then(|()| match shared.rate_limited(self.vendor) {
-            Ok(()) => Ok(()),
-            Err((wait, limit)) => {
-                throttled = true;
-                let status = limit.status.unwrap_or_else(|| throttle_status(self.vendor));
-                Err(Answer::empty(status)
-                    .header(header::RETRY_AFTER, &limit.retry_after.header(wait)))
+            None => Ok(()),
+            Some((limit, taken)) => {
+                if let Some(family) = limit.headers {
+                    limit_headers = family.fields(&limit, taken.left, taken.full_in);
+                }
+                taken.passed.map_err(|wait| {
+                    throttled = true;
+                    let status = limit.status.unwrap_or_else(|| throttle_status(self.vendor));
+                    Answer::empty(status)
+                        .header(header::RETRY_AFTER, &limit.retry_after.header(wait))
+                })
             }
         });
-        let (answer, fault) = match checked {
+        let (mut answer, fault) = match checked {
             Err(answer) if throttled => (answer, Some(Fault::Throttle)),
             Err(answer) => (answer, None),
             Ok(()) => {
@@ -273,6 +279,9 @@ impl<'a> Incoming<'a> {
                 (self.prepare(fault, success), fault)
             }
         };
+        for (name, value) in limit_headers {
+            answer = answer.header(header::HeaderName::from_static(name), &value);
+        }
         if !shared.sleep_until(due).await {
             return self.finish(
                 Answer::message(HANG_STATUS_ON_STOP, "the mock is stopping"),

@@ -196,6 +196,9 @@ pub struct Report<R> {
     pub throttled: u64,
     /// How long the run paused for `Retry-After`, all told.
     pub throttle_wait: Duration,
+    /// The pace requests started at when the run ended, in requests a second, if one was in
+    /// effect (see [`Progress::rate`]): what the run learned of the vendor's rate limit.
+    pub pace: Option<f64>,
     /// The error that made the run stop sending, if one did: an answer the run's requests
     /// got whatever their ids (refused credentials, a wrong tenant, a base URL a gateway
     /// does not route, a token without the role, a host that does not answer). Every id
@@ -221,7 +224,7 @@ impl<R> Report<R> {
 }
 
 /// Ids resolved so far, for progress bars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
     /// Unique ids resolved (found, missing or failed).
@@ -232,6 +235,10 @@ pub struct Progress {
     pub requests: u64,
     /// Throttled answers so far (they are waited out, not counted as failures).
     pub throttled: u64,
+    /// The pace requests start at, in requests a second, while one is in effect: after
+    /// the vendor throttled or stated its limit in headers, or under
+    /// [`crate::Batch::max_rate`]. `None`: as fast as the concurrency allows.
+    pub rate: Option<f64>,
 }
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -559,6 +566,7 @@ impl<O: Operation> Batch<O> {
             requests: 0,
             throttled: 0,
             throttle_wait: Duration::ZERO,
+            pace: None,
             run_error: None,
         };
         // Most ids are usually found: room for them up front saves copying each record
@@ -581,6 +589,7 @@ impl<O: Operation> Batch<O> {
         let pace = exec.pace.stats();
         report.throttled = pace.throttled;
         report.throttle_wait = pace.waited;
+        report.pace = pace.rate;
         report.run_error = exec.fault();
         Ok(report)
     }
@@ -701,6 +710,12 @@ impl<R> BatchStream<R> {
     /// The error that made the run stop sending, if one did (see [`Report::run_error`]).
     pub fn run_error(&self) -> Option<FetchError> {
         self.exec.run_error()
+    }
+
+    /// The pace requests start at now, in requests a second, if one is in effect (see
+    /// [`Progress::rate`]).
+    pub fn pace(&self) -> Option<f64> {
+        self.exec.pace_stats().rate
     }
 
     /// Unique ids in the run.
@@ -1084,18 +1099,22 @@ struct Exec<O: Operation> {
 }
 
 /// One request in [`Exec::in_flight`], until it is answered or dropped.
-struct Flying<'a>(&'a tokio::sync::watch::Sender<usize>);
+struct Flying<'a> {
+    count: &'a tokio::sync::watch::Sender<usize>,
+    /// When the request was sent (its turn), for the pace.
+    sent: tokio::time::Instant,
+}
 
 impl<'a> Flying<'a> {
-    fn new(count: &'a tokio::sync::watch::Sender<usize>) -> Self {
+    fn new(count: &'a tokio::sync::watch::Sender<usize>, sent: tokio::time::Instant) -> Self {
         count.send_modify(|n| *n += 1);
-        Self(count)
+        Self { count, sent }
     }
 }
 
 impl Drop for Flying<'_> {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.count.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -1112,11 +1131,13 @@ impl<O: Operation> Exec<O> {
     fn progress(&self, n: usize) {
         let done = self.done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if let Some(f) = &self.progress {
+            let pace = self.pace.stats();
             f(Progress {
                 done: usize::try_from(done).unwrap_or(usize::MAX),
                 total: self.total,
                 requests: self.requests.load(Ordering::Relaxed),
-                throttled: self.pace.stats().throttled,
+                throttled: pace.throttled,
+                rate: pace.rate,
             });
         }
     }
@@ -1797,6 +1818,7 @@ impl<O: Operation> Exec<O> {
             }
             sent += 1;
             let result = self.send(ids, page, sent, attempt > 0, probe).await;
+            let sent_at = result.as_ref().ok().map(|(_, flying)| flying.sent);
             // Read while still in flight: a record asked for proves the run.
             // The run stopped, for this answer or while this request waited: not retried.
             if let Err(e) = &result
@@ -1806,15 +1828,15 @@ impl<O: Operation> Exec<O> {
             }
             // Scrubbed before anything logs it.
             let mut error = self.scrub(match result {
-                Ok((received, _flying)) => match self.cut(received, ids) {
+                Ok((received, flying)) => match self.cut(received, ids) {
                     Ok(page) => {
-                        self.pace.success();
+                        self.pace.success(flying.sent);
                         return Ok(page);
                     }
                     // An answer the vendor let through, if not a throttled one: progress
                     // for the pace and for the throttle patience.
                     Err(e) if !self.is_throttle(&e) => {
-                        self.pace.success();
+                        self.pace.success(flying.sent);
                         e
                     }
                     Err(e) => e,
@@ -1823,7 +1845,8 @@ impl<O: Operation> Exec<O> {
             });
             if self.is_throttle(&error) {
                 // Time, not ids: no attempt or budget is spent. The whole run slows down.
-                self.pace.throttled(error.retry_after);
+                let sent_at = sent_at.unwrap_or_else(tokio::time::Instant::now);
+                self.pace.throttled(sent_at, error.retry_after);
                 let too_long = error
                     .retry_after
                     .is_some_and(|a| a > self.throttle_patience);
@@ -2066,19 +2089,19 @@ impl<O: Operation> Exec<O> {
             // The sender lives as long as `self`.
             let _ = ended.wait_for(|ended| *ended).await;
         };
-        let turn = tokio::select! {
+        let sent_at = tokio::select! {
             biased;
             () = ended => return Err(self.fault().unwrap_or_else(|| FetchError::new(ErrorKind::Interrupted))),
             turn = self.stopper.unless_stopped(turn) => turn?,
         };
-        match turn {
-            Ok(()) => {}
+        let sent_at = match sent_at {
+            Ok(at) => at,
             Err(Stop::Deadline) => return Err(FetchError::new(ErrorKind::Deadline)),
             Err(Stop::Stalled) => {
                 let stalled = FetchError::new(ErrorKind::Throttled).with_detail(self.stalled_for());
                 return Err(self.fail_run(&stalled));
             }
-        }
+        };
         if let Some(fault) = self.fault() {
             return Err(fault);
         }
@@ -2102,7 +2125,7 @@ impl<O: Operation> Exec<O> {
             duration_ms = tracing::field::Empty,
         );
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let flying = Flying::new(&self.in_flight);
+        let flying = Flying::new(&self.in_flight, sent_at);
         let started = Instant::now();
         let call = async {
             let answer = self.op.send(ids, page).await;
@@ -2122,6 +2145,13 @@ impl<O: Operation> Exec<O> {
             None => call.await,
         };
         let result = result.map_err(|e| self.scrub(e));
+        // What the vendor says of its rate limit, on any answer.
+        if let Ok(received) = &result
+            && let Some(stated) =
+                crate::ratelimit::read(&received.headers, &self.op.vendor().rate_limit)
+        {
+            self.pace.stated(stated, sent_at);
+        }
         // What came of it counts for the run before the slot is given back, so that no
         // request waiting for the slot goes out unless it should.
         self.heard(&result, retry);

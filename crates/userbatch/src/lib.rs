@@ -119,6 +119,7 @@ mod engine;
 mod error;
 mod pace;
 mod partial;
+mod ratelimit;
 mod vendors;
 
 pub use engine::{

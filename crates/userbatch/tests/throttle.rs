@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use userbatch::{Batch, Retry, nexudus};
-use userbatch_mock::{Faults, MockConfig, MockServer, RateLimit, RetryAfter, Vendor};
+use userbatch_mock::{Faults, LimitHeaders, MockConfig, MockServer, RateLimit, RetryAfter, Vendor};
 
 mod support;
 use support::ids;
@@ -35,14 +35,16 @@ async fn rate_limited(
     let floor = Duration::from_secs_f64((n as f64 - f64::from(limit.burst)) / limit.per_second);
     assert_eq!(m.stats().total_requests(), report.requests);
     eprintln!(
-        "{n} ids, {} req/s burst {}, {:?}: {} requests, {} throttled ({:.0}%), paused {:?}, wall {:?}, floor {:?} ({:.2}x)",
+        "{n} ids, {} req/s burst {}, {:?}, {:?}: {} requests, {} throttled ({:.0}%), paused {:?}, pace {:?}, wall {:?}, floor {:?} ({:.2}x)",
         limit.per_second,
         limit.burst,
         limit.retry_after,
+        limit.headers,
         report.requests,
         report.throttled,
         100.0 * report.throttled as f64 / report.requests as f64,
         report.throttle_wait,
+        report.pace,
         wall,
         floor,
         wall.as_secs_f64() / floor.as_secs_f64()
@@ -74,6 +76,44 @@ async fn whole_second_retry_afters_cost_time_not_ids() {
     let (report, _, _) = rate_limited(300, RateLimit::new(50.0, 10), 8).await;
     assert!(report.failed.is_empty(), "{:?}", report.failed.first());
     assert_eq!(report.found.len(), 300);
+    // The pace is what the vendor lets through, not what a second-long pause suggests: two
+    // throttled bursts tell the bucket (the first its size, the next its rate), and the
+    // run keeps under it after. Pacing by "successes over the last second, pauses
+    // included" settled near half the rate, after four or more pauses.
+    assert!(
+        report.throttled * 10 <= report.requests,
+        "{} of {} answers throttled",
+        report.throttled,
+        report.requests
+    );
+    assert!(
+        report.throttle_wait <= Duration::from_millis(3_100),
+        "paused {:?}",
+        report.throttle_wait
+    );
+    let pace = report.pace.expect("a pace was learned");
+    assert!(
+        (30.0..=55.0).contains(&pace),
+        "paced at {pace}/s against 50/s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_stated_in_headers_paces_from_the_first_answer() {
+    // 4 in flight, under the burst: the first answers tell the limit, and the run keeps
+    // under it without a throttle.
+    for headers in [LimitHeaders::XRateLimit, LimitHeaders::Ietf] {
+        let limit = RateLimit::new(50.0, 10).with_headers(headers);
+        let (report, _, _) = rate_limited(200, limit, 4).await;
+        assert!(report.failed.is_empty(), "{:?}", report.failed.first());
+        assert_eq!(report.found.len(), 200);
+        assert_eq!(report.throttled, 0, "{headers:?}");
+        assert_eq!(
+            report.pace,
+            Some(49.0),
+            "{headers:?}: 98% of the stated 50/s"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use userbatch_mock::{Drift, Faults, MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
+use userbatch_mock::{
+    Drift, Faults, LimitHeaders, MockConfig, MockServer, OAuthClient, RateLimit, RetryAfter, Vendor,
+};
 
 /// The Nexudus, User Manager and AvePoint user APIs as this project's specs describe them,
 /// on 127.0.0.1.
@@ -84,9 +86,20 @@ struct Args {
     /// Drift: ids made of digits are sent as JSON integers (User Manager).
     #[arg(long)]
     integer_ids: bool,
-    /// Throttle every vendor to this many requests per second (burst: the same number).
-    #[arg(long)]
+    /// Throttle every vendor to this many requests per second (a token bucket).
+    #[arg(long, value_name = "PER_SECOND")]
     rate_limit: Option<u32>,
+    /// The rate limit's burst (the bucket's size); default: the rate limit's number.
+    #[arg(long, requires = "rate_limit", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit_burst: Option<u32>,
+    /// How throttled answers write `Retry-After`: the wait until a request can pass in whole
+    /// seconds (rounded up, as most servers do) or in fractions of a second.
+    #[arg(long, requires = "rate_limit", value_enum, default_value_t = RetryForm::Seconds)]
+    retry_after: RetryForm,
+    /// Rate-limit headers on every rate-limited answer: `x-rate-limit` (`X-RateLimit-Limit`,
+    /// `-Remaining`, `-Reset`) or `ietf` (`RateLimit-Policy` and `RateLimit`).
+    #[arg(long, requires = "rate_limit", value_enum)]
+    rate_limit_headers: Option<HeadersForm>,
     /// Serve `/oauth/token` (client credentials) for this client id; with --client-secret.
     #[arg(long, requires = "client_secret")]
     client_id: Option<String>,
@@ -96,6 +109,20 @@ struct Args {
     /// Lifetime of the tokens /oauth/token issues, in seconds.
     #[arg(long, default_value_t = 3600)]
     token_lifetime_s: u64,
+}
+
+/// `--retry-after`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RetryForm {
+    Seconds,
+    Fractional,
+}
+
+/// `--rate-limit-headers`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum HeadersForm {
+    XRateLimit,
+    Ietf,
 }
 
 #[tokio::main]
@@ -147,8 +174,20 @@ async fn main() -> ExitCode {
         ));
     }
     if let Some(rate) = args.rate_limit {
+        let mut limit = RateLimit::new(
+            f64::from(rate),
+            args.rate_limit_burst.unwrap_or(rate).max(1),
+        );
+        limit.retry_after = match args.retry_after {
+            RetryForm::Seconds => RetryAfter::Wait,
+            RetryForm::Fractional => RetryAfter::WaitFractional,
+        };
+        limit.headers = args.rate_limit_headers.map(|form| match form {
+            HeadersForm::XRateLimit => LimitHeaders::XRateLimit,
+            HeadersForm::Ietf => LimitHeaders::Ietf,
+        });
         for vendor in Vendor::ALL {
-            config = config.rate_limit(vendor, RateLimit::new(f64::from(rate), rate.max(1)));
+            config = config.rate_limit(vendor, limit);
         }
     }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
