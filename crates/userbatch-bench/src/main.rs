@@ -11,10 +11,12 @@
 //!                                              facade and baseline in turn, ROUNDS times each
 //! userbatch-bench stream URL N                 scenario 5: peak RSS streaming N coworker summaries
 //! userbatch-bench mockrate URL                 the mock's own throughput (raw reqwest, 16 in flight)
-//! userbatch-bench mock-limited RATE BURST FORM serve a mock whose Nexudus answers RATE/s (burst
-//!                                              BURST), Retry-After in FORM (fractional|seconds)
-//! userbatch-bench limited URL RATE BURST       1,000 full Nexudus users (one request each), 16
-//!                                              in flight, against that mock: wall / rate floor
+//! userbatch-bench mock-limited RATE BURST FORM [HEADERS]
+//!                                              serve a mock whose Nexudus answers RATE/s (burst
+//!                                              BURST), Retry-After in FORM (fractional|seconds),
+//!                                              rate-limit HEADERS (none|x-rate-limit|ietf)
+//! userbatch-bench limited URL RATE BURST [N]   N (1,000) full Nexudus users (one request each),
+//!                                              16 in flight, against that mock: wall / rate floor
 //! userbatch-bench cli BIN URL N                the `userbatch` binary BIN fetching N coworkers
 //!                                              to /dev/null: its CPU seconds (RUSAGE_CHILDREN)
 //! ```
@@ -47,13 +49,19 @@ async fn main() {
     match args.as_slice() {
         ["mock"] => serve_mock(0).await,
         ["mock", latency] => serve_mock(latency.parse().expect("latency in ms")).await,
-        ["mock-limited", rate, burst, form] => {
+        ["mock-limited", rate, burst, form, headers @ ..] => {
             let retry_after = match *form {
                 "fractional" => userbatch_mock::RetryAfter::WaitFractional,
                 _ => userbatch_mock::RetryAfter::Wait,
             };
+            let headers = match headers.first().copied() {
+                Some("x-rate-limit") => Some(userbatch_mock::LimitHeaders::XRateLimit),
+                Some("ietf") => Some(userbatch_mock::LimitHeaders::Ietf),
+                _ => None,
+            };
             let limit = userbatch_mock::RateLimit {
                 retry_after,
+                headers,
                 ..userbatch_mock::RateLimit::new(
                     rate.parse().expect("rate"),
                     burst.parse().expect("burst"),
@@ -61,11 +69,12 @@ async fn main() {
             };
             serve(MockConfig::new().rate_limit(userbatch_mock::Vendor::Nexudus, limit)).await
         }
-        ["limited", url, rate, burst] => {
+        ["limited", url, rate, burst, n @ ..] => {
             limited(
                 url,
                 rate.parse().expect("rate"),
                 burst.parse().expect("burst"),
+                n.first().map_or(1_000, |n| n.parse().expect("N")),
             )
             .await
         }
@@ -259,9 +268,9 @@ async fn naive(url: &str) {
 /// 1,000 full Nexudus users, one request each, 16 in flight, from a mock that lets `rate`
 /// requests a second through (burst `burst`): wall time against the bucket's floor,
 /// (requests - burst) / rate, and how many answers were throttled.
-async fn limited(url: &str, rate: f64, burst: u32) {
+async fn limited(url: &str, rate: f64, burst: u32, n: usize) {
     let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
-    let input = ids(1_000);
+    let input = ids(n);
     let started = Instant::now();
     let report = Batch::new(nexudus::UserById::new(client))
         .concurrency(16)
