@@ -54,9 +54,10 @@ async fn a_throttling_vendor_costs_time_not_ids() {
         throttled <= requests / 10.0,
         "{throttled} of {requests} throttled"
     );
-    // Two pauses tell the bucket (its size, then its rate); allow one more.
+    // Two pauses tell the bucket (its size, then its rate); allow two more for a loaded
+    // machine.
     let paused = report["throttle_wait_s"].as_f64().unwrap();
-    assert!(paused <= 3.1, "paused {paused}s");
+    assert!(paused <= 4.1, "paused {paused}s");
     let pace = report["pace_per_s"].as_f64().unwrap();
     assert!(
         (30.0..=55.0).contains(&pace),

@@ -308,7 +308,7 @@ impl std::error::Error for ModifyError {
 /// `Retry-After` in seconds or as an HTTP date, as a delay from now (at most a year: a
 /// later one is as good as never, and would overflow a clock).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    const YEAR: u64 = 365 * 24 * 3600;
+    const YEAR: u64 = crate::pace::FARTHEST_PAUSE.as_secs();
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs.min(YEAR)));

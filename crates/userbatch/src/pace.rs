@@ -9,24 +9,29 @@
 //!   is often far longer than the vendor needed.
 //! - **The vendor's rate, learned.** The pace models the vendor as a token bucket: a burst
 //!   it lets through at once, refilled at a rate. The first throttled answer of a run tells
-//!   the burst (the successes sent before it, all at once). Each later one tells the rate:
-//!   the lowest rate at which the bucket, whole when sending resumed after the pause before
-//!   and drawn on by every success sent since, would not have been empty when the throttled
-//!   request was sent. Requests then start at 95% of that rate, which grows by 0.5% a
-//!   second while answers come back (the vendor may allow more, or allow more later).
-//!   Until a rate is learned, the pace after a throttle starts at the burst per second and
-//!   doubles every 150 ms: the next throttle comes soon, and tells the rate.
+//!   the burst (the successes sent before that answer arrived, counted as they are
+//!   answered). Each later one tells the rate: the lowest rate at which the bucket, whole
+//!   when sending resumed after the pause before and drawn on by every success sent since,
+//!   would not have been empty when the throttled request was sent. Requests then start at
+//!   96% of that rate, which grows by 0.5% a second while answers come back (the vendor
+//!   may allow more, or allow more later); one later throttle cuts it by half at most.
+//!   Until a rate is learned, the pace after a throttle starts at the burst per 250 ms and
+//!   doubles every 100 ms: the next throttle comes soon, and tells the rate.
 //! - **The vendor's word.** Where answers carry rate-limit headers ([`crate::ratelimit`]),
-//!   requests start at 98% of the limit per window from the first such answer on, and none
-//!   starts while the vendor says nothing remains (until the window resets, or for one
-//!   request's share of the window, whichever comes first). A throttled answer to a request
-//!   sent after that trims the stated rate by 10% (grown back by 0.5% a second).
+//!   from the first such answer on: while more remains (what the latest answer said, less
+//!   the requests sent since) than the requests in flight could take, requests start as
+//!   fast as the concurrency allows; else at 98% of the stated limit per window; and none
+//!   starts while nothing remains (until the window resets, or for one request's share of
+//!   the window, whichever comes first). A throttled answer to a request sent after the
+//!   vendor stated its limit trims the stated rate by 10% (down to half, grown back by
+//!   0.5% a second) and counts as nothing left.
 //! - [`crate::Batch::max_rate`] caps the rate from the start.
 //!
 //! One throttled burst (several answers arriving together) cuts once: a throttled answer to
 //! a request sent before the pause the last cut began, or within 100 ms of that cut, does
 //! not cut again.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,12 +46,12 @@ const COOLDOWN: Duration = Duration::from_millis(100);
 /// as this.
 pub(crate) const MIN_RATE: f64 = 0.001;
 /// The farthest a pause reaches: a `Retry-After` beyond it is taken as this.
-const FARTHEST_PAUSE: Duration = Duration::from_secs(365 * 24 * 3600);
+pub(crate) const FARTHEST_PAUSE: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The share of the learned rate requests start at.
 const MARGIN: f64 = 0.96;
-/// The share of the rate the vendor's headers state that requests start at.
+/// The share of the rate the vendor's headers state that is counted as refilled.
 const STATED_MARGIN: f64 = 0.98;
-/// How fast a learned (or stated, after a throttle) rate grows while answers come back:
+/// How fast a learned rate grows while answers come back:
 /// this share per second.
 const PROBE: f64 = 0.005;
 /// Until the rate is learned, it doubles this often while answers come back.
@@ -92,7 +97,7 @@ struct State {
     waited: Duration,
     /// Sending since the last cut, for learning the rate.
     stretch: Stretch,
-    /// When the first throttled request was sent: the successes sent before it are the
+    /// When the first throttled answer arrived: the successes sent before then are the
     /// burst the vendor let through at once.
     first_throttle: Option<Instant>,
     /// Those successes, counted as they are answered.
@@ -103,6 +108,8 @@ struct State {
     learned: Option<f64>,
     /// What the vendor's headers state.
     stated: Option<StatedRate>,
+    /// When each request since the latest answer that said what remains was sent.
+    turns: VecDeque<Instant>,
     /// No request starts before this: the vendor said nothing remains.
     spent_until: Instant,
 }
@@ -125,16 +132,31 @@ struct Stretch {
     sent: Vec<Instant>,
 }
 
-/// The rate a vendor's headers state.
+/// The limit a vendor's headers state.
 struct StatedRate {
     /// Requests a second (the limit over its window), if the headers tell it.
     rate: Option<f64>,
     /// When the first answer stating it arrived.
     since: Instant,
-    /// The share of `rate` requests start at.
+    /// The share of `rate` requests start at: 98%, less 10% for each throttled answer to a
+    /// request sent after the vendor stated it (grown back by 0.5% a second), at least half.
     trust: f64,
     /// The longest reset seen: the window, where no header or spec says it.
     longest_reset: Duration,
+    /// What remained after the request of the latest answer that said so, and when that
+    /// request was sent.
+    left: Option<(f64, Instant)>,
+}
+
+impl StatedRate {
+    /// Whether what the vendor said remains, less the requests sent since (`turns`), is
+    /// more than `in_flight` requests could take: then no pace is needed.
+    fn plenty(&self, turns: &VecDeque<Instant>, in_flight: usize) -> bool {
+        self.left.is_some_and(|(left, at)| {
+            let spent = turns.len() - turns.partition_point(|t| *t <= at);
+            left - spent as f64 > in_flight as f64
+        })
+    }
 }
 
 /// Why a request's turn will not come.
@@ -208,6 +230,7 @@ impl Pace {
                 ramp: None,
                 learned: None,
                 stated: None,
+                turns: VecDeque::new(),
                 spent_until: now,
             }),
         })
@@ -220,9 +243,11 @@ impl Pace {
     /// The rate requests start at: the lowest of the learned one, the stated one and
     /// `max_rate`.
     fn rate(&self, state: &State, now: Instant) -> Option<f64> {
+        // A stated rate paces unless the vendor says plenty remains.
         let stated = state
             .stated
             .as_ref()
+            .filter(|s| !s.plenty(&state.turns, self.max))
             .and_then(|s| s.rate.map(|r| r * s.trust));
         let ramp = state.ramp.map(|(from, rate)| {
             let rate = match rate {
@@ -284,6 +309,10 @@ impl Pace {
                 if stall.is_some_and(|at| state.paused_until > at) {
                     return Err(Stop::Stalled);
                 }
+                // The vendor says nothing remains for longer than the patience.
+                if state.spent_until > now + patience {
+                    return Err(Stop::Stalled);
+                }
                 if ready <= now {
                     if let Some(rate) = rate {
                         // Turns keep to their schedule when they come a little late (the
@@ -296,6 +325,14 @@ impl Pace {
                             now
                         };
                         state.next_send = from + interval;
+                    }
+                    if state.stated.as_ref().is_some_and(|s| s.left.is_some()) {
+                        // Answers that stop saying what remains stop the counting going
+                        // back: the oldest are forgotten.
+                        if state.turns.len() >= REMEMBERED {
+                            state.turns.pop_front();
+                        }
+                        state.turns.push_back(now);
                     }
                     return Ok(now);
                 }
@@ -327,6 +364,7 @@ impl Pace {
                 // A long stretch without a throttle: the vendor had room to spare, so its
                 // bucket is taken as whole where the remembered part begins.
                 let half = REMEMBERED / 2;
+                state.stretch.sent.sort_unstable();
                 state.stretch.sent.drain(..half);
                 state.stretch.start = state.stretch.sent[0];
                 state.stretch.left = None;
@@ -366,11 +404,13 @@ impl Pace {
     pub(crate) fn stated(&self, said: Stated, sent: Instant) {
         let mut state = self.lock();
         let now = Instant::now();
+        let state = &mut *state;
         let stated = state.stated.get_or_insert(StatedRate {
             rate: None,
             since: now,
             trust: STATED_MARGIN,
             longest_reset: Duration::ZERO,
+            left: None,
         });
         if let Some(reset) = said.reset {
             stated.longest_reset = stated.longest_reset.max(reset);
@@ -385,19 +425,27 @@ impl Pace {
             if stated.rate != Some(rate) {
                 tracing::debug!(
                     vendor_rate = rate,
-                    "pace: {:.1} requests/s (the vendor's rate-limit headers state {limit} per {:.0}s)",
-                    rate * stated.trust,
+                    "pace: the vendor's rate-limit headers state {limit} requests per {:.0}s",
                     window.as_secs_f64()
                 );
             }
             stated.rate = Some(rate);
+        }
+        // The latest word on what remains: an answer to an earlier request says less.
+        if let Some(remaining) = said.remaining
+            && stated.left.is_none_or(|(_, at)| sent >= at)
+        {
+            stated.left = Some((remaining, sent));
+            let before = state.turns.partition_point(|t| *t <= sent);
+            state.turns.drain(..before);
         }
         if said.remaining.is_some_and(|r| r < 1.0) {
             // Nothing left when the request arrived: until the window resets, or for one
             // request's share of it.
             let share = stated
                 .rate
-                .map(|r| Duration::from_secs_f64(1.0 / r.max(MIN_RATE)));
+                .filter(|r| *r > 0.0)
+                .map(|r| Duration::from_secs_f64((1.0 / r).min(FARTHEST_PAUSE.as_secs_f64())));
             let wait = match (said.reset, share) {
                 (Some(reset), Some(share)) => reset.min(share),
                 (Some(wait), None) | (None, Some(wait)) => wait,
@@ -471,12 +519,16 @@ impl Pace {
     /// (the first), else its rate; and the rate requests start at from now on.
     fn learn(&self, state: &mut State, at: Instant) {
         if let Some(stated) = &mut state.stated
-            && stated.rate.is_some()
+            && (stated.rate.is_some() || stated.left.is_some())
         {
-            // The vendor states its limit: it is trimmed if a request sent after it said
-            // so was throttled anyway; nothing is learned.
+            // The vendor states its limit: nothing is learned. A request sent after it
+            // said so was throttled anyway: the stated rate is trimmed, and nothing is
+            // left.
             if at >= stated.since {
-                stated.trust *= 0.9;
+                stated.trust = (stated.trust * 0.9).max(0.5);
+                if stated.left.is_none_or(|(_, last)| at >= last) {
+                    stated.left = Some((0.0, at));
+                }
             }
             return;
         }
@@ -503,8 +555,13 @@ impl Pace {
         };
         let cap = |r: f64| self.max_rate.map_or(r, |m| r.min(m)).max(MIN_RATE);
         if let Some(rate) = rate {
+            // Once learned, one stretch (a stray throttle after a long quiet one) cuts the
+            // pace by half at most.
+            let floor = current
+                .filter(|_| state.learned.is_some())
+                .map_or(0.0, |c| c / 2.0);
             state.learned = Some(rate);
-            state.rate = Some(cap(rate * MARGIN));
+            state.rate = Some(cap((rate * MARGIN).max(floor)));
             state.ramp = None;
             tracing::debug!(
                 vendor_rate = rate,
@@ -514,7 +571,7 @@ impl Pace {
             return;
         }
         // No rate from this stretch (the run's start, or too short to tell): once learned,
-        // what was in effect, less; until then, a ramp from the burst per second (from
+        // what was in effect, less; until then, a ramp from the burst per 250 ms (from
         // half of where it had got to, after the first).
         if state.learned.is_some() {
             state.rate = current.map(|r| cap(r * MARGIN));
@@ -623,6 +680,31 @@ mod tests {
                 "{rate}/s burst {burst}: learned {learned}"
             );
         }
+    }
+
+    #[test]
+    fn a_stated_limit_paces_only_when_little_remains() {
+        let at = Instant::now();
+        let pace = Pace::new(16, None);
+        // 5,000 an hour, 4,990 left: no pace.
+        let hourly = |remaining: f64| Stated {
+            limit: Some(5000.0),
+            remaining: Some(remaining),
+            reset: Some(Duration::from_secs(1800)),
+            window: Some(Duration::from_secs(3600)),
+        };
+        pace.stated(hourly(4990.0), at);
+        assert_eq!(pace.stats().rate, None);
+        // 20 left, 5 sent since: 15 is not more than 16 in flight could take.
+        pace.stated(hourly(20.0), at);
+        pace.lock()
+            .turns
+            .extend((1..=5).map(|ms| at + Duration::from_millis(ms)));
+        let rate = pace.stats().rate.unwrap();
+        assert!(
+            (rate - 5000.0 / 3600.0 * STATED_MARGIN).abs() < 1e-9,
+            "{rate}"
+        );
     }
 
     #[test]

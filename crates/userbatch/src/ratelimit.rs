@@ -34,7 +34,15 @@ const FARTHEST_RESET: f64 = 86_400.0;
 /// The rate limit `headers` state, if they state any.
 pub(crate) fn read(headers: &HeaderMap, rules: &RateLimitHeaders) -> Option<Stated> {
     let field = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let mut stated = ietf(field("ratelimit"), field("ratelimit-policy"))
+    let ietf = ietf(field("ratelimit"), field("ratelimit-policy"));
+    // The drafts' `t=` and `reset=` are always seconds; the older fields' reset is read as
+    // the spec says.
+    let form = if ietf.is_some() {
+        ResetForm::Seconds
+    } else {
+        rules.reset
+    };
+    let (mut stated, raw_reset) = ietf
         .or_else(|| {
             separate(
                 field("ratelimit-limit"),
@@ -56,8 +64,11 @@ pub(crate) fn read(headers: &HeaderMap, rules: &RateLimitHeaders) -> Option<Stat
                 field("x-rate-limit-reset"),
             )
         })?;
-    if let Some(raw) = stated.reset.take() {
-        stated.reset = reset(raw.as_secs_f64(), rules.reset);
+    stated.reset = raw_reset.and_then(|raw| reset(raw, form));
+    // A limit of nothing is no limit a pace could keep.
+    stated.limit = stated.limit.filter(|l| *l > 0.0);
+    if stated == Stated::default() {
+        return None;
     }
     if stated.window.is_none() {
         stated.window = rules
@@ -90,34 +101,53 @@ fn number(text: &str) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
-/// `RateLimit-Limit: 100`, `-Remaining: 50`, `-Reset: 30` (the limit may carry its policy,
-/// `100, 100;w=60`, as the early drafts allowed).
-fn separate(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<Stated> {
+/// A stated limit, and its reset as written (seconds, or a Unix time).
+type Read = (Stated, Option<f64>);
+
+/// `RateLimit-Limit: 100`, `-Remaining: 50`, `-Reset: 30` (the limit may carry its
+/// policies, `100, 100;w=60`, as the early drafts allowed: then the tightest one's quota
+/// and window).
+fn separate(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<Read> {
     let first = |v: Option<&str>| v.and_then(|v| number(v.split([',', ';']).next()?));
+    let policy = limit.and_then(|l| tightest(policies(l)));
     let stated = Stated {
-        limit: first(limit),
+        limit: policy.as_ref().map(|p| p.quota).or_else(|| first(limit)),
         remaining: first(remaining),
-        reset: first(reset).map(Duration::from_secs_f64),
-        window: limit.and_then(policies).map(|(_, w)| w),
+        reset: None,
+        window: policy.map(|p| p.window),
     };
-    (stated != Stated::default()).then_some(stated)
+    let reset = first(reset);
+    (stated != Stated::default() || reset.is_some()).then_some((stated, reset))
 }
 
-/// The tightest of a `RateLimit-Policy`'s policies: the lowest quota per second, as
-/// (quota, window).
-fn policies(value: &str) -> Option<(f64, Duration)> {
-    value
-        .split(',')
-        .filter_map(|item| {
-            let mut parts = item.split(';');
-            let head = parts.next()?.trim();
-            let params = params(parts);
-            // `"name";q=100;w=60` (8th draft on) or `100;w=60` (before).
-            let quota = params.q.or_else(|| number(head))?;
-            let window = params.w.filter(|w| *w > 0.0)?;
-            Some((quota, Duration::from_secs_f64(window.min(FARTHEST_RESET))))
+/// One policy of a `RateLimit-Policy` (or of an early `RateLimit-Limit`).
+struct Policy<'a> {
+    name: &'a str,
+    quota: f64,
+    window: Duration,
+}
+
+/// The policies of a field: `"name";q=100;w=60` (8th draft on) or `100;w=60` (before);
+/// one without a quota or with a window under a millisecond is left out.
+fn policies(value: &str) -> impl Iterator<Item = Policy<'_>> {
+    value.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let head = parts.next()?.trim();
+        let params = params(parts);
+        let quota = params.q.or_else(|| number(head))?;
+        let window = params.w.filter(|w| *w >= 0.001)?;
+        Some(Policy {
+            name: head,
+            quota,
+            window: Duration::from_secs_f64(window.min(FARTHEST_RESET)),
         })
-        .min_by(|a, b| (a.0 / a.1.as_secs_f64()).total_cmp(&(b.0 / b.1.as_secs_f64())))
+    })
+}
+
+/// The tightest policy: the lowest quota per second.
+fn tightest<'a>(policies: impl Iterator<Item = Policy<'a>>) -> Option<Policy<'a>> {
+    let per_second = |p: &Policy<'_>| p.quota / p.window.as_secs_f64();
+    policies.min_by(|a, b| per_second(a).total_cmp(&per_second(b)))
 }
 
 /// The parameters a structured field item may carry (`;r=50;t=30`).
@@ -148,18 +178,26 @@ fn params<'a>(parts: impl Iterator<Item = &'a str>) -> Params {
 }
 
 /// `RateLimit` and `RateLimit-Policy`, either draft's form.
-fn ietf(fields: Option<&str>, policy: Option<&str>) -> Option<Stated> {
+fn ietf(fields: Option<&str>, policy: Option<&str>) -> Option<Read> {
     let fields = fields?;
     let mut stated = Stated::default();
+    let mut reset = None;
+    let mut name = None;
     if fields.contains(";r=") || fields.contains("; r=") {
-        // `"default";r=50;t=30`, one item per policy: the one with the fewest left binds.
-        let item = fields
+        // `"default";r=50;t=30`, one item per policy: the one with the fewest left binds,
+        // with the policy of its name.
+        let (item_name, item) = fields
             .split(',')
-            .map(|item| params(item.split(';').skip(1)))
-            .filter(|p| p.r.is_some())
-            .min_by(|a, b| a.r.unwrap_or(0.0).total_cmp(&b.r.unwrap_or(0.0)))?;
+            .map(|item| {
+                let mut parts = item.split(';');
+                let head = parts.next().unwrap_or("").trim();
+                (head, params(parts))
+            })
+            .filter(|(_, p)| p.r.is_some())
+            .min_by(|a, b| a.1.r.unwrap_or(0.0).total_cmp(&b.1.r.unwrap_or(0.0)))?;
         stated.remaining = item.r;
-        stated.reset = item.t.map(Duration::from_secs_f64);
+        reset = item.t;
+        name = Some(item_name);
     } else {
         // `limit=100, remaining=50, reset=30`.
         for member in fields.split(',') {
@@ -170,16 +208,20 @@ fn ietf(fields: Option<&str>, policy: Option<&str>) -> Option<Stated> {
             match key.trim() {
                 "limit" => stated.limit = value,
                 "remaining" => stated.remaining = value,
-                "reset" => stated.reset = value.map(Duration::from_secs_f64),
+                "reset" => reset = value,
                 _ => {}
             }
         }
     }
-    if let Some((quota, window)) = policy.and_then(policies) {
-        stated.limit = Some(quota);
-        stated.window = Some(window);
+    let policy = policy.and_then(|p| {
+        let named = name.and_then(|n| policies(p).find(|policy| policy.name == n));
+        named.or_else(|| tightest(policies(p)))
+    });
+    if let Some(policy) = policy {
+        stated.limit = Some(policy.quota);
+        stated.window = Some(policy.window);
     }
-    (stated != Stated::default()).then_some(stated)
+    (stated != Stated::default() || reset.is_some()).then_some((stated, reset))
 }
 
 #[cfg(test)]
@@ -265,13 +307,27 @@ mod tests {
             ),
         ])
         .unwrap();
-        // The fewest left, and the lowest quota per second, bind.
+        // The fewest left binds, with its own policy.
         assert_eq!(stated.remaining, Some(3.0));
         assert_eq!(stated.reset, secs(1.0));
-        assert_eq!(stated.limit, Some(1000.0));
-        assert_eq!(stated.window, secs(3600.0));
+        assert_eq!(stated.limit, Some(10.0));
+        assert_eq!(stated.window, secs(1.0));
+        // Unnamed or unmatched: the lowest quota per second.
+        let unnamed = of(&[
+            ("ratelimit", r#""x";r=3;t=1"#),
+            (
+                "ratelimit-policy",
+                r#""hour";q=1000;w=3600, "second";q=10;w=1"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            (unnamed.limit, unnamed.window),
+            (Some(1000.0), secs(3600.0))
+        );
+        // A quota and its window come from one policy.
         let early = of(&[("ratelimit-limit", "10, 10;w=1, 1000;w=3600")]).unwrap();
-        assert_eq!((early.limit, early.window), (Some(10.0), secs(3600.0)));
+        assert_eq!((early.limit, early.window), (Some(1000.0), secs(3600.0)));
     }
 
     #[test]
@@ -288,6 +344,9 @@ mod tests {
             reset: ResetForm::EpochSeconds,
             window_s: Some(60),
         };
+        // The drafts' reset is always seconds.
+        let draft = read_all(&[("ratelimit", r#""a";r=1;t=30"#)], epoch).unwrap();
+        assert_eq!(draft.reset, secs(30.0));
         let past = read_all(&[("x-ratelimit-reset", "1000")], epoch).unwrap();
         assert_eq!(past.reset, Some(Duration::ZERO));
         assert_eq!(past.window, secs(60.0));
@@ -316,6 +375,28 @@ mod tests {
     #[test]
     fn what_does_not_parse_is_left_out() {
         assert_eq!(of(&[]), None);
+        // Numbers too large for a wait, a limit of nothing, a window of nothing.
+        assert_eq!(of(&[("x-ratelimit-reset", "1e300")]), None);
+        assert_eq!(
+            of(&[("ratelimit", r#""a";r=1;t=1e300"#)]).unwrap().reset,
+            None
+        );
+        assert_eq!(
+            of(&[("ratelimit", "limit=5, remaining=1, reset=1e300")])
+                .unwrap()
+                .reset,
+            None
+        );
+        assert_eq!(of(&[("x-ratelimit-limit", "0")]), None);
+        assert_eq!(
+            of(&[
+                ("ratelimit", r#""a";r=1"#),
+                ("ratelimit-policy", r#""a";q=5;w=0"#)
+            ])
+            .unwrap()
+            .window,
+            None
+        );
         assert_eq!(of(&[("x-ratelimit-limit", "lots")]), None);
         assert_eq!(of(&[("ratelimit", "garbage")]), None);
         assert_eq!(
