@@ -11,12 +11,14 @@ async fn a_server_that_repeats_pages_cannot_make_the_engine_loop() {
     let page = r#"{"data":[{"id":"a"},{"id":"b"}],"metadata":{"pageIndex":1,"pageSize":2,"totalCount":1000}}"#;
     let server = CaptureServer::start(Reply::json(200, page)).await;
     let client = avepoint::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report =
-        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(2).unwrap()))
-            .max_batch(5)
-            .fetch(["a", "b", "c", "d", "e"])
-            .await
-            .unwrap();
+    let report = Batch::new(
+        avepoint::RetrieveMultipleUsers::new(client, "c", "t")
+            .page_size(NonZeroU32::new(2).unwrap()),
+    )
+    .max_batch(5)
+    .fetch(["a", "b", "c", "d", "e"])
+    .await
+    .unwrap();
     let found: Vec<&str> = report.found.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(found, ["a", "b"]);
     // The rest cannot be called missing: the server's paging is not to be trusted. Asked
@@ -45,7 +47,7 @@ async fn records_for_ids_not_asked_for_are_not_reported() {
     let body = r#"[{"Id": 1}, {"Id": 999}]"#;
     let server = CaptureServer::start(Reply::json(200, body)).await;
     let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report = userbatch::nexudus::users(&client, ["1", "2"])
+    let report = userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["1", "2"])
         .await
         .unwrap();
     let found: Vec<&str> = report.found.iter().map(|f| f.id.as_str()).collect();
@@ -62,7 +64,7 @@ async fn the_record_and_the_unasked_one_are_told_apart() {
     let body = r#"[{"Id": 1}, {"Id": 999}]"#;
     let server = CaptureServer::start(Reply::json(200, body)).await;
     let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report = userbatch::nexudus::users(&client, ["1", "2"])
+    let report = userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["1", "2"])
         .await
         .unwrap();
     // 999 was not asked for: counted, not reported.
@@ -74,7 +76,7 @@ async fn records_not_where_the_spec_puts_them_fail_without_a_retry() {
     // Valid JSON, but `user` is an object, not the array the spec says.
     let server = CaptureServer::start(Reply::json(200, r#"{"user": {"id": "1"}}"#)).await;
     let client = userbatch::usermgr::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report = Batch::new(userbatch::usermgr::Users::new(client))
+    let report = Batch::new(userbatch::usermgr::GetUsersByIds::new(client))
         .fetch(["1", "2"])
         .await
         .unwrap();
@@ -90,7 +92,7 @@ async fn a_record_whose_id_cannot_be_read_keeps_the_others_from_being_called_mis
     // The second record has no id field: it may be id 2's, so 2 cannot be told missing.
     let server = CaptureServer::start(Reply::json(200, r#"[{"Id": 1}, {"Name": "?"}]"#)).await;
     let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report = userbatch::nexudus::users(&client, ["1", "2"])
+    let report = userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["1", "2"])
         .await
         .unwrap();
     assert_eq!(report.found.len(), 1);

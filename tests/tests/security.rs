@@ -17,7 +17,7 @@ const EMPTY_PAGE: &str =
 async fn ids_that_would_leave_their_segment_are_refused_before_any_request() {
     let server = CaptureServer::start(Reply::json(200, EMPTY_USERS)).await;
     let client = usermgr::Client::with_bearer(server.base_url(), "t").unwrap();
-    let batch = Batch::new(usermgr::Users::new(client));
+    let batch = Batch::new(usermgr::GetUsersByIds::new(client));
     for bad in [
         r"x\..\..\..\..\..\internal\secrets",
         r"a\b",
@@ -47,10 +47,14 @@ async fn path_options_that_would_leave_their_segment_are_refused() {
     let server = CaptureServer::start(Reply::json(200, EMPTY_PAGE)).await;
     let client = avepoint::Client::with_bearer(server.base_url(), "t").unwrap();
     let bad = r"c\..\..\..\..\..\..\admin\delete";
-    let err = Batch::new(avepoint::Users::new(client.clone(), bad, "t"))
-        .fetch(["a"])
-        .await
-        .unwrap_err();
+    let err = Batch::new(avepoint::RetrieveMultipleUsers::new(
+        client.clone(),
+        bad,
+        "t",
+    ))
+    .fetch(["a"])
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -61,10 +65,14 @@ async fn path_options_that_would_leave_their_segment_are_refused() {
         ),
         "{err}"
     );
-    let err = Batch::new(avepoint::Users::new(client.clone(), "c", ".."))
-        .fetch(["a"])
-        .await
-        .unwrap_err();
+    let err = Batch::new(avepoint::RetrieveMultipleUsers::new(
+        client.clone(),
+        "c",
+        "..",
+    ))
+    .fetch(["a"])
+    .await
+    .unwrap_err();
     assert!(matches!(
         err,
         PlanError::InvalidParameter {
@@ -184,7 +192,9 @@ async fn a_base_path_is_kept_and_checked() {
     let server = CaptureServer::start(Reply::json(200, EMPTY_USERS)).await;
     let base = format!("{}/gateway/um/", server.base_url());
     let client = usermgr::Client::with_bearer(&base, "t").unwrap();
-    let report = usermgr::users(&client, ["1"]).await.unwrap();
+    let report = userbatch::fetch(usermgr::GetUsersByIds::new(client.clone()), ["1"])
+        .await
+        .unwrap();
     assert_eq!(report.missing, ["1"]);
     assert_eq!(
         server.only_request().request_line,
@@ -210,7 +220,7 @@ proptest! {
         rt.block_on(async {
             let server = CaptureServer::start(Reply::json(200, EMPTY_USERS)).await;
             let client = usermgr::Client::with_bearer(server.base_url(), "t").unwrap();
-            let batch = Batch::new(usermgr::Users::new(client));
+            let batch = Batch::new(usermgr::GetUsersByIds::new(client));
             let Ok(plan) = batch.plan(&ids) else {
                 prop_assert!(server.requests().is_empty());
                 return Ok(());
@@ -234,7 +244,7 @@ proptest! {
         rt.block_on(async {
             let server = CaptureServer::start(Reply::json(200, EMPTY_PAGE)).await;
             let client = avepoint::Client::with_bearer(server.base_url(), "t").unwrap();
-            let batch = Batch::new(avepoint::Users::new(client, customer.clone(), "tenant"));
+            let batch = Batch::new(avepoint::RetrieveMultipleUsers::new(client, customer.clone(), "tenant"));
             if batch.plan(["a"]).is_err() {
                 prop_assert!(server.requests().is_empty());
                 return Ok(());
@@ -296,7 +306,9 @@ async fn tls_failures_say_what_failed_and_are_not_retried() {
     // A certificate nobody trusts, for the right name.
     let (port, connections) = self_signed_server(&["localhost"]).await;
     let client = usermgr::Client::with_bearer(&format!("https://localhost:{port}"), "t").unwrap();
-    let report = usermgr::users(&client, ["1", "2"]).await.unwrap();
+    let report = userbatch::fetch(usermgr::GetUsersByIds::new(client.clone()), ["1", "2"])
+        .await
+        .unwrap();
     assert_eq!(report.failed_ids(), 2);
     let error = &report.failed[0].error;
     assert_eq!(error.kind, userbatch::ErrorKind::Tls, "{error}");
@@ -324,7 +336,7 @@ async fn a_flood_of_records_nobody_asked_for_is_counted_not_decoded() {
     );
     let server = CaptureServer::start(Reply::json(200, body)).await;
     let client = userbatch::nexudus::Client::with_bearer(server.base_url(), "t").unwrap();
-    let report = userbatch::nexudus::coworkers(&client, ["5", "7"])
+    let report = userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), ["5", "7"])
         .await
         .unwrap();
     assert_eq!(report.found.len(), 2);

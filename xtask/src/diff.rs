@@ -19,7 +19,7 @@ use quote::ToTokens;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spec::{Spec, VENDORS};
+use crate::spec::{Spec, vendors};
 
 /// Which side of the API a change is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -83,7 +83,7 @@ impl VendorChanges {
 pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool) -> Result<()> {
     let version = workspace_version(root)?;
     let mut all = Vec::new();
-    for vendor in VENDORS {
+    for vendor in vendors(root)? {
         let rel = vendor.spec_rel();
         let old_text = git_show(root, base, &rel)?;
         let new_text =
@@ -98,7 +98,7 @@ pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool) -> Resul
                 impact: Impact::Addition,
             }],
         };
-        all.push(vendor_changes(vendor.name, changes, &version));
+        all.push(vendor_changes(&vendor.name, changes, &version));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&all)?);

@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::spec::{Spec, VENDORS};
+use crate::spec::{Spec, vendors};
 
 /// One difference between a page and a spec.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,7 +59,8 @@ pub fn run(root: &Path, docs: &Path) -> Result<()> {
     }
     let mut all = Vec::new();
     let mut pages = 0;
-    for vendor in VENDORS {
+    let vendors = vendors(root)?;
+    for vendor in &vendors {
         let spec = Spec::load(root, &vendor.spec_rel())?;
         let (found, checked) = check_spec(&spec, docs)?;
         pages += checked;
@@ -70,7 +71,7 @@ pub fn run(root: &Path, docs: &Path) -> Result<()> {
     }
     println!(
         "{pages} page(s) against {} spec(s): {} difference(s)",
-        VENDORS.len(),
+        vendors.len(),
         all.len()
     );
     if !all.is_empty() {

@@ -12,8 +12,8 @@ use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 
 use crate::spec::{
-    IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, Spec, UnknownIds, VENDORS,
-    VendorRules, VendorSpec,
+    IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, Spec, UnknownIds, VendorRules,
+    VendorSpec, vendors,
 };
 
 /// Per-request timeout compiled into the generated `Client::new` (seconds); the vendor
@@ -78,7 +78,21 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
     let client = generate_client_tokens(spec, &openapi)?;
     let rules = rules_tokens(spec)?;
     let partial_impls = crate::partial::impls(&summaries);
-    let file: syn::File = syn::parse2(quote! { #client #rules #partial_impls })
+    let client_file: syn::File = syn::parse2(client.clone())
+        .with_context(|| format!("{}: the generated client does not parse", spec.rel))?;
+    let mut ops = Vec::new();
+    for (path, method, op) in spec.operations() {
+        let Some(rules) = spec.operation_rules(op)? else {
+            continue;
+        };
+        let record = crate::ops::record_type(spec, op, &rules)
+            .with_context(|| format!("{}: {}: its record type", spec.rel, rules.operation_id))?;
+        ops.push(
+            crate::ops::operation_tokens(spec, &client_file, (path, method), op, &rules, &record)
+                .with_context(|| format!("{}: the batch operation", spec.rel))?,
+        );
+    }
+    let file: syn::File = syn::parse2(quote! { #client #rules #partial_impls #(#ops)* })
         .with_context(|| format!("{}: generated code does not parse", spec.rel))?;
     let body = prettyplease::unparse(&file);
     Ok(format!(
@@ -368,7 +382,7 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
             use ::userbatch_core::rules::{
                 Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
                 Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-                ResetForm, UnknownIds, VendorRules,
+                ResetForm, SkippedParameter, UnknownIds, VendorRules,
             };
 
             /// Every operation's path template, by the name progenitor gives the operation:
@@ -657,9 +671,16 @@ fn operation_tokens(r: &OperationRules, answers: TokenStream) -> TokenStream {
             }))
         }
     };
+    let resource = text(&r.resource);
+    let update = opt_text(r.update_operation.as_deref());
+    let skipped = r.skip_parameters.iter().map(|p| {
+        let (name, why) = (text(&p.name), text(&p.why));
+        quote!(SkippedParameter { name: #name, why: #why })
+    });
     quote! {
         OperationRules {
             operation_id: #op_id,
+            resource: #resource,
             ids: Ids {
                 location: #location,
                 name: #id_name,
@@ -683,6 +704,8 @@ fn operation_tokens(r: &OperationRules, answers: TokenStream) -> TokenStream {
             partial: #partial,
             unknown_ids: #unknown,
             attributes: #attributes,
+            update_operation: #update,
+            skip_parameters: Borrowed(&[#(#skipped),*]),
             answers: #answers,
         }
     }
@@ -711,12 +734,16 @@ pub fn screaming_snake(s: &str) -> String {
 /// a diff when anything is stale.
 pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
-    for vendor in VENDORS {
+    let mut outputs = Vec::new();
+    let mut specs = Vec::new();
+    for vendor in vendors(root)? {
         let spec = Spec::load(root, &vendor.spec_rel())?;
-        let outputs = [
-            (vendor.generated_rel(), generate_source(&spec)?),
-            (vendor.mock_spec_rel(), mock_spec(&spec)?),
-        ];
+        outputs.push((vendor.generated_rel(), generate_source(&spec)?));
+        outputs.push((vendor.mock_spec_rel(), mock_spec(&spec)?));
+        specs.push((vendor, spec));
+    }
+    outputs.push((FACADE_VENDORS.to_owned(), facade_vendors(&specs)?));
+    {
         for (rel, fresh) in outputs {
             let target = root.join(&rel);
             let current = fs::read_to_string(&target).unwrap_or_default();
@@ -741,6 +768,40 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The facade's module of vendor crates.
+pub const FACADE_VENDORS: &str = "crates/userbatch/src/vendors.rs";
+
+/// `crates/userbatch/src/vendors.rs`: each vendor crate re-exported by the facade, behind
+/// the feature of its name.
+fn facade_vendors(specs: &[(crate::spec::VendorSpec, Spec)]) -> Result<String> {
+    let mut items = Vec::new();
+    for (vendor, spec) in specs {
+        let name = format_ident!("{}", vendor.name);
+        let feature = &vendor.name;
+        let rules = spec.vendor_rules()?;
+        let doc = format!(
+            " {}: the generated `{}` crate (from `{}`), with a batch operation type per \
+             operation of its spec's `x-userbatch`.",
+            rules.title, vendor.name, spec.rel
+        );
+        items.push(quote! {
+            #[cfg(feature = #feature)]
+            #[doc = #doc]
+            #[doc(inline)]
+            pub use ::#name;
+        });
+    }
+    let file: syn::File = syn::parse2(quote! {
+        //! The vendor crates, one per spec in `specs/`, each behind the feature of its name.
+        #(#items)*
+    })?;
+    Ok(format!(
+        "// @generated by `cargo xtask generate` from specs/*.yaml.\n\
+         // Do not edit: add or change a spec, then regenerate.\n\n{}",
+        prettyplease::unparse(&file)
+    ))
 }
 
 /// The spec as JSON, for the mock: it reads the schemas its records follow from this, so

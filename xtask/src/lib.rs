@@ -11,5 +11,6 @@ pub mod docs;
 pub mod generate;
 pub mod lint;
 pub mod oas;
+pub mod ops;
 pub mod partial;
 pub mod spec;

@@ -10,12 +10,12 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::spec::{IdEncoding, IdKind, IdLocation, OperationRules, Spec, VENDORS};
+use crate::spec::{IdEncoding, IdKind, IdLocation, OperationRules, Spec, vendors};
 
 /// Lints every vendor spec; with `redocly`, runs Redocly CLI too.
 pub fn run(root: &Path, redocly: bool) -> Result<()> {
     let mut problems = Vec::new();
-    for vendor in VENDORS {
+    for vendor in vendors(root)? {
         let spec = Spec::load(root, &vendor.spec_rel())?;
         let found = lint_spec(&spec);
         println!("{}: {} problem(s)", spec.rel, found.len());
@@ -520,7 +520,86 @@ fn check_operation_rules(
             }
         }
     }
+    check_links(spec, op, ext, at, &params, out);
     let _ = method;
+}
+
+/// `resource`, `update-operation` and `skip-parameters`.
+fn check_links(
+    spec: &Spec,
+    op: &Value,
+    ext: &OperationRules,
+    at: &str,
+    params: &[(String, String, &Value)],
+    out: &mut Vec<String>,
+) {
+    let resource = &*ext.resource;
+    if !resource.starts_with(|c: char| c.is_ascii_lowercase())
+        || !resource
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        out.push(format!(
+            "{at}.resource: `{resource}` must be lowercase ASCII letters, digits and `-`, \
+             starting with a letter (it is a command-line word)"
+        ));
+    }
+    if let Some(update) = &ext.update_operation {
+        let record = op
+            .pointer("/responses/200/content/application~1json/schema")
+            .and_then(ref_name);
+        match spec
+            .operations()
+            .into_iter()
+            .find(|(_, _, o)| o.get("operationId").and_then(Value::as_str) == Some(update))
+        {
+            None => out.push(format!("{at}.update-operation: no operation `{update}`")),
+            Some((_, _, put)) => {
+                let body = put
+                    .pointer("/requestBody/content/application~1json/schema")
+                    .and_then(ref_name);
+                if ext.partial.is_some() || ext.records.many || body != record {
+                    out.push(format!(
+                        "{at}.update-operation `{update}` must take as its JSON body the record \
+                         this operation returns whole ({}), and this operation must return one \
+                         full record per request",
+                        record.as_deref().unwrap_or("an inline schema")
+                    ));
+                }
+            }
+        }
+    }
+    for skipped in ext.skip_parameters.iter() {
+        match params.iter().find(|(name, ..)| *name == skipped.name) {
+            None => out.push(format!(
+                "{at}.skip-parameters: no parameter `{}`",
+                skipped.name
+            )),
+            Some(_) if skipped.name == ext.ids.name => out.push(format!(
+                "{at}.skip-parameters: `{}` carries the ids",
+                skipped.name
+            )),
+            Some(_) => {
+                let required = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| spec.resolve(p).ok())
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(&skipped.name))
+                    .and_then(|p| p.get("required"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if required {
+                    out.push(format!(
+                        "{at}.skip-parameters: `{}` is required; only an optional parameter can \
+                         be left out",
+                        skipped.name
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// (name, in, resolved schema) of every parameter of an operation, path-level ones included.
@@ -940,7 +1019,7 @@ fn run_redocly(root: &Path) -> Result<()> {
              version pinned in package.json), or `cargo xtask lint --no-redocly`"
         );
     }
-    let specs: Vec<String> = VENDORS.iter().map(|v| v.spec_rel()).collect();
+    let specs: Vec<String> = vendors(root)?.iter().map(|v| v.spec_rel()).collect();
     let output = Command::new(&bin)
         .current_dir(root)
         .arg("lint")
@@ -1010,6 +1089,7 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/Message" }
       x-userbatch:
+        resource: things
         ids: { in: path, name: id, encoding: single, type: integer }
         records: { pointer: "", many: false, id-field: Id }
         unknown-ids: { fails-request: 404 }
@@ -1029,6 +1109,7 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/ThingList" }
       x-userbatch:
+        resource: things
         ids: { in: query, name: id, encoding: bracketed-csv, type: integer }
         limits: { max-query-bytes: 2048 }
         records: { pointer: "", many: true, id-field: Id }
@@ -1067,10 +1148,50 @@ components:
     #[test]
     fn the_real_specs_are_clean() {
         let root = crate::spec::workspace_root();
-        for v in VENDORS {
+        for v in vendors(&root).unwrap() {
             let spec = Spec::load(&root, &v.spec_rel()).unwrap();
             assert_eq!(lint_spec(&spec), Vec::<String>::new(), "{}", spec.rel);
         }
+    }
+
+    #[test]
+    fn resources_links_and_skipped_parameters_are_checked() {
+        let single = "        resource: things\n        ids: { in: path";
+        let list = "        resource: things\n        ids: { in: query";
+        assert!(BASE.contains(single) && BASE.contains(list));
+        assert_finds(
+            &BASE.replace(single, "        resource: Things\n        ids: { in: path"),
+            "`Things` must be lowercase ASCII letters",
+        );
+        assert_finds(
+            &BASE.replace(
+                single,
+                "        resource: things\n        update-operation: putThing\n        ids: { in: path",
+            ),
+            "update-operation: no operation `putThing`",
+        );
+        // A list of summaries cannot be sent back.
+        assert_finds(
+            &BASE.replace(
+                list,
+                "        resource: things\n        update-operation: getThing\n        ids: { in: query",
+            ),
+            "must take as its JSON body the record",
+        );
+        assert_finds(
+            &BASE.replace(
+                list,
+                "        resource: things\n        skip-parameters: [{ name: nope, why: x }]\n        ids: { in: query",
+            ),
+            "skip-parameters: no parameter `nope`",
+        );
+        assert_finds(
+            &BASE.replace(
+                list,
+                "        resource: things\n        skip-parameters: [{ name: id, why: x }]\n        ids: { in: query",
+            ),
+            "skip-parameters: `id` carries the ids",
+        );
     }
 
     #[test]
@@ -1083,7 +1204,7 @@ components:
 
     /// `getThing` without its `x-userbatch`: an operation progenitor decodes itself.
     fn not_batch(text: &str) -> String {
-        let ext = "      x-userbatch:\n        ids: { in: path, name: id, encoding: single, type: integer }\n        records: { pointer: \"\", many: false, id-field: Id }\n        unknown-ids: { fails-request: 404 }\n";
+        let ext = "      x-userbatch:\n        resource: things\n        ids: { in: path, name: id, encoding: single, type: integer }\n        records: { pointer: \"\", many: false, id-field: Id }\n        unknown-ids: { fails-request: 404 }\n";
         assert!(text.contains(ext));
         text.replace(ext, "")
     }

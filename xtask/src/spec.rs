@@ -7,18 +7,52 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// One vendor's spec in `specs/` and the crate generated from it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VendorSpec {
-    /// Crate and spec name, e.g. `nexudus`.
-    pub name: &'static str,
+    /// Crate and spec name, e.g. `nexudus`: the spec file's stem.
+    pub name: String,
 }
 
-/// Every vendor, in a fixed order.
-pub const VENDORS: &[VendorSpec] = &[
-    VendorSpec { name: "nexudus" },
-    VendorSpec { name: "usermgr" },
-    VendorSpec { name: "avepoint" },
-];
+/// Every vendor: one per `specs/*.yaml`, by name. A stem must be a crate name that is also
+/// a Rust identifier (`[a-z][a-z0-9_]*`), as it names the crate, the facade's module and
+/// feature, and the command line's vendor.
+pub fn vendors(root: &Path) -> Result<Vec<VendorSpec>> {
+    let dir = root.join("specs");
+    let mut out = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            bail!("{}: not a UTF-8 file name", path.display());
+        };
+        if !is_vendor_name(name) {
+            bail!(
+                "specs/{name}.yaml: a vendor's name (the file's stem) must be lowercase ASCII                  letters, digits and `_`, starting with a letter"
+            );
+        }
+        out.push(VendorSpec {
+            name: name.to_owned(),
+        });
+    }
+    if out.is_empty() {
+        bail!("no specs in {}", dir.display());
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// `[a-z][a-z0-9_]*`, and not a name the workspace already uses for something else.
+pub fn is_vendor_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !matches!(
+            name,
+            "userbatch" | "tests" | "xtask" | "examples" | "core" | "std"
+        )
+}
 
 impl VendorSpec {
     /// `specs/<name>.yaml`, relative to the workspace root.

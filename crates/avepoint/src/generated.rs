@@ -321,7 +321,7 @@ pub mod rules {
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
         Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-        ResetForm, UnknownIds, VendorRules,
+        ResetForm, SkippedParameter, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -347,6 +347,7 @@ pub mod rules {
     ///Batch rules of `retrieveMultipleUsers` (`POST /partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch`), from `x-userbatch` in specs/avepoint.yaml.
     pub const RETRIEVE_MULTIPLE_USERS: OperationRules = OperationRules {
         operation_id: Borrowed("retrieveMultipleUsers"),
+        resource: Borrowed("users"),
         ids: Ids {
             location: IdLocation::Body,
             name: Borrowed("userIds"),
@@ -376,9 +377,163 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        update_operation: None,
+        skip_parameters: Borrowed(&[]),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: None,
         },
     };
+}
+/// `retrieveMultipleUsers` (`POST /partner/external/v3/um/customers/{customerId}/tenants/{tenantId}/users/batch`) as a batch operation: Retrieve Information of Multiple Users. Records: [`types::User`]; rules: [`rules::RETRIEVE_MULTIPLE_USERS`]. Needs `customerId`, `tenantId` (arguments of `new`).
+#[derive(Debug, Clone)]
+pub struct RetrieveMultipleUsers {
+    client: Client,
+    customer_id: String,
+    tenant_id: String,
+    page_size: ::std::num::NonZeroU32,
+}
+impl RetrieveMultipleUsers {
+    /// The operation over this client with `customerId`, `tenantId`, every other option at its default.
+    pub fn new(
+        client: Client,
+        customer_id: impl Into<String>,
+        tenant_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            customer_id: customer_id.into(),
+            tenant_id: tenant_id.into(),
+            page_size: ::std::num::NonZeroU32::new(100u32)
+                .unwrap_or(::std::num::NonZeroU32::MIN),
+        }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[
+        ::userbatch_core::OptionSpec {
+            name: "customerId",
+            flag: "customer-id",
+            help: "The ID of the customer.",
+            required: true,
+            values: &[],
+            default: None,
+            list: false,
+        },
+        ::userbatch_core::OptionSpec {
+            name: "tenantId",
+            flag: "tenant-id",
+            help: "The ID of the tenant.",
+            required: true,
+            values: &[],
+            default: None,
+            list: false,
+        },
+        ::userbatch_core::OptionSpec {
+            name: "pageSize",
+            flag: "page-size",
+            help: "The number of users that will be retrieved in one time. The default value is 100.",
+            required: false,
+            values: &[],
+            default: Some("100"),
+            list: false,
+        },
+    ];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        let get = |name: &str| ::userbatch_core::option_value(given, name);
+        let customer_id: String = ::userbatch_core::parse_option(
+            "customerId",
+            get("customerId")
+                .ok_or(::userbatch_core::OptionError::Missing {
+                    name: "customerId",
+                })?,
+        )?;
+        let tenant_id: String = ::userbatch_core::parse_option(
+            "tenantId",
+            get("tenantId")
+                .ok_or(::userbatch_core::OptionError::Missing {
+                    name: "tenantId",
+                })?,
+        )?;
+        #[allow(unused_mut)]
+        let mut op = Self::new(client, customer_id, tenant_id);
+        if let Some(value) = get("pageSize") {
+            op = op.page_size(::userbatch_core::parse_option("pageSize", value)?);
+        }
+        Ok(op)
+    }
+    /// The page size to ask for (default 100).
+    pub fn page_size(mut self, size: ::std::num::NonZeroU32) -> Self {
+        self.page_size = size;
+        self
+    }
+}
+impl ::userbatch_core::Operation for RetrieveMultipleUsers {
+    type Record = types::User;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::RETRIEVE_MULTIPLE_USERS
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    fn page_size(&self) -> u32 {
+        self.page_size.get()
+    }
+    fn check(&self) -> ::std::result::Result<(), ::userbatch_core::plan::PlanError> {
+        ::userbatch_core::check_segments([
+            ("customerId", &*self.customer_id),
+            ("tenantId", &*self.tenant_id),
+        ])
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let page = page
+            .ok_or_else(|| ::userbatch_core::refused("a paged operation needs a page"))?;
+        let body = types::UserBatchRequest {
+            user_ids: ids
+                .iter()
+                .map(|id| id.parse())
+                .collect::<::std::result::Result<_, _>>()
+                .map_err(|_| ::userbatch_core::refused("an id of another type"))?,
+        };
+        self.client
+            .retrieve_multiple_users(
+                &self.customer_id,
+                &self.tenant_id,
+                Some(
+                    ::std::convert::TryFrom::try_from(page.index)
+                        .map_err(|_| ::userbatch_core::refused(
+                            "a page out of the parameter's range",
+                        ))?,
+                ),
+                Some(
+                    ::std::convert::TryFrom::try_from(page.size)
+                        .map_err(|_| ::userbatch_core::refused(
+                            "a page out of the parameter's range",
+                        ))?,
+                ),
+                &body,
+            )
+            .await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<types::User, ::userbatch_core::json::RecordError> {
+        ::userbatch_core::json::decode(
+            record,
+            &rules::RETRIEVE_MULTIPLE_USERS.records.secrets,
+        )
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
 }

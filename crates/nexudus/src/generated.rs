@@ -3235,7 +3235,7 @@ pub mod rules {
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
         Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-        ResetForm, UnknownIds, VendorRules,
+        ResetForm, SkippedParameter, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -3263,6 +3263,7 @@ pub mod rules {
     ///Batch rules of `getCoworkers` (`GET /api/spaces/coworkers/`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_COWORKERS: OperationRules = OperationRules {
         operation_id: Borrowed("getCoworkers"),
+        resource: Borrowed("coworkers"),
         ids: Ids {
             location: IdLocation::Query,
             name: Borrowed("id"),
@@ -3418,6 +3419,8 @@ pub mod rules {
         }),
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        update_operation: None,
+        skip_parameters: Borrowed(&[]),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: None,
@@ -3426,6 +3429,7 @@ pub mod rules {
     ///Batch rules of `getCoworker` (`GET /api/spaces/coworkers/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_COWORKER: OperationRules = OperationRules {
         operation_id: Borrowed("getCoworker"),
+        resource: Borrowed("coworkers"),
         ids: Ids {
             location: IdLocation::Path,
             name: Borrowed("id"),
@@ -3463,6 +3467,8 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
         attributes: None,
+        update_operation: Some(Borrowed("updateCoworker")),
+        skip_parameters: Borrowed(&[]),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: Some(NotFound {
@@ -3482,6 +3488,7 @@ pub mod rules {
     ///Batch rules of `getUsers` (`GET /api/sys/users/`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USERS: OperationRules = OperationRules {
         operation_id: Borrowed("getUsers"),
+        resource: Borrowed("users"),
         ids: Ids {
             location: IdLocation::Query,
             name: Borrowed("id"),
@@ -3548,6 +3555,8 @@ pub mod rules {
         }),
         unknown_ids: UnknownIds::Omitted,
         attributes: None,
+        update_operation: None,
+        skip_parameters: Borrowed(&[]),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: None,
@@ -3556,6 +3565,7 @@ pub mod rules {
     ///Batch rules of `getUser` (`GET /api/sys/users/{id}`), from `x-userbatch` in specs/nexudus.yaml.
     pub const GET_USER: OperationRules = OperationRules {
         operation_id: Borrowed("getUser"),
+        resource: Borrowed("users"),
         ids: Ids {
             location: IdLocation::Path,
             name: Borrowed("id"),
@@ -3587,6 +3597,8 @@ pub mod rules {
         partial: None,
         unknown_ids: UnknownIds::FailsRequest(404u16),
         attributes: None,
+        update_operation: Some(Borrowed("updateUser")),
+        skip_parameters: Borrowed(&[]),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: Some(NotFound {
@@ -3797,5 +3809,251 @@ impl ::userbatch_core::PartialRecord for types::UserSummary {
     ];
     fn record_id(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.id)
+    }
+}
+/// `getCoworkers` (`GET /api/spaces/coworkers/`) as a batch operation: Get multiple Coworkers. Records: [`types::CoworkerSummary`]; rules: [`rules::GET_COWORKERS`].
+#[derive(Debug, Clone)]
+pub struct GetCoworkers {
+    client: Client,
+}
+impl GetCoworkers {
+    /// The operation over this client, every option at its default.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        #[allow(unused_mut)]
+        let mut op = Self::new(client);
+        Ok(op)
+    }
+}
+impl ::userbatch_core::Operation for GetCoworkers {
+    type Record = types::CoworkerSummary;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::GET_COWORKERS
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let _ = page;
+        let id = types::GetCoworkersId::from_ids(ids)
+            .map_err(::userbatch_core::refused)?;
+        self.client.get_coworkers(&id).await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<
+        types::CoworkerSummary,
+        ::userbatch_core::json::RecordError,
+    > {
+        ::userbatch_core::json::decode(record, &rules::GET_COWORKERS.records.secrets)
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
+}
+impl ::userbatch_core::Summaries for GetCoworkers {
+    type Full = GetCoworker;
+    fn full(&self) -> GetCoworker {
+        GetCoworker::new(self.client.clone())
+    }
+}
+/// `getCoworker` (`GET /api/spaces/coworkers/{id}`) as a batch operation: Get one Coworker. Records: [`types::Coworker`]; rules: [`rules::GET_COWORKER`].
+#[derive(Debug, Clone)]
+pub struct GetCoworker {
+    client: Client,
+}
+impl GetCoworker {
+    /// The operation over this client, every option at its default.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        #[allow(unused_mut)]
+        let mut op = Self::new(client);
+        Ok(op)
+    }
+}
+impl ::userbatch_core::Operation for GetCoworker {
+    type Record = types::Coworker;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::GET_COWORKER
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let _ = page;
+        let id: i64 = ::userbatch_core::one_id(ids)?;
+        self.client.get_coworker(id).await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<types::Coworker, ::userbatch_core::json::RecordError> {
+        ::userbatch_core::json::decode(record, &rules::GET_COWORKER.records.secrets)
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
+}
+impl ::userbatch_core::Update for GetCoworker {
+    type Answer = types::UpdateResult;
+    type ErrorBody = types::ErrorMessage;
+    async fn update(
+        &self,
+        record: &types::Coworker,
+    ) -> ::std::result::Result<
+        ResponseValue<types::UpdateResult>,
+        Error<types::ErrorMessage>,
+    > {
+        self.client.update_coworker(record).await
+    }
+}
+/// `getUsers` (`GET /api/sys/users/`) as a batch operation: Get multiple Users. Records: [`types::UserSummary`]; rules: [`rules::GET_USERS`].
+#[derive(Debug, Clone)]
+pub struct GetUsers {
+    client: Client,
+}
+impl GetUsers {
+    /// The operation over this client, every option at its default.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        #[allow(unused_mut)]
+        let mut op = Self::new(client);
+        Ok(op)
+    }
+}
+impl ::userbatch_core::Operation for GetUsers {
+    type Record = types::UserSummary;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::GET_USERS
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let _ = page;
+        let id = types::GetUsersId::from_ids(ids).map_err(::userbatch_core::refused)?;
+        self.client.get_users(&id).await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<types::UserSummary, ::userbatch_core::json::RecordError> {
+        ::userbatch_core::json::decode(record, &rules::GET_USERS.records.secrets)
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
+}
+impl ::userbatch_core::Summaries for GetUsers {
+    type Full = GetUser;
+    fn full(&self) -> GetUser {
+        GetUser::new(self.client.clone())
+    }
+}
+/// `getUser` (`GET /api/sys/users/{id}`) as a batch operation: Get one User. Records: [`types::User`]; rules: [`rules::GET_USER`].
+#[derive(Debug, Clone)]
+pub struct GetUser {
+    client: Client,
+}
+impl GetUser {
+    /// The operation over this client, every option at its default.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        #[allow(unused_mut)]
+        let mut op = Self::new(client);
+        Ok(op)
+    }
+}
+impl ::userbatch_core::Operation for GetUser {
+    type Record = types::User;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::GET_USER
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let _ = page;
+        let id: i64 = ::userbatch_core::one_id(ids)?;
+        self.client.get_user(id).await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<types::User, ::userbatch_core::json::RecordError> {
+        ::userbatch_core::json::decode(record, &rules::GET_USER.records.secrets)
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
+    }
+}
+impl ::userbatch_core::Update for GetUser {
+    type Answer = types::UpdateResult;
+    type ErrorBody = types::ErrorMessage;
+    async fn update(
+        &self,
+        record: &types::User,
+    ) -> ::std::result::Result<
+        ResponseValue<types::UpdateResult>,
+        Error<types::ErrorMessage>,
+    > {
+        self.client.update_user(record).await
     }
 }

@@ -141,7 +141,7 @@ async fn requests() {
             json!({"scenario": "requests", "name": name, "requests": requests, "minimum": minimum, "found": found})
         );
     };
-    let r = Batch::new(nexudus::Users::new(nx.clone()))
+    let r = Batch::new(nexudus::GetUsers::new(nx.clone()))
         .fetch(&input)
         .await
         .expect("plan");
@@ -151,7 +151,7 @@ async fn requests() {
         nexudus_minimum(&unique),
         r.found.len(),
     );
-    let r = Batch::new(nexudus::Coworkers::new(nx))
+    let r = Batch::new(nexudus::GetCoworkers::new(nx))
         .fetch(&input)
         .await
         .expect("plan");
@@ -161,7 +161,7 @@ async fn requests() {
         nexudus_minimum(&unique),
         r.found.len(),
     );
-    let r = Batch::new(usermgr::Users::new(um))
+    let r = Batch::new(usermgr::GetUsersByIds::new(um))
         .fetch(&input)
         .await
         .expect("plan");
@@ -171,7 +171,7 @@ async fn requests() {
         10_000u64.div_ceil(75),
         r.found.len(),
     );
-    let r = Batch::new(avepoint::Users::new(ap, "c", "t"))
+    let r = Batch::new(avepoint::RetrieveMultipleUsers::new(ap, "c", "t"))
         .fetch(&input)
         .await
         .expect("plan");
@@ -223,19 +223,24 @@ async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
     };
     print(
         "nexudus users",
-        timed(nexudus::Users::new(nx.clone()), concurrency, &input).await,
+        timed(nexudus::GetUsers::new(nx.clone()), concurrency, &input).await,
     );
     print(
         "nexudus coworkers",
-        timed(nexudus::Coworkers::new(nx), concurrency, &input).await,
+        timed(nexudus::GetCoworkers::new(nx), concurrency, &input).await,
     );
     print(
         "usermgr users",
-        timed(usermgr::Users::new(um), concurrency, &input).await,
+        timed(usermgr::GetUsersByIds::new(um), concurrency, &input).await,
     );
     print(
         "avepoint users",
-        timed(avepoint::Users::new(ap, "c", "t"), concurrency, &input).await,
+        timed(
+            avepoint::RetrieveMultipleUsers::new(ap, "c", "t"),
+            concurrency,
+            &input,
+        )
+        .await,
     );
 }
 
@@ -256,7 +261,8 @@ async fn naive(url: &str) {
         found += users.iter().filter(|u| u.value.is_ok()).count();
     }
     let naive = started.elapsed();
-    let (facade, requests, facade_found, _) = timed(nexudus::Users::new(client), 4, &input).await;
+    let (facade, requests, facade_found, _) =
+        timed(nexudus::GetUsers::new(client), 4, &input).await;
     println!(
         "{}",
         json!({"scenario": "naive", "name": "nexudus users, 1,000 ids", "naive_ms": naive.as_secs_f64() * 1e3,
@@ -272,7 +278,7 @@ async fn limited(url: &str, rate: f64, burst: u32, n: usize) {
     let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
     let input = ids(n);
     let started = Instant::now();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .concurrency(16)
         .fetch(&input)
         .await
@@ -369,13 +375,13 @@ async fn cpu(url: &str, rounds: usize) {
             // costs milliseconds).
             let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
             let http = reqwest::Client::new();
-            let planner = Batch::new(nexudus::Coworkers::new(client.clone()));
+            let planner = Batch::new(nexudus::GetCoworkers::new(client.clone()));
             let before = cpu_seconds();
             // Both keep every record until the measurement ends, then free them outside it.
             let (report, records, kept) = match mode {
                 "facade" => (
                     Some(
-                        Batch::new(nexudus::Coworkers::new(client))
+                        Batch::new(nexudus::GetCoworkers::new(client))
                             .fetch(&input)
                             .await
                             .expect("plan"),
@@ -417,7 +423,7 @@ async fn cpu(url: &str, rounds: usize) {
 async fn baseline(
     url: &str,
     http: &reqwest::Client,
-    planner: &Batch<nexudus::Coworkers>,
+    planner: &Batch<nexudus::GetCoworkers>,
     input: &[String],
 ) -> Vec<nexudus::types::CoworkerSummary> {
     let plan = planner.plan(input).expect("plan");
@@ -454,7 +460,7 @@ async fn baseline(
 async fn per_record(
     url: &str,
     http: &reqwest::Client,
-    planner: &Batch<nexudus::Coworkers>,
+    planner: &Batch<nexudus::GetCoworkers>,
     input: &[String],
 ) -> Vec<(
     String,
@@ -504,7 +510,7 @@ async fn per_record(
 async fn stream(url: &str, n: usize) {
     let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
     userbatch::silence_partial_warnings(true);
-    let mut outcomes = Batch::new(nexudus::Coworkers::new(client))
+    let mut outcomes = Batch::new(nexudus::GetCoworkers::new(client))
         .stream((1..=n).map(|i| i.to_string()))
         .expect("plan");
     let mut sink = std::io::sink();

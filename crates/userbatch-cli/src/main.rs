@@ -305,8 +305,8 @@ impl From<userbatch::ConfigError> for Exit {
     }
 }
 
-impl From<userbatch::usermgr::UnknownAttribute> for Exit {
-    fn from(e: userbatch::usermgr::UnknownAttribute) -> Self {
+impl From<userbatch::UnknownAttribute> for Exit {
+    fn from(e: userbatch::UnknownAttribute) -> Self {
         Usage(format!("--attribute: {e}"))
     }
 }
@@ -496,17 +496,17 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
         (VendorArg::Nexudus, resource) => {
             let client = nexudus::Client::from_config(config)?;
             match (resource, args.full) {
-                (ResourceArg::Users, false) => run.op(nexudus::Users::new(client)).await?,
-                (ResourceArg::Users, true) => run.op(nexudus::UserById::new(client)).await?,
-                (ResourceArg::Coworkers, false) => run.op(nexudus::Coworkers::new(client)).await?,
-                (ResourceArg::Coworkers, true) => {
-                    run.op(nexudus::CoworkerById::new(client)).await?
+                (ResourceArg::Users, false) => run.op(nexudus::GetUsers::new(client)).await?,
+                (ResourceArg::Users, true) => run.op(nexudus::GetUser::new(client)).await?,
+                (ResourceArg::Coworkers, false) => {
+                    run.op(nexudus::GetCoworkers::new(client)).await?
                 }
+                (ResourceArg::Coworkers, true) => run.op(nexudus::GetCoworker::new(client)).await?,
             }
         }
         (VendorArg::Usermgr, _) => {
             let client = usermgr::Client::from_config(config)?;
-            let mut op = usermgr::Users::new(client);
+            let mut op = usermgr::GetUsersByIds::new(client);
             if let Some(list) = &args.attribute {
                 // An empty name (`--attribute ""`, `a,,b`) is refused with the valid ones.
                 op = op.attributes(list.split(',').map(str::trim))?;
@@ -517,7 +517,7 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
                         "--language {language:?} is not a locale User Manager supports"
                     ))
                 })?;
-                op = op.language(parsed);
+                op = op.accept_language(parsed);
             }
             run.op(op).await?
         }
@@ -528,7 +528,8 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
                     "avepoint needs --customer-id and --tenant-id".to_owned(),
                 ));
             };
-            let mut op = avepoint::Users::new(client, customer.clone(), tenant.clone());
+            let mut op =
+                avepoint::RetrieveMultipleUsers::new(client, customer.clone(), tenant.clone());
             if let Some(size) = args.page_size {
                 op = op.page_size(size);
             }

@@ -284,15 +284,15 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
         ),
         (
             vec!["--mock", "usermgr", "users", "--attribute", "nonsense", "1"],
-            "unknown User Manager attribute \"nonsense\"; valid: title, middleName",
+            "unknown $attribute value \"nonsense\"; valid: title, middleName",
         ),
         (
             vec!["--mock", "usermgr", "users", "--attribute", "", "1"],
-            "unknown User Manager attribute \"\"; valid:",
+            "unknown $attribute value \"\"; valid:",
         ),
         (
             vec!["--mock", "usermgr", "users", "--attribute", "created,", "1"],
-            "unknown User Manager attribute \"\"",
+            "unknown $attribute value \"\"",
         ),
         (
             vec!["--mock", "usermgr", "users", "--sort", "id", "1"],

@@ -57,6 +57,7 @@
 mod client;
 mod error;
 pub mod json;
+mod operation;
 mod partial;
 pub mod path;
 pub mod plan;
@@ -72,6 +73,10 @@ pub use client::{
     MAX_REDIRECTS, TooManyRedirects, origin_of,
 };
 pub use error::Error;
+pub use operation::{
+    Operation, OptionError, OptionSpec, PageRequest, Summaries, UnknownAttribute, Update,
+    check_options, check_segments, one_id, option_value, parse_option, refused,
+};
 pub use partial::PartialRecord;
 pub use received::{
     DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, ReceiveError, Received, Record, receive,

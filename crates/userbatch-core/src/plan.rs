@@ -14,14 +14,14 @@
 //!
 //! // What a vendor crate's `rules::GET_USERS` says (Nexudus: `?id=[1,2,3]`, 2,048 bytes).
 //! static GET_USERS: OperationRules = OperationRules {
-//!     operation_id: Borrowed("getUsers"),
+//!     operation_id: Borrowed("getUsers"), resource: Borrowed("users"),
 //!     ids: Ids { location: IdLocation::Query, name: Borrowed("id"),
 //!         encoding: IdEncoding::BracketedCsv, kind: IdKind::Integer, forbidden_chars: Borrowed(""),
 //!         case_insensitive: false },
 //!     limits: Limits { max_ids: None, max_query_bytes: Some(2048), max_segment_chars: None },
 //!     records: Records::list("", "Id"),
 //!     paging: None, partial: None, unknown_ids: UnknownIds::Omitted, attributes: None,
-//!     answers: Answers::json(),
+//!     update_operation: None, skip_parameters: Borrowed(&[]), answers: Answers::json(),
 //! };
 //!
 //! let planner = Planner::new(&GET_USERS);
@@ -631,6 +631,7 @@ mod tests {
     ) -> OperationRules {
         OperationRules {
             operation_id: Cow::Borrowed("op"),
+            resource: Cow::Borrowed("users"),
             ids: Ids {
                 location,
                 name: Cow::Borrowed("id"),
@@ -645,6 +646,8 @@ mod tests {
             partial: None,
             unknown_ids: UnknownIds::Omitted,
             attributes: None,
+            update_operation: None,
+            skip_parameters: Cow::Borrowed(&[]),
             answers: crate::rules::Answers::json(),
         }
     }

@@ -84,6 +84,10 @@ pub struct OperationRules {
     /// The spec's `operationId`.
     #[serde(skip)]
     pub operation_id: Text,
+    /// What the operation fetches, as the command line names it (`userbatch <vendor>
+    /// <resource>`): `users`, `coworkers`. A resource's operations return the same records;
+    /// the command line uses the one that takes the most ids per request.
+    pub resource: Text,
     /// Where the ids go and how they are written.
     pub ids: Ids,
     /// Limits on one request.
@@ -102,6 +106,14 @@ pub struct OperationRules {
     /// Attribute selection, if the operation lets the caller choose which fields come back.
     #[serde(default)]
     pub attributes: Option<Attributes>,
+    /// The `operationId` that sends one of this operation's (full) records back whole, for
+    /// read-modify-write.
+    #[serde(default)]
+    pub update_operation: Option<Text>,
+    /// Parameters the batch operation does not offer, each with why (e.g. a sort order,
+    /// which the engine's input-ordered results would hide).
+    #[serde(default)]
+    pub skip_parameters: List<SkippedParameter>,
     /// What the spec documents of the operation's answers (derived from its `responses`
     /// by the generator, not written in `x-userbatch`).
     #[serde(skip)]
@@ -254,6 +266,16 @@ pub struct Attributes {
     pub custom_prefix: Text,
     /// Attributes valid only when the request names a single id.
     pub single_id_only: List<Text>,
+}
+
+/// A parameter a batch operation does not offer (`skip-parameters`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SkippedParameter {
+    /// The parameter's name in the spec.
+    pub name: Text,
+    /// Why it is not offered.
+    pub why: Text,
 }
 
 impl Attributes {
@@ -529,6 +551,7 @@ mod tests {
     #[test]
     fn an_extension_reads_into_the_rules() {
         let ext = serde_json::json!({
+            "resource": "users",
             "ids": { "in": "path", "name": "ids", "encoding": "csv", "type": "string", "forbidden-chars": ",/" },
             "limits": { "max-ids": 75 },
             "records": { "pointer": "/user", "many": true, "id-field": "id" },

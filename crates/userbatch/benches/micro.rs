@@ -23,7 +23,7 @@ fn nexudus_client() -> nexudus::Client {
 /// Dedupe, validate and chunk 10,000 ids by Nexudus' 2,048-byte query limit.
 #[divan::bench]
 fn plan_10k_nexudus(bencher: Bencher) {
-    let batch = Batch::new(nexudus::Users::new(nexudus_client()));
+    let batch = Batch::new(nexudus::GetUsers::new(nexudus_client()));
     let ids = ids();
     bencher
         .counter(ItemsCount::new(ids.len()))
@@ -34,7 +34,7 @@ fn plan_10k_nexudus(bencher: Bencher) {
 #[divan::bench]
 fn plan_10k_usermgr(bencher: Bencher) {
     let client = usermgr::Client::with_bearer("https://um.example.com", "t").expect("client");
-    let batch = Batch::new(usermgr::Users::new(client));
+    let batch = Batch::new(usermgr::GetUsersByIds::new(client));
     let ids = ids();
     bencher
         .counter(ItemsCount::new(ids.len()))
@@ -44,7 +44,7 @@ fn plan_10k_usermgr(bencher: Bencher) {
 /// Planning plus writing every request's ids as sent (`[1,2,...]`).
 #[divan::bench]
 fn plan_and_encode_10k_nexudus(bencher: Bencher) {
-    let batch = Batch::new(nexudus::Users::new(nexudus_client()));
+    let batch = Batch::new(nexudus::GetUsers::new(nexudus_client()));
     let ids = ids();
     bencher.counter(ItemsCount::new(ids.len())).bench_local(|| {
         let plan = batch.plan(black_box(&ids)).expect("valid");

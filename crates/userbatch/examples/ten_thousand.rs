@@ -44,9 +44,14 @@ async fn main() {
         "10,000 ids, {} ms latency, concurrency {CONCURRENCY}",
         LATENCY.as_millis()
     );
-    measure("nexudus users", nexudus::Users::new(nx.clone()), &ids).await;
-    measure("nexudus coworkers", nexudus::Coworkers::new(nx), &ids).await;
-    measure("usermgr users", usermgr::Users::new(um), &ids).await;
-    measure("avepoint users", avepoint::Users::new(ap, "c", "t"), &ids).await;
+    measure("nexudus users", nexudus::GetUsers::new(nx.clone()), &ids).await;
+    measure("nexudus coworkers", nexudus::GetCoworkers::new(nx), &ids).await;
+    measure("usermgr users", usermgr::GetUsersByIds::new(um), &ids).await;
+    measure(
+        "avepoint users",
+        avepoint::RetrieveMultipleUsers::new(ap, "c", "t"),
+        &ids,
+    )
+    .await;
     mock.stop().await;
 }

@@ -16,69 +16,13 @@ use futures_util::stream::{self, Stream, StreamExt};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use userbatch_core::json::{self, Entry, IdError, RecordError};
-use userbatch_core::{DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, Received, rules};
+use userbatch_core::{
+    DEFAULT_MAX_RESPONSE_BYTES, Operation, PageRequest, RawRecord, RawResult, Received, rules,
+};
 
 use crate::error::{ErrorKind, FetchError, from_receive};
 use crate::pace::{Pace, Stop};
 use userbatch_core::plan::{IdList, Plan, PlanError, Planner};
-
-/// One page of a paged operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Page number, from the rules' first index.
-    pub index: u32,
-    /// Page size.
-    pub size: u32,
-}
-
-/// The glue between the engine and one generated client operation: how to send one request
-/// for some ids, and how to decode one record. Everything else (limits, encodings, retries,
-/// paging, where the records are, which field holds an id, reassembly) is the engine's,
-/// driven by [`Operation::rules`].
-pub trait Operation: Send + Sync + 'static {
-    /// What the operation returns per id.
-    type Record: Send + 'static;
-
-    /// The operation's batch rules (from its spec's `x-userbatch`).
-    fn rules(&self) -> &'static rules::OperationRules;
-
-    /// The vendor's rules (throttling statuses, where error bodies carry their message).
-    fn vendor(&self) -> &'static rules::VendorRules;
-
-    /// Whether each request must name a single id (e.g. a single-id attribute was asked for).
-    fn single_id(&self) -> bool {
-        false
-    }
-
-    /// Checks the operation's own parameters before any request (e.g. that a path
-    /// parameter stays one segment, [`userbatch_core::path::check_segment`]).
-    fn check(&self) -> Result<(), PlanError> {
-        Ok(())
-    }
-
-    /// The page size to ask for, for paged operations.
-    fn page_size(&self) -> u32 {
-        self.rules().paging.as_ref().map_or(0, |p| p.default_size)
-    }
-
-    /// Sends one request for `ids` (valid, deduplicated, within every limit) and, for paged
-    /// operations, one page, through the generated client, whose batch operations hand
-    /// back every answer as bytes.
-    fn send(
-        &self,
-        ids: &[String],
-        page: Option<PageRequest>,
-    ) -> impl Future<Output = RawResult> + Send;
-
-    /// Decodes one record (its JSON text, as the vendor sent it).
-    fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;
-
-    /// The secrets the operation's client holds, to scrub from the vendor's text before it
-    /// reaches an error, a log or a report (e.g. `client.scrubber()`).
-    fn scrubber(&self) -> userbatch_core::Scrubber {
-        userbatch_core::Scrubber::default()
-    }
-}
 
 /// An operation whose records are not decoded into the generated type, only checked to be
 /// valid JSON: each found id comes with its record exactly as the vendor sent it
@@ -90,7 +34,7 @@ pub trait Operation: Send + Sync + 'static {
 /// ```
 /// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
 /// use userbatch::{Batch, Raw, nexudus};
-/// let batch = Batch::new(Raw(nexudus::Users::new(client)));
+/// let batch = Batch::new(Raw(nexudus::GetUsers::new(client)));
 /// # let _ = batch;
 /// ```
 #[derive(Debug, Clone)]
@@ -259,7 +203,7 @@ enum Stopping {
 /// already received, and the stream ends soon after.
 ///
 /// ```no_run
-/// # async fn run(batch: userbatch::Batch<userbatch::nexudus::Users>) -> Result<(), userbatch::PlanError> {
+/// # async fn run(batch: userbatch::Batch<userbatch::nexudus::GetUsers>) -> Result<(), userbatch::PlanError> {
 /// let mut stream = batch.stream(["1", "2", "3"])?;
 /// let stopper = stream.stopper();
 /// tokio::spawn(async move {

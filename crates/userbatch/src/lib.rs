@@ -66,7 +66,7 @@
 //! let client = nexudus::Client::with_bearer(&base_url, "YOUR_TOKEN")?;
 //!
 //! // The common case, one line:
-//! let report = nexudus::users(&client, ["3", "1", "4", "3", "2"]).await?;
+//! let report = userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["3", "1", "4", "3", "2"]).await?;
 //! let ids: Vec<i64> = report.records().map(|u| u.id).collect();
 //! assert_eq!(ids, [3, 1, 2]); // input order, duplicates once
 //! assert_eq!(report.missing, ["4"]);
@@ -75,7 +75,7 @@
 //! // Everything else through the builder:
 //! use userbatch::{Batch, Retry};
 //! use std::time::Duration;
-//! let batch = Batch::new(nexudus::Coworkers::new(client.clone()))
+//! let batch = Batch::new(nexudus::GetCoworkers::new(client.clone()))
 //!     .concurrency(8)
 //!     .max_batch(50)
 //!     .retry(Retry { max_attempts: 3, ..Retry::default() })
@@ -86,13 +86,13 @@
 //! assert_eq!(report.requests, 3);
 //!
 //! // Bad input is refused before any request, naming the id.
-//! let err = nexudus::users(&client, ["1", "two"]).await.unwrap_err();
+//! let err = userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["1", "two"]).await.unwrap_err();
 //! assert_eq!(err.to_string(), "invalid id \"two\" (input position 1): this vendor's ids are integers");
 //!
 //! // Streaming: outcomes in input order as their requests answer. `next()` is the
 //! // stream's own method; no extra crate is needed to read it.
 //! use userbatch::Outcome;
-//! let mut stream = Batch::new(nexudus::Users::new(client.clone())).stream(["1", "4", "2"])?;
+//! let mut stream = Batch::new(nexudus::GetUsers::new(client.clone())).stream(["1", "4", "2"])?;
 //! let mut found = Vec::new();
 //! while let Some(outcome) = stream.next().await {
 //!     match outcome {
@@ -117,17 +117,20 @@
 
 mod engine;
 mod error;
+mod modify;
 mod pace;
 mod partial;
 mod ratelimit;
+#[rustfmt::skip]
 mod vendors;
 
 pub use engine::{
     Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
-    Operation, Outcome, PageRequest, Progress, Raw, Report, Retry, Stopper,
+    Outcome, Progress, Raw, Report, Retry, Stopper,
 };
 pub use error::{ErrorKind, FetchError, ModifyError, ModifyStep};
 pub use futures_util::Stream;
+pub use modify::{fetch, hydrate_with, modify, update};
 pub use partial::{hydrate, silence_partial_warnings};
 pub use userbatch_core::json;
 pub use userbatch_core::json::RecordError;
@@ -136,13 +139,8 @@ pub use userbatch_core::plan::{
 };
 pub use userbatch_core::{
     ClientAuth, ClientConfig, ClientCredentials, ConfigError, Credentials,
-    DEFAULT_MAX_RESPONSE_BYTES, PartialRecord, RawRecord, Scrubber, Secret, Timestamp, TokenError,
-    rules,
+    DEFAULT_MAX_RESPONSE_BYTES, Operation, PageRequest, PartialRecord, RawRecord, Scrubber, Secret,
+    Summaries, Timestamp, TokenError, UnknownAttribute, Update, rules,
 };
 
-#[cfg(feature = "avepoint")]
-pub use vendors::avepoint;
-#[cfg(feature = "nexudus")]
-pub use vendors::nexudus;
-#[cfg(feature = "usermgr")]
-pub use vendors::usermgr;
+pub use vendors::*;

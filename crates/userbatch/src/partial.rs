@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use userbatch_core::PartialRecord;
 use userbatch_core::rules::OperationRules as Rules;
 
-use crate::engine::{Batch, Operation, Report};
+use crate::engine::{Batch, Report};
+use userbatch_core::Operation;
 use userbatch_core::plan::PlanError;
 
 static SILENT: AtomicBool = AtomicBool::new(false);

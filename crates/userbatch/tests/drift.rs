@@ -21,7 +21,7 @@ async fn usermgr_ids_sent_as_json_integers_are_matched() {
         ))
         .await;
         let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let report = Batch::new(usermgr::Users::new(client))
+        let report = Batch::new(usermgr::GetUsersByIds::new(client))
             .fetch(ids(n))
             .await
             .unwrap();
@@ -46,7 +46,7 @@ async fn one_drifted_record_fails_only_its_id_without_a_retry() {
     let drift = Drift::default().replace("InvalidLoginAttempts", ["150"], serde_json::json!("3"));
     let m = mock(MockConfig::new().drift(Vendor::Nexudus, drift)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .retry(quick_retry())
         .fetch(ids(300))
         .await
@@ -72,7 +72,7 @@ async fn a_drifted_secret_field_is_named_but_not_shown() {
     let drift = Drift::default().replace("Password", ["7"], serde_json::json!(424242));
     let m = mock(MockConfig::new().drift(Vendor::Nexudus, drift)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .fetch(["7"])
         .await
         .unwrap();
@@ -92,7 +92,7 @@ async fn records_keep_what_the_vendor_sent_byte_for_byte() {
     ))
     .await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .fetch(["5"])
         .await
         .unwrap();
@@ -132,7 +132,7 @@ async fn a_vendor_that_ignores_the_filter_fails_the_ids_instead_of_calling_them_
         ))
         .await;
         let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let report = Batch::new(nexudus::Coworkers::new(client))
+        let report = Batch::new(nexudus::GetCoworkers::new(client))
             .fetch(ids(n))
             .await
             .unwrap();
@@ -194,7 +194,7 @@ async fn ignored_filters_are_caught_for_every_vendor_and_for_get_one() {
     let nx = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let one = Batch::new(nexudus::UserById::new(nx))
+    let one = Batch::new(nexudus::GetUser::new(nx))
         .fetch(["4"])
         .await
         .unwrap();
@@ -204,12 +204,12 @@ async fn ignored_filters_are_caught_for_every_vendor_and_for_get_one() {
         one.failed[0].error.to_string(),
         "the vendor answered with records not asked for: the answer is the record of 1000000004, not of the id asked for"
     );
-    let users = Batch::new(usermgr::Users::new(um))
+    let users = Batch::new(usermgr::GetUsersByIds::new(um))
         .fetch(ids(100))
         .await
         .unwrap();
     assert_eq!((users.failed_ids(), users.unexpected), (100, 100));
-    let users = Batch::new(avepoint::Users::new(ap, "c", "t"))
+    let users = Batch::new(avepoint::RetrieveMultipleUsers::new(ap, "c", "t"))
         .fetch(ids(100))
         .await
         .unwrap();
@@ -225,7 +225,7 @@ async fn records_nobody_asked_for_are_counted_not_matched() {
     };
     let m = mock(MockConfig::new().missing_ids(["3"]).faults_all(faults)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .fetch(ids(10))
         .await
         .unwrap();
@@ -252,9 +252,10 @@ async fn records_nobody_asked_for_are_counted_not_matched() {
 async fn a_bad_parameter_fails_every_id_in_a_handful_of_requests() {
     let m = mock(MockConfig::new()).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    // `sort` has no visible effect, but the vendor validates it: a request-level fault.
-    #[allow(deprecated)]
-    let op = usermgr::Users::new(client).sort("bogusfield");
+    // `$sort` has no visible effect (the generated operation does not offer it), but the
+    // vendor validates it: an operation of the caller's own that sends a bad one meets a
+    // request-level fault.
+    let op = BadSort(usermgr::GetUsersByIds::new(client.clone()), client);
     let report = Batch::new(op)
         .concurrency(4)
         .fetch(ids(3_000))
@@ -283,7 +284,7 @@ async fn a_bad_id_is_isolated_not_mistaken_for_a_bad_parameter() {
     for (bad, at) in [("1", "first"), ("40", "inside"), ("75", "last")] {
         let m = mock(MockConfig::new().rejected_ids([bad])).await;
         let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let report = Batch::new(usermgr::Users::new(client))
+        let report = Batch::new(usermgr::GetUsersByIds::new(client))
             .fetch(ids(75))
             .await
             .unwrap();
@@ -309,7 +310,7 @@ async fn an_oversized_body_is_split_down_to_single_ids() {
     let m = mock(MockConfig::new()).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     // One full User is about 1.5 KB: a cap of 4 KB holds two, not eight.
-    let report = Batch::new(nexudus::Users::new(client.clone()))
+    let report = Batch::new(nexudus::GetUsers::new(client.clone()))
         .max_response_bytes(4_000)
         .fetch(ids(8))
         .await
@@ -321,7 +322,7 @@ async fn an_oversized_body_is_split_down_to_single_ids() {
         report.requests
     );
     // A cap no single record fits fails each id with a clear error, after splitting.
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .max_response_bytes(100)
         .fetch(ids(4))
         .await
@@ -341,7 +342,7 @@ async fn a_truncated_body_is_retried_but_a_shape_error_is_not() {
     };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .retry(quick_retry())
         .fetch(ids(5))
         .await
@@ -402,7 +403,7 @@ async fn every_drift_at_1_and_10_000_ids() {
         for (name, config) in cases {
             let m = mock(config.log_requests(false)).await;
             let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-            let report = Batch::new(nexudus::Coworkers::new(client))
+            let report = Batch::new(nexudus::GetCoworkers::new(client))
                 .fetch(&list)
                 .await
                 .unwrap();
@@ -448,5 +449,43 @@ async fn every_drift_at_1_and_10_000_ids() {
             }
             m.stop().await;
         }
+    }
+}
+
+/// `getUsersByIds` with `$sort=bogusfield`: the generated operation, but for one parameter.
+struct BadSort(usermgr::GetUsersByIds, usermgr::Client);
+
+impl userbatch::Operation for BadSort {
+    type Record = usermgr::types::User;
+
+    fn rules(&self) -> &'static userbatch::rules::OperationRules {
+        self.0.rules()
+    }
+
+    fn vendor(&self) -> &'static userbatch::rules::VendorRules {
+        self.0.vendor()
+    }
+
+    async fn send(
+        &self,
+        ids: &[String],
+        _: Option<userbatch::PageRequest>,
+    ) -> userbatch_core::RawResult {
+        let ids =
+            usermgr::types::GetUsersByIdsIds::from_ids(ids).map_err(userbatch_core::refused)?;
+        self.1
+            .get_users_by_ids(
+                &ids,
+                None,
+                None,
+                Some("bogusfield"),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+    }
+
+    fn decode(&self, record: &str) -> Result<Self::Record, userbatch::RecordError> {
+        self.0.decode(record)
     }
 }

@@ -27,7 +27,7 @@ async fn request_counts_are_the_minimum_for_each_vendor() {
     let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     for n in [1usize, 75, 76, 10_000] {
         let list = ids(n);
-        let r = Batch::new(nexudus::Users::new(nx.clone()))
+        let r = Batch::new(nexudus::GetUsers::new(nx.clone()))
             .fetch(&list)
             .await
             .unwrap();
@@ -36,7 +36,7 @@ async fn request_counts_are_the_minimum_for_each_vendor() {
             (n, nexudus_minimum(&list)),
             "nexudus users, {n} ids"
         );
-        let r = Batch::new(nexudus::Coworkers::new(nx.clone()))
+        let r = Batch::new(nexudus::GetCoworkers::new(nx.clone()))
             .fetch(&list)
             .await
             .unwrap();
@@ -45,7 +45,7 @@ async fn request_counts_are_the_minimum_for_each_vendor() {
             (n, nexudus_minimum(&list)),
             "nexudus coworkers, {n} ids"
         );
-        let r = Batch::new(usermgr::Users::new(um.clone()))
+        let r = Batch::new(usermgr::GetUsersByIds::new(um.clone()))
             .fetch(&list)
             .await
             .unwrap();
@@ -54,7 +54,7 @@ async fn request_counts_are_the_minimum_for_each_vendor() {
             (n, n.div_ceil(75) as u64),
             "usermgr, {n} ids"
         );
-        let r = Batch::new(avepoint::Users::new(ap.clone(), "c", "t"))
+        let r = Batch::new(avepoint::RetrieveMultipleUsers::new(ap.clone(), "c", "t"))
             .fetch(&list)
             .await
             .unwrap();
@@ -76,7 +76,7 @@ async fn duplicates_cost_no_request_and_order_is_the_inputs() {
     let mut input: Vec<String> = (1..=100).rev().map(|i| (i * 7 % 101).to_string()).collect();
     input.extend(input.clone());
     input.extend(input[..50].to_vec());
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(&input)
         .await
         .unwrap();
@@ -107,7 +107,9 @@ async fn nexudus_list_order_does_not_fool_the_matching() {
     let m = mock(MockConfig::new().seed(3)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let input: Vec<String> = [9, 2, 7, 4, 1].iter().map(|i| i.to_string()).collect();
-    let report = nexudus::coworkers(&client, &input).await.unwrap();
+    let report = userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), &input)
+        .await
+        .unwrap();
     let got: Vec<String> = report.records().map(|c| c.id.to_string()).collect();
     assert_eq!(got, input);
 }
@@ -132,7 +134,7 @@ async fn throttling_and_every_5xx_are_retried() {
         };
         let m = mock(MockConfig::new().faults_all(faults)).await;
         let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let report = Batch::new(usermgr::Users::new(client))
+        let report = Batch::new(usermgr::GetUsersByIds::new(client))
             .retry(quick_retry())
             .fetch(ids(10))
             .await
@@ -152,7 +154,7 @@ async fn nexudus_throttles_with_409_and_retry_after_is_honoured() {
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let started = std::time::Instant::now();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .retry(quick_retry())
         .fetch(ids(3))
         .await
@@ -176,7 +178,7 @@ async fn retry_after_as_an_http_date_is_honoured_too() {
     let m = mock(MockConfig::new().faults(Vendor::Avepoint, faults)).await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let started = std::time::Instant::now();
-    let report = Batch::new(avepoint::Users::new(client, "c", "t"))
+    let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "t"))
         .retry(quick_retry())
         .fetch(ids(3))
         .await
@@ -195,7 +197,7 @@ async fn a_retry_after_beyond_the_throttle_patience_fails_instead_of_waiting() {
     };
     let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(ids(3))
         .await
         .unwrap();
@@ -221,7 +223,7 @@ async fn timeouts_are_retried() {
     };
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::Coworkers::new(client))
+    let report = Batch::new(nexudus::GetCoworkers::new(client))
         .retry(quick_retry())
         .request_timeout(Duration::from_millis(300))
         .fetch(ids(5))
@@ -240,7 +242,7 @@ async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
     };
     let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .retry(Retry {
             max_attempts: 3,
             ..quick_retry()
@@ -270,7 +272,7 @@ async fn one_unknown_usermgr_id_failing_the_whole_request_still_returns_the_othe
         .usermgr_unknown_ids(UnknownIdAnswer::FailRequest);
     let m = mock(config).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(ids(75))
         .await
         .unwrap();
@@ -287,12 +289,14 @@ async fn avepoint_paging_returns_every_record() {
     let m = mock(MockConfig::new().missing_ids(["13"])).await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     // 250 ids per request, 100 per page: page 1 says 249 in all, so pages 2 and 3 follow.
-    let report =
-        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(100).unwrap()))
-            .max_batch(250)
-            .fetch(ids(250))
-            .await
-            .unwrap();
+    let report = Batch::new(
+        avepoint::RetrieveMultipleUsers::new(client, "c", "t")
+            .page_size(NonZeroU32::new(100).unwrap()),
+    )
+    .max_batch(250)
+    .fetch(ids(250))
+    .await
+    .unwrap();
     assert_eq!(report.found.len(), 249);
     assert_eq!(report.missing, ["13"]);
     assert_eq!(report.requests, 3);
@@ -305,7 +309,7 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
     let m = mock(MockConfig::new()).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let batch = Batch::new(
-        usermgr::Users::new(client.clone())
+        usermgr::GetUsersByIds::new(client.clone())
             .attributes(["groups"])
             .unwrap(),
     );
@@ -318,7 +322,7 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
     );
     // Other attributes keep the batch.
     let batch = Batch::new(
-        usermgr::Users::new(client.clone())
+        usermgr::GetUsersByIds::new(client.clone())
             .attributes(["created", "custom.costCenter"])
             .unwrap(),
     );
@@ -333,19 +337,21 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
         "title was not asked for"
     );
     // Unknown attributes are refused before any request.
-    let err = usermgr::Users::new(client.clone())
+    let err = usermgr::GetUsersByIds::new(client.clone())
         .attributes(["nonsense"])
         .unwrap_err();
-    assert_eq!(err.0, "nonsense");
+    assert_eq!(err.name, "nonsense");
     // The error lists the valid names.
     assert!(
         err.to_string()
-            .starts_with("unknown User Manager attribute \"nonsense\"; valid: title, "),
+            .starts_with("unknown $attribute value \"nonsense\"; valid: title, "),
         "{err}"
     );
     assert!(err.to_string().ends_with("all or custom.<name>"), "{err}");
-    let err = usermgr::Users::new(client).attributes([""]).unwrap_err();
-    assert_eq!(err.0, "", "an empty name is refused");
+    let err = usermgr::GetUsersByIds::new(client)
+        .attributes([""])
+        .unwrap_err();
+    assert_eq!(err.name, "", "an empty name is refused");
     assert_eq!(m.stats().total_requests(), 6);
 }
 
@@ -353,7 +359,7 @@ async fn single_id_attributes_mean_one_request_per_id_decided_up_front() {
 async fn bad_input_is_refused_before_any_request() {
     let m = mock(MockConfig::new()).await;
     let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let batch = Batch::new(usermgr::Users::new(um));
+    let batch = Batch::new(usermgr::GetUsersByIds::new(um));
     for (input, needle) in [
         (
             vec!["a", "b,c"],
@@ -392,7 +398,7 @@ async fn the_stream_yields_outcomes_in_input_order() {
     )
     .await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let stream = Batch::new(usermgr::Users::new(client))
+    let stream = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(1)
         .retry(Retry {
             max_attempts: 2,
@@ -430,7 +436,7 @@ async fn dropping_a_stream_stops_its_requests() {
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, Faults::latency(latency))).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     // One id per request, four in flight, eight requests' tasks ahead.
-    let mut stream = Batch::new(nexudus::Coworkers::new(client))
+    let mut stream = Batch::new(nexudus::GetCoworkers::new(client))
         .concurrency(4)
         .max_batch(1)
         .stream(ids(40))
@@ -453,7 +459,7 @@ async fn dropping_a_stream_stops_its_requests() {
 /// Nexudus coworkers, except that the first request's decoding does not end until the mock
 /// has answered a second request.
 struct SlowFirstDecode {
-    inner: nexudus::Coworkers,
+    inner: nexudus::GetCoworkers,
     mock: Arc<MockServer>,
     first_done: std::sync::atomic::AtomicBool,
 }
@@ -499,7 +505,7 @@ async fn the_slot_is_free_once_the_body_has_arrived() {
     let m = Arc::new(mock(MockConfig::new()).await);
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let op = SlowFirstDecode {
-        inner: nexudus::Coworkers::new(client),
+        inner: nexudus::GetCoworkers::new(client),
         mock: Arc::clone(&m),
         first_done: std::sync::atomic::AtomicBool::new(false),
     };
@@ -523,7 +529,7 @@ async fn progress_reaches_the_total_and_concurrency_is_bounded() {
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let last = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&last);
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(3)
         .on_progress(move |p| {
             assert!(p.done <= p.total);
@@ -550,7 +556,7 @@ async fn the_deadline_fails_what_it_cuts_off() {
     )
     .await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(1)
         .deadline(Duration::from_millis(600))
         .fetch(ids(75 * 3))
@@ -581,7 +587,7 @@ async fn avepoint_paging_follows_a_server_that_caps_the_page_size() {
     )
     .await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(avepoint::Users::new(client, "c", "t"))
+    let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "t"))
         .fetch(ids(100))
         .await
         .unwrap();
@@ -615,7 +621,7 @@ async fn a_stopped_run_finishes_what_is_in_flight_and_fails_the_rest_as_interrup
     .await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let list = ids(750);
-    let mut stream = Batch::new(usermgr::Users::new(client))
+    let mut stream = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(2)
         .stream(&list)
         .unwrap();
@@ -660,7 +666,7 @@ async fn an_aborted_run_does_not_wait_for_the_requests_in_flight() {
             .await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let list = ids(300);
-    let mut stream = Batch::new(usermgr::Users::new(client))
+    let mut stream = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(2)
         .stream(&list)
         .unwrap();
@@ -717,12 +723,14 @@ async fn a_run_stopped_between_the_pages_of_a_request_keeps_the_pages_received()
     .await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let list = ids(10);
-    let mut stream =
-        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(2).unwrap()))
-            .max_batch(10)
-            .concurrency(1)
-            .stream(&list)
-            .unwrap();
+    let mut stream = Batch::new(
+        avepoint::RetrieveMultipleUsers::new(client, "c", "t")
+            .page_size(NonZeroU32::new(2).unwrap()),
+    )
+    .max_batch(10)
+    .concurrency(1)
+    .stream(&list)
+    .unwrap();
     let stopper = stream.stopper();
     let stats = Arc::new(m);
     let watched = Arc::clone(&stats);
@@ -761,14 +769,16 @@ async fn a_page_that_fails_costs_only_the_ids_not_on_the_pages_received() {
     .await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let list = ids(6);
-    let report =
-        Batch::new(avepoint::Users::new(client, "c", "t").page_size(NonZeroU32::new(2).unwrap()))
-            .max_batch(6)
-            .concurrency(1)
-            .retry(Retry::none())
-            .fetch(&list)
-            .await
-            .unwrap();
+    let report = Batch::new(
+        avepoint::RetrieveMultipleUsers::new(client, "c", "t")
+            .page_size(NonZeroU32::new(2).unwrap()),
+    )
+    .max_batch(6)
+    .concurrency(1)
+    .retry(Retry::none())
+    .fetch(&list)
+    .await
+    .unwrap();
     assert_eq!(report.requests, 3);
     assert_eq!(report.found.len(), 4, "{:?}", report.failed);
     assert!(report.missing.is_empty());

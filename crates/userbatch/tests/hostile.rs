@@ -27,7 +27,7 @@ async fn basic_credentials_a_vendor_echoes_never_reach_an_error() {
         ClientConfig::new(m.base_url()).credentials(Credentials::basic("ada", "pa55-word-1")),
     )
     .unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .fetch(ids(3))
         .await
         .unwrap();
@@ -58,7 +58,7 @@ async fn a_token_the_token_endpoint_issued_never_reaches_an_error() {
         ClientConfig::new(m.base_url()).credentials(Credentials::client_credentials(grant)),
     )
     .unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(ids(3))
         .await
         .unwrap();
@@ -83,7 +83,7 @@ async fn a_vendor_that_never_answers_ends_the_run_in_about_a_timeout_and_a_retry
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
     let timeout = Duration::from_millis(300);
     let started = Instant::now();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .request_timeout(timeout)
         .retry(Retry {
             base_delay: Duration::from_millis(10),
@@ -118,7 +118,7 @@ async fn a_long_token_echoed_in_a_long_message_is_scrubbed_before_it_is_cut() {
         .await
         .unwrap();
     let client = usermgr::Client::with_bearer(m.base_url(), token.as_str()).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(ids(3))
         .await
         .unwrap();
@@ -146,7 +146,7 @@ async fn a_retried_server_error_that_echoes_the_token_is_not_logged_with_it() {
         .await
         .unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), token).unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .retry(support::quick_retry())
         .fetch(ids(3))
         .await
@@ -172,7 +172,7 @@ async fn a_slow_pace_of_the_users_own_is_not_a_vendor_that_throttles_forever() {
         .await
         .unwrap();
     let client = usermgr::Client::with_bearer(m.base_url(), "t").unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .max_batch(1)
         .concurrency(1)
         .max_rate(4.0)

@@ -205,16 +205,21 @@ async fn run(case: Case) {
     let places = match case.vendor {
         0 => {
             let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-            fetch_places(m_ref, nexudus::Users::new(client), ids_ref, c, retry, |u| {
-                u.id.to_string()
-            })
+            fetch_places(
+                m_ref,
+                nexudus::GetUsers::new(client),
+                ids_ref,
+                c,
+                retry,
+                |u| u.id.to_string(),
+            )
             .await
         }
         1 => {
             let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
             fetch_places(
                 m_ref,
-                nexudus::Coworkers::new(client),
+                nexudus::GetCoworkers::new(client),
                 ids_ref,
                 c,
                 retry,
@@ -224,16 +229,21 @@ async fn run(case: Case) {
         }
         2 => {
             let client = usermgr::Client::with_bearer(m.base_url(), "t").unwrap();
-            fetch_places(m_ref, usermgr::Users::new(client), ids_ref, c, retry, |u| {
-                u.id.to_string()
-            })
+            fetch_places(
+                m_ref,
+                usermgr::GetUsersByIds::new(client),
+                ids_ref,
+                c,
+                retry,
+                |u| u.id.to_string(),
+            )
             .await
         }
         _ => {
             let client = avepoint::Client::with_bearer(m.base_url(), "t").unwrap();
             fetch_places(
                 m_ref,
-                avepoint::Users::new(client, "c", "t"),
+                avepoint::RetrieveMultipleUsers::new(client, "c", "t"),
                 ids_ref,
                 c,
                 retry,

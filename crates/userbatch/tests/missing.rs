@@ -68,7 +68,7 @@ async fn an_unknown_avepoint_tenant_fails_every_id_in_a_handful_of_requests() {
     for n in [3, 3_000] {
         let m = mock(MockConfig::new().avepoint_tenants([("c", "t")])).await;
         let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let report = Batch::new(avepoint::Users::new(client, "c", "gone"))
+        let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "gone"))
             .fetch(ids(n))
             .await
             .unwrap();
@@ -103,16 +103,16 @@ async fn a_base_url_with_a_wrong_path_prefix_fails_every_id_for_every_operation(
             assert_eq!(e.to_string(), "the vendor answered HTTP 404: an HTML page");
         };
         let nx = nexudus::Client::with_bearer(&wrong, TOKEN).unwrap();
-        let (report, sent) = counted(&m, nexudus::Users::new(nx.clone()), n).await;
+        let (report, sent) = counted(&m, nexudus::GetUsers::new(nx.clone()), n).await;
         let at = format!("nexudus users, {n} ids");
         all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
 
-        let (report, sent) = counted(&m, nexudus::UserById::new(nx), n).await;
+        let (report, sent) = counted(&m, nexudus::GetUser::new(nx), n).await;
         let at = format!("nexudus users --full, {n} ids");
         all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
 
         let um = usermgr::Client::with_bearer(&wrong, TOKEN).unwrap();
-        let (report, sent) = counted(&m, usermgr::Users::new(um), n).await;
+        let (report, sent) = counted(&m, usermgr::GetUsersByIds::new(um), n).await;
         let at = format!("usermgr users, {n} ids");
         all_failed_by_one_cause(&report, n, Some(sent), &at, html_404);
         assert_eq!(
@@ -135,7 +135,7 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
         let nx = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
         let um = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
         let ap = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-        let (r, sent) = counted(&m, nexudus::Coworkers::new(nx.clone()), n).await;
+        let (r, sent) = counted(&m, nexudus::GetCoworkers::new(nx.clone()), n).await;
         all_failed_by_one_cause(
             &r,
             n,
@@ -143,7 +143,7 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
             &format!("nexudus coworkers, {n}"),
             forbidden,
         );
-        let (r, sent) = counted(&m, nexudus::CoworkerById::new(nx), n).await;
+        let (r, sent) = counted(&m, nexudus::GetCoworker::new(nx), n).await;
         all_failed_by_one_cause(
             &r,
             n,
@@ -151,9 +151,9 @@ async fn a_token_without_the_role_fails_every_id_in_a_handful_of_requests() {
             &format!("nexudus coworker, {n}"),
             forbidden,
         );
-        let (r, sent) = counted(&m, usermgr::Users::new(um), n).await;
+        let (r, sent) = counted(&m, usermgr::GetUsersByIds::new(um), n).await;
         all_failed_by_one_cause(&r, n, Some(sent), &format!("usermgr, {n}"), forbidden);
-        let (r, sent) = counted(&m, avepoint::Users::new(ap, "c", "t"), n).await;
+        let (r, sent) = counted(&m, avepoint::RetrieveMultipleUsers::new(ap, "c", "t"), n).await;
         all_failed_by_one_cause(&r, n, Some(sent), &format!("avepoint, {n}"), forbidden);
         m.stop().await;
     }
@@ -169,7 +169,7 @@ async fn a_host_that_refuses_connections_stops_the_run_with_the_cause() {
         .port();
     let client = nexudus::Client::with_bearer(&format!("http://127.0.0.1:{port}"), TOKEN).unwrap();
     for n in [3, 3_000] {
-        let report = Batch::new(nexudus::UserById::new(client.clone()))
+        let report = Batch::new(nexudus::GetUser::new(client.clone()))
             .retry(quick_retry())
             .fetch(ids(n))
             .await
@@ -193,7 +193,7 @@ async fn an_html_200_calls_nothing_missing_and_is_not_retried() {
             };
             let m = mock(MockConfig::new().missing_ids(["2"]).faults_all(faults)).await;
             let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-            let report = Batch::new(nexudus::Users::new(client))
+            let report = Batch::new(nexudus::GetUsers::new(client))
                 .fetch(ids(n))
                 .await
                 .unwrap();
@@ -224,7 +224,7 @@ async fn the_documented_not_found_answer_is_the_only_single_id_missing() {
     // Nexudus' get-one documents 404 with a bare JSON string: that is "missing".
     let m = mock(MockConfig::new().missing_ids(["2"])).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client.clone()))
+    let report = Batch::new(nexudus::GetUser::new(client.clone()))
         .fetch(ids(3))
         .await
         .unwrap();
@@ -232,11 +232,15 @@ async fn the_documented_not_found_answer_is_the_only_single_id_missing() {
     assert_eq!(report.found.len(), 2);
     // The library tells the vendor's not-found answer from an error: the read of a
     // read-modify-write. Alone, it is not proof that the request reached the vendor.
-    let gone = nexudus::modify_user(&client, 2, |_| {}).await.unwrap_err();
+    let gone = userbatch::modify(&nexudus::GetUser::new(client.clone()), 2, |_| {})
+        .await
+        .unwrap_err();
     assert_eq!(gone.error.kind, ErrorKind::Unproven);
     assert_eq!(gone.error.detail.as_deref(), Some("Not found"));
     let wrong = nexudus::Client::with_bearer(&format!("{}/x", m.base_url()), TOKEN).unwrap();
-    let error = nexudus::modify_user(&wrong, 2, |_| {}).await.unwrap_err();
+    let error = userbatch::modify(&nexudus::GetUser::new(wrong.clone()), 2, |_| {})
+        .await
+        .unwrap_err();
     assert_eq!(
         (error.error.kind, error.error.status),
         (ErrorKind::Status, Some(404))
@@ -262,7 +266,7 @@ async fn the_documented_not_found_answer_is_the_only_single_id_missing() {
     ] {
         let server = Sloppy::start(move |_| (404, content_type, body.to_owned())).await;
         let client = nexudus::Client::with_bearer(&server.url(), TOKEN).unwrap();
-        let report = Batch::new(nexudus::UserById::new(client))
+        let report = Batch::new(nexudus::GetUser::new(client))
             .fetch(["5"])
             .await
             .unwrap();
@@ -408,7 +412,7 @@ fn places<R>(report: &Report<R>) -> (Vec<String>, Vec<String>, Vec<(String, Erro
 
 async fn nexudus_users(url: &str, ids: &[&str]) -> Report<()> {
     let client = nexudus::Client::with_bearer(url, TOKEN).unwrap();
-    Batch::new(Raw(nexudus::Users::new(client)))
+    Batch::new(Raw(nexudus::GetUsers::new(client)))
         .fetch(ids)
         .await
         .unwrap()
@@ -480,7 +484,7 @@ async fn ids_are_compared_as_the_vendor_compares_them() {
     })
     .await;
     let client = usermgr::Client::with_bearer(&server.url(), TOKEN).unwrap();
-    let report = Batch::new(Raw(usermgr::Users::new(client)))
+    let report = Batch::new(Raw(usermgr::GetUsersByIds::new(client)))
         .fetch(["007"])
         .await
         .unwrap();
@@ -499,7 +503,7 @@ async fn ids_are_compared_as_the_vendor_compares_them() {
     })
     .await;
     let client = avepoint::Client::with_bearer(&server.url(), TOKEN).unwrap();
-    let report = Batch::new(Raw(avepoint::Users::new(client, "c", "t")))
+    let report = Batch::new(Raw(avepoint::RetrieveMultipleUsers::new(client, "c", "t")))
         .fetch([upper, "b", &upper.to_lowercase()])
         .await
         .unwrap();
@@ -550,7 +554,7 @@ async fn paging_that_does_not_add_up_calls_nothing_missing() {
         .await;
         let client = avepoint::Client::with_bearer(&server.url(), TOKEN).unwrap();
         let asked = ids(100);
-        let report = Batch::new(Raw(avepoint::Users::new(client, "c", "t")))
+        let report = Batch::new(Raw(avepoint::RetrieveMultipleUsers::new(client, "c", "t")))
             .retry(quick_retry())
             .fetch(&asked)
             .await
@@ -586,7 +590,7 @@ async fn a_vendor_that_pages_the_same_records_over_and_over_fails_the_rest() {
     })
     .await;
     let client = avepoint::Client::with_bearer(&server.url(), TOKEN).unwrap();
-    let report = Batch::new(Raw(avepoint::Users::new(client, "c", "t")))
+    let report = Batch::new(Raw(avepoint::RetrieveMultipleUsers::new(client, "c", "t")))
         .fetch(ids(30))
         .await
         .unwrap();
@@ -663,7 +667,7 @@ async fn a_stream_says_what_each_id_became_even_when_the_run_stops() {
     // The library's stream agrees with its report: the run error is there as outcomes end.
     let m = mock(MockConfig::new().avepoint_tenants([("c", "t")])).await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let mut stream = Batch::new(avepoint::Users::new(client, "c", "gone"))
+    let mut stream = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "gone"))
         .stream(ids(1_000))
         .unwrap();
     let mut failed = 0;
@@ -693,7 +697,7 @@ async fn one_wrong_answer_is_not_the_runs_once_an_answer_proved_the_requests_sou
     };
     let m = mock(MockConfig::new().faults_all(faults)).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(1)
         .fetch(ids(75 * 6))
         .await
@@ -719,7 +723,7 @@ async fn a_gateway_404_that_fits_the_documented_not_found_body_calls_nothing_mis
     for n in [3, 3_000] {
         let server = gateway().await;
         let client = usermgr::Client::with_bearer(&server.url(), TOKEN).unwrap();
-        let report = Batch::new(usermgr::Users::new(client))
+        let report = Batch::new(usermgr::GetUsersByIds::new(client))
             .fetch(ids(n))
             .await
             .unwrap();
@@ -737,7 +741,9 @@ async fn a_gateway_404_that_fits_the_documented_not_found_body_calls_nothing_mis
     // every id is asked for, and none is called missing.
     let server = gateway().await;
     let client = usermgr::Client::with_bearer(&server.url(), TOKEN).unwrap();
-    let op = usermgr::Users::new(client).attributes(["groups"]).unwrap();
+    let op = usermgr::GetUsersByIds::new(client)
+        .attributes(["groups"])
+        .unwrap();
     let report = Batch::new(op).fetch(ids(30)).await.unwrap();
     assert!(report.missing.is_empty());
     assert_eq!(report.failed_ids(), 30);
@@ -755,7 +761,7 @@ async fn a_not_found_answer_is_missing_once_another_answer_proved_the_requests()
     // that the requests reach it.
     let m = mock(MockConfig::new().missing_if(|_| true)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .fetch(ids(5))
         .await
         .unwrap();
@@ -772,7 +778,7 @@ async fn a_not_found_answer_is_missing_once_another_answer_proved_the_requests()
     // before it are held back until it proves the requests, then are missing.
     let m = mock(MockConfig::new().missing_if(|id| id != "40")).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .concurrency(1)
         .fetch(ids(40))
         .await
@@ -794,7 +800,7 @@ async fn a_failure_that_repeats_after_the_run_was_proven_stops_it() {
     };
     let m = mock(MockConfig::new().faults_all(faults)).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(1)
         .fetch(ids(3_000))
         .await
@@ -815,7 +821,7 @@ async fn a_gateway_that_answers_502_to_every_request_stops_the_run_with_the_caus
     };
     let m = mock(MockConfig::new().faults_all(faults)).await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(avepoint::Users::new(client, "c", "t"))
+    let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "t"))
         .retry(quick_retry())
         .fetch(ids(3_000))
         .await
@@ -844,7 +850,7 @@ async fn bodies_cut_short_are_answers_not_silence() {
     };
     let m = mock(MockConfig::new().faults_all(faults)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .concurrency(1)
         .retry(quick_retry())
         .fetch(ids(2))

@@ -28,7 +28,7 @@ async fn spans_name_operation_attempt_and_status_but_no_token_or_body() {
         .unwrap();
     let token = "tok-SECRET-3141";
     let client = nexudus::Client::with_bearer(m.base_url(), token).unwrap();
-    let report = Batch::new(nexudus::Users::new(client))
+    let report = Batch::new(nexudus::GetUsers::new(client))
         .retry(Retry {
             base_delay: std::time::Duration::from_millis(1),
             ..Retry::default()

@@ -10,12 +10,16 @@ async fn hydrate_turns_1000_summaries_into_1000_full_records() {
         .unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
     let ids: Vec<String> = (1..=1000).rev().map(|i| i.to_string()).collect();
-    let summaries = nexudus::users(&client, &ids).await.unwrap();
+    let summaries = userbatch::fetch(nexudus::GetUsers::new(client.clone()), &ids)
+        .await
+        .unwrap();
     assert_eq!(summaries.found.len(), 1000);
     let list: Vec<nexudus::types::UserSummary> =
         summaries.found.into_iter().map(|f| f.record).collect();
 
-    let full = nexudus::hydrate_users(&client, &list).await.unwrap();
+    let full = userbatch::hydrate_with(&nexudus::GetUsers::new(client.clone()), &list)
+        .await
+        .unwrap();
     assert_eq!(full.found.len(), 1000);
     assert!(full.missing.is_empty() && full.failed.is_empty());
     assert_eq!(full.requests, 1000, "one getUser per id");
@@ -36,21 +40,23 @@ async fn hydrate_turns_1000_summaries_into_1000_full_records() {
 async fn hydrate_reports_ids_gone_since_the_list_as_missing() {
     let m = MockServer::start(MockConfig::new()).await.unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-    let list = nexudus::coworkers(&client, ["1", "2", "3"]).await.unwrap();
+    let list = userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), ["1", "2", "3"])
+        .await
+        .unwrap();
     let summaries: Vec<_> = list.found.into_iter().map(|f| f.record).collect();
     // Between the list and the hydrate, coworker 2 was deleted.
     let m2 = MockServer::start(MockConfig::new().missing_ids(["2"]))
         .await
         .unwrap();
     let client2 = nexudus::Client::with_bearer(m2.base_url(), "t").unwrap();
-    let full = nexudus::hydrate_coworkers(&client2, &summaries)
+    let full = userbatch::hydrate_with(&nexudus::GetCoworkers::new(client2.clone()), &summaries)
         .await
         .unwrap();
     let found: Vec<&str> = full.found.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(found, ["1", "3"]);
     assert_eq!(full.missing, ["2"]);
     // The generic form takes any PartialRecord and a get-one batch.
-    let again = userbatch::hydrate(&Batch::new(nexudus::CoworkerById::new(client)), &summaries)
+    let again = userbatch::hydrate(&Batch::new(nexudus::GetCoworker::new(client)), &summaries)
         .await
         .unwrap();
     assert_eq!(again.found.len(), 3);
@@ -60,9 +66,11 @@ async fn hydrate_reports_ids_gone_since_the_list_as_missing() {
 async fn read_modify_write_sends_the_full_record() {
     let m = MockServer::start(MockConfig::new()).await.unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-    let result = nexudus::modify_coworker(&client, 7, |c| c.notes = Some("VIP".into()))
-        .await
-        .unwrap();
+    let result = userbatch::modify(&nexudus::GetCoworker::new(client.clone()), 7, |c| {
+        c.notes = Some("VIP".into())
+    })
+    .await
+    .unwrap();
     assert_eq!(result.was_successful, Some(true));
     // The mock reports fields absent from a PUT body as cleared: none were.
     assert_eq!(result.message.as_deref(), Some("Updated."));
@@ -73,12 +81,12 @@ async fn read_modify_write_sends_the_full_record() {
     );
     assert_eq!(log[1].ids, ["7"]);
     // The write persists for the server's lifetime: the next read returns the change.
-    let again = Batch::new(nexudus::CoworkerById::new(client.clone()))
+    let again = Batch::new(nexudus::GetCoworker::new(client.clone()))
         .fetch(["7"])
         .await
         .unwrap();
     assert_eq!(again.found[0].record.notes.as_deref(), Some("VIP"));
-    let other = Batch::new(nexudus::CoworkerById::new(client.clone()))
+    let other = Batch::new(nexudus::GetCoworker::new(client.clone()))
         .fetch(["8"])
         .await
         .unwrap();
@@ -114,9 +122,11 @@ async fn a_failed_read_modify_write_says_which_call_failed() {
         .await
         .unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-    let err = nexudus::modify_user(&client, 8, |u| u.full_name = Some("x".into()))
-        .await
-        .unwrap_err();
+    let err = userbatch::modify(&nexudus::GetUser::new(client.clone()), 8, |u| {
+        u.full_name = Some("x".into())
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.step, ModifyStep::Get);
     assert!(
         err.to_string()
@@ -136,9 +146,11 @@ async fn a_failed_read_modify_write_says_which_call_failed() {
         .await
         .unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-    let err = nexudus::modify_user(&client, 9, |u| u.full_name = Some("x".into()))
-        .await
-        .unwrap_err();
+    let err = userbatch::modify(&nexudus::GetUser::new(client.clone()), 9, |u| {
+        u.full_name = Some("x".into())
+    })
+    .await
+    .unwrap_err();
     assert_eq!(err.step, ModifyStep::Put);
     assert_eq!(err.error.status, Some(500));
     assert!(err.to_string().contains("(PUT)"), "{err}");
@@ -156,7 +168,7 @@ async fn a_refused_connection_names_the_host_and_the_os_error() {
         .unwrap()
         .port();
     let client = nexudus::Client::with_bearer(&format!("http://127.0.0.1:{port}"), "t").unwrap();
-    let report = userbatch::Batch::new(nexudus::UserById::new(client))
+    let report = userbatch::Batch::new(nexudus::GetUser::new(client))
         .retry(userbatch::Retry::none())
         .fetch(["1"])
         .await

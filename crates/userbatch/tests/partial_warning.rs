@@ -29,24 +29,34 @@ async fn warns_once_per_operation_naming_the_fields_and_the_way_out() {
 
     // Silenced: nothing, and the operation is not marked as warned.
     userbatch::silence_partial_warnings(true);
-    nexudus::coworkers(&client, ["1"]).await.unwrap();
+    userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), ["1"])
+        .await
+        .unwrap();
     assert!(warnings().is_empty(), "silenced, yet warned");
     userbatch::silence_partial_warnings(false);
 
-    nexudus::users(&client, ["1", "2"]).await.unwrap();
-    nexudus::users(&client, ["3"]).await.unwrap();
+    userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["1", "2"])
+        .await
+        .unwrap();
+    userbatch::fetch(nexudus::GetUsers::new(client.clone()), ["3"])
+        .await
+        .unwrap();
     let w = warnings();
     assert_eq!(w.len(), 1, "{w:#?}");
     assert!(w[0].contains("`getUsers` returns summaries of User"));
     assert!(w[0].contains("IsAdmin") && w[0].contains("OnIdentityCheckUpdate"));
     assert!(w[0].contains("`getUser`") && w[0].contains("hydrate"));
 
-    nexudus::coworkers(&client, ["1"]).await.unwrap();
-    nexudus::coworkers(&client, ["2"]).await.unwrap();
+    userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), ["1"])
+        .await
+        .unwrap();
+    userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), ["2"])
+        .await
+        .unwrap();
     assert_eq!(warnings().len(), 2, "coworkers warn once too");
 
     // Full records do not warn.
-    userbatch::Batch::new(nexudus::UserById::new(client.clone()))
+    userbatch::Batch::new(nexudus::GetUser::new(client.clone()))
         .fetch(["1"])
         .await
         .unwrap();

@@ -26,7 +26,7 @@ async fn rate_limited(
     let m = mock(MockConfig::new().rate_limit(Vendor::Nexudus, limit)).await;
     let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
     let started = Instant::now();
-    let report = Batch::new(nexudus::UserById::new(client))
+    let report = Batch::new(nexudus::GetUser::new(client))
         .concurrency(concurrency)
         .fetch(ids(n))
         .await
@@ -149,7 +149,7 @@ async fn a_vendor_that_throttles_a_third_of_requests_costs_no_ids() {
         };
         let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
         let client = nexudus::Client::with_bearer(m.base_url(), "t").unwrap();
-        let report = Batch::new(nexudus::UserById::new(client))
+        let report = Batch::new(nexudus::GetUser::new(client))
             .concurrency(8)
             .retry(Retry {
                 base_delay: Duration::from_millis(1),

@@ -37,7 +37,7 @@ async fn a_run_three_times_longer_than_the_tokens_loses_nothing() {
         .unwrap();
         let client = oauth_client(&m, "s3cret", auth);
         let started = Instant::now();
-        let report = Batch::new(usermgr::Users::new(client))
+        let report = Batch::new(usermgr::GetUsersByIds::new(client))
             .concurrency(16)
             .max_batch(1)
             .fetch(ids(2_500))
@@ -92,7 +92,7 @@ async fn a_token_revoked_early_is_renewed_once_on_401() {
     .unwrap();
     let client = oauth_client(&m, "s3cret", ClientAuth::Basic);
     let started = Instant::now();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(8)
         .max_batch(1)
         .fetch(ids(400))
@@ -133,7 +133,7 @@ async fn credentials_refused_for_good_stop_the_run_quickly() {
     let client = usermgr::Client::with_bearer(m.base_url(), "bad").unwrap();
     let concurrency = 4;
     let started = Instant::now();
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .concurrency(concurrency)
         .fetch(ids(75 * 40))
         .await
@@ -167,7 +167,7 @@ async fn credentials_refused_for_good_stop_the_run_quickly() {
     .await
     .unwrap();
     let client = oauth_client(&m, "zq-not-the-secret", ClientAuth::Basic);
-    let report = Batch::new(usermgr::Users::new(client))
+    let report = Batch::new(usermgr::GetUsersByIds::new(client))
         .fetch(ids(300))
         .await
         .unwrap();

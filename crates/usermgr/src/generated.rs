@@ -588,7 +588,7 @@ pub mod rules {
     use ::userbatch_core::rules::{
         Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
         Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-        ResetForm, UnknownIds, VendorRules,
+        ResetForm, SkippedParameter, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -611,6 +611,7 @@ pub mod rules {
     ///Batch rules of `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`), from `x-userbatch` in specs/usermgr.yaml.
     pub const GET_USERS_BY_IDS: OperationRules = OperationRules {
         operation_id: Borrowed("getUsersByIds"),
+        resource: Borrowed("users"),
         ids: Ids {
             location: IdLocation::Path,
             name: Borrowed("ids"),
@@ -666,6 +667,23 @@ pub mod rules {
                 &[Borrowed("directReports"), Borrowed("groups"), Borrowed("languages")],
             ),
         }),
+        update_operation: None,
+        skip_parameters: Borrowed(
+            &[
+                SkippedParameter {
+                    name: Borrowed("$sort"),
+                    why: Borrowed(
+                        "records come back in input order; sort the results instead",
+                    ),
+                },
+                SkippedParameter {
+                    name: Borrowed("$order"),
+                    why: Borrowed(
+                        "records come back in input order; sort the results instead",
+                    ),
+                },
+            ],
+        ),
         answers: Answers {
             success: Borrowed(&[Borrowed("application/json")]),
             not_found: Some(NotFound {
@@ -698,5 +716,176 @@ impl types::GetUsersByIdsIds {
                 name: "ids",
                 reason: e.to_string(),
             })
+    }
+}
+/// `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`) as a batch operation: Get User by IDs. Records: [`types::User`]; rules: [`rules::GET_USERS_BY_IDS`]. Does not offer `$sort`: records come back in input order; sort the results instead. Does not offer `$order`: records come back in input order; sort the results instead.
+#[derive(Debug, Clone)]
+pub struct GetUsersByIds {
+    client: Client,
+    accept_language: types::GetUsersByIdsAcceptLanguage,
+    attributes: Option<String>,
+}
+impl GetUsersByIds {
+    /// The operation over this client, every option at its default.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            accept_language: ::std::default::Default::default(),
+            attributes: None,
+        }
+    }
+    /// Its options, as the spec names and describes them.
+    pub const OPTIONS: &'static [::userbatch_core::OptionSpec] = &[
+        ::userbatch_core::OptionSpec {
+            name: "Accept-Language",
+            flag: "accept-language",
+            help: "Language locale accepted by client (used for locale specific fields in resource representation and in error responses).",
+            required: false,
+            values: &[
+                "en-US",
+                "es-ES",
+                "fr-FR",
+                "it-IT",
+                "de-DE",
+                "nl-NL",
+                "pt-BR",
+                "pt-PT",
+                "da-DK",
+                "ru-RU",
+                "fr-CA",
+                "zh-CN",
+                "ja-JP",
+                "ko-KR",
+                "sv-SE",
+            ],
+            default: Some("en-US"),
+            list: false,
+        },
+        ::userbatch_core::OptionSpec {
+            name: "$attribute",
+            flag: "attribute",
+            help: "Server can be prompted to return additional attributes of resource representation using $attribute common query parameter. If single user ID provided: all, title, middleName, suffix, created, createdBy, authenticationType, manager, emailAddress, mobileNumber, directReports, groups, languages, externalId, `custom.<name>`. If multiple user IDs provided: all, title, middleName, suffix, created, createdBy, authenticationType, manager, emailAddress, mobileNumber, externalId, `custom.<name>`. Examples: `created,manager` returns attributes 'created' and 'manager'; `all` returns all the attributes.",
+            required: false,
+            values: &[
+                "title",
+                "middleName",
+                "suffix",
+                "created",
+                "createdBy",
+                "authenticationType",
+                "manager",
+                "emailAddress",
+                "mobileNumber",
+                "directReports",
+                "groups",
+                "languages",
+                "externalId",
+                "all",
+            ],
+            default: None,
+            list: true,
+        },
+    ];
+    /// The operation over this client with the options `given` as text (spec name,
+    /// value), each parsed as its type: what a command line or a config file holds.
+    pub fn from_options(
+        client: Client,
+        given: &[(&str, &str)],
+    ) -> ::std::result::Result<Self, ::userbatch_core::OptionError> {
+        ::userbatch_core::check_options(Self::OPTIONS, given)?;
+        let get = |name: &str| ::userbatch_core::option_value(given, name);
+        #[allow(unused_mut)]
+        let mut op = Self::new(client);
+        if let Some(value) = get("Accept-Language") {
+            op = op
+                .accept_language(
+                    ::userbatch_core::parse_option::<
+                        types::GetUsersByIdsAcceptLanguage,
+                    >("Accept-Language", value)?,
+                );
+        }
+        if let Some(value) = get("$attribute") {
+            op = op
+                .attributes(value.split(','))
+                .map_err(|e| ::userbatch_core::OptionError::Invalid {
+                    name: "$attribute",
+                    value: value.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(op)
+    }
+    /// `Accept-Language`: Language locale accepted by client (used for locale specific fields in resource representation and in error responses).
+    pub fn accept_language(mut self, value: types::GetUsersByIdsAcceptLanguage) -> Self {
+        self.accept_language = value;
+        self
+    }
+    fn attribute_rules(&self) -> &'static ::userbatch_core::rules::Attributes {
+        match &rules::GET_USERS_BY_IDS.attributes {
+            Some(a) => a,
+            None => unreachable!(),
+        }
+    }
+    /// Asks for more attributes (`$attribute`): the values the spec lists (`rules::GET_USERS_BY_IDS.attributes`), `all`, or `custom.<name>`. Names the spec does not know (the empty one too) are refused here, before any request. Asking for one valid only for a single id (`directReports`, `groups`, `languages`) makes every request name one id.
+    pub fn attributes<I, S>(
+        mut self,
+        names: I,
+    ) -> ::std::result::Result<Self, ::userbatch_core::UnknownAttribute>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.attributes = self.attribute_rules().select(names)?;
+        Ok(self)
+    }
+    /// The attributes asked for beyond the summary ones, as sent.
+    pub fn requested_attributes(&self) -> Vec<&str> {
+        self.attributes.as_deref().map(|a| a.split(',').collect()).unwrap_or_default()
+    }
+    /// Whether the records this operation returns carry `attribute` (a summary
+    /// attribute, one asked for, or any when all were): a `None` field they do not
+    /// carry means "not sent", not "empty".
+    pub fn returns(&self, attribute: &str) -> bool {
+        self.attribute_rules().returns(self.attributes.as_deref(), attribute)
+    }
+}
+impl ::userbatch_core::Operation for GetUsersByIds {
+    type Record = types::User;
+    fn rules(&self) -> &'static ::userbatch_core::rules::OperationRules {
+        &rules::GET_USERS_BY_IDS
+    }
+    fn vendor(&self) -> &'static ::userbatch_core::rules::VendorRules {
+        &rules::VENDOR
+    }
+    fn single_id(&self) -> bool {
+        self.attribute_rules().needs_single_id(self.attributes.as_deref())
+    }
+    async fn send(
+        &self,
+        ids: &[String],
+        page: Option<::userbatch_core::PageRequest>,
+    ) -> ::userbatch_core::RawResult {
+        let _ = page;
+        let ids = types::GetUsersByIdsIds::from_ids(ids)
+            .map_err(::userbatch_core::refused)?;
+        self.client
+            .get_users_by_ids(
+                &ids,
+                self.attributes.as_deref(),
+                None,
+                None,
+                ::std::default::Default::default(),
+                self.accept_language.clone(),
+            )
+            .await
+    }
+    fn decode(
+        &self,
+        record: &str,
+    ) -> ::std::result::Result<types::User, ::userbatch_core::json::RecordError> {
+        ::userbatch_core::json::decode(record, &rules::GET_USERS_BY_IDS.records.secrets)
+    }
+    fn scrubber(&self) -> ::userbatch_core::Scrubber {
+        self.client.scrubber()
     }
 }
