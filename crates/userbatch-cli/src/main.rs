@@ -6,22 +6,20 @@
 
 mod files;
 mod ids;
+mod targets;
 mod ui;
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
-use userbatch::{
-    Batch, ClientConfig, Credentials, Operation, Outcome, Raw, Stopper, avepoint, nexudus, usermgr,
-};
+use userbatch::{Batch, ClientConfig, Credentials, Operation, Outcome, Stopper};
 
 use crate::files::AtomicFile;
 use crate::ids::Ids;
@@ -76,14 +74,15 @@ struct Args {
     command: Option<Command>,
 
     /// The vendor API
-    #[arg(value_enum, required = true)]
-    vendor: Option<VendorArg>,
+    #[arg(index = 1, required = true)]
+    vendor: Option<String>,
 
-    /// What to fetch: `users` (every vendor) or `coworkers` (nexudus)
-    #[arg(value_enum, required = true)]
-    resource: Option<ResourceArg>,
+    /// What to fetch
+    #[arg(index = 2, required = true)]
+    resource: Option<String>,
 
     /// Ids to fetch, trimmed; duplicates are fetched once
+    #[arg(index = 3)]
     ids: Vec<String>,
 
     /// Read more ids from this file, one per line ('-' reads standard input)
@@ -210,38 +209,10 @@ struct Args {
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
 
-    /// Return full records (one get-one request per id) instead of list summaries
-    #[arg(long, help_heading = "Nexudus")]
+    /// Return full records (one get-one request per id, the summaries' full operation)
+    /// instead of list summaries
+    #[arg(long)]
     full: bool,
-
-    /// Extra attributes to return, comma-separated ($attribute), e.g. `created,manager`
-    #[arg(long, value_name = "LIST", help_heading = "User Manager")]
-    attribute: Option<String>,
-
-    /// Refused: records are written in input order, and User Manager sorts only within one
-    /// request of at most 75 ids, so $sort would have no visible effect
-    #[arg(long, value_name = "FIELD", hide = true, num_args = 0..=1)]
-    sort: Option<Option<String>>,
-
-    /// Refused, as --sort
-    #[arg(long, value_name = "ORDER", hide = true, num_args = 0..=1)]
-    order: Option<Option<String>>,
-
-    /// Accept-Language, e.g. en-US, fr-FR [default: en-US]
-    #[arg(long, value_name = "LOCALE", help_heading = "User Manager")]
-    language: Option<String>,
-
-    /// The customer's id (required for avepoint)
-    #[arg(long, value_name = "ID", help_heading = "AvePoint", value_parser = non_empty)]
-    customer_id: Option<String>,
-
-    /// The tenant's id (required for avepoint)
-    #[arg(long, value_name = "ID", help_heading = "AvePoint", value_parser = non_empty)]
-    tenant_id: Option<String>,
-
-    /// Page size to ask for [default: 100]
-    #[arg(long, value_name = "N", help_heading = "AvePoint")]
-    page_size: Option<NonZeroU32>,
 }
 
 /// What else the command does.
@@ -256,32 +227,6 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `userbatch man | man -l -`
     Man,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum VendorArg {
-    /// Nexudus (users, coworkers)
-    Nexudus,
-    /// User Manager v3 (users)
-    Usermgr,
-    /// AvePoint Graph (users)
-    Avepoint,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ResourceArg {
-    /// Users
-    Users,
-    /// Coworkers (nexudus)
-    Coworkers,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OrderArg {
-    /// Ascending
-    Asc,
-    /// Descending
-    Desc,
 }
 
 /// Why a run ended early, and its exit status.
@@ -302,12 +247,6 @@ impl From<userbatch::ConfigError> for Exit {
             }
             _ => Usage(format!("--base-url {e}")),
         }
-    }
-}
-
-impl From<userbatch::UnknownAttribute> for Exit {
-    fn from(e: userbatch::UnknownAttribute) -> Self {
-        Usage(format!("--attribute: {e}"))
     }
 }
 
@@ -346,16 +285,37 @@ struct FailedIds {
 /// The exit status of an interrupted run, as shells give a process ended by SIGINT.
 const INTERRUPTED: u8 = 130;
 
+/// The command line: the arguments of [`Args`], and the vendors, resources and options of
+/// the registry.
+fn cli() -> clap::Command {
+    targets::augment(Args::command())
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = match cli().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => {
+            // A parameter a spec leaves out on purpose says why.
+            if e.kind() == clap::error::ErrorKind::UnknownArgument
+                && let Some(clap::error::ContextValue::String(arg)) =
+                    e.get(clap::error::ContextKind::InvalidArg)
+                && let Some(why) = targets::not_offered(arg)
+            {
+                eprintln!("userbatch: {why}");
+                return ExitCode::from(2);
+            }
+            e.exit()
+        }
+    };
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(command) = &args.command {
         let mut text = Vec::new();
         match command {
             Command::Completions { shell } => {
-                clap_complete::generate(*shell, &mut Args::command(), "userbatch", &mut text);
+                clap_complete::generate(*shell, &mut cli(), "userbatch", &mut text);
             }
             Command::Man => {
-                if let Err(e) = clap_mangen::Man::new(Args::command()).render(&mut text) {
+                if let Err(e) = clap_mangen::Man::new(cli()).render(&mut text) {
                     eprintln!("userbatch: cannot render the manual page: {e}");
                     return ExitCode::FAILURE;
                 }
@@ -381,7 +341,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args, &ui)) {
+    match runtime.block_on(run(args, &matches, &ui)) {
         Ok(code) => code,
         Err(Usage(message)) => {
             ui.error(message);
@@ -395,16 +355,18 @@ fn main() -> ExitCode {
 }
 
 /// The vendor and the resource (clap requires both unless a subcommand is given).
-fn target(args: &Args) -> (VendorArg, ResourceArg) {
-    match (args.vendor, args.resource) {
+fn target(args: &Args) -> (&str, &str) {
+    match (&args.vendor, &args.resource) {
         (Some(vendor), Some(resource)) => (vendor, resource),
         _ => unreachable!("clap requires the vendor and the resource"),
     }
 }
 
-async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
+async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode, Exit> {
     let (vendor, resource) = target(&args);
-    check_combination(&args, vendor, resource)?;
+    let own = targets::own_flags(&Args::command());
+    let target =
+        targets::resolve(matches, &own, vendor, resource, args.full, args.mock).map_err(Usage)?;
     if [&args.ids_file, &args.token_file, &args.client_secret_file]
         .iter()
         .filter(|p| p.as_deref().is_some_and(|p| p.as_os_str() == "-"))
@@ -432,7 +394,7 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
     )?;
     let retry = match &args.retry_failed {
         Some(path) => {
-            let ids = ids::failed_ids_of(path, &name_of(vendor), &name_of(resource))?;
+            let ids = ids::failed_ids_of(path, target.vendor.name, target.resource.name)?;
             if ids.is_empty() && args.ids.is_empty() && args.ids_file.is_none() {
                 ui.say(format_args!(
                     "{} lists no failed ids: nothing to fetch",
@@ -444,7 +406,7 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
         }
         None => Vec::new(),
     };
-    let credentials = credentials(&args, vendor)?;
+    let credentials = credentials(&args, target.vendor.rules)?;
     let mut ids = Ids::open(&args.ids, retry, args.ids_file.as_deref(), args.max_ids)?;
     // The files are made later (the output once Ctrl-C is caught, the report at the end);
     // a path that cannot be written is an error now, before any request.
@@ -462,7 +424,7 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
     let base_url = match (&mock, &args.base_url) {
         (Some(m), _) => m.base_url().to_owned(),
         (None, Some(url)) => url.clone(),
-        (None, None) => vendor_rules(vendor).default_base_url.to_string(),
+        (None, None) => target.vendor.rules.default_base_url.to_string(),
     };
     let credentials = match (credentials, &mock) {
         (Some(c), _) => c,
@@ -492,50 +454,17 @@ async fn run(args: Args, ui: &Ui) -> Result<ExitCode, Exit> {
         ids: &mut ids,
     };
     let started = Instant::now();
-    let (mut report, sink) = match (vendor, resource) {
-        (VendorArg::Nexudus, resource) => {
-            let client = nexudus::Client::from_config(config)?;
-            match (resource, args.full) {
-                (ResourceArg::Users, false) => run.op(nexudus::GetUsers::new(client)).await?,
-                (ResourceArg::Users, true) => run.op(nexudus::GetUser::new(client)).await?,
-                (ResourceArg::Coworkers, false) => {
-                    run.op(nexudus::GetCoworkers::new(client)).await?
-                }
-                (ResourceArg::Coworkers, true) => run.op(nexudus::GetCoworker::new(client)).await?,
-            }
-        }
-        (VendorArg::Usermgr, _) => {
-            let client = usermgr::Client::from_config(config)?;
-            let mut op = usermgr::GetUsersByIds::new(client);
-            if let Some(list) = &args.attribute {
-                // An empty name (`--attribute ""`, `a,,b`) is refused with the valid ones.
-                op = op.attributes(list.split(',').map(str::trim))?;
-            }
-            if let Some(language) = &args.language {
-                let parsed = language.parse().map_err(|_| {
-                    Usage(format!(
-                        "--language {language:?} is not a locale User Manager supports"
-                    ))
-                })?;
-                op = op.accept_language(parsed);
-            }
-            run.op(op).await?
-        }
-        (VendorArg::Avepoint, _) => {
-            let client = avepoint::Client::from_config(config)?;
-            let (Some(customer), Some(tenant)) = (&args.customer_id, &args.tenant_id) else {
-                return Err(Usage(
-                    "avepoint needs --customer-id and --tenant-id".to_owned(),
-                ));
-            };
-            let mut op =
-                avepoint::RetrieveMultipleUsers::new(client, customer.clone(), tenant.clone());
-            if let Some(size) = args.page_size {
-                op = op.page_size(size);
-            }
-            run.op(op).await?
-        }
-    };
+    let pairs: Vec<(&str, &str)> = target
+        .options
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let op = (target.entry.build)(config, &pairs).map_err(|e| match e {
+        userbatch::registry::BuildError::Config(e) => Exit::from(e),
+        userbatch::registry::BuildError::Option(e) => Usage(option_error(&target, &e)),
+        e => Failure(e.to_string()),
+    })?;
+    let (mut report, sink) = run.op(op.strict(args.strict), &target).await?;
     if let Some(m) = mock {
         m.stop().await;
     }
@@ -677,7 +606,10 @@ async fn start_mock() -> Result<Mock, Exit> {
 /// A bearer token (`--token`, `--token-file`), or tokens from an OAuth2 token endpoint
 /// (`--client-id`, `--client-secret[-file]`, `--token-url`, by default the spec's); `None`
 /// if none was given.
-fn credentials(args: &Args, vendor: VendorArg) -> Result<Option<Credentials>, Exit> {
+fn credentials(
+    args: &Args,
+    vendor: &userbatch::rules::VendorRules,
+) -> Result<Option<Credentials>, Exit> {
     let token = match (&args.token, &args.token_file) {
         (_, Some(path)) => Some(files::read_secret("--token-file", path)?),
         (Some(token), None) => Some(token.clone()),
@@ -696,14 +628,14 @@ fn credentials(args: &Args, vendor: VendorArg) -> Result<Option<Credentials>, Ex
         (None, Some(id), Some(secret)) => {
             let url = match &args.token_url {
                 Some(url) => url.clone(),
-                None => vendor_rules(vendor)
+                None => vendor
                     .token_url
                     .as_ref()
                     .map(|url| url.to_string())
                     .ok_or_else(|| {
                         Usage(format!(
                             "--client-id needs --token-url: the {} spec names no token endpoint",
-                            vendor_rules(vendor).title
+                            vendor.title
                         ))
                     })?,
             };
@@ -720,56 +652,20 @@ fn credentials(args: &Args, vendor: VendorArg) -> Result<Option<Credentials>, Ex
     }
 }
 
-fn vendor_rules(vendor: VendorArg) -> &'static userbatch::rules::VendorRules {
-    match vendor {
-        VendorArg::Nexudus => &nexudus::rules::VENDOR,
-        VendorArg::Usermgr => &usermgr::rules::VENDOR,
-        VendorArg::Avepoint => &avepoint::rules::VENDOR,
-    }
-}
-
-/// A vendor's or resource's name as typed on the command line.
-fn name_of(value: impl ValueEnum) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
-}
-
-/// Options that belong to another vendor or resource are mistakes, not no-ops.
-fn check_combination(args: &Args, vendor: VendorArg, resource: ResourceArg) -> Result<(), Exit> {
-    if args.sort.is_some() || args.order.is_some() {
-        return Err(Usage(
-            "--sort/--order are refused: records are written in input order, and User \
-             Manager sorts only within one request of at most 75 ids, so they would have no \
-             visible effect; sort the output instead, e.g. `jq -s 'sort_by(.lastName)[]'`"
-                .to_owned(),
-        ));
-    }
-    if resource == ResourceArg::Coworkers && vendor != VendorArg::Nexudus {
-        return Err(Usage(format!(
-            "{} has no coworkers; only `nexudus coworkers` exists",
-            name_of(vendor)
-        )));
-    }
-    let misplaced = |present: bool, flag: &str, only: VendorArg| {
-        if present && vendor != only {
-            Err(Usage(format!("{flag} applies to {} only", name_of(only))))
-        } else {
-            Ok(())
+/// An option the operation refused, in the command line's terms.
+fn option_error(target: &targets::Target, e: &userbatch::OptionError) -> String {
+    match e {
+        userbatch::OptionError::Invalid { name, reason, .. } => {
+            format!("{}: {reason}", target.flag_of(name))
         }
-    };
-    misplaced(args.full, "--full", VendorArg::Nexudus)?;
-    misplaced(args.attribute.is_some(), "--attribute", VendorArg::Usermgr)?;
-    misplaced(args.language.is_some(), "--language", VendorArg::Usermgr)?;
-    misplaced(
-        args.customer_id.is_some(),
-        "--customer-id",
-        VendorArg::Avepoint,
-    )?;
-    misplaced(args.tenant_id.is_some(), "--tenant-id", VendorArg::Avepoint)?;
-    misplaced(args.page_size.is_some(), "--page-size", VendorArg::Avepoint)?;
-    Ok(())
+        userbatch::OptionError::Missing { name } => format!(
+            "{} {} needs {}",
+            target.vendor.name,
+            target.resource.name,
+            target.flag_of(name)
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Requests per second: from one every 1,000 s to a million a second (outside that, a
@@ -780,13 +676,6 @@ fn positive_rate(text: &str) -> Result<f64, String> {
         _ => {
             Err("a number of requests per second from 0.001 to 1000000, e.g. 50 or 50/s".to_owned())
         }
-    }
-}
-
-fn non_empty(text: &str) -> Result<String, String> {
-    match text.trim() {
-        "" => Err("must not be empty".to_owned()),
-        text => Ok(text.to_owned()),
     }
 }
 
@@ -866,8 +755,12 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Runs `op`: records as the vendor sent them, or (`--strict`) decoded into the spec's
-    /// types too.
-    async fn op<O: Operation>(self, op: O) -> Result<(Report, Sink), Exit> {
+    /// types too, as the operation was made.
+    async fn op<O: Operation>(
+        self,
+        op: O,
+        target: &targets::Target,
+    ) -> Result<(Report, Sink), Exit> {
         let rules = op.rules();
         let secrets = if self.args.reveal_secrets {
             &[][..]
@@ -876,13 +769,8 @@ impl Run<'_> {
         };
         let partial = rules.partial.as_ref();
         let ui = self.ui;
-        let (report, sink) = if self.args.strict {
-            let batch = self.batch(op);
-            self.fetch(batch, secrets).await?
-        } else {
-            let batch = self.batch(Raw(op));
-            self.fetch(batch, secrets).await?
-        };
+        let batch = self.batch(op);
+        let (report, sink) = self.fetch(batch, secrets, target).await?;
         // With -v the library's warning lists the fields.
         let notice = wants_partial_notice(ui);
         if let Some(partial) = partial.filter(|_| report.found > 0 && notice) {
@@ -918,6 +806,7 @@ impl Run<'_> {
         self,
         batch: Batch<O>,
         secrets: &[Cow<'static, str>],
+        target: &targets::Target,
     ) -> Result<(Report, Sink), Exit> {
         let Run { args, ui, ids } = self;
         // Planning reads every id (it validates them all before any request is sent).
@@ -953,8 +842,8 @@ impl Run<'_> {
         ));
         ui.start(stream.requested());
         let mut report = Report {
-            vendor: name_of(target(args).0),
-            resource: name_of(target(args).1),
+            vendor: target.vendor.name.to_owned(),
+            resource: target.resource.name.to_owned(),
             requested: stream.requested(),
             found: 0,
             missing: Vec::new(),

@@ -202,7 +202,7 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
                 "users",
                 "--max-batch",
                 "1",
-                "--language",
+                "--accept-language",
                 "fr-FR",
                 "--strict",
             ],

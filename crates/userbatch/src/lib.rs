@@ -121,6 +121,7 @@ mod modify;
 mod pace;
 mod partial;
 mod ratelimit;
+pub mod registry;
 #[rustfmt::skip]
 mod vendors;
 
@@ -139,8 +140,8 @@ pub use userbatch_core::plan::{
 };
 pub use userbatch_core::{
     ClientAuth, ClientConfig, ClientCredentials, ConfigError, Credentials,
-    DEFAULT_MAX_RESPONSE_BYTES, Operation, PageRequest, PartialRecord, RawRecord, Scrubber, Secret,
-    Summaries, Timestamp, TokenError, UnknownAttribute, Update, rules,
+    DEFAULT_MAX_RESPONSE_BYTES, Operation, OptionError, OptionSpec, PageRequest, PartialRecord,
+    RawRecord, Scrubber, Secret, Summaries, Timestamp, TokenError, UnknownAttribute, Update, rules,
 };
 
 pub use vendors::*;
