@@ -76,10 +76,15 @@ pub fn generate_source(spec: &Spec) -> Result<String> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
         .with_context(|| format!("{}: not an OpenAPI 3.0 document", spec.rel))?;
     let client = generate_client_tokens(spec, &openapi)?;
-    let rules = rules_tokens(spec)?;
+    let (rules, id_types) = rules_and_id_types(spec)?;
     let partial_impls = crate::partial::impls(&summaries);
     let client_file: syn::File = syn::parse2(client.clone())
         .with_context(|| format!("{}: the generated client does not parse", spec.rel))?;
+    let id_types = id_types
+        .into_iter()
+        .filter(|(ty, _)| crate::ops::has_type(&client_file, ty))
+        .map(|(_, tokens)| tokens);
+    let rules = quote!(#rules #(#id_types)*);
     let mut ops = Vec::new();
     for (path, method, op) in spec.operations() {
         let Some(rules) = spec.operation_rules(op)? else {
@@ -322,6 +327,14 @@ fn culprit_operations(openapi: &openapiv3::OpenAPI) -> Vec<String> {
 /// read into those very types ([`Spec::vendor_rules`], [`Spec::operation_rules`]) and
 /// written back out.
 pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
+    let (rules, id_types) = rules_and_id_types(spec)?;
+    let id_types = id_types.into_iter().map(|(_, t)| t);
+    Ok(quote!(#rules #(#id_types)*))
+}
+
+/// The rules module, and the `from_ids` constructors of the id-list types (by type name:
+/// progenitor makes a type only for a constrained string).
+fn rules_and_id_types(spec: &Spec) -> Result<(TokenStream, Vec<(String, TokenStream)>)> {
     let vendor = vendor_tokens(&spec.vendor_rules()?);
     let mut consts = Vec::new();
     let mut paths = Vec::new();
@@ -365,39 +378,43 @@ pub fn rules_tokens(spec: &Spec) -> Result<TokenStream> {
                 IdEncoding::Csv | IdEncoding::BracketedCsv
             )
         {
-            id_types.push(id_type_tokens(op_id, &rules, &name));
+            id_types.push((
+                format!("{}{}", pascal(op_id), pascal(&rules.ids.name)),
+                id_type_tokens(op_id, &rules, &name),
+            ));
         }
     }
     let vendor_doc = format!(
         "Vendor-wide rules, from the root `x-userbatch` in {}.",
         spec.rel
     );
-    Ok(quote! {
-        /// Batch rules from the spec's `x-userbatch` extensions, for the `userbatch` facade's
-        /// batch engine.
-        pub mod rules {
-            #[allow(unused_imports)]
-            use ::std::borrow::Cow::Borrowed;
-            #[allow(unused_imports)]
-            use ::userbatch_core::rules::{
-                Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-                Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-                ResetForm, SkippedParameter, UnknownIds, VendorRules,
-            };
+    Ok((
+        quote! {
+            /// Batch rules from the spec's `x-userbatch` extensions, for the `userbatch` facade's
+            /// batch engine.
+            pub mod rules {
+                #[allow(unused_imports)]
+                use ::std::borrow::Cow::Borrowed;
+                #[allow(unused_imports)]
+                use ::userbatch_core::rules::{
+                    Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
+                    Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
+                    ResetForm, SkippedParameter, UnknownIds, VendorRules,
+                };
 
-            /// Every operation's path template, by the name progenitor gives the operation:
-            /// the vendor crate's request hook refuses a request whose path is not its
-            /// template.
-            pub const PATHS: &[(&str, &str)] = &[#(#paths),*];
+                /// Every operation's path template, by the name progenitor gives the operation:
+                /// the vendor crate's request hook refuses a request whose path is not its
+                /// template.
+                pub const PATHS: &[(&str, &str)] = &[#(#paths),*];
 
-            #[doc = #vendor_doc]
-            pub const VENDOR: VendorRules = #vendor;
+                #[doc = #vendor_doc]
+                pub const VENDOR: VendorRules = #vendor;
 
-            #(#consts)*
-        }
-
-        #(#id_types)*
-    })
+                #(#consts)*
+            }
+        },
+        id_types,
+    ))
 }
 
 /// A typed constructor for the generated type of an operation's id-list parameter (e.g.
@@ -738,11 +755,28 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut specs = Vec::new();
     for vendor in vendors(root)? {
         let spec = Spec::load(root, &vendor.spec_rel())?;
+        let dir = format!("crates/{}", vendor.name);
+        let has_docs = root.join(&dir).join("DOCS.md").exists();
+        outputs.push((
+            format!("{dir}/Cargo.toml"),
+            crate::scaffold::manifest(&vendor, &spec)?,
+        ));
+        outputs.push((
+            format!("{dir}/src/lib.rs"),
+            crate::scaffold::lib_rs(&vendor, &spec, has_docs)?,
+        ));
         outputs.push((vendor.generated_rel(), generate_source(&spec)?));
         outputs.push((vendor.mock_spec_rel(), mock_spec(&spec)?));
         specs.push((vendor, spec));
     }
     outputs.push((FACADE_VENDORS.to_owned(), facade_vendors(&specs)?));
+    let names: Vec<String> = specs.iter().map(|(v, _)| v.name.clone()).collect();
+    for rel in ["Cargo.toml", "crates/userbatch/Cargo.toml"] {
+        let text = fs::read_to_string(root.join(rel)).with_context(|| format!("reading {rel}"))?;
+        let filled =
+            crate::scaffold::fill_sections(rel, &text, |s| crate::scaffold::section(s, &names))?;
+        outputs.push((rel.to_owned(), filled));
+    }
     {
         for (rel, fresh) in outputs {
             let target = root.join(&rel);
@@ -756,9 +790,28 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
                 eprintln!("{}", unified_diff(&current, &fresh, &rel));
                 stale.push(rel);
             } else {
+                if let Some(dir) = target.parent() {
+                    fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
                 fs::write(&target, &fresh).with_context(|| format!("writing {rel}"))?;
                 println!("{rel}: written ({} lines)", fresh.lines().count());
             }
+        }
+    }
+    // A vendor crate whose spec is gone: generated files nothing regenerates.
+    for entry in fs::read_dir(root.join("crates")).context("reading crates/")? {
+        let dir = entry?.path();
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap_or_default();
+        if lib.starts_with("// @generated by `cargo xtask generate`") && !names.contains(&name) {
+            eprintln!(
+                "crates/{name} was generated from specs/{name}.yaml, which is gone: delete \
+                 crates/{name} and crates/userbatch-mock/specs/{name}.json"
+            );
+            stale.push(format!("crates/{name}"));
         }
     }
     if !stale.is_empty() {

@@ -13,4 +13,5 @@ pub mod lint;
 pub mod oas;
 pub mod ops;
 pub mod partial;
+pub mod scaffold;
 pub mod spec;

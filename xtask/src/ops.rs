@@ -116,6 +116,11 @@ fn struct_fields(file: &syn::File, name: &str) -> Result<Vec<(String, syn::Type)
     bail!("the generated code has no struct `types::{name}`")
 }
 
+/// Whether the generated code has `types::<name>`.
+pub fn has_type(file: &syn::File, name: &str) -> bool {
+    struct_fields(file, name).is_ok()
+}
+
 /// `Option<T>` -> `Some(T)`.
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Path(p) = ty else { return None };
@@ -310,8 +315,8 @@ pub fn operation_tokens(
     for input in &inputs {
         let ident = format_ident!("{}", input.name);
         let ty = &input.ty;
-        if input.name == "body" && rules.ids.location == IdLocation::Body {
-            // The ids go into one field of the body; its other fields are options.
+        if input.name == "body" && op.get("requestBody").is_some() {
+            // Each field of the body is an option, but the one the ids go in, if they do.
             let syn::Type::Reference(r) = ty else {
                 bail!("{op_id}: the body is not taken by reference")
             };
@@ -326,8 +331,13 @@ pub fn operation_tokens(
                 .ident
                 .to_string();
             let fields = struct_fields(file, &body_name)?;
-            let ids_field = snake(&rules.ids.name);
-            if !fields.iter().any(|(f, _)| *f == ids_field) {
+            let in_body = rules.ids.location == IdLocation::Body;
+            let ids_field = if in_body {
+                snake(&rules.ids.name)
+            } else {
+                String::new()
+            };
+            if in_body && !fields.iter().any(|(f, _)| *f == ids_field) {
                 bail!("{op_id}: the body `{body_name}` has no field `{ids_field}` for the ids");
             }
             let mut init = Vec::new();
@@ -343,7 +353,13 @@ pub fn operation_tokens(
                     });
                     continue;
                 }
-                let body_field = format_ident!("body_{}", field);
+                let taken = inputs.iter().any(|i| i.name == field)
+                    || ["client", "attributes", "new", "from_options"].contains(&field.as_str());
+                let body_field = if taken {
+                    format_ident!("body_{}", field)
+                } else {
+                    format_ident!("{}", field)
+                };
                 init.push(quote!(#f: self.#body_field.clone()));
                 let schema = spec
                     .schema(&body_name)
@@ -416,9 +432,18 @@ pub fn operation_tokens(
                 IdEncoding::Csv | IdEncoding::BracketedCsv => {
                     let inner = reference_inner(ty)
                         .with_context(|| format!("{op_id}: the id list is not a reference"))?;
-                    prepare.push(quote! {
-                        let #ident = #inner::from_ids(ids).map_err(::userbatch_core::refused)?;
-                    });
+                    if is_str(inner) {
+                        // An unconstrained string: the planner writes it.
+                        prepare.push(quote! {
+                            let #ident = ::userbatch_core::plan::Planner::new(&rules::#consts)
+                                .one_request(ids)
+                                .map_err(::userbatch_core::refused)?;
+                        });
+                    } else {
+                        prepare.push(quote! {
+                            let #ident = #inner::from_ids(ids).map_err(::userbatch_core::refused)?;
+                        });
+                    }
                     args.push(quote!(&#ident));
                 }
                 IdEncoding::JsonArray => {
