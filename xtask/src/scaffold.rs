@@ -51,8 +51,9 @@ pub fn manifest(vendor: &VendorSpec, spec: &Spec) -> Result<String> {
 /// `crates/<name>/src/lib.rs`: the crate's docs (its `DOCS.md` when it has one, else a
 /// generated page with a runnable example) and the generated code.
 pub fn lib_rs(vendor: &VendorSpec, spec: &Spec, has_docs: bool) -> Result<String> {
+    // As rustfmt leaves it: a blank line after `//!` lines, none between attributes.
     let docs = if has_docs {
-        "#![doc = include_str!(\"../DOCS.md\")]\n".to_owned()
+        "#![doc = include_str!(\"../DOCS.md\")]".to_owned()
     } else {
         generated_docs(vendor, spec)?
     };

@@ -180,15 +180,128 @@ impl Spec {
             .to_owned()
             .into();
         rules.default_base_url = self.default_base_url()?.into();
-        rules.token_url = self
+        let schemes = self
             .raw
             .pointer("/components/securitySchemes")
+            .and_then(Value::as_object);
+        // The schemes the root `security` names (any of them will do), with their scopes.
+        let mut named: Vec<(String, Vec<String>)> = Vec::new();
+        for requirement in self
+            .raw
+            .get("security")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+        {
+            for (name, scopes) in requirement {
+                let scopes = scopes
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                if !named.iter().any(|(n, _)| n == name) {
+                    named.push((name.clone(), scopes));
+                }
+            }
+        }
+        let mut auth = Vec::new();
+        for (name, scheme) in schemes.into_iter().flatten() {
+            let Some(required) = named.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
+            let http = scheme
+                .get("scheme")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase);
+            match (kind, http.as_deref()) {
+                ("http", Some("bearer")) if !auth.contains(&AuthScheme::Bearer) => {
+                    auth.push(AuthScheme::Bearer)
+                }
+                ("http", Some("bearer")) => {}
+                ("http", Some("basic")) => auth.push(AuthScheme::Basic),
+                ("oauth2", _) => {
+                    // A token from any other flow (a user's) is brought as a bearer token.
+                    let others = scheme
+                        .get("flows")
+                        .and_then(Value::as_object)
+                        .is_some_and(|f| f.keys().any(|k| k != "clientCredentials"));
+                    if others && !auth.contains(&AuthScheme::Bearer) {
+                        auth.push(AuthScheme::Bearer);
+                    }
+                    let Some(flow) = scheme.pointer("/flows/clientCredentials") else {
+                        continue;
+                    };
+                    if auth.contains(&AuthScheme::ClientCredentials) {
+                        continue;
+                    }
+                    let url = flow
+                        .get("tokenUrl")
+                        .and_then(Value::as_str)
+                        .with_context(|| format!("{}: {name} has no tokenUrl", self.rel))?;
+                    rules.token_url = Some(url.to_owned().into());
+                    let scopes: Vec<String> = if required.1.is_empty() {
+                        flow.get("scopes")
+                            .and_then(Value::as_object)
+                            .map(|s| s.keys().cloned().collect())
+                            .unwrap_or_default()
+                    } else {
+                        required.1.clone()
+                    };
+                    rules.scope = (!scopes.is_empty()).then(|| scopes.join(" ").into());
+                    auth.push(AuthScheme::ClientCredentials);
+                }
+                _ => bail!(
+                    "{}: securityScheme {name}: only http bearer, http basic and oauth2 client \
+                     credentials are supported",
+                    self.rel
+                ),
+            }
+        }
+        rules.auth = auth.into();
+        let server = self
+            .raw
+            .pointer("/servers/0")
+            .with_context(|| format!("{}: no servers", self.rel))?;
+        rules.base_url_template = server
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned()
+            .into();
+        let mut vars = Vec::new();
+        for (name, var) in server
+            .get("variables")
             .and_then(Value::as_object)
             .into_iter()
-            .flat_map(|schemes| schemes.values())
-            .find_map(|scheme| scheme.pointer("/flows/clientCredentials/tokenUrl"))
-            .and_then(Value::as_str)
-            .map(|url| url.to_owned().into());
+            .flatten()
+        {
+            let text = |key: &str| {
+                var.get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            vars.push(ServerVariable {
+                name: name.clone().into(),
+                default: text("default").into(),
+                values: var
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|v| v.to_owned().into())
+                    .collect::<Vec<_>>()
+                    .into(),
+                description: text("description").into(),
+            });
+        }
+        rules.server_variables = vars.into();
         Ok(rules)
     }
 
@@ -245,5 +358,49 @@ pub fn escape_pointer(token: &str) -> String {
 }
 
 pub use userbatch_core::rules::{
-    IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, UnknownIds, VendorRules,
+    AuthScheme, IdEncoding, IdKind, IdLocation, OperationRules, ResetForm, ServerVariable,
+    UnknownIds, VendorRules,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_scopes_and_server_variables_come_from_the_spec() {
+        let root = workspace_root();
+        let made_up = Spec::load(&root, "tests/fixtures/new-vendor/peoplehub.yaml").unwrap();
+        let rules = made_up.vendor_rules().unwrap();
+        assert_eq!(&*rules.auth, [AuthScheme::ClientCredentials]);
+        assert_eq!(
+            rules.token_url.as_deref(),
+            Some("https://auth.peoplehub.example/oauth/token")
+        );
+        assert_eq!(rules.scope.as_deref(), Some("directory.read"));
+        assert_eq!(rules.default_base_url, "https://eu.peoplehub.example/api");
+        assert_eq!(
+            rules.base_url_template,
+            "https://{region}.peoplehub.example/api"
+        );
+        assert_eq!(rules.server_variables.len(), 1);
+        assert_eq!(
+            rules.base_url(&[("region", "us")]).unwrap(),
+            "https://us.peoplehub.example/api"
+        );
+        assert!(rules.base_url(&[("region", "apac")]).is_err());
+
+        let nexudus = Spec::load(&root, "specs/nexudus.yaml").unwrap();
+        let rules = nexudus.vendor_rules().unwrap();
+        assert_eq!(&*rules.auth, [AuthScheme::Basic, AuthScheme::Bearer]);
+        assert_eq!(rules.token_url, None);
+        // A user's OAuth2 token (authorization code) is a bearer token; the client
+        // credentials flow has no scopes.
+        let usermgr = Spec::load(&root, "specs/usermgr.yaml").unwrap();
+        let rules = usermgr.vendor_rules().unwrap();
+        assert_eq!(
+            &*rules.auth,
+            [AuthScheme::ClientCredentials, AuthScheme::Bearer]
+        );
+        assert_eq!(rules.scope, None);
+    }
+}

@@ -3233,9 +3233,9 @@ pub mod rules {
     use ::std::borrow::Cow::Borrowed;
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-        Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-        ResetForm, SkippedParameter, UnknownIds, VendorRules,
+        Answers, Attributes, AuthScheme, BodySchema, IdEncoding, IdKind, IdLocation, Ids,
+        JsonType, Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders,
+        Records, ResetForm, ServerVariable, SkippedParameter, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -3255,6 +3255,10 @@ pub mod rules {
         throttle_statuses: Borrowed(&[409u16]),
         error_message: Some(Borrowed("")),
         token_url: None,
+        scope: None,
+        auth: Borrowed(&[AuthScheme::Basic, AuthScheme::Bearer]),
+        base_url_template: Borrowed("https://spaces.nexudus.com"),
+        server_variables: Borrowed(&[]),
         rate_limit: RateLimitHeaders {
             reset: ResetForm::Auto,
             window_s: None,

@@ -154,6 +154,15 @@ struct Args {
     #[arg(long, value_name = "URL")]
     token_url: Option<String>,
 
+    /// OAuth2 scopes to ask for, space-separated [default: those the vendor's spec names]
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+
+    /// A variable of the vendor's server URL, as NAME=VALUE (e.g. region=us), for the
+    /// default base URL; `userbatch --help` lists each vendor's
+    #[arg(long, value_name = "NAME=VALUE", conflicts_with = "base_url")]
+    server_var: Vec<String>,
+
     /// At most this many requests per second (the run also slows down by itself when the
     /// vendor throttles it)
     #[arg(long, value_name = "N", value_parser = positive_rate)]
@@ -244,6 +253,9 @@ impl From<userbatch::ConfigError> for Exit {
         match e {
             userbatch::ConfigError::Http(_) => {
                 Failure(format!("cannot build the HTTP client: {e}"))
+            }
+            userbatch::ConfigError::Insecure(_) => {
+                Usage(format!("--base-url {e} (--allow-insecure allows it)"))
             }
             _ => Usage(format!("--base-url {e}")),
         }
@@ -424,7 +436,20 @@ async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode
     let base_url = match (&mock, &args.base_url) {
         (Some(m), _) => m.base_url().to_owned(),
         (None, Some(url)) => url.clone(),
-        (None, None) => target.vendor.rules.default_base_url.to_string(),
+        (None, None) => {
+            let mut vars = Vec::new();
+            for pair in &args.server_var {
+                let Some((name, value)) = pair.split_once('=') else {
+                    return Err(Usage(format!("--server-var {pair:?}: expected NAME=VALUE")));
+                };
+                vars.push((name.trim(), value.trim()));
+            }
+            target
+                .vendor
+                .rules
+                .base_url(&vars)
+                .map_err(|e| Usage(format!("--server-var: {e}")))?
+        }
     };
     let credentials = match (credentials, &mock) {
         (Some(c), _) => c,
@@ -639,9 +664,11 @@ fn credentials(
                         ))
                     })?,
             };
-            Ok(Some(Credentials::client_credentials(
-                userbatch::ClientCredentials::new(url, id.clone(), secret),
-            )))
+            let mut grant = userbatch::ClientCredentials::new(url, id.clone(), secret);
+            if let Some(scope) = args.scope.as_deref().or(vendor.scope.as_deref()) {
+                grant = grant.scope(scope);
+            }
+            Ok(Some(Credentials::client_credentials(grant)))
         }
         (None, Some(_), None) => Err(Usage(
             "--client-id needs --client-secret-file (or USERBATCH_CLIENT_SECRET, or \
@@ -820,7 +847,13 @@ impl Run<'_> {
                 shorten(&id),
                 ids.describe(index, args.retry_failed.as_deref())
             )),
-            userbatch::PlanError::NoIds => Usage("no ids to fetch".to_owned()),
+            userbatch::PlanError::NoIds => Usage(match &args.ids_file {
+                Some(path) => format!(
+                    "no ids to fetch: {} holds none, and none were given as arguments",
+                    path.display()
+                ),
+                None => "no ids to fetch: give them as arguments or with --ids-file".to_owned(),
+            }),
             other => Usage(other.to_string()),
         })?;
         // Ctrl-C is caught from here on (while the ids are read it ends the process the

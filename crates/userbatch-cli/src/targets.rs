@@ -89,7 +89,20 @@ pub fn augment(cmd: Command) -> Command {
         .iter()
         .map(|v| {
             let list: Vec<&str> = v.resources.iter().map(|r| r.name).collect();
-            PossibleValue::new(v.name).help(format!("{} ({})", v.rules.title, list.join(", ")))
+            let mut help = format!("{} ({})", v.rules.title, list.join(", "));
+            for var in v.rules.server_variables.iter() {
+                help.push_str(&format!("; --server-var {}=", var.name));
+                if var.values.is_empty() {
+                    help.push_str(&format!("VALUE (default {})", var.default));
+                } else {
+                    help.push_str(&format!(
+                        "{} (default {})",
+                        var.values.join("|"),
+                        var.default
+                    ));
+                }
+            }
+            PossibleValue::new(v.name).help(help)
         })
         .collect();
     let resource_values: Vec<PossibleValue> = resources

@@ -303,7 +303,26 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
         ),
         (vec!["--mock", "usermgr", "users", "a,b"], "contains ','"),
         (vec!["--mock", "usermgr", "users", "a/b"], "contains '/'"),
-        (vec!["--mock", "nexudus", "users"], "no ids"),
+        (
+            vec!["--mock", "nexudus", "users"],
+            "no ids to fetch: give them as arguments or with --ids-file",
+        ),
+        (
+            vec!["--mock", "nexudus", "users", "--ids-file", "/dev/null"],
+            "no ids to fetch: /dev/null holds none",
+        ),
+        (
+            vec![
+                "--token",
+                "t",
+                "--base-url",
+                "spaces.nexudus.com",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "did you mean https://spaces.nexudus.com?",
+        ),
         (vec!["--mock", "usermgr", "coworkers", "1"], "no coworkers"),
         (
             vec!["--mock", "nexudus", "users", "--attribute", "created", "1"],
@@ -412,13 +431,37 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
             vec![
                 "--token",
                 "t",
+                "--server-var",
+                "region=us",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "--server-var: the server URL https://spaces.nexudus.com has no variable \"region\"",
+        ),
+        (
+            vec![
+                "--token",
+                "t",
+                "--server-var",
+                "region",
+                "nexudus",
+                "users",
+                "1",
+            ],
+            "expected NAME=VALUE",
+        ),
+        (
+            vec![
+                "--token",
+                "t",
                 "--base-url",
                 "http://example.com",
                 "nexudus",
                 "users",
                 "1",
             ],
-            "plain HTTP",
+            "plain HTTP to example.com: use https://, or allow insecure transport (--allow-insecure allows it)",
         ),
         (
             vec![

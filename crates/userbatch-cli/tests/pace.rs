@@ -144,6 +144,7 @@ async fn client_credentials_from_options_or_the_environment() {
         "only the first run reached the vendor"
     );
     // Nexudus' spec names no token endpoint: --token-url is needed.
+    check_scope().await;
     let out = userbatch(&[
         "--base-url",
         m.base_url(),
@@ -157,4 +158,33 @@ async fn client_credentials_from_options_or_the_environment() {
     .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--token-url"), "{}", stderr(&out));
+}
+
+/// `--scope` reaches the token endpoint: a client the endpoint holds to a scope gets its
+/// token with it and is refused without it.
+async fn check_scope() {
+    let m = MockServer::start(
+        MockConfig::new()
+            .oauth(
+                OAuthClient::new("app", "s3cret-value", Duration::from_secs(60))
+                    .scope("users.read users.list"),
+            )
+            .log_requests(false),
+    )
+    .await
+    .unwrap();
+    let token_url = format!("{}/oauth/token", m.base_url());
+    let run = |scope: Option<&str>| {
+        let mut cmd = userbatch(&["--base-url", m.base_url(), "--token-url", &token_url]);
+        cmd.args(["--client-id", "app", "--client-secret", "s3cret-value"]);
+        if let Some(scope) = scope {
+            cmd.args(["--scope", scope]);
+        }
+        cmd.args(["usermgr", "users", "1"]).output().unwrap()
+    };
+    let out = run(Some("users.read users.list"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid_scope"), "{}", stderr(&out));
 }

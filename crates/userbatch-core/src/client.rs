@@ -354,7 +354,12 @@ impl ClientConfig {
 
     fn check_url(&self, text: &str, what: &'static str) -> Result<(), ConfigError> {
         let bad = |why: &str| ConfigError::BaseUrl(format!("{what}: {why}"));
-        let url = reqwest::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
+        let url = reqwest::Url::parse(text).map_err(|e| match e {
+            url::ParseError::RelativeUrlWithoutBase => bad(&format!(
+                "not a URL (no scheme): did you mean https://{text}?"
+            )),
+            e => bad(&format!("not a URL ({e})")),
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("the scheme must be https:// (or http:// to loopback)"));
         }

@@ -38,9 +38,116 @@ pub struct VendorRules {
     /// The token endpoint of the spec's OAuth2 client credentials flow, if it has one.
     #[serde(skip)]
     pub token_url: Option<Text>,
+    /// The scopes to ask that flow for (space-separated, as the `scope` field sends them):
+    /// those the spec's `security` requirement names, else every scope of the flow.
+    #[serde(skip)]
+    pub scope: Option<Text>,
+    /// How the vendor authenticates, from the spec's `securitySchemes` its `security`
+    /// requirement names, in the spec's order.
+    #[serde(skip)]
+    pub auth: List<AuthScheme>,
+    /// The first server's URL as the spec writes it, `{variables}` and all.
+    #[serde(skip)]
+    pub base_url_template: Text,
+    /// The first server's variables.
+    #[serde(skip)]
+    pub server_variables: List<ServerVariable>,
     /// How the vendor's rate-limit headers read, where they differ from the common forms.
     #[serde(default)]
     pub rate_limit: RateLimitHeaders,
+}
+
+/// One way a vendor authenticates (a `securitySchemes` entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <token>` (`type: http, scheme: bearer`).
+    Bearer,
+    /// `Authorization: Basic <user:password>` (`type: http, scheme: basic`).
+    Basic,
+    /// OAuth2 client credentials: a token from the flow's `tokenUrl`, sent as a bearer.
+    ClientCredentials,
+}
+
+/// A variable of the server URL (`https://{region}.example.com`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerVariable {
+    /// Its name in the URL.
+    pub name: Text,
+    /// Its default.
+    pub default: Text,
+    /// The values the spec allows (`enum`); empty: any.
+    pub values: List<Text>,
+    /// The spec's description.
+    pub description: Text,
+}
+
+/// A server variable value the spec does not allow, or a variable it does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerVariableError(pub String);
+
+impl std::fmt::Display for ServerVariableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServerVariableError {}
+
+impl VendorRules {
+    /// The base URL with the server variables `given` (name, value) and the others at
+    /// their defaults. A value must be one the spec lists (if it lists any) and stay within
+    /// its part of the URL (no `/`, `?`, `#`, `@` or `:`), so it cannot point elsewhere.
+    ///
+    /// ```
+    /// # use std::borrow::Cow::Borrowed;
+    /// # use userbatch_core::rules::{ServerVariable, VendorRules};
+    /// # fn rules() -> VendorRules {
+    /// #     let mut r: VendorRules = serde_json::from_value(serde_json::json!({"throttle-statuses": [429]})).unwrap();
+    /// #     r.base_url_template = Borrowed("https://{region}.example.com/api");
+    /// #     r.server_variables = vec![ServerVariable { name: Borrowed("region"), default: Borrowed("eu"),
+    /// #         values: vec![Borrowed("eu"), Borrowed("us")].into(), description: Borrowed("") }].into();
+    /// #     r
+    /// # }
+    /// let rules = rules();
+    /// assert_eq!(rules.base_url(&[]).unwrap(), "https://eu.example.com/api");
+    /// assert_eq!(rules.base_url(&[("region", "us")]).unwrap(), "https://us.example.com/api");
+    /// assert!(rules.base_url(&[("region", "evil.com/")]).is_err());
+    /// assert!(rules.base_url(&[("zone", "x")]).is_err());
+    /// ```
+    pub fn base_url(&self, given: &[(&str, &str)]) -> Result<String, ServerVariableError> {
+        if let Some((name, _)) = given
+            .iter()
+            .find(|(n, _)| !self.server_variables.iter().any(|v| v.name == *n))
+        {
+            return Err(ServerVariableError(format!(
+                "the server URL {} has no variable {name:?}",
+                self.base_url_template
+            )));
+        }
+        let mut url = self.base_url_template.to_string();
+        for var in self.server_variables.iter() {
+            let value = given
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == var.name)
+                .map_or(&*var.default, |(_, v)| *v);
+            if !var.values.is_empty() && !var.values.iter().any(|v| v == value) {
+                return Err(ServerVariableError(format!(
+                    "{} {value:?} is not one of {}",
+                    var.name,
+                    var.values.join(", ")
+                )));
+            }
+            if value.is_empty() || value.contains(['/', '?', '#', '@', ':', '{', '}']) {
+                return Err(ServerVariableError(format!(
+                    "{} {value:?} must be one part of the URL (no /, ?, #, @, :)",
+                    var.name
+                )));
+            }
+            url = url.replace(&format!("{{{}}}", var.name), value);
+        }
+        Ok(url.trim_end_matches('/').to_owned())
+    }
 }
 
 /// How to read a vendor's rate-limit headers (`RateLimit`/`RateLimit-Policy`,

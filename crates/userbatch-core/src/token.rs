@@ -66,6 +66,21 @@ impl ClientCredentials {
         }
     }
 
+    /// The grant of a vendor's spec (its OAuth2 client credentials flow's `tokenUrl`, and
+    /// the scopes its `security` requirement names) for this client; `None` if the spec
+    /// has no such flow.
+    pub fn for_vendor(
+        rules: &crate::rules::VendorRules,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Option<Self> {
+        let grant = Self::new(rules.token_url.as_deref()?, client_id, client_secret);
+        Some(match rules.scope.as_deref() {
+            Some(scope) => grant.scope(scope),
+            None => grant,
+        })
+    }
+
     /// Asks for this scope.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());

@@ -21,6 +21,8 @@ pub struct OAuthClient {
     /// What `expires_in` announces (whole seconds, at least 1); `None` is the lifetime. A
     /// longer one stands for a token revoked before its time, which only a 401 reveals.
     pub announced: Option<Duration>,
+    /// The `scope` a token request must ask for (`invalid_scope` otherwise); `None`: any.
+    pub scope: Option<String>,
 }
 
 impl OAuthClient {
@@ -31,7 +33,14 @@ impl OAuthClient {
             client_secret: client_secret.to_owned(),
             lifetime,
             announced: None,
+            scope: None,
         }
+    }
+
+    /// Issues tokens only to requests that ask for exactly `scope`.
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scope = Some(scope.to_owned());
+        self
     }
 }
 
@@ -42,6 +51,7 @@ impl std::fmt::Debug for OAuthClient {
             .field("client_secret", &"<redacted>")
             .field("lifetime", &self.lifetime)
             .field("announced", &self.announced)
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -240,6 +250,13 @@ pub(crate) fn token_answer(
     };
     if id != client.client_id || secret != client.client_secret {
         return error(401, "invalid_client", "unknown client or wrong secret");
+    }
+    if client.scope.is_some() && form.get("scope") != client.scope.as_ref() {
+        return error(
+            400,
+            "invalid_scope",
+            "the scope asked for is not the client's",
+        );
     }
     let n = tokens.next.fetch_add(1, Ordering::Relaxed);
     let token = format!(

@@ -12,11 +12,7 @@ use std::sync::LazyLock;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-/// The specs the clients are generated from, as JSON (`cargo xtask generate` writes these
-/// from `specs/*.yaml`, and `--check` keeps them in step), compiled into the mock.
-const NEXUDUS_SPEC: &str = include_str!("../specs/nexudus.json");
-const USERMGR_SPEC: &str = include_str!("../specs/usermgr.json");
-const AVEPOINT_SPEC: &str = include_str!("../specs/avepoint.json");
+use crate::Vendor;
 
 /// Compiled record schemas, parsed on first use.
 pub(crate) struct Schemas {
@@ -29,9 +25,9 @@ pub(crate) struct Schemas {
 }
 
 pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
-    let nexudus = parse(NEXUDUS_SPEC);
-    let usermgr = parse(USERMGR_SPEC);
-    let avepoint = parse(AVEPOINT_SPEC);
+    let nexudus = parse(Vendor::Nexudus.spec_json());
+    let usermgr = parse(Vendor::Usermgr.spec_json());
+    let avepoint = parse(Vendor::Avepoint.spec_json());
     Schemas {
         nexudus_user: RecordSchema::compile(&nexudus, "User", "nexudus.User"),
         nexudus_coworker: RecordSchema::compile(&nexudus, "Coworker", "nexudus.Coworker"),
@@ -113,7 +109,7 @@ enum Gen {
 }
 
 impl RecordSchema {
-    fn compile(spec: &Value, name: &str, key: &'static str) -> Self {
+    pub(crate) fn compile(spec: &Value, name: &str, key: &'static str) -> Self {
         let schema = spec
             .pointer(&format!("/components/schemas/{name}"))
             .unwrap_or_else(|| panic!("schema {name} is in the spec"));

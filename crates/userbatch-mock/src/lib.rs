@@ -67,6 +67,8 @@ mod data;
 mod drift;
 mod faults;
 mod timer;
+#[rustfmt::skip]
+mod vendor;
 pub mod vendors;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -84,35 +86,10 @@ use tokio::task::JoinHandle;
 pub use access::{LimitHeaders, OAuthClient, RateLimit};
 pub use drift::{Drift, Replacement};
 pub use faults::{Fault, Faults, RetryAfter};
+pub use vendor::Vendor;
 
-/// One of the three vendor APIs the mock serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Vendor {
-    /// Nexudus (`specs/nexudus.yaml`).
-    Nexudus,
-    /// User Manager v3 (`specs/usermgr.yaml`).
-    Usermgr,
-    /// AvePoint Graph (`specs/avepoint.yaml`).
-    Avepoint,
-}
-
-impl Vendor {
-    /// All three.
-    pub const ALL: [Vendor; 3] = [Vendor::Nexudus, Vendor::Usermgr, Vendor::Avepoint];
-
-    /// The crate name, e.g. `nexudus`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Nexudus => "nexudus",
-            Self::Usermgr => "usermgr",
-            Self::Avepoint => "avepoint",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// How many vendors the mock serves.
+const VENDORS: usize = Vendor::ALL.len();
 
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,9 +118,9 @@ pub struct MockConfig {
     missing_if: Option<MissingPredicate>,
     rejected: HashSet<String>,
     usermgr_unknown_ids: UnknownIdAnswer,
-    faults: [Faults; 3],
-    drift: [Drift; 3],
-    rate_limits: [Option<RateLimit>; 3],
+    faults: [Faults; VENDORS],
+    drift: [Drift; VENDORS],
+    rate_limits: [Option<RateLimit>; VENDORS],
     pub(crate) accepted_tokens: access::Accepted,
     pub(crate) oauth: Option<OAuthClient>,
     log_requests: bool,
@@ -192,9 +169,9 @@ impl MockConfig {
             missing_if: None,
             rejected: HashSet::new(),
             usermgr_unknown_ids: UnknownIdAnswer::Omit,
-            faults: [Faults::default(), Faults::default(), Faults::default()],
-            drift: [Drift::default(), Drift::default(), Drift::default()],
-            rate_limits: [None; 3],
+            faults: std::array::from_fn(|_| Faults::default()),
+            drift: std::array::from_fn(|_| Drift::default()),
+            rate_limits: [None; VENDORS],
             accepted_tokens: access::Accepted::new(),
             oauth: None,
             log_requests: true,
@@ -346,7 +323,7 @@ impl MockConfig {
 
     /// The same faults for every vendor.
     pub fn faults_all(mut self, faults: Faults) -> Self {
-        self.faults = [faults.clone(), faults.clone(), faults];
+        self.faults = std::array::from_fn(|_| faults.clone());
         self
     }
 
@@ -355,6 +332,11 @@ impl MockConfig {
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
         self
+    }
+
+    /// What an operation that may do either does with an unknown id.
+    pub(crate) fn unknown_id_answer(&self) -> UnknownIdAnswer {
+        self.usermgr_unknown_ids
     }
 
     pub(crate) fn is_missing(&self, id: &str) -> bool {
@@ -438,7 +420,7 @@ pub(crate) type WrittenRecord = serde_json::Map<String, serde_json::Value>;
 
 pub(crate) struct Shared {
     pub(crate) config: MockConfig,
-    scripts: Mutex<[VecDeque<Option<Fault>>; 3]>,
+    scripts: Mutex<[VecDeque<Option<Fault>>; VENDORS]>,
     seen: Mutex<HashMap<(Vendor, u64), u64>>,
     log: Mutex<Vec<RequestRecord>>,
     stats: Mutex<Stats>,
@@ -447,7 +429,7 @@ pub(crate) struct Shared {
     pub(crate) shutdown: watch::Receiver<bool>,
     timer: timer::Timer,
     pub(crate) tokens: access::Tokens,
-    buckets: Mutex<[Option<access::Bucket>; 3]>,
+    buckets: Mutex<[Option<access::Bucket>; VENDORS]>,
     /// Records written by a PUT, by (schema key, id): later reads return them.
     pub(crate) written: Mutex<HashMap<(&'static str, String), WrittenRecord>>,
     /// When the server started.
@@ -604,11 +586,7 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, shutdown) = watch::channel(false);
-        let scripts = [
-            config.faults[0].script.iter().copied().collect(),
-            config.faults[1].script.iter().copied().collect(),
-            config.faults[2].script.iter().copied().collect(),
-        ];
+        let scripts = std::array::from_fn(|i| config.faults[i].script.iter().copied().collect());
         let shared = Arc::new(Shared {
             config,
             scripts: Mutex::new(scripts),
@@ -620,7 +598,7 @@ impl MockServer {
             shutdown: shutdown.clone(),
             timer: timer::Timer::start()?,
             tokens: access::Tokens::default(),
-            buckets: Mutex::new([None, None, None]),
+            buckets: Mutex::new(std::array::from_fn(|_| None)),
             written: Mutex::new(HashMap::new()),
             started: tokio::time::Instant::now(),
         });

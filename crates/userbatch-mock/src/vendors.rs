@@ -56,6 +56,12 @@ use crate::{Drift, HANG_STATUS_ON_STOP, RequestRecord, Shared, UnknownIdAnswer, 
 
 type AppState = State<Arc<Shared>>;
 
+mod generic;
+
+/// The vendors with a handler section of their own below; the others are served by
+/// [`generic`] from their spec.
+const HAND_WRITTEN: &[&str] = &["nexudus", "usermgr", "avepoint"];
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let routes = Router::new()
         .route("/api/sys/users/", get(nexudus_users))
@@ -71,6 +77,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(avepoint_users),
         )
         .fallback(unrouted);
+    // Every other vendor is served from its spec alone.
+    let from_spec: Vec<Vendor> = Vendor::ALL
+        .into_iter()
+        .filter(|v| !HAND_WRITTEN.contains(&v.name()))
+        .collect();
+    let routes = generic::routes(routes, &from_spec);
     // Only a mock told to redirect pays for the layer on every request.
     let routes = if shared.config.redirect_to.is_some() {
         routes.layer(axum::middleware::from_fn_with_state(
@@ -382,12 +394,7 @@ impl<'a> Incoming<'a> {
 }
 
 fn throttle_status(vendor: Vendor) -> u16 {
-    let statuses = match vendor {
-        Vendor::Nexudus => nexudus::rules::VENDOR.throttle_statuses,
-        Vendor::Usermgr => usermgr::rules::VENDOR.throttle_statuses,
-        Vendor::Avepoint => avepoint::rules::VENDOR.throttle_statuses,
-    };
-    statuses.first().copied().unwrap_or(429)
+    generic::throttle_status(vendor)
 }
 
 /// Writes a generated record as JSON, drifted as `drift` says, and decodes it as the
@@ -488,13 +495,10 @@ fn typed_array<T: DeserializeOwned>(
     out
 }
 
-/// An error answer as the vendor writes them: Nexudus a bare JSON string, the others
-/// `{"message": ...}` (as each spec's `x-userbatch.error-message` says).
+/// An error answer as the vendor writes them, where its spec's `x-userbatch.error-message`
+/// says (Nexudus: a bare JSON string; the others: `{"message": ...}`).
 fn error_answer(vendor: Vendor, status: u16, message: &str) -> Answer {
-    match vendor {
-        Vendor::Nexudus => Answer::bare_string(status, message),
-        Vendor::Usermgr | Vendor::Avepoint => Answer::message(status, message),
-    }
+    generic::error_answer(vendor, status, message)
 }
 
 fn to_bytes(value: &impl Serialize) -> Bytes {

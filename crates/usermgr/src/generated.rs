@@ -586,9 +586,9 @@ pub mod rules {
     use ::std::borrow::Cow::Borrowed;
     #[allow(unused_imports)]
     use ::userbatch_core::rules::{
-        Answers, Attributes, BodySchema, IdEncoding, IdKind, IdLocation, Ids, JsonType,
-        Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders, Records,
-        ResetForm, SkippedParameter, UnknownIds, VendorRules,
+        Answers, Attributes, AuthScheme, BodySchema, IdEncoding, IdKind, IdLocation, Ids,
+        JsonType, Limits, NotFound, OperationRules, Paging, Partial, RateLimitHeaders,
+        Records, ResetForm, ServerVariable, SkippedParameter, UnknownIds, VendorRules,
     };
     /// Every operation's path template, by the name progenitor gives the operation:
     /// the vendor crate's request hook refuses a request whose path is not its
@@ -603,6 +603,19 @@ pub mod rules {
         throttle_statuses: Borrowed(&[429u16]),
         error_message: Some(Borrowed("/message")),
         token_url: Some(Borrowed("https://usermgr.example.invalid/oauth/token")),
+        scope: None,
+        auth: Borrowed(&[AuthScheme::ClientCredentials, AuthScheme::Bearer]),
+        base_url_template: Borrowed("https://{host}"),
+        server_variables: Borrowed(
+            &[
+                ServerVariable {
+                    name: Borrowed("host"),
+                    default: Borrowed("usermgr.example.invalid"),
+                    values: Borrowed(&[]),
+                    description: Borrowed("Host (and port) of your User Manager server."),
+                },
+            ],
+        ),
         rate_limit: RateLimitHeaders {
             reset: ResetForm::Auto,
             window_s: None,
