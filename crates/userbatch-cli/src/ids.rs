@@ -234,3 +234,22 @@ pub fn failed_ids_of(path: &Path, vendor: &str, resource: &str) -> Result<Vec<St
     }
     Ok(report.failed.into_iter().flat_map(|f| f.ids).collect())
 }
+
+/// The vendor and the resource a report written by `--report` was written for, to fill in
+/// what the command line leaves out of `--retry-failed REPORT`.
+pub fn target_of(path: &Path) -> Result<(Option<String>, Option<String>), Exit> {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        vendor: Option<String>,
+        resource: Option<String>,
+    }
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Usage(format!("cannot read --retry-failed {shown}: {e}")))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        Usage(format!(
+            "--retry-failed {shown} is not a report written by --report: {e}"
+        ))
+    })?;
+    Ok((report.vendor, report.resource))
+}

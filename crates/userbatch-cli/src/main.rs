@@ -73,12 +73,12 @@ struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// The vendor API
-    #[arg(index = 1, required = true)]
+    /// The vendor API [default with --retry-failed: the report's]
+    #[arg(index = 1, required_unless_present = "retry_failed")]
     vendor: Option<String>,
 
-    /// What to fetch
-    #[arg(index = 2, required = true)]
+    /// What to fetch [default with --retry-failed: the report's]
+    #[arg(index = 2, required_unless_present = "retry_failed")]
     resource: Option<String>,
 
     /// Ids to fetch, trimmed; duplicates are fetched once
@@ -180,6 +180,20 @@ struct Args {
     /// At most this many ids per request (may only lower the vendor's limit)
     #[arg(long, value_name = "N")]
     max_batch: Option<usize>,
+
+    /// Attempts per request, the first included (1: no retries) [default: 5]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    attempts: Option<u32>,
+
+    /// Longest Retry-After to wait, in seconds; a longer one fails the request instead
+    /// [default: 60]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    max_retry_after: Option<u64>,
+
+    /// Give up on the ids left after this many seconds of the whole run (they fail with
+    /// "deadline"), at most a week [default: none]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    deadline: Option<u64>,
 
     /// Per-request timeout in seconds, at most a day [default: 30]
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -366,16 +380,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// The vendor and the resource (clap requires both unless a subcommand is given).
-fn target(args: &Args) -> (&str, &str) {
-    match (&args.vendor, &args.resource) {
-        (Some(vendor), Some(resource)) => (vendor, resource),
-        _ => unreachable!("clap requires the vendor and the resource"),
+/// The vendor and the resource: as given, or (clap requires both unless a subcommand or
+/// `--retry-failed` is given) those of the `--retry-failed` report.
+fn target(args: &Args) -> Result<(String, String), Exit> {
+    let (mut vendor, mut resource) = (args.vendor.clone(), args.resource.clone());
+    if (vendor.is_none() || resource.is_none())
+        && let Some(path) = &args.retry_failed
+    {
+        let (was_vendor, was_resource) = ids::target_of(path)?;
+        vendor = vendor.or(was_vendor);
+        resource = resource.or(was_resource);
+    }
+    match (vendor, resource) {
+        (Some(vendor), Some(resource)) => Ok((vendor, resource)),
+        _ => Err(Usage(
+            "give the vendor and the resource (the --retry-failed report names none)".to_owned(),
+        )),
     }
 }
 
 async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode, Exit> {
-    let (vendor, resource) = target(&args);
+    let (vendor, resource) = target(&args)?;
+    let (vendor, resource) = (vendor.as_str(), resource.as_str());
     let own = targets::own_flags(&Args::command());
     let target =
         targets::resolve(matches, &own, vendor, resource, args.full, args.mock).map_err(Usage)?;
@@ -821,6 +847,19 @@ impl Run<'_> {
         }
         if let Some(n) = args.max_batch {
             batch = batch.max_batch(n);
+        }
+        if args.attempts.is_some() || args.max_retry_after.is_some() {
+            let mut retry = userbatch::Retry::default();
+            if let Some(n) = args.attempts {
+                retry.max_attempts = n;
+            }
+            if let Some(secs) = args.max_retry_after {
+                retry.max_retry_after = Duration::from_secs(secs);
+            }
+            batch = batch.retry(retry);
+        }
+        if let Some(secs) = args.deadline {
+            batch = batch.deadline(Duration::from_secs(secs));
         }
         let ui = self.ui.clone();
         batch.on_progress(move |p| ui.progress(p))

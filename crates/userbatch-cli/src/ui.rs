@@ -2,11 +2,16 @@
 //! and, on a terminal only, a progress bar that log lines do not tear.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
 
 /// How much to say, from `-q` and `-v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +57,10 @@ impl Verbosity {
 pub struct Ui {
     bar: ProgressBar,
     verbosity: Verbosity,
+    /// The most requests and throttled answers a progress report has counted: reports from
+    /// requests that end together may arrive out of order, and the bar never counts down.
+    requests: Arc<AtomicU64>,
+    throttled: Arc<AtomicU64>,
 }
 
 impl Ui {
@@ -72,11 +81,16 @@ impl Ui {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(BarWriter(bar.clone()))
-            .without_time()
-            .with_target(verbosity >= Verbosity::Debug)
-            .with_ansi(false)
+            .event_format(Lines {
+                targets: verbosity >= Verbosity::Debug,
+            })
             .init();
-        Self { bar, verbosity }
+        Self {
+            bar,
+            verbosity,
+            requests: Arc::default(),
+            throttled: Arc::default(),
+        }
     }
 
     /// The level asked for.
@@ -86,12 +100,26 @@ impl Ui {
 
     /// Starts the bar for `total` ids.
     pub fn start(&self, total: usize) {
+        // Fixed widths, so the bar does not jump as the numbers grow.
+        let width = HumanCount(total as u64).to_string().len();
         self.bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ids, {per_sec}, \
-                 ETA {eta} {msg}",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{elapsed_precise}} [{{wide_bar}}] {{human_pos:>{width}}}/{{human_len}} ids, \
+                 {{rate:>9}}, ETA {{eta:>3}} {{msg}}"
+            ))
             .expect("the template is valid")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let rate = state.per_sec();
+                    let text = if rate.is_finite() && rate > 0.0 {
+                        per_second(rate)
+                    } else {
+                        "0/s".to_owned()
+                    };
+                    let _ = w.write_str(&text);
+                },
+            )
             .progress_chars("=> "),
         );
         self.bar.set_length(total as u64);
@@ -101,9 +129,17 @@ impl Ui {
     /// Moves the bar on.
     pub fn progress(&self, p: userbatch::Progress) {
         self.bar.set_position(p.done as u64);
-        let mut message = format!("({} requests", p.requests);
-        if p.throttled > 0 {
-            message.push_str(&format!(", {} throttled", p.throttled));
+        let requests = self
+            .requests
+            .fetch_max(p.requests, Ordering::Relaxed)
+            .max(p.requests);
+        let throttled = self
+            .throttled
+            .fetch_max(p.throttled, Ordering::Relaxed)
+            .max(p.throttled);
+        let mut message = format!("({requests} requests");
+        if throttled > 0 {
+            message.push_str(&format!(", {throttled} throttled"));
         }
         if let Some(rate) = p.rate {
             message.push_str(&format!(", paced at {}", per_second(rate)));
@@ -127,6 +163,40 @@ impl Ui {
     /// Prints one line to standard error, even when quiet (errors).
     pub fn error(&self, line: impl std::fmt::Display) {
         self.bar.suspend(|| eprintln!("userbatch: {line}"));
+    }
+}
+
+/// Log lines in the command line's one style: `userbatch: warning: <message> key=value`
+/// (`debug:`, `error:` likewise; with `-vv` the module after the level).
+struct Lines {
+    targets: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for Lines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        let level = match *meta.level() {
+            Level::ERROR => "error: ",
+            Level::WARN => "warning: ",
+            Level::INFO => "",
+            Level::DEBUG => "debug: ",
+            Level::TRACE => "trace: ",
+        };
+        write!(writer, "userbatch: {level}")?;
+        if self.targets {
+            write!(writer, "{}: ", meta.target())?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
     }
 }
 

@@ -228,6 +228,20 @@ async fn standard_error_says_little_unless_asked() {
         err.contains("TwoFactorSecret"),
         "-v lists the fields: {err}"
     );
+    // One style for every line: the command's name, then the level of a log line.
+    for line in err.lines() {
+        assert!(line.starts_with("userbatch: "), "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("userbatch: debug: request answered")),
+        "{err}"
+    );
+    assert!(
+        err.contains("userbatch: warning: `getUsers` returns summaries"),
+        "{err}"
+    );
     assert!(!err.contains("Bearer") && !err.contains(TOKEN), "{err}");
 
     // RUST_LOG is read as EnvFilter reads it.
@@ -283,6 +297,41 @@ async fn progress_shows_on_a_terminal_and_not_on_a_pipe() {
     assert!(tty.contains("/20 ids"), "{tty}");
     assert!(tty.contains("ETA"), "{tty}");
     assert!(tty.contains("requests)"), "{tty}");
+    // Rates with at most one decimal (`3.7/s`, never `3.6676/s`), and request counts that
+    // never go down.
+    for (at, _) in tty.match_indices("/s,") {
+        let number: String = tty[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        assert!(
+            number
+                .split('.')
+                .nth(1)
+                .is_none_or(|decimals| decimals.len() <= 1),
+            "rate {number:?} in {tty}"
+        );
+    }
+    let counts: Vec<u64> = tty
+        .match_indices(" requests")
+        .filter_map(|(at, _)| {
+            let digits: String = tty[..at]
+                .chars()
+                .rev()
+                .take_while(char::is_ascii_digit)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            digits.parse().ok()
+        })
+        .collect();
+    assert!(!counts.is_empty(), "{tty}");
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
 
     // On a pipe: none of it.
     let out = output({
@@ -522,15 +571,11 @@ async fn retry_failed_fetches_exactly_the_failed_ids_of_a_report() {
     assert_eq!(asked, ["4", "9"]);
     assert_eq!(read_json(&retried)["failed"], serde_json::json!([]));
 
-    // Nothing left to retry: nothing is sent, and that is a success.
+    // Nothing left to retry: nothing is sent, and that is a success. (The vendor and the
+    // resource are the report's when left out.)
     let out = output(against(
         &good,
-        &[
-            "--retry-failed",
-            retried.to_str().unwrap(),
-            "nexudus",
-            "users",
-        ],
+        &["--retry-failed", retried.to_str().unwrap()],
     ));
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("lists no failed ids"));

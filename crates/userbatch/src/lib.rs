@@ -144,4 +144,6 @@ pub use userbatch_core::{
     RawRecord, Scrubber, Secret, Summaries, Timestamp, TokenError, UnknownAttribute, Update, rules,
 };
 
+// The vendor crates of the features turned on (with none, nothing).
+#[allow(unused_imports)]
 pub use vendors::*;
