@@ -14,41 +14,46 @@ use serde_json::Value;
 
 use crate::spec::{IdEncoding, IdLocation, OperationRules, Spec};
 
-/// The type name of an operation: `getUsersByIds` -> `GetUsersByIds`.
+/// A name as progenitor and typify make it an identifier: heck's case, characters that
+/// cannot continue an identifier as word breaks, a leading digit prefixed, a keyword
+/// suffixed with `_`.
+fn sanitize(input: &str, pascal: bool, digit_prefix: &str) -> String {
+    use heck::{ToPascalCase, ToSnakeCase};
+    let cleaned = input
+        .replace('\'', "")
+        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
+    let out = if pascal {
+        cleaned.to_pascal_case()
+    } else {
+        cleaned.to_snake_case()
+    };
+    let out = match out.chars().next() {
+        None => digit_prefix.to_owned() + "x",
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("{digit_prefix}{out}"),
+    };
+    if syn::parse_str::<syn::Ident>(&out).is_ok() {
+        out
+    } else {
+        format!("{out}_")
+    }
+}
+
+/// The type name of an operation, as progenitor names the operation's types:
+/// `getUsersByIds` -> `GetUsersByIds`.
 pub fn type_name(op_id: &str) -> String {
-    op_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
+    sanitize(op_id, true, "_")
+}
+
+/// A schema's type name, as typify makes it: `UserDTO` -> `UserDto`.
+pub fn schema_type_name(name: &str) -> String {
+    sanitize(name, true, "X")
 }
 
 /// A name as progenitor writes a parameter or method: `Accept-Language` -> `accept_language`,
-/// `$attribute` -> `attribute`, `getUsers` -> `get_users`.
+/// `$attribute` -> `attribute`, `getUsers` -> `get_users`, `type` -> `type_`.
 pub fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() && prev_lower {
-            out.push('_');
-        }
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.is_empty() && !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out.trim_end_matches('_').to_owned()
+    sanitize(name, false, "_")
 }
 
 /// One input of a generated client method.
@@ -180,6 +185,27 @@ fn update_types(output: &syn::ReturnType) -> Result<(syn::Type, syn::Type)> {
     Ok((ok, err))
 }
 
+/// `IdKind::...` as a path.
+fn kind_tokens(kind: crate::spec::IdKind) -> TokenStream {
+    match kind {
+        crate::spec::IdKind::Integer => quote!(::userbatch_core::rules::IdKind::Integer),
+        crate::spec::IdKind::String => quote!(::userbatch_core::rules::IdKind::String),
+    }
+}
+
+/// Names the batch type has of its own: an option of one of these names is `<name>_param`.
+const RESERVED: &[&str] = &[
+    "client",
+    "new",
+    "from_options",
+    "attributes",
+    "attribute_rules",
+    "requested_attributes",
+    "returns",
+    "full",
+    "update",
+];
+
 /// How one option is held, set and passed.
 struct Opt {
     /// The Rust name (field and setter).
@@ -247,9 +273,10 @@ fn spec_param<'a>(
         ))
         .and_then(Value::as_array);
     let op_level = op.get("parameters").and_then(Value::as_array);
-    path_level
+    // An operation's own parameter overrides the path's of the same name.
+    op_level
         .into_iter()
-        .chain(op_level)
+        .chain(path_level)
         .flatten()
         .filter_map(|p| spec.resolve_all(p).ok())
         .find_map(|p| {
@@ -273,7 +300,10 @@ fn default_value(spec: &Spec, param: &Value, ty: &syn::Type) -> Option<TokenStre
     let type_path = matches!(ty, syn::Type::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "types"));
     match default {
         _ if type_path => Some(quote!(::std::default::Default::default())),
-        Value::String(s) if reference_inner(ty).is_some_and(is_str) => {
+        Value::String(s)
+            if reference_inner(ty).is_some_and(is_str)
+                || matches!(ty, syn::Type::Path(p) if p.path.is_ident("String")) =>
+        {
             Some(quote!(::std::string::String::from(#s)))
         }
         Value::Bool(b) => Some(quote!(#b)),
@@ -293,7 +323,7 @@ pub fn operation_tokens(
     op: &Value,
     rules: &OperationRules,
     record: &str,
-) -> Result<TokenStream> {
+) -> Result<Generated> {
     let op_id = &*rules.operation_id;
     let name = format_ident!("{}", type_name(op_id));
     let consts = format_ident!("{}", crate::generate::screaming_snake(op_id));
@@ -313,7 +343,11 @@ pub fn operation_tokens(
     let mut opts: Vec<Opt> = Vec::new();
     let mut page_size = None;
     for input in &inputs {
-        let ident = format_ident!("{}", input.name);
+        let ident = if RESERVED.contains(&input.name.as_str()) {
+            format_ident!("{}_param", input.name)
+        } else {
+            format_ident!("{}", input.name)
+        };
         let ty = &input.ty;
         if input.name == "body" && op.get("requestBody").is_some() {
             // Each field of the body is an option, but the one the ids go in, if they do.
@@ -331,6 +365,20 @@ pub fn operation_tokens(
                 .ident
                 .to_string();
             let fields = struct_fields(file, &body_name)?;
+            // The body's schema as the spec writes it (whatever its Rust name).
+            let body_schema = op
+                .pointer("/requestBody/content/application~1json/schema")
+                .and_then(|s| spec.resolve_all(s).ok());
+            let properties = body_schema
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object);
+            let required_fields: Vec<&str> = body_schema
+                .and_then(|s| s.get("required"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             let in_body = rules.ids.location == IdLocation::Body;
             let ids_field = if in_body {
                 snake(&rules.ids.name)
@@ -344,39 +392,32 @@ pub fn operation_tokens(
             for (field, fty) in fields {
                 let f = format_ident!("{}", field);
                 if field == ids_field {
+                    let kind = kind_tokens(rules.ids.kind);
                     init.push(quote! {
                         #f: ids
                             .iter()
-                            .map(|id| id.parse())
-                            .collect::<::std::result::Result<_, _>>()
-                            .map_err(|_| ::userbatch_core::refused("an id of another type"))?
+                            .map(|id| ::userbatch_core::parse_id(id, #kind))
+                            .collect::<::std::result::Result<_, _>>()?
                     });
                     continue;
                 }
-                let taken = inputs.iter().any(|i| i.name == field)
-                    || ["client", "attributes", "new", "from_options"].contains(&field.as_str());
+                let taken =
+                    inputs.iter().any(|i| i.name == field) || RESERVED.contains(&field.as_str());
                 let body_field = if taken {
                     format_ident!("body_{}", field)
                 } else {
                     format_ident!("{}", field)
                 };
                 init.push(quote!(#f: self.#body_field.clone()));
-                let schema = spec
-                    .schema(&body_name)
-                    .and_then(|s| s.get("properties"))
-                    .and_then(Value::as_object)
-                    .and_then(|props| props.iter().find(|(k, _)| snake(k) == field));
+                let schema =
+                    properties.and_then(|props| props.iter().find(|(k, _)| snake(k) == field));
                 let doc = schema
                     .and_then(|(_, s)| s.get("description"))
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
                 let spec_name = schema.map_or(field.clone(), |(k, _)| k.clone());
-                let required = spec
-                    .schema(&body_name)
-                    .and_then(|s| s.get("required"))
-                    .and_then(Value::as_array)
-                    .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(&spec_name)));
+                let required = required_fields.contains(&spec_name.as_str());
                 let default = schema.and_then(|(_, s)| {
                     default_value(spec, &serde_json::json!({ "schema": s }), &fty)
                 });
@@ -423,8 +464,9 @@ pub fn operation_tokens(
                     }
                     Some(_) => bail!("{op_id}: a single id taken by reference"),
                     None => {
+                        let kind = kind_tokens(rules.ids.kind);
                         prepare.push(quote! {
-                            let #ident: #ty = ::userbatch_core::one_id(ids)?;
+                            let #ident: #ty = ::userbatch_core::one_id(ids, #kind)?;
                         });
                         args.push(quote!(#ident));
                     }
@@ -499,12 +541,17 @@ pub fn operation_tokens(
                 .and_then(|s| spec.resolve_all(s).ok())
                 .and_then(|s| s.get("default"))
                 .and_then(Value::as_str);
-            if !default.is_some_and(|d| d.contains("json"))
-                || default_value(spec, param, ty).is_none()
-            {
+            let Some(default) = default.filter(|d| d.contains("json")) else {
                 bail!("{op_id}: an `Accept` parameter needs a JSON media type as its default");
-            }
-            args.push(quote!(::std::default::Default::default()));
+            };
+            args.push(match (option_inner(ty), reference_inner(ty)) {
+                (Some(inner), _) if reference_inner(inner).is_some_and(is_str) => {
+                    quote!(Some(#default))
+                }
+                (Some(_), _) => quote!(Some(::std::default::Default::default())),
+                (None, Some(r)) if is_str(r) => quote!(#default),
+                _ => quote!(::std::default::Default::default()),
+            });
             continue;
         }
         if attributes_param.as_deref() == Some(&input.name) {
@@ -624,7 +671,8 @@ pub fn operation_tokens(
                 ctor_init.push(quote!(#field: #field.into()));
             }
         }
-        if o.path {
+        // A number or an enum cannot leave its segment; text can.
+        if o.path && o.ty.to_string() == "String" {
             let spec_name = &o.spec_name;
             segments.push(quote!((#spec_name, &*self.#field)));
         }
@@ -705,8 +753,7 @@ pub fn operation_tokens(
             }
         });
     }
-    if let Some(p) = paging {
-        let _ = p;
+    if paging.is_some() {
         prepare.insert(
             0,
             quote! {
@@ -801,17 +848,6 @@ pub fn operation_tokens(
     };
 
     let mut impls = Vec::new();
-    if let Some(partial) = &rules.partial {
-        let full = format_ident!("{}", type_name(&partial.full_operation_id));
-        impls.push(quote! {
-            impl ::userbatch_core::Summaries for #name {
-                type Full = #full;
-                fn full(&self) -> #full {
-                    #full::new(self.client.clone())
-                }
-            }
-        });
-    }
     if let Some(update) = &rules.update_operation {
         let (inputs, output) = method(file, &snake(update))?;
         if inputs.len() != 1 || inputs[0].name != "body" {
@@ -834,7 +870,13 @@ pub fn operation_tokens(
         });
     }
 
-    Ok(quote! {
+    let required = opts
+        .iter()
+        .filter(|o| o.init.is_none())
+        .map(|o| o.field.to_string())
+        .collect();
+    let field_names: Vec<String> = opts.iter().map(|o| o.field.to_string()).collect();
+    let tokens = quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
         pub struct #name {
@@ -902,6 +944,54 @@ pub fn operation_tokens(
         }
 
         #(#impls)*
+    };
+    Ok(Generated {
+        name: type_name(op_id),
+        operation_id: op_id.to_owned(),
+        tokens,
+        required,
+        fields: field_names,
+    })
+}
+
+/// One batch type as generated, with what [`summaries_impl`] needs of it.
+pub struct Generated {
+    /// The type's name.
+    pub name: String,
+    /// The operation's `operationId`.
+    pub operation_id: String,
+    /// The type and its impls.
+    pub tokens: TokenStream,
+    /// Its `new`'s arguments after the client (field names).
+    pub required: Vec<String>,
+    /// Every option field.
+    pub fields: Vec<String>,
+}
+
+/// `impl Summaries` for a list operation: its full operation over the same client, with the
+/// list operation's values of the options the full one requires.
+pub fn summaries_impl(list: &Generated, full: &Generated) -> Result<TokenStream> {
+    let name = format_ident!("{}", list.name);
+    let full_ty = format_ident!("{}", full.name);
+    let mut args = Vec::new();
+    for field in &full.required {
+        if !list.fields.contains(field) {
+            bail!(
+                "{}: its full operation {} needs `{field}`, which it does not have",
+                list.operation_id,
+                full.operation_id
+            );
+        }
+        let f = format_ident!("{}", field);
+        args.push(quote!(self.#f.clone()));
+    }
+    Ok(quote! {
+        impl ::userbatch_core::Summaries for #name {
+            type Full = #full_ty;
+            fn full(&self) -> #full_ty {
+                #full_ty::new(self.client.clone() #(, #args)*)
+            }
+        }
     })
 }
 
@@ -940,7 +1030,7 @@ fn opt_base(
 /// else the `$ref` name of one record's schema.
 pub fn record_type(spec: &Spec, op: &Value, rules: &OperationRules) -> Result<String> {
     if let Some(partial) = &rules.partial {
-        return Ok(format!("{}Summary", partial.of));
+        return Ok(schema_type_name(&format!("{}Summary", partial.of)));
     }
     let mut schema = op
         .pointer("/responses/200/content/application~1json/schema")
@@ -971,7 +1061,7 @@ pub fn record_type(spec: &Spec, op: &Value, rules: &OperationRules) -> Result<St
         }
     }
     let name = name.context("a record's schema must be a $ref to components.schemas")?;
-    Ok(type_name(&name))
+    Ok(schema_type_name(&name))
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ pub fn vendors(root: &Path) -> Result<Vec<VendorSpec>> {
         };
         if !is_vendor_name(name) {
             bail!(
-                "specs/{name}.yaml: a vendor's name (the file's stem) must be lowercase ASCII                  letters, digits and `_`, starting with a letter"
+                "specs/{name}.yaml: a vendor's name (the file's stem) must be lowercase ASCII \
+                 letters, digits and `_`, starting with a letter, and not a Rust keyword or a \
+                 name the workspace uses (a crate it depends on, a module of the facade)"
             );
         }
         out.push(VendorSpec {
@@ -43,15 +45,48 @@ pub fn vendors(root: &Path) -> Result<Vec<VendorSpec>> {
     Ok(out)
 }
 
-/// `[a-z][a-z0-9_]*`, and not a name the workspace already uses for something else.
+/// `[a-z][a-z0-9_]*`, not a Rust keyword, and not a name the workspace already uses for
+/// something else (a crate, a dependency, a module the facade exports).
 pub fn is_vendor_name(name: &str) -> bool {
+    const TAKEN: &[&str] = &[
+        // Crates and folders of the workspace, and what generated code names.
+        "userbatch",
+        "userbatch_core",
+        "userbatch_mock",
+        "userbatch_cli",
+        "userbatch_bench",
+        "tests",
+        "xtask",
+        "examples",
+        "core",
+        "std",
+        "alloc",
+        "crate",
+        "progenitor_client",
+        "reqwest",
+        "serde",
+        "serde_json",
+        "regress",
+        "uuid",
+        "tokio",
+        "url",
+        "bytes",
+        "http",
+        // Modules and items of the facade, beside which each vendor's module sits.
+        "rules",
+        "json",
+        "plan",
+        "path",
+        "registry",
+        "vendors",
+        "engine",
+        "error",
+    ];
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !matches!(
-            name,
-            "userbatch" | "tests" | "xtask" | "examples" | "core" | "std"
-        )
+        && syn::parse_str::<syn::Ident>(name).is_ok()
+        && !TAKEN.contains(&name)
 }
 
 impl VendorSpec {
@@ -365,6 +400,18 @@ pub use userbatch_core::rules::{
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_names_are_identifiers_nobody_else_uses() {
+        for good in ["nexudus", "user_mgr2"] {
+            assert!(is_vendor_name(good), "{good}");
+        }
+        for bad in [
+            "Nexudus", "2fa", "type", "async", "serde", "rules", "registry", "a-b", "",
+        ] {
+            assert!(!is_vendor_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn auth_scopes_and_server_variables_come_from_the_spec() {

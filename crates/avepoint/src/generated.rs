@@ -504,9 +504,11 @@ impl ::userbatch_core::Operation for RetrieveMultipleUsers {
         let body = types::UserBatchRequest {
             user_ids: ids
                 .iter()
-                .map(|id| id.parse())
-                .collect::<::std::result::Result<_, _>>()
-                .map_err(|_| ::userbatch_core::refused("an id of another type"))?,
+                .map(|id| ::userbatch_core::parse_id(
+                    id,
+                    ::userbatch_core::rules::IdKind::String,
+                ))
+                .collect::<::std::result::Result<_, _>>()?,
         };
         self.client
             .retrieve_multiple_users(

@@ -3870,12 +3870,6 @@ impl ::userbatch_core::Operation for GetCoworkers {
         self.client.scrubber()
     }
 }
-impl ::userbatch_core::Summaries for GetCoworkers {
-    type Full = GetCoworker;
-    fn full(&self) -> GetCoworker {
-        GetCoworker::new(self.client.clone())
-    }
-}
 /// `getCoworker` (`GET /api/spaces/coworkers/{id}`) as a batch operation: Get one Coworker. Records: [`types::Coworker`]; rules: [`rules::GET_COWORKER`].
 #[derive(Debug, Clone)]
 pub struct GetCoworker {
@@ -3914,7 +3908,10 @@ impl ::userbatch_core::Operation for GetCoworker {
         page: Option<::userbatch_core::PageRequest>,
     ) -> ::userbatch_core::RawResult {
         let _ = page;
-        let id: i64 = ::userbatch_core::one_id(ids)?;
+        let id: i64 = ::userbatch_core::one_id(
+            ids,
+            ::userbatch_core::rules::IdKind::Integer,
+        )?;
         self.client.get_coworker(id).await
     }
     fn decode(
@@ -3991,12 +3988,6 @@ impl ::userbatch_core::Operation for GetUsers {
         self.client.scrubber()
     }
 }
-impl ::userbatch_core::Summaries for GetUsers {
-    type Full = GetUser;
-    fn full(&self) -> GetUser {
-        GetUser::new(self.client.clone())
-    }
-}
 /// `getUser` (`GET /api/sys/users/{id}`) as a batch operation: Get one User. Records: [`types::User`]; rules: [`rules::GET_USER`].
 #[derive(Debug, Clone)]
 pub struct GetUser {
@@ -4035,7 +4026,10 @@ impl ::userbatch_core::Operation for GetUser {
         page: Option<::userbatch_core::PageRequest>,
     ) -> ::userbatch_core::RawResult {
         let _ = page;
-        let id: i64 = ::userbatch_core::one_id(ids)?;
+        let id: i64 = ::userbatch_core::one_id(
+            ids,
+            ::userbatch_core::rules::IdKind::Integer,
+        )?;
         self.client.get_user(id).await
     }
     fn decode(
@@ -4059,5 +4053,17 @@ impl ::userbatch_core::Update for GetUser {
         Error<types::ErrorMessage>,
     > {
         self.client.update_user(record).await
+    }
+}
+impl ::userbatch_core::Summaries for GetCoworkers {
+    type Full = GetCoworker;
+    fn full(&self) -> GetCoworker {
+        GetCoworker::new(self.client.clone())
+    }
+}
+impl ::userbatch_core::Summaries for GetUsers {
+    type Full = GetUser;
+    fn full(&self) -> GetUser {
+        GetUser::new(self.client.clone())
     }
 }

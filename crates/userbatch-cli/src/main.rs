@@ -690,10 +690,22 @@ fn credentials(
                         ))
                     })?,
             };
-            let mut grant = userbatch::ClientCredentials::new(url, id.clone(), secret);
-            if let Some(scope) = args.scope.as_deref().or(vendor.scope.as_deref()) {
-                grant = grant.scope(scope);
-            }
+            // The spec's grant (token URL and scopes), unless the options say otherwise.
+            let from_spec = (args.token_url.is_none() && args.scope.is_none())
+                .then(|| {
+                    userbatch::ClientCredentials::for_vendor(vendor, id.clone(), secret.clone())
+                })
+                .flatten();
+            let grant = match from_spec {
+                Some(grant) => grant,
+                None => {
+                    let grant = userbatch::ClientCredentials::new(url, id.clone(), secret);
+                    match args.scope.as_deref().or(vendor.scope.as_deref()) {
+                        Some(scope) => grant.scope(scope),
+                        None => grant,
+                    }
+                }
+            };
             Ok(Some(Credentials::client_credentials(grant)))
         }
         (None, Some(_), None) => Err(Usage(

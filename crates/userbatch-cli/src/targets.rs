@@ -34,7 +34,13 @@ fn reachable() -> Vec<(&'static Vendor, &'static Resource, &'static OperationEnt
 /// One option flag and the operations that have it.
 struct Flag {
     long: String,
-    users: Vec<(&'static Vendor, &'static Resource, &'static OptionSpec)>,
+    /// (vendor, resource, the option, whether it is the `--full` operation's).
+    users: Vec<(
+        &'static Vendor,
+        &'static Resource,
+        &'static OptionSpec,
+        bool,
+    )>,
 }
 
 /// Every option flag: named after its parameter (kebab-case); one that would shadow a flag
@@ -42,24 +48,34 @@ struct Flag {
 fn flags(own: &[String]) -> Vec<Flag> {
     let mut by_long: BTreeMap<String, Flag> = BTreeMap::new();
     for (vendor, resource, entry) in reachable() {
+        let full = !std::ptr::eq(entry, resource.batch_operation());
         for option in entry.options {
-            let long = if own.iter().any(|o| o == option.flag) {
-                format!("{}-{}", vendor.name, option.flag)
-            } else {
-                option.flag.to_owned()
-            };
+            let long = long_flag(own, vendor, option);
             let flag = by_long.entry(long.clone()).or_insert_with(|| Flag {
                 long,
                 users: Vec::new(),
             });
-            if !flag.users.iter().any(|(v, r, o)| {
-                v.name == vendor.name && r.name == resource.name && o.name == option.name
+            if !flag.users.iter().any(|(v, r, o, f)| {
+                v.name == vendor.name
+                    && r.name == resource.name
+                    && o.name == option.name
+                    && *f == full
             }) {
-                flag.users.push((vendor, resource, option));
+                flag.users.push((vendor, resource, option, full));
             }
         }
     }
     by_long.into_values().collect()
+}
+
+/// The long flag of `option`: its own, or with its vendor's name before it where that
+/// would shadow a flag of the command's own.
+fn long_flag(own: &[String], vendor: &Vendor, option: &OptionSpec) -> String {
+    if own.iter().any(|o| o == option.flag) {
+        format!("{}-{}", vendor.name, option.flag)
+    } else {
+        option.flag.to_owned()
+    }
 }
 
 /// `vendor resource` pairs, for messages.
@@ -67,7 +83,14 @@ fn users_of(flag: &Flag) -> String {
     let mut names: Vec<String> = flag
         .users
         .iter()
-        .map(|(v, r, _)| format!("{} {}", v.name, r.name))
+        .map(|(v, r, _, full)| {
+            format!(
+                "{} {}{}",
+                v.name,
+                r.name,
+                if *full { " --full" } else { "" }
+            )
+        })
         .collect();
     names.dedup();
     names.join(", ")
@@ -91,16 +114,21 @@ pub fn augment(cmd: Command) -> Command {
             let list: Vec<&str> = v.resources.iter().map(|r| r.name).collect();
             let mut help = format!("{} ({})", v.rules.title, list.join(", "));
             for var in v.rules.server_variables.iter() {
-                help.push_str(&format!("; --server-var {}=", var.name));
-                if var.values.is_empty() {
-                    help.push_str(&format!("VALUE (default {})", var.default));
+                let values = if var.values.is_empty() {
+                    "VALUE".to_owned()
                 } else {
-                    help.push_str(&format!(
-                        "{} (default {})",
-                        var.values.join("|"),
-                        var.default
-                    ));
-                }
+                    var.values.join("|")
+                };
+                let what = var.description.trim_end_matches('.');
+                let what = if what.is_empty() {
+                    String::new()
+                } else {
+                    format!("{what}; ")
+                };
+                help.push_str(&format!(
+                    "; --server-var {}={values} ({what}default {})",
+                    var.name, var.default
+                ));
             }
             PossibleValue::new(v.name).help(help)
         })
@@ -118,7 +146,7 @@ pub fn augment(cmd: Command) -> Command {
             a.value_parser(PossibleValuesParser::new(resource_values))
         });
     for flag in flags(&own) {
-        let (_, _, first) = flag.users[0];
+        let (_, _, first, _) = flag.users[0];
         let mut help = first.help.trim_end_matches('.').to_owned();
         if help.is_empty() {
             help = format!("`{}`", first.name);
@@ -143,7 +171,10 @@ pub fn augment(cmd: Command) -> Command {
             .help_heading(HEADING)
             .action(ArgAction::Set)
             .value_hint(clap::ValueHint::Other);
-        let same_values = flag.users.iter().all(|(_, _, o)| o.values == first.values);
+        let same_values = flag
+            .users
+            .iter()
+            .all(|(_, _, o, _)| o.values == first.values);
         if !first.values.is_empty() && !first.list && same_values {
             arg = arg.value_parser(PossibleValuesParser::new(first.values.iter().copied()));
         }
@@ -162,16 +193,17 @@ pub struct Target {
     pub entry: &'static OperationEntry,
     /// The options given, by spec name.
     pub options: Vec<(&'static str, String)>,
+    /// The flag of each option of the operation (spec name, long flag).
+    flags: Vec<(&'static str, String)>,
 }
 
 impl Target {
     /// The flag of an option of the operation, by its spec name, for messages.
     pub fn flag_of(&self, name: &str) -> String {
-        self.entry
-            .options
+        self.flags
             .iter()
-            .find(|o| o.name == name)
-            .map_or_else(|| name.to_owned(), |o| format!("--{}", o.flag))
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| name.to_owned(), |(_, long)| format!("--{long}"))
     }
 }
 
@@ -225,12 +257,12 @@ pub fn resolve(
         let mine = flag
             .users
             .iter()
-            .find(|(v, r, o)| {
+            .find(|(v, r, o, _)| {
                 v.name == vendor.name
                     && r.name == res.name
                     && entry.options.iter().any(|e| e.name == o.name)
             })
-            .map(|(_, _, o)| o.name);
+            .map(|(_, _, o, _)| o.name);
         match mine {
             Some(_) if value.trim().is_empty() => {
                 return Err(format!("--{} must not be empty", flag.long));
@@ -245,18 +277,25 @@ pub fn resolve(
             }
         }
     }
+    let flags: Vec<(&'static str, String)> = entry
+        .options
+        .iter()
+        .map(|o| (o.name, long_flag(own, vendor, o)))
+        .collect();
     for option in entry.options.iter().filter(|o| o.required) {
         if options.iter().any(|(n, _)| *n == option.name) {
             continue;
         }
         if mock {
-            options.push((option.name, "mock".to_owned()));
+            // The mock takes any value: the first the spec lists, else a word.
+            let value = option.values.first().copied().unwrap_or("mock");
+            options.push((option.name, value.to_owned()));
         } else {
+            let long = long_flag(own, vendor, option);
             return Err(format!(
-                "{} {} needs --{} ({})",
+                "{} {} needs --{long} ({})",
                 vendor.name,
                 res.name,
-                option.flag,
                 option.help.trim_end_matches('.')
             ));
         }
@@ -266,13 +305,15 @@ pub fn resolve(
         resource: res,
         entry,
         options,
+        flags,
     })
 }
 
-/// The long flags of `cmd` (the command's own, before [`augment`]).
+/// The long flags of `cmd` (the command's own, before [`augment`]), and the two clap adds.
 pub fn own_flags(cmd: &Command) -> Vec<String> {
     cmd.get_arguments()
         .filter_map(|a| a.get_long().map(str::to_owned))
+        .chain(["help".to_owned(), "version".to_owned()])
         .collect()
 }
 
@@ -280,13 +321,31 @@ pub fn own_flags(cmd: &Command) -> Vec<String> {
 /// operation's spec leaves out on purpose (`skip-parameters`), the reason.
 pub fn not_offered(arg: &str) -> Option<String> {
     let flag = arg.strip_prefix("--")?.split('=').next()?;
-    registry::vendors()
-        .iter()
-        .flat_map(|v| v.resources)
-        .flat_map(|r| r.operations)
-        .flat_map(|o| o.rules.skip_parameters.iter())
-        .find(|p| kebab(&p.name) == flag)
-        .map(|p| format!("--{flag}: not offered: {}", p.why))
+    let mut whose = Vec::new();
+    let mut why = None;
+    for vendor in registry::vendors() {
+        for resource in vendor.resources {
+            for op in resource.operations {
+                if let Some(p) = op
+                    .rules
+                    .skip_parameters
+                    .iter()
+                    .find(|p| kebab(&p.name) == flag)
+                {
+                    let name = format!("{} {}", vendor.name, resource.name);
+                    if !whose.contains(&name) {
+                        whose.push(name);
+                    }
+                    why.get_or_insert(&p.why);
+                }
+            }
+        }
+    }
+    Some(format!(
+        "--{flag}: not offered (by {}): {}",
+        whose.join(", "),
+        why?
+    ))
 }
 
 /// A parameter's name as a flag: `$sort` -> `sort`, `pageSize` -> `page-size`.

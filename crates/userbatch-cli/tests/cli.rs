@@ -342,11 +342,11 @@ fn bad_usage_and_bad_input_exit_2_before_any_request() {
         ),
         (
             vec!["--mock", "usermgr", "users", "--sort", "id", "1"],
-            "--sort: not offered: records come back in input order",
+            "--sort: not offered (by usermgr users): records come back in input order",
         ),
         (
             vec!["--mock", "usermgr", "users", "--order=desc", "1"],
-            "--order: not offered: records come back in input order",
+            "--order: not offered (by usermgr users): records come back in input order",
         ),
         (
             vec!["--mock", "nexudus", "users", "--full", "--order", "1"],

@@ -9,7 +9,7 @@
 //! - Prism validates every request against the spec: it must report no violation. The
 //!   cases cover every option that changes a request: list and get-one operations,
 //!   `--max-batch`, User Manager's `--attribute` (several, and single-id ones) and
-//!   `--language`, AvePoint's path parameters and `--page-size`, `--strict`. (`$sort` and
+//!   `--accept-language`, AvePoint's path parameters and `--page-size`, `--strict`. (`$sort` and
 //!   `$order` are not sent: the command line refuses them, as they have no visible effect.)
 //!
 //! Prism 5.16.0 crashes on a comma in a path parameter (stoplightio/prism#2710; the fix,

@@ -75,7 +75,7 @@ pub use client::{
 pub use error::Error;
 pub use operation::{
     Operation, OptionError, OptionSpec, PageRequest, Summaries, UnknownAttribute, Update,
-    check_options, check_segments, one_id, option_value, parse_option, refused,
+    check_options, check_segments, one_id, option_value, parse_id, parse_option, refused,
 };
 pub use partial::PartialRecord;
 pub use received::{

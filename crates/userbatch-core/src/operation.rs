@@ -170,11 +170,34 @@ impl Attributes {
 /// request through; the error is for a caller of [`Operation::send`] who bypassed it).
 // The error is the generated client's own, as `Operation::send` returns it.
 #[allow(clippy::result_large_err)]
-pub fn one_id<T: FromStr>(ids: &[String]) -> Result<T, progenitor_client::Error<ByteStream>> {
+pub fn one_id<T: FromStr + std::fmt::Display>(
+    ids: &[String],
+    kind: rules::IdKind,
+) -> Result<T, progenitor_client::Error<ByteStream>> {
     match ids {
-        [id] => id.parse().map_err(|_| refused("an id of another type")),
+        [id] => parse_id(id, kind),
         _ => Err(refused("not one id")),
     }
+}
+
+/// An id as the type its parameter or field takes. A text id must come back as it went
+/// in (a UUID type would send `ABC...` as `abc...`, and the answer's id would not match
+/// the one asked for: the id would look missing); integers compare as numbers.
+#[allow(clippy::result_large_err)]
+pub fn parse_id<T: FromStr + std::fmt::Display>(
+    id: &str,
+    kind: rules::IdKind,
+) -> Result<T, progenitor_client::Error<ByteStream>> {
+    let value: T = id
+        .parse()
+        .map_err(|_| refused(format!("{id:?} is not of the id parameter's type")))?;
+    if kind == rules::IdKind::String && value.to_string() != id {
+        return Err(refused(format!(
+            "{id:?} would be sent as {:?}: write it as the vendor does",
+            value.to_string()
+        )));
+    }
+    Ok(value)
 }
 
 /// The error for ids the generated client refuses.
@@ -263,13 +286,19 @@ pub fn parse_option<T: serde::de::DeserializeOwned>(
     name: &'static str,
     value: &str,
 ) -> Result<T, OptionError> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned()))
-        .or_else(|first| serde_json::from_str(value).map_err(|_| first))
-        .map_err(|e| OptionError::Invalid {
-            name,
-            value: value.to_owned(),
-            reason: e.to_string(),
-        })
+    let invalid = |e: serde_json::Error| OptionError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    };
+    match serde_json::from_value(serde_json::Value::String(value.to_owned())) {
+        Ok(parsed) => Ok(parsed),
+        // Not text: as JSON, saying why that does not fit either (`0` for a nonzero size).
+        Err(as_text) => match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(json) => serde_json::from_value(json).map_err(invalid),
+            Err(_) => Err(invalid(as_text)),
+        },
+    }
 }
 
 /// Checks that each option in `given` (spec name, value) is one of `known`.
@@ -292,4 +321,31 @@ pub fn option_value<'a>(given: &[(&str, &'a str)], name: &str) -> Option<&'a str
         .rev()
         .find(|(n, _)| *n == name)
         .map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_as_text_then_as_json_and_say_why_not() {
+        assert_eq!(parse_option::<String>("n", "42").unwrap(), "42");
+        assert_eq!(parse_option::<u32>("n", "42").unwrap(), 42);
+        assert!(parse_option::<bool>("n", "true").unwrap());
+        let zero = parse_option::<std::num::NonZeroU32>("pageSize", "0").unwrap_err();
+        assert!(zero.to_string().contains("nonzero"), "{zero}");
+        assert!(!zero.to_string().contains("string"), "{zero}");
+        let word = parse_option::<u32>("pageSize", "ten").unwrap_err();
+        assert!(word.to_string().contains("expected u32"), "{word}");
+    }
+
+    #[test]
+    fn text_ids_must_come_back_as_they_went_in() {
+        use crate::rules::IdKind;
+        assert_eq!(parse_id::<String>("Ab-1", IdKind::String).unwrap(), "Ab-1");
+        assert_eq!(parse_id::<i64>("007", IdKind::Integer).unwrap(), 7);
+        // A type that rewrites the id (here: an integer type for a text id) is refused.
+        assert!(parse_id::<i64>("007", IdKind::String).is_err());
+        assert!(parse_id::<i64>("x", IdKind::Integer).is_err());
+    }
 }

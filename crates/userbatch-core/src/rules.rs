@@ -43,7 +43,7 @@ pub struct VendorRules {
     #[serde(skip)]
     pub scope: Option<Text>,
     /// How the vendor authenticates, from the spec's `securitySchemes` its `security`
-    /// requirement names, in the spec's order.
+    /// requirement names (any of them will do), by scheme name.
     #[serde(skip)]
     pub auth: List<AuthScheme>,
     /// The first server's URL as the spec writes it, `{variables}` and all.
@@ -96,7 +96,9 @@ impl std::error::Error for ServerVariableError {}
 impl VendorRules {
     /// The base URL with the server variables `given` (name, value) and the others at
     /// their defaults. A value must be one the spec lists (if it lists any) and stay within
-    /// its part of the URL (no `/`, `?`, `#`, `@` or `:`), so it cannot point elsewhere.
+    /// its part of the URL: no path, query, fragment or credentials (`/`, `\`, `?`, `#`,
+    /// `@`). A variable the spec leaves open (a host) can still name any host: that is
+    /// what it is for.
     ///
     /// ```
     /// # use std::borrow::Cow::Borrowed;
@@ -112,6 +114,7 @@ impl VendorRules {
     /// assert_eq!(rules.base_url(&[]).unwrap(), "https://eu.example.com/api");
     /// assert_eq!(rules.base_url(&[("region", "us")]).unwrap(), "https://us.example.com/api");
     /// assert!(rules.base_url(&[("region", "evil.com/")]).is_err());
+    /// assert!(rules.base_url(&[("region", "evil.com\\")]).is_err());
     /// assert!(rules.base_url(&[("zone", "x")]).is_err());
     /// ```
     pub fn base_url(&self, given: &[(&str, &str)]) -> Result<String, ServerVariableError> {
@@ -138,9 +141,14 @@ impl VendorRules {
                     var.values.join(", ")
                 )));
             }
-            if value.is_empty() || value.contains(['/', '?', '#', '@', ':', '{', '}']) {
+            // No path, query, fragment or credentials: a `\\` is a `/` to URL parsers.
+            if value.is_empty()
+                || value.contains(['/', '\\', '?', '#', '@', '{', '}'])
+                || value.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
                 return Err(ServerVariableError(format!(
-                    "{} {value:?} must be one part of the URL (no /, ?, #, @, :)",
+                    "{} {value:?} must stay within its part of the URL (no /, \\, ?, #, @, \
+                     space)",
                     var.name
                 )));
             }
@@ -192,8 +200,9 @@ pub struct OperationRules {
     #[serde(skip)]
     pub operation_id: Text,
     /// What the operation fetches, as the command line names it (`userbatch <vendor>
-    /// <resource>`): `users`, `coworkers`. A resource's operations return the same records;
-    /// the command line uses the one that takes the most ids per request.
+    /// <resource>`): `users`, `coworkers`. A resource's operations return the same kind of
+    /// record (in full, or as summaries); the command line uses the one that takes the most
+    /// ids per request, and `--full` its summaries' full operation.
     pub resource: Text,
     /// Where the ids go and how they are written.
     pub ids: Ids,

@@ -268,7 +268,7 @@ impl From<EnvelopeError> for FetchError {
     }
 }
 
-/// Which call of a read-modify-write failed (e.g. `nexudus::modify_user`), and why.
+/// Which call of a read-modify-write failed ([`crate::modify`]), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModifyError {
     /// The call that failed.

@@ -47,7 +47,7 @@ pub struct Vendor {
 pub struct Resource {
     /// The `x-userbatch.resource` of its operations.
     pub name: &'static str,
-    /// Its batch operations, in the spec's order.
+    /// Its batch operations, by path.
     pub operations: &'static [OperationEntry],
 }
 

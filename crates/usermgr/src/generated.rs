@@ -686,13 +686,13 @@ pub mod rules {
                 SkippedParameter {
                     name: Borrowed("$sort"),
                     why: Borrowed(
-                        "records come back in input order; sort the results instead",
+                        "records come back in input order; sort the results instead (jq -s 'sort_by(.lastName)[]')",
                     ),
                 },
                 SkippedParameter {
                     name: Borrowed("$order"),
                     why: Borrowed(
-                        "records come back in input order; sort the results instead",
+                        "records come back in input order; sort the results instead (jq -s 'sort_by(.lastName)[]')",
                     ),
                 },
             ],
@@ -731,7 +731,7 @@ impl types::GetUsersByIdsIds {
             })
     }
 }
-/// `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`) as a batch operation: Get User by IDs. Records: [`types::User`]; rules: [`rules::GET_USERS_BY_IDS`]. Does not offer `$sort`: records come back in input order; sort the results instead. Does not offer `$order`: records come back in input order; sort the results instead.
+/// `getUsersByIds` (`GET /core/usermgr/v3/users/{ids}`) as a batch operation: Get User by IDs. Records: [`types::User`]; rules: [`rules::GET_USERS_BY_IDS`]. Does not offer `$sort`: records come back in input order; sort the results instead (jq -s 'sort_by(.lastName)[]'). Does not offer `$order`: records come back in input order; sort the results instead (jq -s 'sort_by(.lastName)[]').
 #[derive(Debug, Clone)]
 pub struct GetUsersByIds {
     client: Client,

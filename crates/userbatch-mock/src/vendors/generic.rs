@@ -7,9 +7,11 @@
 //! | ids not written as `ids.in`/`encoding` say, an id not of `ids.type`, or an empty one | 400 with the error body at `error-message` |
 //! | more than `limits.max-ids`, or a segment over `limits.max-segment-chars` | 400 |
 //! | a query string over `limits.max-query-bytes` as sent | 414 |
-//! | a paging parameter that is not an integer of at least 1 | 400 |
+//! | a page index under `paging.first-index`, a page size under 1, or either not an integer | 400 |
 //! | unknown ids ([`crate::MockConfig::missing_ids`]) | left out; for `unknown-ids: {fails-request: S}` (and `omitted-or-fails-request` when the config says so), S for the whole request |
 //! | found ids | records at `records.pointer` (inside their envelope), each once, in request order, `partial.unpopulated` left out; paged by `paging`, with the total at its `total-pointer` |
+//! | a single-record operation (`records.many: false`) asked for an unknown id | 404 with the error body |
+//! | a path another vendor's spec has too | not served (one origin cannot serve a path twice; said on standard error) |
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
@@ -37,6 +39,8 @@ pub(crate) struct SpecVendor {
     /// The `Authorization` schemes its `securitySchemes` accept.
     schemes: Vec<&'static str>,
     operations: Vec<SpecOperation>,
+    /// Every path of the spec, batch operation or not.
+    all_paths: Vec<String>,
 }
 
 /// One batch operation of a spec.
@@ -70,12 +74,22 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
     let spec: Value = serde_json::from_str(vendor.spec_json()).map_err(|e| e.to_string())?;
     let rules: VendorRules = serde_json::from_value(spec["x-userbatch"].clone())
         .map_err(|e| format!("x-userbatch: {e}"))?;
+    // The schemes the spec's `security` names; OAuth2 tokens come as bearer tokens.
+    let named: Vec<&str> = spec
+        .get("security")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|r| r.keys().map(String::as_str))
+        .collect();
     let mut schemes = Vec::new();
-    for scheme in spec
+    for (_, scheme) in spec
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
         .into_iter()
-        .flat_map(|s| s.values())
+        .flatten()
+        .filter(|(name, _)| named.contains(&name.as_str()))
     {
         let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("");
         let name = match scheme.get("type").and_then(Value::as_str) {
@@ -119,11 +133,17 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
             });
         }
     }
+    let all_paths = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
     Ok(SpecVendor {
         vendor,
         rules,
         schemes,
         operations,
+        all_paths,
     })
 }
 
@@ -160,12 +180,30 @@ fn record_schema_name(spec: &Value, op: &Value, rules: &OperationRules) -> Optio
 
 /// The routes of every operation of `vendors`.
 pub(crate) fn routes(mut router: Router<Arc<Shared>>, vendors: &[Vendor]) -> Router<Arc<Shared>> {
+    // Every path the other vendors' specs have: one origin cannot serve a path twice, and
+    // axum refuses it by panicking.
+    let mut taken: Vec<(Vendor, &str)> = Vendor::ALL
+        .into_iter()
+        .filter(|v| !vendors.contains(v))
+        .flat_map(|v| vendor(v).all_paths.iter().map(move |p| (v, p.as_str())))
+        .collect();
     for &v in vendors {
         let spec = vendor(v);
         for (i, op) in spec.operations.iter().enumerate() {
             let Ok(filter) = MethodFilter::try_from(op.method.clone()) else {
                 continue;
             };
+            if let Some((other, _)) = taken.iter().find(|(_, p)| same_route(p, &op.path)) {
+                eprintln!(
+                    "userbatch-mock: {} {} of {} is also a path of {}: not served",
+                    op.method,
+                    op.path,
+                    v.name(),
+                    other.name()
+                );
+                continue;
+            }
+            taken.push((v, &op.path));
             router = router.route(
                 &op.path,
                 on(
@@ -191,6 +229,22 @@ pub(crate) fn routes(mut router: Router<Arc<Shared>>, vendors: &[Vendor]) -> Rou
         }
     }
     router
+}
+
+/// Whether axum would take two path templates for one route (`/a/{x}` and `/a/{y}`).
+fn same_route(a: &str, b: &str) -> bool {
+    let shape = |p: &str| -> Vec<String> {
+        p.split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "{}".to_owned()
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect()
+    };
+    shape(a) == shape(b)
 }
 
 /// An error answer with `message` where the spec's `error-message` points (`""`: the
@@ -250,6 +304,9 @@ fn ids_of(op: &SpecOperation, uri: &Uri, body: &[u8]) -> Result<Vec<String>, Str
             return list
                 .iter()
                 .map(|v| match (v, ids.kind) {
+                    (Value::String(s), _) if s.is_empty() => {
+                        Err(format!("{}: an id is empty", ids.name))
+                    }
                     (Value::String(s), IdKind::String) => Ok(s.clone()),
                     (Value::Number(n), IdKind::Integer) if n.is_i64() => Ok(n.to_string()),
                     _ => Err(format!("{}: an id of another type", ids.name)),
@@ -321,13 +378,17 @@ fn check(
     }
     if let Some(paging) = &op.rules.paging {
         let pairs = query_pairs(query);
-        for name in [&paging.index_param, &paging.size_param] {
-            if query_param(&pairs, name).is_some_and(|v| v.parse::<u32>().map_or(true, |n| n == 0))
+        for (name, least) in [
+            (&paging.index_param, paging.first_index),
+            (&paging.size_param, 1),
+        ] {
+            if query_param(&pairs, name)
+                .is_some_and(|v| v.parse::<u32>().map_or(true, |n| n < least))
             {
                 return Err(error_answer(
                     spec.vendor,
                     400,
-                    &format!("{name} must be an integer of at least 1."),
+                    &format!("{name} must be an integer of at least {least}."),
                 ));
             }
         }
