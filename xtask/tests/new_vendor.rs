@@ -136,6 +136,8 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
             "userbatch-cli",
             "-p",
             "peoplehub",
+            "-p",
+            "userbatch-mock",
         ])
         .status()
         .expect("cargo runs");
@@ -187,6 +189,35 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
             .all(|r| r["apiKey"].is_null() || r["apiKey"] == "<redacted>")
     );
 
+    // The standalone mock serves it too; its answer fits the spec's envelope (its other
+    // fields made from the schema), the records where `records.pointer` says.
+    let mut mock = Command::new(target.join("debug/userbatch-mock"))
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the mock binary runs");
+    let base = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(mock.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().to_owned()
+    };
+    let answer = post(&base, "/people/lookup?ids=p1,p2", "{}");
+    let _ = mock.kill();
+    let _ = mock.wait();
+    let body: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert!(body["requestId"].is_string(), "{body}");
+    let people: Vec<&str> = body["result"]["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["personId"].as_str().unwrap())
+        .collect();
+    assert_eq!(people, ["p1", "p2"], "{body}");
+
     // An option of another vendor is refused, naming who has it.
     let out = Command::new(&bin)
         .args(["--mock", "peoplehub", "people", "--page-size", "5", "p1"])
@@ -205,4 +236,25 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// One HTTP/1.1 `POST` with a bearer token to `base` (`http://127.0.0.1:PORT`): the whole
+/// answer as text.
+fn post(base: &str, target: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let address = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {target} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer t\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
 }

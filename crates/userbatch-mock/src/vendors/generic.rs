@@ -52,6 +52,9 @@ struct SpecOperation {
     schema: RecordSchema,
     /// The record fields a summary leaves out.
     skip: Option<Vec<bool>>,
+    /// The schema of the whole answer when the records are inside an object of a named
+    /// schema: its other fields are made from it, so the answer fits the spec.
+    envelope: Option<RecordSchema>,
 }
 
 /// Every vendor's rules, from the specs compiled into the mock.
@@ -123,6 +126,10 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
             let key: &'static str = format!("{}.{record}", vendor.name()).leak();
             let schema = RecordSchema::compile(&spec, &record, key);
             let skip = rules.partial.as_ref().map(|p| schema.mask(&p.unpopulated));
+            let envelope = envelope_schema_name(&spec, op, &rules).map(|name| {
+                let key: &'static str = format!("{}.{name}", vendor.name()).leak();
+                RecordSchema::compile(&spec, &name, key)
+            });
             operations.push(SpecOperation {
                 method: Method::from_bytes(method.to_uppercase().as_bytes())
                     .map_err(|e| e.to_string())?,
@@ -130,6 +137,7 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
                 rules,
                 schema,
                 skip,
+                envelope,
             });
         }
     }
@@ -145,6 +153,21 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
         operations,
         all_paths,
     })
+}
+
+/// The name of the 200 answer's schema, when it is a named object holding the records.
+fn envelope_schema_name(spec: &Value, op: &Value, rules: &OperationRules) -> Option<String> {
+    if rules.records.pointer.is_empty() {
+        return None;
+    }
+    let reference = op
+        .pointer("/responses/200/content/application~1json/schema/$ref")?
+        .as_str()?;
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    let schema = spec.pointer(&format!("/components/schemas/{name}"))?;
+    let object = schema.get("type").and_then(Value::as_str) == Some("object")
+        || schema.get("properties").is_some();
+    object.then(|| name.to_owned())
 }
 
 /// The name of one record's schema: `partial.of`, or the last `$ref` on the way to it.
@@ -490,7 +513,22 @@ async fn serve(
         if !op.rules.records.many && records.is_null() {
             return error_answer(spec.vendor, 404, "Not found");
         }
-        let mut body = Value::Null;
+        // The envelope's other fields as its schema says, then the records and the total.
+        let mut body = match &op.envelope {
+            Some(envelope) => {
+                let mut out = Vec::new();
+                envelope.write_json(
+                    &mut out,
+                    shared.config.seed,
+                    "",
+                    &Value::from("envelope"),
+                    None,
+                    crate::data::RecordDrift::default(),
+                );
+                serde_json::from_slice(&out).unwrap_or(Value::Null)
+            }
+            None => Value::Null,
+        };
         put(&mut body, &op.rules.records.pointer, records);
         if let Some(paging) = &op.rules.paging {
             put(&mut body, &paging.total_pointer, Value::from(total));
