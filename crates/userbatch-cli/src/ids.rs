@@ -201,34 +201,42 @@ impl Iterator for Ids {
     }
 }
 
-/// The failed ids of a report written by `--report`, in its order, after checking that it
-/// was written for the same vendor and resource.
-pub fn failed_ids_of(path: &Path, vendor: &str, resource: &str) -> Result<Vec<String>, Exit> {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        vendor: Option<String>,
-        resource: Option<String>,
-        failed: Vec<Failed>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Failed {
-        ids: Vec<String>,
-    }
+/// What `--retry-failed` reads of a report written by `--report`.
+#[derive(serde::Deserialize)]
+struct ReportFile {
+    vendor: Option<String>,
+    resource: Option<String>,
+    failed: Vec<FailedFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct FailedFile {
+    ids: Vec<String>,
+}
+
+fn read_report(path: &Path) -> Result<ReportFile, Exit> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Usage(format!("cannot read --retry-failed {shown}: {e}")))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         Usage(format!(
             "--retry-failed {shown} is not a report written by --report: {e}"
         ))
-    })?;
+    })
+}
+
+/// The failed ids of a report written by `--report`, in its order, after checking that it
+/// was written for the same vendor and resource.
+pub fn failed_ids_of(path: &Path, vendor: &str, resource: &str) -> Result<Vec<String>, Exit> {
+    let report = read_report(path)?;
     for (what, asked, was) in [
         ("vendor", vendor, &report.vendor),
         ("resource", resource, &report.resource),
     ] {
         if let Some(was) = was.as_deref().filter(|was| *was != asked) {
             return Err(Usage(format!(
-                "--retry-failed {shown} is a report of {what} {was}, not {asked}"
+                "--retry-failed {} is a report of {what} {was}, not {asked}",
+                path.display()
             )));
         }
     }
@@ -238,18 +246,6 @@ pub fn failed_ids_of(path: &Path, vendor: &str, resource: &str) -> Result<Vec<St
 /// The vendor and the resource a report written by `--report` was written for, to fill in
 /// what the command line leaves out of `--retry-failed REPORT`.
 pub fn target_of(path: &Path) -> Result<(Option<String>, Option<String>), Exit> {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        vendor: Option<String>,
-        resource: Option<String>,
-    }
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Usage(format!("cannot read --retry-failed {shown}: {e}")))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| {
-        Usage(format!(
-            "--retry-failed {shown} is not a report written by --report: {e}"
-        ))
-    })?;
+    let report = read_report(path)?;
     Ok((report.vendor, report.resource))
 }
