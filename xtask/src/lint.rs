@@ -604,19 +604,8 @@ fn check_links(
 
 /// (name, in, resolved schema) of every parameter of an operation, path-level ones included.
 fn parameters<'a>(spec: &'a Spec, path: &str, op: &'a Value) -> Vec<(String, String, &'a Value)> {
-    let path_level = spec
-        .raw
-        .pointer(&format!(
-            "/paths/{}/parameters",
-            crate::spec::escape_pointer(path)
-        ))
-        .and_then(Value::as_array);
-    let op_level = op.get("parameters").and_then(Value::as_array);
-    path_level
+    spec.parameters(path, op)
         .into_iter()
-        .chain(op_level)
-        .flatten()
-        .filter_map(|p| spec.resolve(p).ok())
         .filter_map(|p| {
             let name = p.get("name")?.as_str()?.to_owned();
             let location = p.get("in")?.as_str()?.to_owned();

@@ -265,31 +265,18 @@ fn spec_param<'a>(
     op: &'a Value,
     rust_name: &str,
 ) -> Option<(String, String, bool, &'a Value)> {
-    let path_level = spec
-        .raw
-        .pointer(&format!(
-            "/paths/{}/parameters",
-            crate::spec::escape_pointer(path)
-        ))
-        .and_then(Value::as_array);
-    let op_level = op.get("parameters").and_then(Value::as_array);
     // An operation's own parameter overrides the path's of the same name.
-    op_level
-        .into_iter()
-        .chain(path_level)
-        .flatten()
-        .filter_map(|p| spec.resolve_all(p).ok())
-        .find_map(|p| {
-            let name = p.get("name")?.as_str()?;
-            (snake(name) == rust_name).then(|| {
-                (
-                    name.to_owned(),
-                    p.get("in").and_then(Value::as_str).unwrap_or("").to_owned(),
-                    p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    p,
-                )
-            })
+    spec.parameters(path, op).into_iter().find_map(|p| {
+        let name = p.get("name")?.as_str()?;
+        (snake(name) == rust_name).then(|| {
+            (
+                name.to_owned(),
+                p.get("in").and_then(Value::as_str).unwrap_or("").to_owned(),
+                p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                p,
+            )
         })
+    })
 }
 
 /// The initial value of a required option from its schema's `default`, if it has one

@@ -163,6 +163,29 @@ impl Spec {
         out
     }
 
+    /// The parameter objects of an operation (`$ref`s followed): its own, then the path's
+    /// that it does not override (same `name` and `in`), as OpenAPI has it.
+    pub fn parameters<'a>(&'a self, path: &str, op: &'a Value) -> Vec<&'a Value> {
+        let path_level = self
+            .raw
+            .pointer(&format!("/paths/{}/parameters", escape_pointer(path)))
+            .and_then(Value::as_array);
+        let op_level = op.get("parameters").and_then(Value::as_array);
+        let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+        let mut out: Vec<&Value> = Vec::new();
+        for p in op_level
+            .into_iter()
+            .chain(path_level)
+            .flatten()
+            .filter_map(|p| self.resolve_all(p).ok())
+        {
+            if !out.iter().any(|q| key(q) == key(p)) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
     /// `components.schemas.<name>`.
     pub fn schema(&self, name: &str) -> Option<&Value> {
         self.raw
@@ -400,6 +423,35 @@ pub use userbatch_core::rules::{
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operations_parameter_overrides_the_paths() {
+        let spec = Spec::parse(
+            "t.yaml",
+            r#"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+paths:
+  /a/{id}:
+    parameters:
+      - { name: id, in: path, required: true, description: path's, schema: { type: string } }
+      - { name: x, in: query, description: path's x, schema: { type: string } }
+    get:
+      operationId: getA
+      parameters:
+        - { name: id, in: path, required: true, description: the operation's, schema: { type: integer } }
+      responses: { "200": { description: ok } }
+"#,
+        )
+        .unwrap();
+        let op = spec.raw.pointer("/paths/~1a~1{id}/get").unwrap();
+        let found: Vec<&str> = spec
+            .parameters("/a/{id}", op)
+            .iter()
+            .map(|p| p["description"].as_str().unwrap())
+            .collect();
+        assert_eq!(found, ["the operation's", "path's x"]);
+    }
 
     #[test]
     fn vendor_names_are_identifiers_nobody_else_uses() {
