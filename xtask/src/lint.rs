@@ -197,10 +197,13 @@ fn misplaced_extensions(value: &Value, pointer: &str, out: &mut Vec<String>) {
                     let depth = here.matches('/').count();
                     let at_root = depth == 1;
                     let at_operation = here.starts_with("/paths/") && depth == 4;
-                    if k != "x-userbatch" || !(at_root || at_operation) {
+                    let known = k == "x-userbatch" || k == "x-userbatch-mock";
+                    if !known || !(at_root || at_operation) {
                         out.push(format!(
-                            "{here}: `{k}` is read only as `x-userbatch` at the root or on an operation"
+                            "{here}: `{k}` is read only as `x-userbatch` or `x-userbatch-mock` at the root or on an operation"
                         ));
+                    } else if k == "x-userbatch-mock" {
+                        check_mock_quirks(v, &here, at_root, out);
                     }
                 } else {
                     misplaced_extensions(v, &here, out);
@@ -213,6 +216,36 @@ fn misplaced_extensions(value: &Value, pointer: &str, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+/// `x-userbatch-mock`: well-formed, each key where it is read.
+fn check_mock_quirks(value: &Value, here: &str, at_root: bool, out: &mut Vec<String>) {
+    let quirks: userbatch_core::rules::MockQuirks = match serde_json::from_value(value.clone()) {
+        Ok(q) => q,
+        Err(e) => return out.push(format!("{here}: {e}")),
+    };
+    let misplaced = if at_root {
+        [
+            ("accepted-values", !quirks.accepted_values.is_empty()),
+            ("update-answer", quirks.update_answer.is_some()),
+        ]
+    } else {
+        [
+            ("html-statuses", !quirks.html_statuses.is_empty()),
+            ("vendor-order", quirks.vendor_order),
+        ]
+    };
+    for (key, given) in misplaced {
+        if given {
+            let place = if at_root { "an operation" } else { "the root" };
+            out.push(format!("{here}.{key}: read only on {place}"));
+        }
+    }
+    for &s in &quirks.html_statuses {
+        if !(400..=599).contains(&s) {
+            out.push(format!("{here}.html-statuses: {s} is not an error status"));
+        }
     }
 }
 
@@ -1283,6 +1316,26 @@ components:
                 "x-userbatch: { throttle-statuses: [200] }",
             ),
             "not an error status",
+        );
+    }
+
+    #[test]
+    fn mock_quirks_are_checked() {
+        let root = "x-userbatch: { throttle-statuses: [429] }";
+        let with =
+            |quirks: &str| BASE.replace(root, &format!("{root}\nx-userbatch-mock: {quirks}"));
+        assert!(lint_text(&with("{ html-statuses: [414], vendor-order: true }")).is_empty());
+        assert_finds(
+            &with("{ html-status: [414] }"),
+            "unknown field `html-status`",
+        );
+        assert_finds(
+            &with("{ html-statuses: [200] }"),
+            "200 is not an error status",
+        );
+        assert_finds(
+            &with("{ accepted-values: { $sort: [id] } }"),
+            "accepted-values: read only on an operation",
         );
     }
 

@@ -56,7 +56,8 @@ fn every_id_failed(out: &Output, report: &Value, n: usize, cause: &str, at: &str
 async fn a_tenant_id_that_does_not_exist() {
     let m = MockServer::start(
         MockConfig::new()
-            .avepoint_tenants([("c", "t")])
+            .path_values("customerId", ["c"])
+            .path_values("tenantId", ["t"])
             .log_requests(false),
     )
     .await
@@ -72,8 +73,7 @@ async fn a_tenant_id_that_does_not_exist() {
             "gone",
         ];
         let (out, report) = run(m.base_url(), &args, n);
-        let cause =
-            r#"the vendor answered HTTP 404: "Tenant 'gone' was not found for this customer""#;
+        let cause = r#"the vendor answered HTTP 404: "tenantId 'gone' was not found""#;
         every_id_failed(&out, &report, n, cause, &format!("{n} ids"));
         assert_eq!(report["requests"], m.stats().total_requests() - before);
     }

@@ -384,6 +384,43 @@ pub struct Attributes {
     pub single_id_only: List<Text>,
 }
 
+/// How the mock imitates a vendor where the rules do not say: the `x-userbatch-mock`
+/// extension, at a spec's root (the vendor-wide keys) or on an operation (the others).
+/// Only the mock reads it; `cargo xtask lint` checks it. Nothing here changes what a
+/// client sends or how it reads the answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MockQuirks {
+    /// Root: error statuses the web server in front of the API answers itself, with an
+    /// HTML page instead of the vendor's error body (e.g. IIS's 414).
+    #[serde(default)]
+    pub html_statuses: Vec<u16>,
+    /// Root: records of a many-record answer come in an order of the vendor's own, not
+    /// the request's.
+    #[serde(default)]
+    pub vendor_order: bool,
+    /// Operation: the values a parameter takes where the docs list them in prose rather
+    /// than as an `enum`; a value ending in `*` stands for that prefix and any non-empty
+    /// rest (e.g. `custom.*`). Other values get 400.
+    #[serde(default)]
+    pub accepted_values: std::collections::BTreeMap<String, Vec<String>>,
+    /// Operation (an `update-operation`): the answer to an update, as JSON; the strings
+    /// `"{id}"` and `"{message}"` stand for the record's id and for what the update did.
+    /// Without it the answer is made from the operation's response schema.
+    #[serde(default)]
+    pub update_answer: Option<serde_json::Value>,
+}
+
+impl MockQuirks {
+    /// Whether `value` is one of `accepted` (`prefix*` entries take any non-empty rest).
+    pub fn accepts(accepted: &[String], value: &str) -> bool {
+        accepted.iter().any(|a| match a.strip_suffix('*') {
+            Some(prefix) => value.len() > prefix.len() && value.starts_with(prefix),
+            None => a == value,
+        })
+    }
+}
+
 /// A parameter a batch operation does not offer (`skip-parameters`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -3,78 +3,11 @@
 //! Each record schema is compiled once into a list of (field, generator) pairs; a record is
 //! then a handful of hashes per field, written to JSON through a `Serialize` impl (serde_json
 //! does the escaping and number formatting).
-//! Handlers decode what they wrote with the generated vendor types (every record in debug
-//! builds, the first of each response in release builds), so a record that no longer fits
-//! a generated type fails loudly instead of drifting.
 
 use std::sync::LazyLock;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
-
-use crate::Vendor;
-
-/// Compiled record schemas, parsed on first use.
-pub(crate) struct Schemas {
-    pub nexudus_user: RecordSchema,
-    pub nexudus_coworker: RecordSchema,
-    pub usermgr_user: RecordSchema,
-    pub avepoint_user: RecordSchema,
-    /// The `Accept-Language` values User Manager's spec lists.
-    pub usermgr_languages: Vec<String>,
-}
-
-pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
-    let nexudus = parse(Vendor::Nexudus.spec_json());
-    let usermgr = parse(Vendor::Usermgr.spec_json());
-    let avepoint = parse(Vendor::Avepoint.spec_json());
-    Schemas {
-        nexudus_user: RecordSchema::compile(&nexudus, "User", "nexudus.User"),
-        nexudus_coworker: RecordSchema::compile(&nexudus, "Coworker", "nexudus.Coworker"),
-        usermgr_user: RecordSchema::compile(&usermgr, "User", "usermgr.User"),
-        avepoint_user: RecordSchema::compile(&avepoint, "User", "avepoint.User"),
-        usermgr_languages: header_enum(&usermgr, "Accept-Language"),
-    }
-});
-
-/// The `enum` of a header parameter, wherever the spec declares it.
-fn header_enum(spec: &Value, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for item in spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if p.get("in").and_then(Value::as_str) == Some("header")
-                    && p.get("name").and_then(Value::as_str) == Some(name)
-                {
-                    let values = p.pointer("/schema/enum").and_then(Value::as_array);
-                    out.extend(
-                        values
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned),
-                    );
-                }
-            }
-        }
-    }
-    assert!(!out.is_empty(), "the spec lists the {name} values");
-    out
-}
-
-fn parse(text: &str) -> Value {
-    serde_json::from_str(text).expect("xtask writes the specs as JSON")
-}
 
 /// A record schema compiled for generation.
 pub(crate) struct RecordSchema {
@@ -157,9 +90,9 @@ impl RecordSchema {
     }
 
     /// The first top-level field of `record` whose value the schema does not allow, and why:
-    /// `null` where it is not nullable (the generated types take a missing and a `null`
-    /// optional field alike, the spec does not), or a string not in its `date-time` or
-    /// `uuid` format. (Types are checked by decoding into the generated type.)
+    /// a value of another JSON type than the schema's, `null` where it is not nullable (the
+    /// generated types take a missing and a `null` optional field alike, the spec does
+    /// not), or a string not in its `date-time` or `uuid` format.
     pub(crate) fn invalid_field<'a>(
         &self,
         record: &'a serde_json::Map<String, Value>,
@@ -173,6 +106,16 @@ impl RecordSchema {
             let why = match (kind, value) {
                 (Gen::Nullable(_) | Gen::Any, _) => None,
                 (_, Value::Null) => Some("must not be null"),
+                (Gen::Integer, v) if !(v.is_i64() || v.is_u64()) => Some("must be an integer"),
+                (Gen::Number, v) if !v.is_number() => Some("must be a number"),
+                (Gen::Boolean, v) if !v.is_boolean() => Some("must be a boolean"),
+                (Gen::Array(_), v) if !v.is_array() => Some("must be an array"),
+                (Gen::Object(_), v) if !v.is_object() => Some("must be an object"),
+                (Gen::Text | Gen::Email | Gen::Password | Gen::DateTime | Gen::Uuid, v)
+                    if !v.is_string() =>
+                {
+                    Some("must be a string")
+                }
                 (Gen::DateTime, Value::String(text))
                     if chrono::DateTime::parse_from_rfc3339(text).is_err() =>
                 {

@@ -26,7 +26,7 @@ pub struct Drift {
     /// In the records of these ids, this field has this value instead (e.g. a string where
     /// the spec says integer).
     pub replacements: Vec<Replacement>,
-    /// Ids made of digits are sent as JSON integers (User Manager's spec assumes strings).
+    /// Ids made of digits are sent as JSON integers (where the spec says strings).
     pub integer_ids: bool,
     /// Every answer carries other ids' records instead of those asked for, as from a vendor
     /// that does not understand the id filter.

@@ -7,7 +7,7 @@ use crate::data::{hash_bytes, splitmix, unit};
 /// One thing that can go wrong with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// The vendor's throttling status (Nexudus: 409; the others: 429, see each spec's
+    /// The vendor's throttling status (the first of its spec's
     /// `x-userbatch.throttle-statuses`) with a `Retry-After` header.
     Throttle,
     /// A server error with this status (500, 502, 503 or 504).

@@ -1,19 +1,19 @@
-//! An embedded mock of the three vendor APIs userbatch speaks, for the CLI's `--mock`, the
-//! examples, the tests and the benchmarks: no vendor account, no network, real HTTP.
+//! An embedded mock of every vendor API in `specs/`, for the CLI's `--mock`, the examples,
+//! the tests and the benchmarks: no vendor account, no network, real HTTP.
 //!
-//! One server on `127.0.0.1:<free port>` answers every operation of `specs/nexudus.yaml`,
-//! `specs/usermgr.yaml` and `specs/avepoint.yaml` (their paths do not collide), with:
+//! One server on `127.0.0.1:<free port>` answers every batch operation of every spec (and
+//! the update operations they link), from the spec alone, with:
 //!
 //! - **Deterministic data for any id**, derived from a seed and shaped by the specs'
-//!   schemas; records are checked against the generated vendor types before they are
-//!   sent (every record in debug builds, the first of each response in release builds),
-//!   so the mock and the clients cannot drift apart silently. Ids can be declared
-//!   missing ([`MockConfig::missing_ids`], [`MockConfig::missing_if`]).
-//! - **The vendors' rules**, enforced as the real services would (see [`vendors`]):
-//!   Nexudus' 2,048-byte query limit (414), malformed ids (400) and credentials (401);
-//!   User Manager's 75 ids and 20,000 characters, `Accept` (406), `Accept-Language`, the
-//!   single-id attributes, `$sort`/`$order`, and unknown ids either omitted or failing the
-//!   whole request with 404 ([`UnknownIdAnswer`]); AvePoint's paging and body checks.
+//!   schemas. Ids can be declared missing ([`MockConfig::missing_ids`],
+//!   [`MockConfig::missing_if`]).
+//! - **The vendors' rules**, enforced as the real services would (see [`vendors`]): the
+//!   limits of each spec's `x-userbatch` (too many ids, a segment or query string too
+//!   long), ids written otherwise than the spec says, credentials of the schemes its
+//!   `securitySchemes` name, parameters as declared (required, `enum`, `Accept`),
+//!   attributes, paging, unknown ids left out or failing the request
+//!   ([`UnknownIdAnswer`]), and what the rules cannot say from `x-userbatch-mock`
+//!   (an IIS-style HTML 414, the vendor's own record order).
 //! - **Fault injection** per vendor ([`Faults`]): latency (each answer leaves that long
 //!   after its request arrived, the mock's own work included, to within about 0.2 ms)
 //!   and jitter, throttling with
@@ -97,8 +97,9 @@ impl fmt::Display for Vendor {
     }
 }
 
-/// What User Manager does with an id it does not know in a multi-id request. Its docs do
-/// not say, so the mock does either.
+/// What an operation whose spec says `unknown-ids: {omitted-or-fails-request: ...}` does
+/// with an id it does not know in a multi-id request (the vendor's docs do not say, so the
+/// mock does either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UnknownIdAnswer {
     /// Leave the id out of the response.
@@ -117,16 +118,16 @@ pub struct MockConfig {
     missing: HashSet<String>,
     missing_if: Option<MissingPredicate>,
     rejected: HashSet<String>,
-    usermgr_unknown_ids: UnknownIdAnswer,
+    unknown_ids: UnknownIdAnswer,
     faults: [Faults; VENDORS],
     drift: [Drift; VENDORS],
     rate_limits: [Option<RateLimit>; VENDORS],
     pub(crate) accepted_tokens: access::Accepted,
     pub(crate) oauth: Option<OAuthClient>,
     log_requests: bool,
-    avepoint_max_page_size: Option<u64>,
+    pub(crate) max_page_size: Option<u64>,
     pub(crate) forbidden_tokens: HashSet<String>,
-    avepoint_tenants: Option<HashSet<(String, String)>>,
+    path_values: HashMap<String, HashSet<String>>,
     pub(crate) echo_token: bool,
     pub(crate) redirect_to: Option<String>,
 }
@@ -144,16 +145,16 @@ impl fmt::Debug for MockConfig {
             .field("missing", &self.missing.len())
             .field("missing_if", &self.missing_if.is_some())
             .field("rejected", &self.rejected.len())
-            .field("usermgr_unknown_ids", &self.usermgr_unknown_ids)
+            .field("unknown_ids", &self.unknown_ids)
             .field("faults", &self.faults)
             .field("drift", &self.drift)
             .field("rate_limits", &self.rate_limits)
             .field("accepted_tokens", &self.accepted_tokens.len())
             .field("oauth", &self.oauth)
             .field("log_requests", &self.log_requests)
-            .field("avepoint_max_page_size", &self.avepoint_max_page_size)
+            .field("max_page_size", &self.max_page_size)
             .field("forbidden_tokens", &self.forbidden_tokens.len())
-            .field("avepoint_tenants", &self.avepoint_tenants)
+            .field("path_values", &self.path_values)
             .field("echo_token", &self.echo_token)
             .field("redirect_to", &self.redirect_to)
             .finish()
@@ -161,23 +162,23 @@ impl fmt::Debug for MockConfig {
 }
 
 impl MockConfig {
-    /// Seed 0, every id exists, no faults, unknown User Manager ids omitted, requests logged.
+    /// Seed 0, every id exists, no faults, unknown ids omitted, requests logged.
     pub fn new() -> Self {
         Self {
             seed: 0,
             missing: HashSet::new(),
             missing_if: None,
             rejected: HashSet::new(),
-            usermgr_unknown_ids: UnknownIdAnswer::Omit,
+            unknown_ids: UnknownIdAnswer::Omit,
             faults: std::array::from_fn(|_| Faults::default()),
             drift: std::array::from_fn(|_| Drift::default()),
             rate_limits: [None; VENDORS],
             accepted_tokens: access::Accepted::new(),
             oauth: None,
             log_requests: true,
-            avepoint_max_page_size: None,
+            max_page_size: None,
             forbidden_tokens: HashSet::new(),
-            avepoint_tenants: None,
+            path_values: HashMap::new(),
             echo_token: false,
             redirect_to: None,
         }
@@ -211,32 +212,33 @@ impl MockConfig {
         self
     }
 
-    /// AvePoint knows only these `(customer, tenant)` pairs (by default it knows any):
-    /// a request for another gets 404 `{"message": "Tenant '<tenant>' was not found for
-    /// this customer"}`, as a wrong `--tenant-id` meets it.
-    pub fn avepoint_tenants<I, C, T>(mut self, pairs: I) -> Self
+    /// Only these values of the path parameter `name` exist (by default any does), in
+    /// every operation whose path has it: a request with another gets 404 with the
+    /// vendor's error body `<name> '<value>' was not found`, as a wrong tenant id meets it.
+    pub fn path_values<I, S>(mut self, name: impl Into<String>, values: I) -> Self
     where
-        I: IntoIterator<Item = (C, T)>,
-        C: Into<String>,
-        T: Into<String>,
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
     {
-        self.avepoint_tenants
-            .get_or_insert_with(HashSet::new)
-            .extend(pairs.into_iter().map(|(c, t)| (c.into(), t.into())));
+        self.path_values
+            .entry(name.into())
+            .or_default()
+            .extend(values.into_iter().map(Into::into));
         self
     }
 
-    /// The vendor's message for a customer's tenant it does not know, if it does not.
-    pub(crate) fn unknown_avepoint_tenant(&self, customer: &str, tenant: &str) -> Option<String> {
-        let known = self.avepoint_tenants.as_ref()?;
-        (!known.contains(&(customer.to_owned(), tenant.to_owned())))
-            .then(|| format!("Tenant '{tenant}' was not found for this customer"))
+    /// Whether `value` of the path parameter `name` exists.
+    pub(crate) fn knows_path_value(&self, name: &str, value: &str) -> bool {
+        self.path_values
+            .get(name)
+            .is_none_or(|known| known.contains(value))
     }
 
-    /// AvePoint serves at most this many users per page, whatever `pageSize` asks for (as
-    /// servers that cap page sizes do); `metadata.pageSize` then says the size used.
-    pub fn avepoint_max_page_size(mut self, size: u64) -> Self {
-        self.avepoint_max_page_size = Some(size.max(1));
+    /// Paged operations serve at most this many records per page, whatever the page size
+    /// asked for (as servers that cap page sizes do); the answer's page size, where it has
+    /// one, says the size used.
+    pub fn max_page_size(mut self, size: u64) -> Self {
+        self.max_page_size = Some(size.max(1));
         self
     }
 
@@ -246,8 +248,8 @@ impl MockConfig {
         self
     }
 
-    /// Ids that do not exist, for every vendor (compared as the text the client sent,
-    /// Nexudus ids after parsing as integers).
+    /// Ids that do not exist, for every vendor (compared as the text the client sent;
+    /// integer ids are sent as they print).
     pub fn missing_ids<I, S>(mut self, ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -278,9 +280,10 @@ impl MockConfig {
         self
     }
 
-    /// What User Manager does with unknown ids.
-    pub fn usermgr_unknown_ids(mut self, mode: UnknownIdAnswer) -> Self {
-        self.usermgr_unknown_ids = mode;
+    /// What operations whose spec says `unknown-ids: {omitted-or-fails-request: ...}` do
+    /// with an unknown id (by default, leave it out).
+    pub fn unknown_ids(mut self, mode: UnknownIdAnswer) -> Self {
+        self.unknown_ids = mode;
         self
     }
 
@@ -336,7 +339,7 @@ impl MockConfig {
 
     /// What an operation that may do either does with an unknown id.
     pub(crate) fn unknown_id_answer(&self) -> UnknownIdAnswer {
-        self.usermgr_unknown_ids
+        self.unknown_ids
     }
 
     pub(crate) fn is_missing(&self, id: &str) -> bool {
@@ -603,7 +606,7 @@ impl MockServer {
             started: tokio::time::Instant::now(),
         });
         // Compile the schemas now, not inside the first request.
-        let _ = &*data::SCHEMAS;
+        let _ = &*vendors::generic::SPECS;
         let app = vendors::router(Arc::clone(&shared));
         let mut signal = shutdown;
         let task = tokio::spawn(async move {

@@ -269,7 +269,7 @@ async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
 async fn one_unknown_usermgr_id_failing_the_whole_request_still_returns_the_other_74() {
     let config = MockConfig::new()
         .missing_ids(["40"])
-        .usermgr_unknown_ids(UnknownIdAnswer::FailRequest);
+        .unknown_ids(UnknownIdAnswer::FailRequest);
     let m = mock(config).await;
     let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let report = Batch::new(usermgr::GetUsersByIds::new(client))
@@ -580,12 +580,7 @@ async fn the_deadline_fails_what_it_cuts_off() {
 async fn avepoint_paging_follows_a_server_that_caps_the_page_size() {
     // Asked for 100 per page, the server serves 30: the engine reads the real page size
     // off the short first page and fetches the rest, so nothing is reported missing.
-    let m = mock(
-        MockConfig::new()
-            .avepoint_max_page_size(30)
-            .missing_ids(["50"]),
-    )
-    .await;
+    let m = mock(MockConfig::new().max_page_size(30).missing_ids(["50"])).await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "t"))
         .fetch(ids(100))

@@ -185,7 +185,7 @@ async fn run(case: Case) {
         MockConfig::new()
             .seed(case.seed)
             .missing_ids(missing.clone())
-            .usermgr_unknown_ids(mode)
+            .unknown_ids(mode)
             .faults_all(faults)
             .drift(Vendor::Nexudus, nexudus_drift)
             .drift(Vendor::Usermgr, usermgr_drift)

@@ -66,7 +66,12 @@ fn all_failed_by_one_cause<R>(
 #[tokio::test]
 async fn an_unknown_avepoint_tenant_fails_every_id_in_a_handful_of_requests() {
     for n in [3, 3_000] {
-        let m = mock(MockConfig::new().avepoint_tenants([("c", "t")])).await;
+        let m = mock(
+            MockConfig::new()
+                .path_values("customerId", ["c"])
+                .path_values("tenantId", ["t"]),
+        )
+        .await;
         let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
         let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "gone"))
             .fetch(ids(n))
@@ -81,7 +86,7 @@ async fn an_unknown_avepoint_tenant_fails_every_id_in_a_handful_of_requests() {
                 assert_eq!((e.kind, e.status), (ErrorKind::Status, Some(404)), "{e}");
                 assert_eq!(
                     e.detail.as_deref(),
-                    Some("Tenant 'gone' was not found for this customer"),
+                    Some("tenantId 'gone' was not found"),
                     "{e}"
                 );
             },
@@ -665,7 +670,12 @@ async fn a_200_labelled_html_whose_body_is_an_empty_list_calls_nothing_missing()
 #[tokio::test]
 async fn a_stream_says_what_each_id_became_even_when_the_run_stops() {
     // The library's stream agrees with its report: the run error is there as outcomes end.
-    let m = mock(MockConfig::new().avepoint_tenants([("c", "t")])).await;
+    let m = mock(
+        MockConfig::new()
+            .path_values("customerId", ["c"])
+            .path_values("tenantId", ["t"]),
+    )
+    .await;
     let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
     let mut stream = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "gone"))
         .stream(ids(1_000))

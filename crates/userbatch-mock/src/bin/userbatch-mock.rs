@@ -16,8 +16,7 @@ use userbatch_mock::{
     Drift, Faults, LimitHeaders, MockConfig, MockServer, OAuthClient, RateLimit, RetryAfter, Vendor,
 };
 
-/// The Nexudus, User Manager and AvePoint user APIs as this project's specs describe them,
-/// on 127.0.0.1.
+/// Every vendor API of this project's `specs/`, as the specs describe them, on 127.0.0.1.
 #[derive(Debug, Parser)]
 #[command(name = "userbatch-mock", version)]
 struct Args {
@@ -59,11 +58,11 @@ struct Args {
     /// for more.
     #[arg(long = "forbidden-token", value_name = "TOKEN")]
     forbidden_tokens: Vec<String>,
-    /// An AvePoint customer's tenant the mock knows, as CUSTOMER:TENANT (repeat for more);
-    /// with any, a request for another gets 404 "Tenant '<id>' was not found for this
-    /// customer". Without, every tenant exists.
-    #[arg(long = "avepoint-tenant", value_name = "CUSTOMER:TENANT", value_parser = customer_tenant)]
-    avepoint_tenants: Vec<(String, String)>,
+    /// A value of a path parameter that exists, as NAME=VALUE (e.g. tenantId=t1; repeat
+    /// for more); once a parameter has any, a request with another value gets 404
+    /// "<NAME> '<VALUE>' was not found". Without, every value exists.
+    #[arg(long = "path-value", value_name = "NAME=VALUE", value_parser = name_value)]
+    path_values: Vec<(String, String)>,
     /// The throttling status of --throttle [default: each vendor's own]
     #[arg(long, value_name = "STATUS")]
     throttle_status: Option<u16>,
@@ -83,7 +82,7 @@ struct Args {
     /// Drift: every record also carries fields no spec knows (an object and a null).
     #[arg(long)]
     unknown_fields: bool,
-    /// Drift: ids made of digits are sent as JSON integers (User Manager).
+    /// Drift: ids made of digits are sent as JSON integers (where the spec says strings).
     #[arg(long)]
     integer_ids: bool,
     /// Throttle every vendor to this many requests per second (a token bucket).
@@ -146,8 +145,8 @@ async fn main() -> ExitCode {
     if let Some(prefix) = args.redirect_to {
         config = config.redirect_to(prefix);
     }
-    if !args.avepoint_tenants.is_empty() {
-        config = config.avepoint_tenants(args.avepoint_tenants);
+    for (name, value) in args.path_values {
+        config = config.path_values(name, [value]);
     }
     if args.unknown_fields || args.integer_ids || args.pretty || args.crlf {
         for vendor in Vendor::ALL {
@@ -204,11 +203,11 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `CUSTOMER:TENANT`.
-fn customer_tenant(text: &str) -> Result<(String, String), String> {
-    match text.split_once(':') {
-        Some((c, t)) if !c.is_empty() && !t.is_empty() => Ok((c.to_owned(), t.to_owned())),
-        _ => Err("expected CUSTOMER:TENANT".to_owned()),
+/// `NAME=VALUE`.
+fn name_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((n, v)) if !n.is_empty() && !v.is_empty() => Ok((n.to_owned(), v.to_owned())),
+        _ => Err("expected NAME=VALUE".to_owned()),
     }
 }
 
