@@ -32,6 +32,8 @@ enum Gen {
     DateTime,
     Uuid,
     Integer,
+    /// `format: int32`.
+    Int32,
     Number,
     Boolean,
     Array(Box<Gen>),
@@ -99,34 +101,7 @@ impl RecordSchema {
     ) -> Option<(&'a str, &'static str)> {
         record.iter().find_map(|(name, value)| {
             let field = self.fields.iter().find(|f| f.name == *name)?;
-            let kind = match &field.kind {
-                Gen::Nullable(inner) if !value.is_null() => inner.as_ref(),
-                other => other,
-            };
-            let why = match (kind, value) {
-                (Gen::Nullable(_) | Gen::Any, _) => None,
-                (_, Value::Null) => Some("must not be null"),
-                (Gen::Integer, v) if !(v.is_i64() || v.is_u64()) => Some("must be an integer"),
-                (Gen::Number, v) if !v.is_number() => Some("must be a number"),
-                (Gen::Boolean, v) if !v.is_boolean() => Some("must be a boolean"),
-                (Gen::Array(_), v) if !v.is_array() => Some("must be an array"),
-                (Gen::Object(_), v) if !v.is_object() => Some("must be an object"),
-                (Gen::Text | Gen::Email | Gen::Password | Gen::DateTime | Gen::Uuid, v)
-                    if !v.is_string() =>
-                {
-                    Some("must be a string")
-                }
-                (Gen::DateTime, Value::String(text))
-                    if chrono::DateTime::parse_from_rfc3339(text).is_err() =>
-                {
-                    Some("must be a date-time (RFC 3339)")
-                }
-                (Gen::Uuid, Value::String(text)) if uuid::Uuid::parse_str(text).is_err() => {
-                    Some("must be a UUID")
-                }
-                _ => None,
-            };
-            why.map(|why| (name.as_str(), why))
+            invalid(&field.kind, value).map(|why| (name.as_str(), why))
         })
     }
 
@@ -161,6 +136,48 @@ impl RecordSchema {
             drift,
         };
         serde_json::to_writer(out, &record).expect("writing to a Vec cannot fail");
+    }
+}
+
+/// Why `value` does not fit `kind`, items and fields included, if it does not.
+fn invalid(kind: &Gen, value: &Value) -> Option<&'static str> {
+    let kind = match kind {
+        Gen::Nullable(inner) if !value.is_null() => inner.as_ref(),
+        other => other,
+    };
+    match (kind, value) {
+        (Gen::Nullable(_) | Gen::Any, _) => None,
+        (_, Value::Null) => Some("must not be null"),
+        (Gen::Integer, v) if !v.is_i64() => Some("must be a 64-bit integer"),
+        (Gen::Int32, v) if v.as_i64().and_then(|n| i32::try_from(n).ok()).is_none() => {
+            Some("must be a 32-bit integer")
+        }
+        (Gen::Number, v) if !v.is_number() => Some("must be a number"),
+        (Gen::Boolean, v) if !v.is_boolean() => Some("must be a boolean"),
+        (Gen::Array(items), v) => match v.as_array() {
+            None => Some("must be an array"),
+            Some(values) => values.iter().find_map(|v| invalid(items, v)),
+        },
+        (Gen::Object(fields), v) => match v.as_object() {
+            None => Some("must be an object"),
+            Some(map) => fields
+                .iter()
+                .find_map(|(name, kind)| map.get(name).and_then(|v| invalid(kind, v))),
+        },
+        (Gen::Text | Gen::Email | Gen::Password | Gen::DateTime | Gen::Uuid, v)
+            if !v.is_string() =>
+        {
+            Some("must be a string")
+        }
+        (Gen::DateTime, Value::String(text))
+            if chrono::DateTime::parse_from_rfc3339(text).is_err() =>
+        {
+            Some("must be a date-time (RFC 3339)")
+        }
+        (Gen::Uuid, Value::String(text)) if uuid::Uuid::parse_str(text).is_err() => {
+            Some("must be a UUID")
+        }
+        _ => None,
     }
 }
 
@@ -275,7 +292,7 @@ impl Serialize for Generated<'_> {
                 text.hex(b & 0xffff_ffff_ffff, 12);
                 serializer.serialize_str(text.as_str())
             }
-            Gen::Integer => serializer.serialize_u64(h % 1000),
+            Gen::Integer | Gen::Int32 => serializer.serialize_u64(h % 1000),
             // Two decimals, e.g. 971.69 or 5.07.
             Gen::Number => serializer.serialize_f64((h % 100_000) as f64 / 100.0),
             Gen::Boolean => serializer.serialize_bool(h & 1 == 1),
@@ -416,6 +433,7 @@ fn compile(spec: &Value, schema: &Value, name: &str) -> Gen {
         (Some("string"), Some("uuid")) => Gen::Uuid,
         (Some("string"), _) if name.to_ascii_lowercase().contains("mail") => Gen::Email,
         (Some("string"), _) => Gen::Text,
+        (Some("integer"), Some("int32")) => Gen::Int32,
         (Some("integer"), _) => Gen::Integer,
         (Some("number"), _) => Gen::Number,
         (Some("boolean"), _) => Gen::Boolean,
