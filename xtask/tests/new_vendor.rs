@@ -40,6 +40,10 @@ fn copy_workspace(from: &Path, to: &Path) {
             with --include-ignored"]
 fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     let root = workspace_root();
+    let schemathesis = std::env::var_os("SCHEMATHESIS").map(PathBuf::from).expect(
+        "SCHEMATHESIS names the schemathesis binary (.ci/contract installs it in \
+         target/contract-venv/bin)",
+    );
     let scratch = Scratch(root.join("target/new-vendor"));
     let copy = scratch.0.join("workspace");
     let _ = std::fs::remove_dir_all(&copy);
@@ -205,8 +209,21 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
         line.trim().to_owned()
     };
     let answer = post(&base, "/people/lookup?ids=p1,p2", "{}");
+    // A judge we did not write: Schemathesis, every check, against the standalone mock.
+    let judged = Command::new(&schemathesis)
+        .args(["run", "--url", &base, "-H", "Authorization: Bearer t"])
+        .args(["--checks", "all", "--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "50", "--seed", "1", "--no-color"])
+        .arg(copy.join("specs/peoplehub.yaml"))
+        .output()
+        .expect("schemathesis runs");
     let _ = mock.kill();
     let _ = mock.wait();
+    assert!(
+        judged.status.success(),
+        "schemathesis found the mock off its spec:\n{}",
+        String::from_utf8_lossy(&judged.stdout)
+    );
     let body: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap())
         .unwrap_or_else(|e| panic!("{e}: {answer}"));
     assert!(body["requestId"].is_string(), "{body}");

@@ -48,8 +48,14 @@ impl RecordSchema {
         let schema = spec
             .pointer(&format!("/components/schemas/{name}"))
             .unwrap_or_else(|| panic!("schema {name} is in the spec"));
+        Self::compile_schema(spec, schema, key)
+            .unwrap_or_else(|| panic!("schema {name} is an object"))
+    }
+
+    /// The object schema `schema` (inline or a `$ref`), if it is one.
+    pub(crate) fn compile_schema(spec: &Value, schema: &Value, key: &'static str) -> Option<Self> {
         let Gen::Object(fields) = compile(spec, schema, "") else {
-            panic!("schema {name} is an object");
+            return None;
         };
         let fields = fields
             .into_iter()
@@ -59,7 +65,7 @@ impl RecordSchema {
                 kind,
             })
             .collect();
-        Self { key, fields }
+        Some(Self { key, fields })
     }
 
     /// Writes a record stored by a PUT as JSON, without the fields `skip` marks (a list

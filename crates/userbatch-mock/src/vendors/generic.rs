@@ -72,6 +72,20 @@ struct SpecOperation {
     params: Vec<Param>,
     /// Whether the request body must carry the ids field (ids in the body only).
     body_ids_required: bool,
+    /// The request body, where the operation takes one.
+    body: Option<BodySpec>,
+    /// Whether an empty ids value asks for no one (its schema allows it: no `minItems`,
+    /// `minLength` or `pattern`) rather than being refused.
+    empty_ids_allowed: bool,
+}
+
+/// A request body as the spec declares it.
+struct BodySpec {
+    required: bool,
+    /// Its object schema (fields checked as declared), if it is an object.
+    schema: Option<RecordSchema>,
+    /// The fields it requires.
+    required_fields: Vec<String>,
 }
 
 /// An update operation (`PUT` of a whole record) a batch operation links.
@@ -236,6 +250,35 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
                     .and_then(|s| s.get("required"))
                     .and_then(Value::as_array)
                     .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(&*rules.ids.name)));
+            let body = op.get("requestBody").map(|b| {
+                let b = resolve(&spec, b);
+                let schema = b
+                    .pointer("/content/application~1json/schema")
+                    .map(|s| resolve(&spec, s));
+                BodySpec {
+                    required: b.get("required").and_then(Value::as_bool) == Some(true),
+                    schema: schema.and_then(|s| {
+                        let key: &'static str = format!("{}.{op_id}.body", vendor.name()).leak();
+                        RecordSchema::compile_schema(&spec, s, key)
+                    }),
+                    required_fields: schema
+                        .and_then(|s| s.get("required"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                }
+            });
+            let empty_ids_allowed = rules.ids.location != IdLocation::Body
+                && ids_param_schema(&spec, item, op, &rules.ids.name).is_some_and(|s| {
+                    let at_least_one =
+                        |key: &str| s.get(key).and_then(Value::as_u64).unwrap_or(0) >= 1;
+                    !at_least_one("minItems")
+                        && !at_least_one("minLength")
+                        && s.get("pattern").is_none()
+                });
             operations.push(SpecOperation {
                 method: method_of(method)?,
                 path: path.clone(),
@@ -245,6 +288,8 @@ fn read(vendor: Vendor) -> Result<SpecVendor, String> {
                 envelope,
                 params,
                 body_ids_required,
+                body,
+                empty_ids_allowed,
             });
         }
     }
@@ -323,6 +368,23 @@ fn schemes(spec: &Value) -> Vec<&'static str> {
         schemes.push("Bearer");
     }
     schemes
+}
+
+/// The schema of the parameter `name` (the operation's own, else its path's).
+fn ids_param_schema<'a>(
+    spec: &'a Value,
+    item: &'a Value,
+    op: &'a Value,
+    name: &str,
+) -> Option<&'a Value> {
+    [op, item]
+        .into_iter()
+        .filter_map(|v| v.get("parameters").and_then(Value::as_array))
+        .flatten()
+        .map(|p| resolve(spec, p))
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+        .and_then(|p| p.get("schema"))
+        .map(|s| resolve(spec, s))
 }
 
 /// The parameters of an operation (its own overriding its path's) that the mock checks as
@@ -681,6 +743,10 @@ fn ids_of(op: &SpecOperation, uri: &Uri, body: &[u8]) -> Result<Vec<String>, Str
                 .collect();
         }
     };
+    if text.is_empty() && op.empty_ids_allowed {
+        // The spec allows an empty list: it asks for no one.
+        return Ok(Vec::new());
+    }
     let list: Vec<String> = match ids.encoding {
         IdEncoding::Single => vec![text],
         IdEncoding::Csv => text.split(',').map(str::to_owned).collect(),
@@ -724,6 +790,7 @@ fn check(
     op: &SpecOperation,
     uri: &Uri,
     headers: &HeaderMap,
+    body: &[u8],
     ids: &Result<Vec<String>, String>,
 ) -> Result<(), Answer> {
     let vendor = spec.vendor;
@@ -735,6 +802,11 @@ fn check(
         return Err(error_answer(vendor, 414, "The query string is too long."));
     }
     let ids = ids.as_ref().map_err(|why| error_answer(vendor, 400, why))?;
+    if let Some(spec_body) = &op.body
+        && let Some(why) = body_refused(spec_body, body)
+    {
+        return Err(error_answer(vendor, 400, &why));
+    }
     if let Some(max) = limits.max_ids.filter(|&max| ids.len() > max) {
         return Err(error_answer(
             vendor,
@@ -798,6 +870,30 @@ fn check(
     Ok(())
 }
 
+/// Why a request body does not fit its declaration: missing where required, not a JSON
+/// object where the schema is one, a required field missing, a field of another type.
+fn body_refused(spec: &BodySpec, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return spec
+            .required
+            .then(|| "A request body is required.".to_owned());
+    }
+    let schema = spec.schema.as_ref()?;
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Some("The body must be a JSON object.".to_owned());
+    };
+    if let Some(name) = spec
+        .required_fields
+        .iter()
+        .find(|f| !fields.contains_key(*f))
+    {
+        return Some(format!("{name} is required."));
+    }
+    schema
+        .invalid_field(&fields)
+        .map(|(field, why)| format!("{field} {why}."))
+}
+
 /// 404 for a path parameter value [`crate::MockConfig::path_values`] does not list.
 fn known_path_values(
     shared: &Shared,
@@ -842,7 +938,7 @@ async fn serve(
     incoming.credential = credential(&shared, &headers);
     let ids = ids_of(op, &uri, &body);
     incoming.ids = ids.clone().unwrap_or_default();
-    let checked = check(&shared, spec, op, &uri, &headers, &ids);
+    let checked = check(&shared, spec, op, &uri, &headers, &body, &ids);
     let ids = ids.unwrap_or_default();
     let mut seen = HashSet::new();
     let unique: Vec<String> = ids
