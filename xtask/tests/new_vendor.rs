@@ -148,6 +148,22 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     assert!(build.success(), "the copy with a new vendor does not build");
     let bin = target.join("debug/userbatch");
 
+    // The mock's rules, tested per property over every operation of every spec: the new
+    // one included, with no test code of its own.
+    let rules = Command::new(env!("CARGO"))
+        .current_dir(&copy)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
+        .args(["test", "--offline", "--quiet", "-p", "userbatch-mock", "--test", "rules"])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        rules.status.success(),
+        "the mock's rules do not hold for the new spec:\n{}{}",
+        String::from_utf8_lossy(&rules.stdout),
+        String::from_utf8_lossy(&rules.stderr)
+    );
+
     // The registry lists it, with the option its body has.
     let help = Command::new(&bin).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
