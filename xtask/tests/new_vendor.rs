@@ -154,7 +154,15 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
         .current_dir(&copy)
         .env("CARGO_TARGET_DIR", &target)
         .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
-        .args(["test", "--offline", "--quiet", "-p", "userbatch-mock", "--test", "rules"])
+        .args([
+            "test",
+            "--offline",
+            "--quiet",
+            "-p",
+            "userbatch-mock",
+            "--test",
+            "rules",
+        ])
         .output()
         .expect("cargo runs");
     assert!(

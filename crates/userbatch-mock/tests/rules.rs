@@ -739,7 +739,7 @@ async fn paging_serves_every_found_record_once_with_the_total() {
             (&*paging.size_param, "2147483648".to_owned()),
             (&*paging.index_param, "a".to_owned()),
         ] {
-            let req = request(&m, &op, &asked, &Tweak::default()).query(&[bad.clone()]);
+            let req = request(&m, &op, &asked, &Tweak::default()).query(std::slice::from_ref(&bad));
             assert_eq!(status(req).await, 400, "{op:?}: {bad:?}");
         }
         m.stop().await;
