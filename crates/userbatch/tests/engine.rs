@@ -1,5 +1,6 @@
 //! The batch engine against the embedded mock, over real HTTP.
 
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,19 +103,6 @@ async fn duplicates_cost_no_request_and_order_is_the_inputs() {
 }
 
 #[tokio::test]
-async fn nexudus_list_order_does_not_fool_the_matching() {
-    // The mock answers in an order of its own; records still land under their ids.
-    let m = mock(MockConfig::new().seed(3)).await;
-    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let input: Vec<String> = [9, 2, 7, 4, 1].iter().map(|i| i.to_string()).collect();
-    let report = userbatch::fetch(nexudus::GetCoworkers::new(client.clone()), &input)
-        .await
-        .unwrap();
-    let got: Vec<String> = report.records().map(|c| c.id.to_string()).collect();
-    assert_eq!(got, input);
-}
-
-#[tokio::test]
 async fn throttling_and_every_5xx_are_retried() {
     for fault in [
         Fault::Throttle,
@@ -142,30 +130,6 @@ async fn throttling_and_every_5xx_are_retried() {
         assert_eq!(report.found.len(), 10, "{fault:?} was not recovered");
         assert_eq!(report.requests, 3, "{fault:?}: two failures, then success");
     }
-}
-
-#[tokio::test]
-async fn nexudus_throttles_with_409_and_retry_after_is_honoured() {
-    let faults = Faults {
-        script: vec![Some(Fault::Throttle)],
-        retry_after: RetryAfter::Seconds(1),
-        ..Faults::default()
-    };
-    let m = mock(MockConfig::new().faults(Vendor::Nexudus, faults)).await;
-    let client = nexudus::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let started = std::time::Instant::now();
-    let report = Batch::new(nexudus::GetUsers::new(client))
-        .retry(quick_retry())
-        .fetch(ids(3))
-        .await
-        .unwrap();
-    assert_eq!(report.found.len(), 3);
-    assert_eq!(m.log()[0].status, 409);
-    // Backoff alone would wait at most 5 ms; Retry-After said one second.
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was not honoured"
-    );
 }
 
 #[tokio::test]
@@ -263,45 +227,6 @@ async fn errors_that_do_not_heal_fail_the_ids_with_their_error() {
         "the vendor answered HTTP 503: \"An error has occurred.\" (after 3 attempts)"
     );
     assert_eq!(report.requests, 6, "two requests, three attempts each");
-}
-
-#[tokio::test]
-async fn one_unknown_usermgr_id_failing_the_whole_request_still_returns_the_other_74() {
-    let config = MockConfig::new()
-        .missing_ids(["40"])
-        .unknown_ids(UnknownIdAnswer::FailRequest);
-    let m = mock(config).await;
-    let client = usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(usermgr::GetUsersByIds::new(client))
-        .fetch(ids(75))
-        .await
-        .unwrap();
-    assert_eq!(report.found.len(), 74);
-    assert_eq!(report.missing, ["40"]);
-    assert!(report.failed.is_empty());
-    // 1 request, then halves down to the bad id: 2 per level, log2(75) ~ 6.2 levels.
-    assert!(report.requests <= 1 + 2 * 7, "{} requests", report.requests);
-    assert!(report.requests >= 3);
-}
-
-#[tokio::test]
-async fn avepoint_paging_returns_every_record() {
-    let m = mock(MockConfig::new().missing_ids(["13"])).await;
-    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    // 250 ids per request, 100 per page: page 1 says 249 in all, so pages 2 and 3 follow.
-    let report = Batch::new(
-        avepoint::RetrieveMultipleUsers::new(client, "c", "t")
-            .page_size(NonZeroU32::new(100).unwrap()),
-    )
-    .max_batch(250)
-    .fetch(ids(250))
-    .await
-    .unwrap();
-    assert_eq!(report.found.len(), 249);
-    assert_eq!(report.missing, ["13"]);
-    assert_eq!(report.requests, 3);
-    let pages: Vec<u64> = m.log().iter().map(|r| r.seq).collect();
-    assert_eq!(pages.len(), 3);
 }
 
 #[tokio::test]
@@ -576,22 +501,6 @@ async fn the_deadline_fails_what_it_cuts_off() {
     );
 }
 
-#[tokio::test]
-async fn avepoint_paging_follows_a_server_that_caps_the_page_size() {
-    // Asked for 100 per page, the server serves 30: the engine reads the real page size
-    // off the short first page and fetches the rest, so nothing is reported missing.
-    let m = mock(MockConfig::new().max_page_size(30).missing_ids(["50"])).await;
-    let client = avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap();
-    let report = Batch::new(avepoint::RetrieveMultipleUsers::new(client, "c", "t"))
-        .fetch(ids(100))
-        .await
-        .unwrap();
-    assert_eq!(report.found.len(), 99);
-    assert_eq!(report.missing, ["50"]);
-    assert!(report.failed.is_empty());
-    assert_eq!(report.requests, 4, "ceil(99 / 30) pages");
-}
-
 /// Every id of `ids` appears exactly once across the outcomes.
 fn accounted_once<R>(outcomes: &[Outcome<R>], ids: &[String]) {
     let mut seen: Vec<&str> = Vec::new();
@@ -852,4 +761,171 @@ async fn every_operation_of_the_registry_fetches_and_says_what_is_missing() {
         }
     }
     assert!(checked >= 6, "{checked} operations");
+}
+
+/// The batch operation of each resource of the registry, built from text options with
+/// the required ones given (the first value the spec lists, else any word: the mock takes
+/// any), with `n` ids of its type.
+fn registry_operations(
+    base_url: &str,
+) -> Vec<(
+    &'static userbatch::registry::Vendor,
+    &'static userbatch::registry::OperationEntry,
+    userbatch::registry::AnyOperation,
+)> {
+    let mut out = Vec::new();
+    for vendor in userbatch::registry::vendors() {
+        for resource in vendor.resources {
+            for entry in resource.operations {
+                let options: Vec<(&str, &str)> = entry
+                    .options
+                    .iter()
+                    .filter(|o| o.required)
+                    .map(|o| (o.name, o.values.first().copied().unwrap_or("t1")))
+                    .collect();
+                let config = userbatch::ClientConfig::new(base_url)
+                    .credentials(userbatch::Credentials::bearer(TOKEN));
+                out.push((vendor, entry, (entry.build)(config, &options).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// `n` ids of the operation's type.
+fn ids_for(entry: &userbatch::registry::OperationEntry, n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| match entry.rules.ids.kind {
+            userbatch::rules::IdKind::Integer => (1000 + i).to_string(),
+            userbatch::rules::IdKind::String => format!("u{i}"),
+        })
+        .collect()
+}
+
+/// The mock's name for a vendor of the registry.
+fn mock_vendor(name: &str) -> Vendor {
+    Vendor::ALL.into_iter().find(|v| v.name() == name).unwrap()
+}
+
+#[tokio::test]
+async fn every_vendor_throttles_with_its_own_status_and_retry_after_is_honoured() {
+    let mut seen = BTreeSet::new();
+    for vendor in userbatch::registry::vendors() {
+        let faults = Faults {
+            script: vec![Some(Fault::Throttle)],
+            retry_after: RetryAfter::Seconds(1),
+            ..Faults::default()
+        };
+        let m = mock(MockConfig::new().faults(mock_vendor(vendor.name), faults)).await;
+        let (_, entry, op) = registry_operations(m.base_url())
+            .into_iter()
+            .find(|(v, e, _)| {
+                v.name == vendor.name
+                    && e.rules.ids.encoding != userbatch::rules::IdEncoding::Single
+            })
+            .unwrap();
+        let started = std::time::Instant::now();
+        let report = Batch::new(op)
+            .retry(quick_retry())
+            .fetch(ids_for(entry, 3))
+            .await
+            .unwrap();
+        assert_eq!(report.found.len(), 3, "{}", vendor.name);
+        assert_eq!(
+            m.log()[0].status,
+            vendor.rules.throttle_statuses[0],
+            "{}",
+            vendor.name
+        );
+        // Backoff alone would wait at most 5 ms; Retry-After said one second.
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{}: Retry-After was not honoured",
+            vendor.name
+        );
+        seen.insert(vendor.rules.throttle_statuses[0]);
+        m.stop().await;
+    }
+    assert!(seen.len() >= 2, "statuses of their own: {seen:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_id_that_fails_its_whole_request_costs_only_itself() {
+    use userbatch::rules::{IdEncoding, UnknownIds};
+    let mut checked = 0;
+    for (vendor, entry, _) in registry_operations("http://127.0.0.1:9") {
+        let rules = entry.rules;
+        let can_fail = !matches!(rules.unknown_ids, UnknownIds::Omitted);
+        if !can_fail || rules.ids.encoding == IdEncoding::Single {
+            continue;
+        }
+        let n = rules.limits.max_ids.unwrap_or(75).min(75);
+        let list = ids_for(entry, n);
+        let gone = list[n / 2].clone();
+        let config = MockConfig::new()
+            .missing_ids([gone.clone()])
+            .unknown_ids(UnknownIdAnswer::FailRequest);
+        let m = mock(config).await;
+        let (_, _, op) = registry_operations(m.base_url())
+            .into_iter()
+            .find(|(_, e, _)| e.rules.operation_id == rules.operation_id)
+            .unwrap();
+        let report = Batch::new(op).fetch(&list).await.unwrap();
+        let what = format!("{} {}", vendor.name, rules.operation_id);
+        assert_eq!(report.found.len(), n - 1, "{what}");
+        assert_eq!(report.missing, [gone], "{what}");
+        assert!(report.failed.is_empty(), "{what}");
+        // 1 request, then halves down to the bad id: 2 per level.
+        let levels = (n as f64).log2().ceil() as u64;
+        assert!(
+            report.requests <= 1 + 2 * levels,
+            "{what}: {} requests",
+            report.requests
+        );
+        assert!(report.requests >= 3, "{what}");
+        checked += 1;
+        m.stop().await;
+    }
+    assert!(checked >= 1);
+}
+
+#[tokio::test]
+async fn paged_operations_return_every_record_even_from_a_server_that_caps_the_page() {
+    let mut checked = 0;
+    for (vendor, entry, _) in registry_operations("http://127.0.0.1:9") {
+        let Some(paging) = &entry.rules.paging else {
+            continue;
+        };
+        let page = paging.default_size as usize;
+        let what = format!("{} {}", vendor.name, entry.rules.operation_id);
+        // 2.5 pages of ids in one request: the first page's total says 2 more follow. Then
+        // a server that serves 30 per page, whatever is asked: the engine reads the real
+        // size off the short first page and fetches the rest.
+        for (n, cap) in [(page * 5 / 2, None), (page, Some(30))] {
+            let list = ids_for(entry, n);
+            let gone = list[12].clone();
+            let mut config = MockConfig::new().missing_ids([gone.clone()]);
+            if let Some(cap) = cap {
+                config = config.max_page_size(cap);
+            }
+            let m = mock(config).await;
+            let (_, _, op) = registry_operations(m.base_url())
+                .into_iter()
+                .find(|(_, e, _)| e.rules.operation_id == entry.rules.operation_id)
+                .unwrap();
+            let report = Batch::new(op).max_batch(n).fetch(&list).await.unwrap();
+            assert_eq!(report.found.len(), n - 1, "{what}");
+            assert_eq!(report.missing, [gone], "{what}");
+            assert!(report.failed.is_empty(), "{what}");
+            let per_page = cap.map_or(page, |c| c as usize);
+            assert_eq!(
+                report.requests as usize,
+                (n - 1).div_ceil(per_page),
+                "{what}"
+            );
+            m.stop().await;
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1);
 }
