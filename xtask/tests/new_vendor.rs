@@ -148,29 +148,42 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     assert!(build.success(), "the copy with a new vendor does not build");
     let bin = target.join("debug/userbatch");
 
-    // The mock's rules, tested per property over every operation of every spec: the new
-    // one included, with no test code of its own.
-    let rules = Command::new(env!("CARGO"))
-        .current_dir(&copy)
-        .env("CARGO_TARGET_DIR", &target)
-        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
-        .args([
-            "test",
-            "--offline",
-            "--quiet",
-            "-p",
-            "userbatch-mock",
-            "--test",
-            "rules",
-        ])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        rules.status.success(),
-        "the mock's rules do not hold for the new spec:\n{}{}",
-        String::from_utf8_lossy(&rules.stdout),
-        String::from_utf8_lossy(&rules.stderr)
-    );
+    // The suites that iterate the registry or the specs, run in the copy: the new spec is
+    // tested by them with no test code of its own. The mock's rules per property; the
+    // engine over every operation (plan, wire, records, missing ids); the command line end
+    // to end and its summaries; Prism, a judge we did not write, against every operation.
+    std::os::unix::fs::symlink(root.join("node_modules"), copy.join("node_modules")).unwrap();
+    for (package, test, filter) in [
+        ("userbatch-mock", "rules", ""),
+        ("userbatch", "engine", "registry"),
+        ("userbatch-cli", "cli", "registry"),
+        ("userbatch-cli", "cli", "summaries"),
+        ("userbatch-cli", "prism", ""),
+    ] {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(&copy)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
+            .env("USERBATCH_REQUIRE_PRISM", "1")
+            .args([
+                "test",
+                "--offline",
+                "--quiet",
+                "-p",
+                package,
+                "--test",
+                test,
+                filter,
+            ])
+            .output()
+            .expect("cargo runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && !stdout.contains("running 0 tests"),
+            "{package} {test} {filter}, with the new spec:\n{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // The registry lists it, with the option its body has.
     let help = Command::new(&bin).arg("--help").output().unwrap();
