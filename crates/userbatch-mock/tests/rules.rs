@@ -319,6 +319,72 @@ async fn each_operation_answers_found_ids_and_the_unknown_ones_as_its_rules_say(
 }
 
 #[tokio::test]
+async fn records_come_once_each_in_request_order_or_the_vendors_own() {
+    let m = mock(MockConfig::new().seed(3)).await;
+    let mut shuffled = 0;
+    for op in operations() {
+        if !op.rules.records.many {
+            continue;
+        }
+        let mut asked = ids(&op, 6, 6);
+        asked.reverse();
+        let mut with_duplicates = asked.clone();
+        with_duplicates.extend(asked[..2].iter().cloned());
+        let body: Value = request(&m, &op, &with_duplicates, &Tweak::default())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let got: Vec<String> = records(&op, &body)
+            .iter()
+            .map(|r| ids_of(&op, std::slice::from_ref(r)).pop_first().unwrap())
+            .collect();
+        let mut once = got.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), got.len(), "{op:?}: each id once: {got:?}");
+        let vendor_order = spec_of(op.vendor)["x-userbatch-mock"]["vendor-order"] == true;
+        if vendor_order {
+            assert_ne!(got, asked, "{op:?}: an order of the vendor's own");
+            shuffled += 1;
+        } else {
+            assert_eq!(got, asked, "{op:?}: request order");
+        }
+    }
+    assert!(shuffled >= 1);
+}
+
+#[tokio::test]
+async fn records_are_the_same_for_a_seed_and_differ_across_seeds() {
+    async fn body(seed: u64, op: &Op) -> String {
+        let asked = ids(op, 2.min(op.rules.limits.max_ids.unwrap_or(2)), 6);
+        let n = if op.rules.ids.encoding == IdEncoding::Single {
+            1
+        } else {
+            asked.len()
+        };
+        let m = mock(MockConfig::new().seed(seed)).await;
+        let resp = request(&m, op, &asked[..n], &Tweak::default())
+            .send()
+            .await
+            .unwrap();
+        let text = resp.text().await.unwrap();
+        m.stop().await;
+        text
+    }
+    let mut differ = 0;
+    for op in operations() {
+        assert_eq!(body(42, &op).await, body(42, &op).await, "{op:?}");
+        // (Text fields are made from the field's name and the id alone: a record of
+        // only those is the same under any seed.)
+        differ += usize::from(body(42, &op).await != body(43, &op).await);
+    }
+    assert!(differ >= 3, "{differ} operations");
+}
+
+#[tokio::test]
 async fn limits_hold_at_the_limit_and_refuse_one_over() {
     let m = mock(MockConfig::new()).await;
     let mut checked = BTreeSet::new();
@@ -661,6 +727,19 @@ async fn attributes_are_known_ones_and_single_id_ones_take_one_id() {
             status(request(&m, &op, &two, &with("nonsense"))).await,
             400,
             "{op:?}"
+        );
+        // A custom attribute comes in an object of its own.
+        let custom = format!("{}costCenter", attrs.custom_prefix);
+        let body: Value = request(&m, &op, &one, &with(&custom))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            records(&op, &body)[0]["custom"]["costCenter"].is_string(),
+            "{op:?}: {body}"
         );
         // Without the parameter, only the summary attributes; `all`, every one.
         let summary: Value = request(&m, &op, &one, &Tweak::default())

@@ -18,10 +18,6 @@ pub fn usermgr(m: &MockServer) -> usermgr::Client {
     usermgr::Client::with_bearer(m.base_url(), TOKEN).unwrap()
 }
 
-pub fn avepoint(m: &MockServer) -> avepoint::Client {
-    avepoint::Client::with_bearer(m.base_url(), TOKEN).unwrap()
-}
-
 pub fn bracketed(ids: impl IntoIterator<Item = i64>) -> String {
     let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
     format!("[{}]", ids.join(","))
@@ -58,22 +54,6 @@ pub async fn answer(result: RawResult) -> Received {
     userbatch_core::receive(result, 64 << 20)
         .await
         .expect("an answer")
-}
-
-/// The records of a 2xx answer, each decoded on its own as `rules` says; panics on an
-/// error status or a record that does not decode.
-pub async fn records<T: serde::de::DeserializeOwned>(
-    result: RawResult,
-    rules: &userbatch_core::rules::OperationRules,
-) -> Vec<T> {
-    let received = answer(result).await;
-    assert!(received.is_success(), "HTTP {}", received.status);
-    received
-        .records::<T>(&rules.records, rules.ids.kind)
-        .expect("the records where the rules put them")
-        .into_iter()
-        .map(|r| r.value.expect("each record decodes"))
-        .collect()
 }
 
 /// A User Manager request through the generated client: its answer, read in full.
@@ -119,4 +99,5 @@ pub async fn usermgr_get(
         .collect()
 }
 
+/// An AvePoint batch path (any customer and tenant exist unless the config says otherwise).
 pub const AVEPOINT_PATH: &str = "/partner/external/v3/um/customers/c1/tenants/t1/users/batch";
