@@ -325,3 +325,194 @@ fn credentials_that_cannot_be_a_header_are_refused_up_front() {
         "the message shows the token"
     );
 }
+
+/// The spec's (path template, operation) of `operation_id`.
+fn spec_operation(
+    vendor: &str,
+    operation_id: &str,
+) -> (String, serde_json::Value, serde_json::Value) {
+    let path = userbatch_tests::workspace_root()
+        .join(format!("crates/userbatch-mock/specs/{vendor}.json"));
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            if op["operationId"] == operation_id {
+                return (template.clone(), op.clone(), spec.clone());
+            }
+        }
+    }
+    panic!("{vendor}: no operation {operation_id}")
+}
+
+/// Text as a server reads a query value (`+` is a space) or a path segment.
+fn decoded(text: &str, plus_is_space: bool) -> String {
+    let text = if plus_is_space {
+        text.replace('+', " ")
+    } else {
+        text.to_owned()
+    };
+    percent_encoding::percent_decode_str(&text)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
+
+/// The ids a captured request carries, read back as the operation's rules say they are
+/// written.
+fn ids_sent(
+    req: &userbatch_tests::Captured,
+    template: &str,
+    rules: &userbatch_core::rules::OperationRules,
+) -> Vec<String> {
+    use userbatch_core::rules::{IdEncoding, IdLocation};
+    let target = req.target();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let name = &*rules.ids.name;
+    let text = match rules.ids.location {
+        IdLocation::Path => {
+            let at = template
+                .split('/')
+                .position(|s| s == format!("{{{name}}}"))
+                .expect("the path has the ids");
+            decoded(path.split('/').nth(at).unwrap(), false)
+        }
+        IdLocation::Query => query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| decoded(k, true) == name)
+            .map(|(_, v)| decoded(v, true))
+            .expect("the query has the ids"),
+        IdLocation::Body => {
+            let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+            return body[name]
+                .as_array()
+                .expect("the body has the ids")
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect();
+        }
+    };
+    match rules.ids.encoding {
+        IdEncoding::Single => vec![text],
+        IdEncoding::Csv => text.split(',').map(str::to_owned).collect(),
+        IdEncoding::BracketedCsv => text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .expect("[id,...]")
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
+        IdEncoding::JsonArray => serde_json::from_str(&text).unwrap(),
+    }
+}
+
+/// Every batch operation of the registry, built from text options as the command line
+/// builds it, writes its ids where its rules say and as its encoding says (characters that
+/// need escaping included), on its spec's method and path, with every parameter its spec
+/// requires and the credentials: a spec added to `specs/` is held to this with no test code
+/// of its own.
+#[tokio::test]
+async fn every_operation_of_the_registry_writes_its_ids_as_its_rules_say() {
+    use std::collections::BTreeSet;
+    use userbatch_core::rules::IdKind;
+    let mut checked = 0;
+    for vendor in userbatch::registry::vendors() {
+        for resource in vendor.resources {
+            for entry in resource.operations {
+                let rules = entry.rules;
+                let (template, op, spec) = spec_operation(vendor.name, &rules.operation_id);
+                let what = format!("{} {}", vendor.name, rules.operation_id);
+                // An answer with no records: every request is made, none is retried.
+                let mut empty = serde_json::Value::Null;
+                if !rules.records.pointer.is_empty() {
+                    for token in rules
+                        .records
+                        .pointer
+                        .trim_start_matches('/')
+                        .split('/')
+                        .rev()
+                    {
+                        empty = serde_json::json!({ token: empty });
+                    }
+                    *empty.pointer_mut(&rules.records.pointer).unwrap() = serde_json::json!([]);
+                } else {
+                    empty = serde_json::json!([]);
+                }
+                let server = CaptureServer::start(Reply::json(200, empty.to_string())).await;
+                let options: Vec<(&str, &str)> = entry
+                    .options
+                    .iter()
+                    .filter(|o| o.required)
+                    .map(|o| (o.name, o.values.first().copied().unwrap_or("t1")))
+                    .collect();
+                let config =
+                    ClientConfig::new(server.base_url()).credentials(Credentials::bearer("t"));
+                let built = (entry.build)(config, &options).unwrap();
+                let ids: Vec<String> = match rules.ids.kind {
+                    IdKind::Integer => vec!["87654321".into(), "5".into()],
+                    IdKind::String => ["a b", "x+y", "é%"]
+                        .into_iter()
+                        .filter(|id| !id.chars().any(|c| rules.ids.forbidden_chars.contains(c)))
+                        .map(str::to_owned)
+                        .collect(),
+                };
+                let _ = userbatch::Batch::new(built).fetch(&ids).await;
+                let requests = server.requests();
+                assert!(!requests.is_empty(), "{what}");
+                let mut sent = BTreeSet::new();
+                for req in &requests {
+                    let method = req.request_line.split(' ').next().unwrap();
+                    let expected = spec["paths"][&template]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .find(|(_, o)| o["operationId"] == *rules.operation_id)
+                        .unwrap()
+                        .0
+                        .to_uppercase();
+                    assert_eq!(method, expected, "{what}");
+                    let path = req.target().split('?').next().unwrap();
+                    assert_eq!(
+                        path.split('/').count(),
+                        template.split('/').count(),
+                        "{what}: {path}"
+                    );
+                    for (segment, literal) in path.split('/').zip(template.split('/')) {
+                        if !literal.starts_with('{') {
+                            assert_eq!(segment, literal, "{what}: {path}");
+                        }
+                    }
+                    assert_eq!(req.header("authorization"), "Bearer t", "{what}");
+                    sent.extend(ids_sent(req, &template, rules));
+                    for p in op["parameters"].as_array().into_iter().flatten() {
+                        let mut p = p;
+                        while let Some(r) = p.get("$ref").and_then(|r| r.as_str()) {
+                            p = spec.pointer(r.trim_start_matches('#')).unwrap();
+                        }
+                        if p["required"] != true {
+                            continue;
+                        }
+                        let name = p["name"].as_str().unwrap();
+                        match p["in"].as_str() {
+                            Some("header") => {
+                                assert!(!req.header_values(name).is_empty(), "{what}: {name}")
+                            }
+                            Some("query") => assert!(
+                                req.target().split_once('?').is_some_and(|(_, q)| q
+                                    .split('&')
+                                    .any(|pair| decoded(pair.split('=').next().unwrap(), true)
+                                        == name)),
+                                "{what}: {name}"
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+                assert_eq!(sent, ids.iter().cloned().collect::<BTreeSet<_>>(), "{what}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 6, "{checked} operations");
+}
