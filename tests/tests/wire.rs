@@ -440,15 +440,9 @@ async fn every_operation_of_the_registry_writes_its_ids_as_its_rules_say() {
                     empty = serde_json::json!([]);
                 }
                 let server = CaptureServer::start(Reply::json(200, empty.to_string())).await;
-                let options: Vec<(&str, &str)> = entry
-                    .options
-                    .iter()
-                    .filter(|o| o.required)
-                    .map(|o| (o.name, o.values.first().copied().unwrap_or("t1")))
-                    .collect();
                 let config =
                     ClientConfig::new(server.base_url()).credentials(Credentials::bearer("t"));
-                let built = (entry.build)(config, &options).unwrap();
+                let built = entry.build_for_mock(config).unwrap();
                 let ids: Vec<String> = match rules.ids.kind {
                     IdKind::Integer => vec!["87654321".into(), "5".into()],
                     IdKind::String => ["a b", "x+y", "é%"]

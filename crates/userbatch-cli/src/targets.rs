@@ -287,9 +287,7 @@ pub fn resolve(
             continue;
         }
         if mock {
-            // The mock takes any value: the first the spec lists, else a word.
-            let value = option.values.first().copied().unwrap_or("mock");
-            options.push((option.name, value.to_owned()));
+            options.push((option.name, option.any_value("mock").to_owned()));
         } else {
             let long = long_flag(own, vendor, option);
             return Err(format!(

@@ -239,6 +239,14 @@ pub struct OptionSpec {
     pub list: bool,
 }
 
+impl OptionSpec {
+    /// A value for a server that takes any (a mock): the first value the spec lists, else
+    /// `word`.
+    pub fn any_value(&self, word: &'static str) -> &'static str {
+        self.values.first().copied().unwrap_or(word)
+    }
+}
+
 /// An option an operation cannot take, found before any request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

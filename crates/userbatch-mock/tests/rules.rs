@@ -130,6 +130,16 @@ fn ids(op: &Op, n: usize, width: usize) -> Vec<String> {
         .collect()
 }
 
+/// The answer's body, as JSON.
+async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+/// The status of the request for `ids` as the rules write it.
+async fn answers(m: &MockServer, op: &Op, ids: &[String]) -> u16 {
+    status(request(m, op, ids, &Tweak::default())).await
+}
+
 /// How a request departs from what the rules write.
 #[derive(Default, Clone)]
 struct Tweak {
@@ -141,6 +151,36 @@ struct Tweak {
     set: Option<(String, String)>,
     /// This body instead.
     body: Option<String>,
+}
+
+impl Tweak {
+    fn ids(text: impl Into<String>) -> Self {
+        Self {
+            ids_text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    fn omit(name: impl Into<String>) -> Self {
+        Self {
+            omit: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    fn set(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            set: Some((name.into(), value.into())),
+            ..Self::default()
+        }
+    }
+
+    fn body(body: impl Into<String>) -> Self {
+        Self {
+            body: Some(body.into()),
+            ..Self::default()
+        }
+    }
 }
 
 /// The ids as `encoding` writes them, unencoded.
@@ -330,13 +370,7 @@ async fn records_come_once_each_in_request_order_or_the_vendors_own() {
         asked.reverse();
         let mut with_duplicates = asked.clone();
         with_duplicates.extend(asked[..2].iter().cloned());
-        let body: Value = request(&m, &op, &with_duplicates, &Tweak::default())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = json_of(request(&m, &op, &with_duplicates, &Tweak::default())).await;
         let got: Vec<String> = records(&op, &body)
             .iter()
             .map(|r| ids_of(&op, std::slice::from_ref(r)).pop_first().unwrap())
@@ -393,16 +427,8 @@ async fn limits_hold_at_the_limit_and_refuse_one_over() {
         if let Some(max) = limits.max_ids {
             let at = ids(&op, max, 6);
             let over = ids(&op, max + 1, 6);
-            assert_eq!(
-                status(request(&m, &op, &at, &Tweak::default())).await,
-                200,
-                "{op:?}"
-            );
-            assert_eq!(
-                status(request(&m, &op, &over, &Tweak::default())).await,
-                400,
-                "{op:?}"
-            );
+            assert_eq!(answers(&m, &op, &at).await, 200, "{op:?}");
+            assert_eq!(answers(&m, &op, &over).await, 400, "{op:?}");
             checked.insert("max-ids");
         }
         if let Some(max) = limits.max_segment_chars {
@@ -413,17 +439,9 @@ async fn limits_hold_at_the_limit_and_refuse_one_over() {
             assert!(used < max, "{op:?}");
             at[0] = format!("{}{}", at[0], "9".repeat(max - used));
             assert_eq!(written(&op, &at).chars().count(), max);
-            assert_eq!(
-                status(request(&m, &op, &at, &Tweak::default())).await,
-                200,
-                "{op:?}"
-            );
+            assert_eq!(answers(&m, &op, &at).await, 200, "{op:?}");
             at[0].push('9');
-            assert_eq!(
-                status(request(&m, &op, &at, &Tweak::default())).await,
-                400,
-                "{op:?}"
-            );
+            assert_eq!(answers(&m, &op, &at).await, 400, "{op:?}");
             checked.insert("max-segment-chars");
         }
         if let Some(max) = limits.max_query_bytes {
@@ -463,11 +481,7 @@ async fn limits_hold_at_the_limit_and_refuse_one_over() {
             }
             list[i].pop();
             assert_eq!(len(&list), max);
-            assert_eq!(
-                status(request(&m, &op, &list, &Tweak::default())).await,
-                200,
-                "{op:?}"
-            );
+            assert_eq!(answers(&m, &op, &list).await, 200, "{op:?}");
             checked.insert("max-query-bytes");
         }
     }
@@ -479,10 +493,7 @@ async fn ids_not_written_as_the_spec_says_get_400() {
     let m = mock(MockConfig::new()).await;
     for op in operations() {
         let one = ids(&op, 2, 6);
-        let bad = |text: &str| Tweak {
-            ids_text: Some(text.to_owned()),
-            ..Tweak::default()
-        };
+        let bad = |text: &str| Tweak::ids(text.to_owned());
         let (a, b) = (&one[0], &one[1]);
         let mut refused: Vec<String> = Vec::new();
         match op.rules.ids.encoding {
@@ -508,10 +519,7 @@ async fn ids_not_written_as_the_spec_says_get_400() {
                 "[]",
                 &json!({ &*op.rules.ids.name: "a,b" }).to_string(),
             ] {
-                let tweak = Tweak {
-                    body: Some(body.to_owned()),
-                    ..Tweak::default()
-                };
+                let tweak = Tweak::body(body.to_owned());
                 assert_eq!(
                     status(request(&m, &op, &one, &tweak)).await,
                     400,
@@ -522,10 +530,7 @@ async fn ids_not_written_as_the_spec_says_get_400() {
                 IdKind::String => json!([1, 2]),
                 IdKind::Integer => json!(["a"]),
             };
-            let tweak = Tweak {
-                body: Some(json!({ &*op.rules.ids.name: other_type }).to_string()),
-                ..Tweak::default()
-            };
+            let tweak = Tweak::body(json!({ &*op.rules.ids.name: other_type }).to_string());
             assert_eq!(status(request(&m, &op, &one, &tweak)).await, 400, "{op:?}");
         }
         for text in refused {
@@ -558,10 +563,7 @@ async fn credentials_of_the_schemes_the_spec_names_and_no_others() {
     let m = mock(MockConfig::new()).await;
     for op in operations() {
         let asked = ids(&op, 1, 6);
-        let without = Tweak {
-            omit: Some("Authorization".into()),
-            ..Tweak::default()
-        };
+        let without = Tweak::omit("Authorization");
         let plain = || request(&m, &op, &asked, &without);
         assert_eq!(status(plain()).await, 401, "{op:?}");
         assert_eq!(
@@ -619,10 +621,7 @@ async fn parameters_are_checked_as_declared() {
             let accept = name.eq_ignore_ascii_case("accept");
             let refusal = if accept { 406 } else { 400 };
             if required {
-                let tweak = Tweak {
-                    omit: Some(name.clone()),
-                    ..Tweak::default()
-                };
+                let tweak = Tweak::omit(name.clone());
                 assert_eq!(
                     status(request(&m, &op, &asked, &tweak)).await,
                     refusal,
@@ -657,10 +656,7 @@ async fn parameters_are_checked_as_declared() {
                 } else {
                     200
                 };
-                let tweak = Tweak {
-                    set: Some((name.clone(), value.clone())),
-                    ..Tweak::default()
-                };
+                let tweak = Tweak::set(name.clone(), value.clone());
                 assert_eq!(
                     status(request(&m, &op, &asked, &tweak)).await,
                     expected,
@@ -672,10 +668,7 @@ async fn parameters_are_checked_as_declared() {
             } else {
                 "not-a-listed-value"
             };
-            let tweak = Tweak {
-                set: Some((name.clone(), outside.to_owned())),
-                ..Tweak::default()
-            };
+            let tweak = Tweak::set(name.clone(), outside.to_owned());
             assert_eq!(
                 status(request(&m, &op, &asked, &tweak)).await,
                 refusal,
@@ -696,10 +689,7 @@ async fn attributes_are_known_ones_and_single_id_ones_take_one_id() {
             continue;
         };
         seen += 1;
-        let with = |value: &str| Tweak {
-            set: Some((attrs.param.to_string(), value.to_owned())),
-            ..Tweak::default()
-        };
+        let with = |value: &str| Tweak::set(attrs.param.to_string(), value.to_owned());
         let (one, two) = (ids(&op, 1, 6), ids(&op, 2, 6));
         for single in attrs.single_id_only.iter() {
             assert_eq!(
@@ -730,25 +720,13 @@ async fn attributes_are_known_ones_and_single_id_ones_take_one_id() {
         );
         // A custom attribute comes in an object of its own.
         let custom = format!("{}costCenter", attrs.custom_prefix);
-        let body: Value = request(&m, &op, &one, &with(&custom))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = json_of(request(&m, &op, &one, &with(&custom))).await;
         assert!(
             records(&op, &body)[0]["custom"]["costCenter"].is_string(),
             "{op:?}: {body}"
         );
         // Without the parameter, only the summary attributes; `all`, every one.
-        let summary: Value = request(&m, &op, &one, &Tweak::default())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let summary: Value = json_of(request(&m, &op, &one, &Tweak::default())).await;
         let record = &records(&op, &summary)[0];
         let keys: BTreeSet<&str> = record
             .as_object()
@@ -760,13 +738,7 @@ async fn attributes_are_known_ones_and_single_id_ones_take_one_id() {
             keys.iter().all(|k| attrs.summary.iter().any(|s| s == k)),
             "{op:?}: {keys:?}"
         );
-        let all: Value = request(&m, &op, &one, &with(&attrs.all))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let all: Value = json_of(request(&m, &op, &one, &with(&attrs.all))).await;
         assert!(
             records(&op, &all)[0].as_object().unwrap().len() > keys.len(),
             "{op:?}"
@@ -835,13 +807,7 @@ async fn summaries_leave_out_the_unpopulated_fields() {
             continue;
         };
         seen += 1;
-        let body: Value = request(&m, &op, &ids(&op, 2, 6), &Tweak::default())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = json_of(request(&m, &op, &ids(&op, 2, 6), &Tweak::default())).await;
         for record in records(&op, &body) {
             for field in partial.unpopulated.iter() {
                 assert!(record.get(&**field).is_none(), "{op:?}: {field}");
@@ -883,13 +849,7 @@ async fn updates_take_whole_records_that_follow_the_schema() {
                 .body(body)
         };
         let one = ids(&op, 1, 6);
-        let record: Value = request(&m, &op, &one, &Tweak::default())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let record: Value = json_of(request(&m, &op, &one, &Tweak::default())).await;
         let record = records(&op, &record).remove(0);
         assert_eq!(status(send(record.to_string())).await, 200, "{op:?}");
         let mut without_id = record.clone();

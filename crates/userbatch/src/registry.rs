@@ -106,6 +106,20 @@ impl Vendor {
     }
 }
 
+impl OperationEntry {
+    /// Builds it with a value for each required option ([`OptionSpec::any_value`], else
+    /// `mock`): for a server that takes any value, such as `userbatch-mock`.
+    pub fn build_for_mock(&self, config: ClientConfig) -> Result<AnyOperation, BuildError> {
+        let options: Vec<(&str, &str)> = self
+            .options
+            .iter()
+            .filter(|o| o.required)
+            .map(|o| (o.name, o.any_value("mock")))
+            .collect();
+        (self.build)(config, &options)
+    }
+}
+
 impl Resource {
     /// The operation that takes the most ids per request (the first, on a tie): one
     /// without a documented id limit over one with, any list over a single id.

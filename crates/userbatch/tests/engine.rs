@@ -717,17 +717,9 @@ async fn every_operation_of_the_registry_fetches_and_says_what_is_missing() {
                         .log_requests(false),
                 )
                 .await;
-                // Required options: the first value the spec lists, else any word (the mock
-                // takes any).
-                let options: Vec<(&str, &str)> = entry
-                    .options
-                    .iter()
-                    .filter(|o| o.required)
-                    .map(|o| (o.name, o.values.first().copied().unwrap_or("t1")))
-                    .collect();
                 let config = userbatch::ClientConfig::new(m.base_url())
                     .credentials(userbatch::Credentials::bearer(TOKEN));
-                let op = (entry.build)(config, &options).unwrap();
+                let op = entry.build_for_mock(config).unwrap();
                 let what = format!("{} {} {}", vendor.name, resource.name, rules.operation_id);
                 let report = Batch::new(op.strict(true)).fetch(&list).await.unwrap();
                 assert_eq!(report.found.len(), n - 1, "{what}: {:?}", report.failed);
@@ -777,15 +769,9 @@ fn registry_operations(
     for vendor in userbatch::registry::vendors() {
         for resource in vendor.resources {
             for entry in resource.operations {
-                let options: Vec<(&str, &str)> = entry
-                    .options
-                    .iter()
-                    .filter(|o| o.required)
-                    .map(|o| (o.name, o.values.first().copied().unwrap_or("t1")))
-                    .collect();
                 let config = userbatch::ClientConfig::new(base_url)
                     .credentials(userbatch::Credentials::bearer(TOKEN));
-                out.push((vendor, entry, (entry.build)(config, &options).unwrap()));
+                out.push((vendor, entry, entry.build_for_mock(config).unwrap()));
             }
         }
     }
