@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::json;
-use userbatch::{Batch, Operation, avepoint, nexudus, usermgr};
+use userbatch::{Batch, Operation, nexudus};
 use userbatch_mock::{Faults, MockConfig, MockServer};
 
 const TOKEN: &str = "bench";
@@ -120,10 +120,54 @@ async fn serve(config: MockConfig) {
     mock.stop().await;
 }
 
-/// Fewest requests for Nexudus: query bytes needed over bytes per request.
-fn nexudus_minimum(ids: &[String]) -> u64 {
-    let per_id: usize = ids.iter().map(|i| i.len() + 3).sum();
-    per_id.div_ceil(2048 - "id=%5B%5D".len() + 3) as u64
+/// The batch operation of every resource of the registry, named `<vendor> <resource>`,
+/// built for the mock and decoding each record into its generated type.
+fn registry_operations(
+    url: &str,
+) -> Vec<(
+    String,
+    &'static userbatch::registry::OperationEntry,
+    userbatch::registry::AnyOperation,
+)> {
+    let mut out = Vec::new();
+    for vendor in userbatch::registry::vendors() {
+        for resource in vendor.resources {
+            let entry = resource.batch_operation();
+            let config = userbatch::ClientConfig::new(url)
+                .credentials(userbatch::Credentials::bearer(TOKEN));
+            let op = entry.build_for_mock(config).expect("options").strict(true);
+            out.push((format!("{} {}", vendor.name, resource.name), entry, op));
+        }
+    }
+    out
+}
+
+/// A lower bound on the requests `ids` need, from each limit alone (ids per request, the
+/// page a request is answered with, the query bytes as sent): the planner is held to the
+/// largest.
+fn minimum(rules: &userbatch::rules::OperationRules, ids: &[String]) -> u64 {
+    use userbatch::rules::{IdEncoding, IdLocation};
+    let n = ids.len() as u64;
+    let mut least = 1;
+    if let Some(max) = rules.limits.max_ids {
+        least = least.max(n.div_ceil(max as u64));
+    }
+    if let Some(paging) = &rules.paging {
+        least = least.max(n.div_ceil(u64::from(paging.default_size)));
+    }
+    if let (Some(max), IdLocation::Query) = (rules.limits.max_query_bytes, rules.ids.location) {
+        // `name=` and the brackets as sent (`%5B`, `%5D`), then each id and a `%2C` but
+        // the first.
+        let brackets = if rules.ids.encoding == IdEncoding::BracketedCsv {
+            6
+        } else {
+            0
+        };
+        let room = max - (rules.ids.name.len() + 1 + brackets) + 3;
+        let per_id: usize = ids.iter().map(|i| i.len() + 3).sum();
+        least = least.max(per_id.div_ceil(room) as u64);
+    }
+    least
 }
 
 async fn requests() {
@@ -132,55 +176,14 @@ async fn requests() {
         .expect("mock");
     let input = with_duplicates();
     let unique = ids(10_000);
-    let nx = nexudus::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
-    let um = usermgr::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
-    let ap = avepoint::Client::with_bearer(mock.base_url(), TOKEN).expect("client");
-    let report = |name: &str, requests: u64, minimum: u64, found: usize| {
+    for (name, entry, op) in registry_operations(mock.base_url()) {
+        let r = Batch::new(op).fetch(&input).await.expect("plan");
         println!(
             "{}",
-            json!({"scenario": "requests", "name": name, "requests": requests, "minimum": minimum, "found": found})
+            json!({"scenario": "requests", "name": name, "requests": r.requests,
+                   "minimum": minimum(entry.rules, &unique), "found": r.found.len()})
         );
-    };
-    let r = Batch::new(nexudus::GetUsers::new(nx.clone()))
-        .fetch(&input)
-        .await
-        .expect("plan");
-    report(
-        "nexudus users",
-        r.requests,
-        nexudus_minimum(&unique),
-        r.found.len(),
-    );
-    let r = Batch::new(nexudus::GetCoworkers::new(nx))
-        .fetch(&input)
-        .await
-        .expect("plan");
-    report(
-        "nexudus coworkers",
-        r.requests,
-        nexudus_minimum(&unique),
-        r.found.len(),
-    );
-    let r = Batch::new(usermgr::GetUsersByIds::new(um))
-        .fetch(&input)
-        .await
-        .expect("plan");
-    report(
-        "usermgr users",
-        r.requests,
-        10_000u64.div_ceil(75),
-        r.found.len(),
-    );
-    let r = Batch::new(avepoint::RetrieveMultipleUsers::new(ap, "c", "t"))
-        .fetch(&input)
-        .await
-        .expect("plan");
-    report(
-        "avepoint users",
-        r.requests,
-        10_000u64.div_ceil(100),
-        r.found.len(),
-    );
+    }
     mock.stop().await;
 }
 
@@ -207,11 +210,9 @@ async fn timed<O: Operation>(
 
 async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
     let input = ids(10_000);
-    let nx = nexudus::Client::with_bearer(url, TOKEN).expect("client");
-    let um = usermgr::Client::with_bearer(url, TOKEN).expect("client");
-    let ap = avepoint::Client::with_bearer(url, TOKEN).expect("client");
     let latency = Duration::from_millis(latency_ms);
-    let print = |name: &str, (elapsed, requests, found, cpu_s): (Duration, u64, usize, f64)| {
+    for (name, _, op) in registry_operations(url) {
+        let (elapsed, requests, found, cpu_s) = timed(op, concurrency, &input).await;
         let floor =
             latency * u32::try_from(requests.div_ceil(concurrency as u64)).unwrap_or(u32::MAX);
         println!(
@@ -220,28 +221,7 @@ async fn wall(url: &str, latency_ms: u64, concurrency: usize) {
                    "found": found, "wall_ms": elapsed.as_secs_f64() * 1e3, "floor_ms": floor.as_secs_f64() * 1e3,
                    "client_cpu_ms": cpu_s * 1e3})
         );
-    };
-    print(
-        "nexudus users",
-        timed(nexudus::GetUsers::new(nx.clone()), concurrency, &input).await,
-    );
-    print(
-        "nexudus coworkers",
-        timed(nexudus::GetCoworkers::new(nx), concurrency, &input).await,
-    );
-    print(
-        "usermgr users",
-        timed(usermgr::GetUsersByIds::new(um), concurrency, &input).await,
-    );
-    print(
-        "avepoint users",
-        timed(
-            avepoint::RetrieveMultipleUsers::new(ap, "c", "t"),
-            concurrency,
-            &input,
-        )
-        .await,
-    );
+    }
 }
 
 async fn naive(url: &str) {
