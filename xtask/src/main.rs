@@ -90,7 +90,9 @@ fn diff_args<'a>(args: &[&'a str]) -> Option<(&'a str, bool, bool)> {
         match *arg {
             "--base" => base = it.next()?,
             "--json" => json = true,
-            "--fail-on" => fail = *it.next()? == "breaking",
+            // `breaking` is the only level: anything else is a usage error, not a quiet
+            // "never fail".
+            "--fail-on" => fail = (*it.next()? == "breaking").then_some(true)?,
             _ => return None,
         }
     }
@@ -108,4 +110,23 @@ fn bench_args(args: &[&str]) -> Option<(bool, usize)> {
         }
     }
     Some((write, runs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_args;
+
+    #[test]
+    fn fail_on_takes_breaking_and_refuses_anything_else() {
+        assert_eq!(
+            diff_args(&["--fail-on", "breaking"]),
+            Some(("HEAD", false, true))
+        );
+        assert_eq!(
+            diff_args(&["--base", "v1", "--json"]),
+            Some(("v1", true, false))
+        );
+        assert_eq!(diff_args(&["--fail-on", "compatible"]), None);
+        assert_eq!(diff_args(&["--fail-on"]), None);
+    }
 }
