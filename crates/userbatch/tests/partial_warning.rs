@@ -1,10 +1,12 @@
-//! The partial-record warning: once per operation per process, silenceable. (Its own test
-//! binary: the "once per process" state is global.)
+//! The partial-record warning: once per operation per process, silenceable. Its own test
+//! binary, beside `it`: the "once per process" state and the silencing switch are global.
+
+#[path = "it/support/mod.rs"]
+mod support;
 
 use userbatch::nexudus;
 use userbatch_mock::{MockConfig, MockServer};
 
-mod support;
 use support::Buffer;
 
 #[tokio::test]

@@ -79,7 +79,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     let ours = [
         "tests/fixtures/new-vendor/peoplehub.yaml",
         "xtask/src/spec.rs",
-        "xtask/tests/new_vendor.rs",
+        "xtask/tests/it/new_vendor.rs",
     ];
     assert_eq!(naming(&copy), ours, "no other file names the vendor");
     std::fs::copy(
@@ -153,12 +153,15 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     // engine over every operation (plan, wire, records, missing ids); the command line end
     // to end and its summaries; Prism, a judge we did not write, against every operation.
     std::os::unix::fs::symlink(root.join("node_modules"), copy.join("node_modules")).unwrap();
-    for (package, test, filter) in [
-        ("userbatch-mock", "rules", ""),
-        ("userbatch", "engine", "registry"),
-        ("userbatch-cli", "cli", "registry"),
-        ("userbatch-cli", "cli", "summaries"),
-        ("userbatch-cli", "prism", ""),
+    for (package, filter) in [
+        ("userbatch-mock", "rules::"),
+        ("userbatch", "engine::every_operation_of_the_registry"),
+        (
+            "userbatch-cli",
+            "cli::every_vendor_and_resource_of_the_registry",
+        ),
+        ("userbatch-cli", "cli::summaries"),
+        ("userbatch-cli", "prism::"),
     ] {
         let out = Command::new(env!("CARGO"))
             .current_dir(&copy)
@@ -172,7 +175,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
                 "-p",
                 package,
                 "--test",
-                test,
+                "it",
                 filter,
             ])
             .output()
@@ -180,7 +183,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success() && !stdout.contains("running 0 tests"),
-            "{package} {test} {filter}, with the new spec:\n{stdout}{}",
+            "{package} {filter}, with the new spec:\n{stdout}{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

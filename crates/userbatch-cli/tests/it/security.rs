@@ -172,66 +172,6 @@ fn no_token_goes_in_clear_to_another_host_or_a_proxy() {
 }
 
 #[test]
-fn an_endless_ids_file_ends_with_an_error_in_bounded_memory() {
-    let out = userbatch(&["--mock", "nexudus", "users", "--ids-file", "/dev/zero"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("/dev/zero line 1 is longer than 65536 bytes"),
-        "{err}"
-    );
-    assert!(err.len() < 200, "the line is not echoed: {err}");
-    // The child's peak memory (the largest of this test binary's children so far: each
-    // runs a mock in-process, about 20 MB).
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
-    let usage = unsafe {
-        assert_eq!(
-            libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()),
-            0
-        );
-        usage.assume_init()
-    };
-    assert!(
-        usage.ru_maxrss < 64 * 1024,
-        "peak RSS {} KiB",
-        usage.ru_maxrss
-    );
-
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ids.txt");
-    let mut long = "1\n2\n".to_owned();
-    long.push_str(&"9".repeat(70_000));
-    std::fs::write(&file, long).unwrap();
-    let out = userbatch(&["--mock", "nexudus", "users", "--ids-file"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("ids.txt line 3 is longer"),
-        "{}",
-        stderr(&out)
-    );
-    let out = userbatch(&[
-        "--mock",
-        "nexudus",
-        "users",
-        "1",
-        "2",
-        "3",
-        "--max-ids",
-        "2",
-    ])
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("more than 2 ids"), "{}", stderr(&out));
-}
-
-#[test]
 fn the_report_is_never_written_through_a_symlink() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("secret.txt");

@@ -1,10 +1,8 @@
 //! Starting and stopping: no task and no port left behind; the log and counters.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, Vendor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use userbatch::{Batch, Retry, nexudus};
 use userbatch_mock::{Faults, LimitHeaders, MockConfig, MockServer, RateLimit, RetryAfter, Vendor};
 
-mod support;
-use support::ids;
+use crate::support::ids;
 
 async fn mock(config: MockConfig) -> MockServer {
     MockServer::start(config.log_requests(false)).await.unwrap()

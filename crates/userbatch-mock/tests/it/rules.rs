@@ -4,12 +4,10 @@
 //! a spec added to `specs/` is tested here without new test code. Every test fails if the
 //! mock stops enforcing its rule.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use userbatch_core::rules::{IdEncoding, IdKind, IdLocation, OperationRules, UnknownIds};
 use userbatch_mock::{MockConfig, MockServer, UnknownIdAnswer, Vendor};
 

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use userbatch_mock::{Drift, Faults, MockConfig, MockServer, RetryAfter, Vendor};
 
-mod support;
-use support::{lossy as text, run_reporting, under_a_terminal};
+use crate::support::{lossy as text, run_reporting, under_a_terminal};
 
 /// Runs the binary against `base_url` with `token`, a report beside it.
 fn run(base_url: &str, token: &str, args: &[&str]) -> (Output, Value) {

@@ -11,8 +11,6 @@ use serde_json::Value;
 use userbatch::nexudus;
 use userbatch_mock::{Faults, MockConfig, MockServer, Vendor};
 
-mod support;
-
 fn userbatch() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
     cmd.env_remove("USERBATCH_TOKEN")
@@ -291,7 +289,7 @@ async fn progress_shows_on_a_terminal_and_not_on_a_pipe() {
     args.extend(list.iter().map(String::as_str));
 
     // Under a pseudo-terminal (util-linux `script`): the bar, with its counts.
-    let out = support::under_a_terminal(env!("CARGO_BIN_EXE_userbatch"), &args);
+    let out = crate::support::under_a_terminal(env!("CARGO_BIN_EXE_userbatch"), &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let tty = String::from_utf8_lossy(&out.stdout);
     assert!(tty.contains("/20 ids"), "{tty}");

@@ -7,8 +7,7 @@ use std::process::Output;
 use serde_json::Value;
 use userbatch_mock::{MockConfig, MockServer};
 
-mod support;
-use support::{closed_port, run_reporting};
+use crate::support::{closed_port, run_reporting};
 
 /// Runs the binary against `base_url` with the ids 1 to `n` in a file, a report beside it.
 fn run(base_url: &str, args: &[&str], n: usize) -> (Output, Value) {

@@ -8,8 +8,7 @@ use userbatch::{
 };
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, OAuthClient};
 
-mod support;
-use support::ids;
+use crate::support::ids;
 
 /// Every error's text, the run's too.
 fn all_errors<R>(report: &userbatch::Report<R>) -> String {
@@ -131,7 +130,7 @@ async fn a_long_token_echoed_in_a_long_message_is_scrubbed_before_it_is_cut() {
 #[tokio::test]
 async fn a_retried_server_error_that_echoes_the_token_is_not_logged_with_it() {
     use tracing_subscriber::util::SubscriberInitExt;
-    let logs = support::Buffer::default();
+    let logs = crate::support::Buffer::default();
     let writer = logs.clone();
     let _guard = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
@@ -147,7 +146,7 @@ async fn a_retried_server_error_that_echoes_the_token_is_not_logged_with_it() {
         .unwrap();
     let client = nexudus::Client::with_bearer(m.base_url(), token).unwrap();
     let report = Batch::new(nexudus::GetUsers::new(client))
-        .retry(support::quick_retry())
+        .retry(crate::support::quick_retry())
         .fetch(ids(3))
         .await
         .unwrap();

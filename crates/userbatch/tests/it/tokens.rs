@@ -9,8 +9,7 @@ use userbatch::{
 };
 use userbatch_mock::{Faults, MockConfig, MockServer, OAuthClient, Vendor};
 
-mod support;
-use support::ids;
+use crate::support::ids;
 
 fn oauth_client(m: &MockServer, secret: &str, auth: ClientAuth) -> usermgr::Client {
     let grant = ClientCredentials::new(format!("{}/oauth/token", m.base_url()), "app", secret)

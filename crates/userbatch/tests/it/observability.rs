@@ -3,8 +3,7 @@
 use userbatch::{Batch, Retry, nexudus};
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, Vendor};
 
-mod support;
-use support::Buffer;
+use crate::support::Buffer;
 
 #[tokio::test]
 async fn spans_name_operation_attempt_and_status_but_no_token_or_body() {

@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use userbatch_mock::{MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
 
-mod support;
-
 fn userbatch(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
     cmd.args(args)
@@ -34,7 +32,7 @@ async fn a_throttling_vendor_costs_time_not_ids() {
     )
     .await
     .unwrap();
-    let (out, report) = support::run_reporting(
+    let (out, report) = crate::support::run_reporting(
         m.base_url(),
         "t",
         &["--concurrency", "8", "nexudus", "users", "--full"],

@@ -19,8 +19,7 @@ use axum::response::{IntoResponse, Response};
 use userbatch::{Batch, ErrorKind, Operation, Outcome, Raw, Report, avepoint, nexudus, usermgr};
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer};
 
-mod support;
-use support::{TOKEN, ids, mock, quick_retry};
+use crate::support::{TOKEN, ids, mock, quick_retry};
 
 /// `op` over ids 1 to `n`, and the requests the mock saw for it.
 async fn counted<O: Operation>(m: &MockServer, op: O, n: usize) -> (Report<O::Record>, u64) {

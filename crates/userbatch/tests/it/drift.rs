@@ -6,8 +6,7 @@
 use userbatch::{Batch, DEFAULT_CONCURRENCY, ErrorKind, avepoint, nexudus, usermgr};
 use userbatch_mock::{Drift, Fault, Faults, MockConfig, Vendor};
 
-mod support;
-use support::{TOKEN, ids, mock, quick_retry};
+use crate::support::{TOKEN, ids, mock, quick_retry};
 
 #[tokio::test]
 async fn usermgr_ids_sent_as_json_integers_are_matched() {

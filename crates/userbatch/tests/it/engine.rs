@@ -9,8 +9,7 @@ use std::time::Duration;
 use userbatch::{Batch, ErrorKind, Outcome, Retry, avepoint, nexudus, usermgr};
 use userbatch_mock::{Fault, Faults, MockConfig, MockServer, RetryAfter, UnknownIdAnswer, Vendor};
 
-mod support;
-use support::{TOKEN, ids, mock, quick_retry};
+use crate::support::{TOKEN, ids, mock, quick_retry};
 
 /// Fast retries for tests.
 /// Fewest Nexudus requests any split of `ids` can use: the query bytes they need over the

@@ -1,11 +1,9 @@
 //! Each injected fault, seen by a real client; each test fails if the mock stops
 //! injecting its fault.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
-use support::*;
+use crate::support::*;
 use userbatch_mock::{Fault, Faults, MockConfig, RetryAfter, Vendor};
 
 fn scripted(fault: Fault) -> Faults {
