@@ -1,18 +1,11 @@
 //! The built `userbatch` binary, end to end, against the embedded mock over loopback.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
+use crate::support::{stderr, userbatch};
 use serde_json::Value;
 use userbatch_mock::{Faults, MockConfig, MockServer};
-
-fn userbatch(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
-    cmd.args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("USERBATCH_BASE_URL");
-    cmd
-}
 
 fn run(args: &[&str]) -> Output {
     userbatch(args).output().expect("the binary runs")
@@ -40,10 +33,6 @@ fn records(out: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("each stdout line is a JSON record"))
         .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
 }
 
 fn ids_of(records: &[Value], field: &str) -> Vec<String> {

@@ -1,27 +1,17 @@
 //! The command line against a mock that departs from the specs as real vendors do: what
 //! the vendor sent is printed as sent, and no id is called missing for another's reason.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::{stderr, stdout, userbatch};
 use serde_json::Value;
 use userbatch_mock::{Drift, MockConfig, MockServer, Vendor};
 
 fn run(m: &MockServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_userbatch"))
-        .args(["--base-url", m.base_url(), "--token", "t"])
+    userbatch(&["--base-url", m.base_url(), "--token", "t"])
         .args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("USERBATCH_BASE_URL")
         .output()
         .expect("the binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
 }
 
 fn ids(n: usize) -> Vec<String> {

@@ -1,23 +1,9 @@
 //! The command line against a throttling vendor and an OAuth2 token endpoint.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::support::{stderr, userbatch};
 use userbatch_mock::{MockConfig, MockServer, OAuthClient, RateLimit, Vendor};
-
-fn userbatch(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
-    cmd.args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("USERBATCH_BASE_URL")
-        .env_remove("USERBATCH_CLIENT_ID")
-        .env_remove("USERBATCH_CLIENT_SECRET");
-    cmd
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttling_vendor_costs_time_not_ids() {

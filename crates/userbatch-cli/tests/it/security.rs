@@ -5,28 +5,10 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+use crate::support::{stderr, userbatch};
 use userbatch_mock::{MockConfig, MockServer};
-
-fn userbatch(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
-    cmd.args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("USERBATCH_BASE_URL")
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("no_proxy")
-        .env_remove("NO_PROXY");
-    cmd
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A loopback listener that records the first line of every request it gets and answers
 /// each with an empty User Manager list: a capture server, or a proxy that sees all.

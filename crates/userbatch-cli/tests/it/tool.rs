@@ -12,11 +12,7 @@ use userbatch::nexudus;
 use userbatch_mock::{Faults, MockConfig, MockServer, Vendor};
 
 fn userbatch() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
-    cmd.env_remove("USERBATCH_TOKEN")
-        .env_remove("USERBATCH_BASE_URL")
-        .env_remove("RUST_LOG");
-    cmd
+    crate::support::userbatch(&[])
 }
 
 /// The token the tests send: distinctive, so a leak of it can be looked for.

@@ -1,4 +1,4 @@
-//! What the command line's test binaries share. Each binary uses part of it.
+//! What the command line's test modules share.
 #![allow(dead_code)]
 
 use std::process::{Command, Output};
@@ -16,12 +16,8 @@ pub fn run_reporting(
 ) -> (Output, Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
-    cmd.args(["--base-url", base_url, "--token", token, "--report"])
-        .arg(&report)
-        .args(args)
-        .env_remove("USERBATCH_TOKEN")
-        .env_remove("RUST_LOG");
+    let mut cmd = userbatch(&["--base-url", base_url, "--token", token, "--report"]);
+    cmd.arg(&report).args(args);
     if let Some(n) = ids {
         let file = dir.path().join("ids.txt");
         let text: String = (1..=n).map(|i| format!("{i}\n")).collect();
@@ -33,6 +29,41 @@ pub fn run_reporting(
         .map(|t| serde_json::from_str(&t).unwrap())
         .unwrap_or(Value::Null);
     (out, report)
+}
+
+/// The binary with `args`, and none of the environment a user's shell may carry that
+/// would change a run (credentials, base URL, proxies, log filter).
+pub fn userbatch(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_userbatch"));
+    cmd.args(args);
+    for name in [
+        "USERBATCH_TOKEN",
+        "USERBATCH_BASE_URL",
+        "USERBATCH_CLIENT_ID",
+        "USERBATCH_CLIENT_SECRET",
+        "RUST_LOG",
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
+/// A run's standard output.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A run's standard error.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
 }
 
 /// Bytes as text, lossily.
