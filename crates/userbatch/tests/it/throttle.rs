@@ -1,5 +1,6 @@
-//! Throttling and time cost time, never ids: a rate-limited mock (a token bucket answering
-//! the vendor's throttling status with `Retry-After`), and tokens that expire mid-run.
+//! Throttling costs time, never ids: a rate-limited mock (a token bucket answering the
+//! vendor's throttling status with `Retry-After`). Tokens that expire mid-run are in
+//! `tokens`.
 //!
 //! Wall-time targets are the benchmark's (`cargo xtask bench`), not these tests': the
 //! machines are shared. These check that nothing fails and how much was throttled.
