@@ -240,10 +240,12 @@ pub struct OptionSpec {
 }
 
 impl OptionSpec {
-    /// A value for a server that takes any (a mock): the first value the spec lists, else
-    /// `word`.
+    /// A value for a server that takes any the spec allows (a mock): the spec's default,
+    /// else the first value it lists, else `word`.
     pub fn any_value(&self, word: &'static str) -> &'static str {
-        self.values.first().copied().unwrap_or(word)
+        self.default
+            .or_else(|| self.values.first().copied())
+            .unwrap_or(word)
     }
 }
 

@@ -108,7 +108,9 @@ impl Vendor {
 
 impl OperationEntry {
     /// Builds it with a value for each required option ([`OptionSpec::any_value`], else
-    /// `mock`): for a server that takes any value, such as `userbatch-mock`.
+    /// `mock`): for a server that takes any value the spec allows, such as
+    /// `userbatch-mock`. (An option whose spec says only "an integer" or a pattern, with
+    /// neither a default nor a list of values, gets `mock`, which such a server refuses.)
     pub fn build_for_mock(&self, config: ClientConfig) -> Result<AnyOperation, BuildError> {
         let options: Vec<(&str, &str)> = self
             .options

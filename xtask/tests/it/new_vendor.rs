@@ -150,12 +150,14 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
 
     // The suites that iterate the registry or the specs, run in the copy: the new spec is
     // tested by them with no test code of its own. The mock's rules per property; the
-    // engine over every operation (plan, wire, records, missing ids); the command line end
-    // to end and its summaries; Prism, a judge we did not write, against every operation.
+    // engine's tests (those over every operation: plan, records, missing ids, throttling,
+    // paging); what goes on the wire; the command line end to end and its summaries;
+    // Prism, a judge we did not write, against every operation.
     std::os::unix::fs::symlink(root.join("node_modules"), copy.join("node_modules")).unwrap();
     for (package, filter) in [
         ("userbatch-mock", "rules::"),
-        ("userbatch", "engine::every_operation_of_the_registry"),
+        ("userbatch", "engine::"),
+        ("userbatch-tests", "wire::every_operation_of_the_registry"),
         (
             "userbatch-cli",
             "cli::every_vendor_and_resource_of_the_registry",
@@ -167,7 +169,6 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
             .current_dir(&copy)
             .env("CARGO_TARGET_DIR", &target)
             .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
-            .env("USERBATCH_REQUIRE_PRISM", "1")
             .args([
                 "test",
                 "--offline",
@@ -178,6 +179,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
                 "it",
                 filter,
             ])
+            .args(["--", "--include-ignored"])
             .output()
             .expect("cargo runs");
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -764,6 +764,12 @@ fn ids_of(op: &SpecOperation, uri: &Uri, body: &[u8]) -> Result<Vec<String>, Str
     if list.iter().any(String::is_empty) {
         return Err(format!("{name}: an id is empty"));
     }
+    if list
+        .iter()
+        .any(|id| id.chars().any(|c| ids.forbidden_chars.contains(c)))
+    {
+        return Err(format!("{name}: an id holds a character ids cannot have"));
+    }
     if ids.kind == IdKind::Integer && !list.iter().all(|id| integer_id(id).is_ok()) {
         return Err(format!("{name}: ids are integers as they print"));
     }
@@ -795,7 +801,8 @@ fn check(
 ) -> Result<(), Answer> {
     let vendor = spec.vendor;
     access(shared, headers, vendor, &spec.schemes)?;
-    known_path_values(shared, vendor, &op.path, uri)?;
+    let ids_param = (op.rules.ids.location == IdLocation::Path).then_some(&*op.rules.ids.name);
+    known_path_values(shared, vendor, &op.path, uri, ids_param)?;
     let limits = &op.rules.limits;
     let query = uri.query().unwrap_or("");
     if limits.max_query_bytes.is_some_and(|max| query.len() > max) {
@@ -817,8 +824,15 @@ fn check(
     if op.rules.ids.location == IdLocation::Path
         && let Some(max) = limits.max_segment_chars
     {
-        let joined: usize = ids.iter().map(|id| id.chars().count() + 1).sum();
-        if joined.saturating_sub(1) > max {
+        // As sent: the segment's characters before percent-decoding.
+        let at = op
+            .path
+            .split('/')
+            .position(|s| s == format!("{{{}}}", op.rules.ids.name));
+        let sent = at
+            .and_then(|at| uri.path().split('/').nth(at))
+            .map_or(0, str::len);
+        if sent > max {
             return Err(error_answer(
                 vendor,
                 400,
@@ -894,16 +908,19 @@ fn body_refused(spec: &BodySpec, body: &[u8]) -> Option<String> {
         .map(|(field, why)| format!("{field} {why}."))
 }
 
-/// 404 for a path parameter value [`crate::MockConfig::path_values`] does not list.
+/// 404 for a path parameter value [`crate::MockConfig::path_values`] does not list (not
+/// the ids' parameter: an unknown id is answered as the rules say).
 fn known_path_values(
     shared: &Shared,
     vendor: Vendor,
     template: &str,
     uri: &Uri,
+    ids_param: Option<&str>,
 ) -> Result<(), Answer> {
     for name in template
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .filter(|name| Some(*name) != ids_param)
     {
         if let Some(value) = path_value(template, uri, name)
             && !shared.config.knows_path_value(name, &value)
@@ -998,25 +1015,36 @@ async fn serve(
             }
             _ => &found,
         };
-        if !op.rules.records.many && shown.is_empty() {
-            return error_answer(spec.vendor, 404, "Not found");
-        }
-        let records = records(&shared, spec, op, shown, attributes.as_ref());
-        let Some(envelope) = &op.envelope else {
-            return Answer::json(200, records);
+        let shown = if op.rules.records.many {
+            shown
+        } else if shown.is_empty() {
+            let status = op.rules.unknown_ids.not_found_status().unwrap_or(404);
+            return error_answer(spec.vendor, status, "Not found");
+        } else {
+            // One record per answer, whatever a fault adds.
+            &shown[..1]
         };
-        // The envelope's other fields as its schema says, the records, the total and the
-        // page served.
-        let mut out = Vec::new();
-        envelope.write_json(
-            &mut out,
-            shared.config.seed,
-            "",
-            &Value::from("envelope"),
-            None,
-            RecordDrift::default(),
-        );
-        let mut body: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        let records = records(&shared, spec, op, shown, attributes.as_ref());
+        if op.rules.records.pointer.is_empty() {
+            return Answer::json(200, records);
+        }
+        // The envelope's other fields as its schema says (when it is a named one), the
+        // records, the total and the page served.
+        let mut body = match &op.envelope {
+            Some(envelope) => {
+                let mut out = Vec::new();
+                envelope.write_json(
+                    &mut out,
+                    shared.config.seed,
+                    "",
+                    &Value::from("envelope"),
+                    None,
+                    RecordDrift::default(),
+                );
+                serde_json::from_slice(&out).unwrap_or(Value::Null)
+            }
+            None => Value::Null,
+        };
         put(
             &mut body,
             &op.rules.records.pointer,
@@ -1172,7 +1200,7 @@ async fn update(
     incoming.ids = id.iter().cloned().collect();
     let vendor = spec.vendor;
     let checked = access(&shared, &headers, vendor, &spec.schemes)
-        .and_then(|()| known_path_values(&shared, vendor, &op.path, &uri))
+        .and_then(|()| known_path_values(&shared, vendor, &op.path, &uri, None))
         .and_then(|()| {
             let fields = fields.as_ref().ok_or_else(|| {
                 error_answer(

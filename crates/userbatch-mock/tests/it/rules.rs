@@ -430,7 +430,7 @@ async fn limits_hold_at_the_limit_and_refuse_one_over() {
             checked.insert("max-ids");
         }
         if let Some(max) = limits.max_segment_chars {
-            // Characters of the segment as the rules write it (before percent-encoding).
+            // Characters of the segment as sent (these ids need no escaping).
             let n = limits.max_ids.unwrap_or(usize::MAX).min(50);
             let mut at = ids(&op, n, 8);
             let used = written(&op, &at).chars().count();
@@ -440,6 +440,10 @@ async fn limits_hold_at_the_limit_and_refuse_one_over() {
             assert_eq!(answers(&m, &op, &at).await, 200, "{op:?}");
             at[0].push('9');
             assert_eq!(answers(&m, &op, &at).await, 400, "{op:?}");
+            // Counted as sent, escapes included: a quarter of the limit in `é` (six
+            // characters each as sent) is over it.
+            let wide = vec!["é".repeat(max / 4)];
+            assert_eq!(answers(&m, &op, &wide).await, 400, "{op:?}");
             checked.insert("max-segment-chars");
         }
         if let Some(max) = limits.max_query_bytes {
@@ -503,6 +507,10 @@ async fn ids_not_written_as_the_spec_says_get_400() {
                 format!("[{a}"),
             ]),
             IdEncoding::Single | IdEncoding::JsonArray => {}
+        }
+        // A character ids cannot have (the list separator aside, which splits instead).
+        for c in op.rules.ids.forbidden_chars.chars().filter(|c| *c != ',') {
+            refused.push(written(&op, &[format!("{a}{c}{b}")]));
         }
         if op.rules.ids.kind == IdKind::Integer {
             // Integers as they print: no sign, no leading zero, at most 19 digits.
@@ -806,7 +814,9 @@ async fn summaries_leave_out_the_unpopulated_fields() {
         };
         seen += 1;
         let body: Value = json_of(request(&m, &op, &ids(&op, 2, 6), &Tweak::default())).await;
-        for record in records(&op, &body) {
+        let records = records(&op, &body);
+        assert_eq!(records.len(), 2, "{op:?}");
+        for record in records {
             for field in partial.unpopulated.iter() {
                 assert!(record.get(&**field).is_none(), "{op:?}: {field}");
             }
