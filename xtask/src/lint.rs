@@ -165,6 +165,7 @@ fn check_extensions(spec: &Spec, out: &mut Vec<String>) {
         out.push(format!("{e:#}"));
     }
     misplaced_extensions(&spec.raw, "", out);
+    html_statuses_keep_the_documented_answers(spec, out);
 
     let operation_ids: BTreeSet<&str> = spec
         .operations()
@@ -216,6 +217,42 @@ fn misplaced_extensions(value: &Value, pointer: &str, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The mock's `html-statuses` may not include a status the rules give a meaning to (an
+/// unknown id's, a throttling one): the HTML page would hide the documented answer, and no
+/// id could come back "missing" from the mock.
+fn html_statuses_keep_the_documented_answers(spec: &Spec, out: &mut Vec<String>) {
+    let Some(quirks) = spec.raw.get("x-userbatch-mock") else {
+        return;
+    };
+    let Ok(quirks) = serde_json::from_value::<userbatch_core::rules::MockQuirks>(quirks.clone())
+    else {
+        return;
+    };
+    let mut meaningful: Vec<(u16, String)> = Vec::new();
+    if let Ok(v) = spec.vendor_rules() {
+        meaningful.extend(
+            v.throttle_statuses
+                .iter()
+                .map(|&s| (s, "a throttling status".into())),
+        );
+    }
+    for (_, _, op) in spec.operations() {
+        if let Ok(Some(rules)) = spec.operation_rules(op)
+            && let Some(s) = rules.unknown_ids.not_found_status()
+        {
+            let id = op.get("operationId").and_then(Value::as_str).unwrap_or("");
+            meaningful.push((s, format!("{id}'s unknown-id status")));
+        }
+    }
+    for &s in &quirks.html_statuses {
+        if let Some((_, what)) = meaningful.iter().find(|(m, _)| *m == s) {
+            out.push(format!(
+                "/x-userbatch-mock.html-statuses: {s} is {what}; its answer must stay the vendor's"
+            ));
+        }
     }
 }
 
@@ -1336,6 +1373,10 @@ components:
         assert_finds(
             &with("{ accepted-values: { $sort: [id] } }"),
             "accepted-values: read only on an operation",
+        );
+        assert_finds(
+            &with("{ html-statuses: [429] }"),
+            "429 is a throttling status",
         );
     }
 
