@@ -152,7 +152,15 @@ impl Param {
             return self.required.then(|| (400, format!("{name} is required")));
         };
         if !self.values.is_empty() && !MockQuirks::accepts(&self.values, value) {
-            return Some((400, format!("{name}: '{value}' is not a value it takes")));
+            // A header's value is not quoted back: headers carry credentials.
+            return Some((
+                400,
+                if self.location == ParamIn::Header {
+                    format!("{name}: not a value it takes")
+                } else {
+                    format!("{name}: '{value}' is not a value it takes")
+                },
+            ));
         }
         if let Some(least) = self.integer
             && value.parse::<i64>().map_or(true, |n| n < least)
