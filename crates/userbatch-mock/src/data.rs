@@ -364,7 +364,7 @@ impl<const N: usize> std::fmt::Display for Concat<'_, N> {
 }
 
 /// A fixed-format ASCII string built on the stack: digits and hex without `fmt`'s cost
-/// (formatting with `write!` was an eighth of the mock's time).
+/// (formatting with `write!` would cost about an eighth of the mock's time).
 struct Ascii<const N: usize> {
     bytes: [u8; N],
     len: usize,

@@ -417,10 +417,10 @@ impl Stats {
     }
 }
 
-/// State shared by the handlers.
 /// A record as a PUT sent it.
 pub(crate) type WrittenRecord = serde_json::Map<String, serde_json::Value>;
 
+/// State shared by the handlers.
 pub(crate) struct Shared {
     pub(crate) config: MockConfig,
     scripts: Mutex<[VecDeque<Option<Fault>>; VENDORS]>,

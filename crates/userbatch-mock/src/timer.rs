@@ -1,11 +1,10 @@
 //! A sub-millisecond timer for injected latency.
 //!
-//! tokio's timer wheel works in whole milliseconds and rounds every deadline up: on the
-//! 2-core machine this was written on, 100 tokio sleeps of 20 ms ended 0.2 to 1.5 ms late
-//! (median 1.2 ms), which would show up as the client's overhead in the wall-time
-//! benchmarks. This timer is one thread per server that parks until the earliest deadline
-//! and then completes that sleeper's channel: 100 of its 20 ms sleeps ended 0.1 to 0.3 ms
-//! late (median 0.18 ms).
+//! tokio's timer wheel works in whole milliseconds and rounds every deadline up: on a
+//! 2-core machine, 100 tokio sleeps of 20 ms end 0.2 to 1.5 ms late (median 1.2 ms), which
+//! would show up as the client's overhead in the wall-time benchmarks. This timer is one
+//! thread per server that parks until the earliest deadline and then completes that
+//! sleeper's channel: 100 of its 20 ms sleeps end 0.1 to 0.3 ms late (median 0.18 ms).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

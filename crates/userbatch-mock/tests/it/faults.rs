@@ -104,14 +104,7 @@ async fn server_errors_by_script_and_by_rate() {
     let m = mock(MockConfig::new().faults(Vendor::Usermgr, faults)).await;
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(
-            usermgr_raw(&m, "1", "")
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+        statuses.push(status(usermgr_raw(&m, "1", "")).await);
     }
     assert_eq!(statuses, [500, 502, 200, 503, 504, 200]);
 
@@ -197,9 +190,9 @@ async fn a_hang_outlasts_the_client_timeout() {
     match client
         .retrieve_multiple_users("c", "t", None, None, &body)
         .await
-        .map_err(avepoint::Error::from)
+        .map_err(avepoint::ClientError::from)
     {
-        Err(avepoint::Error::Transport(e)) => assert!(e.is_timeout(), "{e}"),
+        Err(avepoint::ClientError::Transport(e)) => assert!(e.is_timeout(), "{e}"),
         Err(other) => panic!("expected a timeout, got {other:?}"),
         Ok(_) => panic!("expected a timeout, got an answer"),
     }
@@ -235,9 +228,9 @@ async fn a_connection_closed_mid_response() {
     let m = mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::Disconnect))).await;
     match userbatch_core::receive(nexudus(&m).get_user(1).await, 1 << 20)
         .await
-        .map_err(nexudus::Error::from)
+        .map_err(nexudus::ClientError::from)
     {
-        Err(nexudus::Error::Transport(e)) if e.is_body() || e.is_decode() => {}
+        Err(nexudus::ClientError::Transport(e)) if e.is_body() || e.is_decode() => {}
         other => panic!("expected a body error, got {other:?}"),
     }
 }
@@ -307,18 +300,8 @@ async fn faults_do_not_touch_requests_the_vendor_rejects() {
     // A scripted fault waits for a request that passes the vendor's own checks.
     let m =
         mock(MockConfig::new().faults(Vendor::Nexudus, scripted(Fault::ServerError(503)))).await;
-    let bad = raw()
-        .get(coworkers_url(&m, "1,2"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status().as_u16(), 400);
-    let good = raw()
-        .get(coworkers_url(&m, "[1,2]"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(good.status().as_u16(), 503);
+    let bad = raw().get(coworkers_url(&m, "1,2")).bearer_auth(TOKEN);
+    assert_eq!(status(bad).await, 400);
+    let good = raw().get(coworkers_url(&m, "[1,2]")).bearer_auth(TOKEN);
+    assert_eq!(status(good).await, 503);
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the mock's integration tests.
 #![allow(dead_code)]
 
-use userbatch_core::{RawResult, Received};
+use userbatch_core::{Received, SendResult};
 use userbatch_mock::{MockConfig, MockServer};
 
 pub const TOKEN: &str = "test-token";
@@ -36,6 +36,11 @@ pub fn raw() -> reqwest::Client {
         .clone()
 }
 
+/// The status of a request's answer.
+pub async fn status(req: reqwest::RequestBuilder) -> u16 {
+    req.send().await.unwrap().status().as_u16()
+}
+
 /// A User Manager request with the required headers, raw.
 pub fn usermgr_raw(m: &MockServer, ids_segment: &str, query: &str) -> reqwest::RequestBuilder {
     let sep = if query.is_empty() { "" } else { "?" };
@@ -50,7 +55,7 @@ pub fn usermgr_raw(m: &MockServer, ids_segment: &str, query: &str) -> reqwest::R
 }
 
 /// A generated batch call's answer, read in full (whatever its status).
-pub async fn answer(result: RawResult) -> Received {
+pub async fn answer(result: SendResult) -> Received {
     userbatch_core::receive(result, 64 << 20)
         .await
         .expect("an answer")
