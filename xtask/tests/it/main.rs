@@ -2,4 +2,5 @@
 
 mod diff;
 mod docs;
+mod docs_synthetic;
 mod new_vendor;

@@ -1,0 +1,55 @@
+//! The report as Markdown, to paste in a pull request.
+
+use std::fmt::Write as _;
+
+use super::{Area, Change, Impact, VendorChanges};
+
+/// The report as Markdown, to paste in a pull request.
+pub fn markdown(all: &[VendorChanges], base: &str) -> String {
+    let mut md = format!("# API changes: `{base}` → working tree\n");
+    for v in all {
+        let _ = write!(md, "\n## {}\n\n", v.vendor);
+        if v.changes.is_empty() {
+            md.push_str("No changes.\n");
+            continue;
+        }
+        let breaking = v
+            .changes
+            .iter()
+            .filter(|c| c.impact == Impact::Breaking)
+            .count();
+        let _ = writeln!(
+            md,
+            "{} change(s), {breaking} breaking. Crate `{}`: {} → **{}** under Cargo's semver rules{}.",
+            v.changes.len(),
+            v.vendor,
+            v.version,
+            v.next_version,
+            if v.version.starts_with("0.") {
+                " (0.y.z: breaking bumps y)"
+            } else {
+                ""
+            }
+        );
+        for (area, title) in [
+            (Area::Wire, "Wire"),
+            (Area::Rules, "Rules (`x-userbatch`)"),
+            (Area::RustApi, "Rust API"),
+        ] {
+            let changes: Vec<&Change> = v.changes.iter().filter(|c| c.area == area).collect();
+            if changes.is_empty() {
+                continue;
+            }
+            let _ = write!(md, "\n### {title}\n\n");
+            for c in changes {
+                let mark = match c.impact {
+                    Impact::Breaking => "**breaking**",
+                    Impact::Addition => "addition",
+                    Impact::Compatible => "compatible",
+                };
+                let _ = writeln!(md, "- {mark} `{}`: {}", c.at, c.what);
+            }
+        }
+    }
+    md
+}
