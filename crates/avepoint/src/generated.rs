@@ -498,7 +498,7 @@ impl ::userbatch_core::Operation for RetrieveMultipleUsers {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let page = page
             .ok_or_else(|| ::userbatch_core::refused("a paged operation needs a page"))?;
         let body = types::UserBatchRequest {

@@ -3851,7 +3851,7 @@ impl ::userbatch_core::Operation for GetCoworkers {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let _ = page;
         let id = types::GetCoworkersId::from_ids(ids)
             .map_err(::userbatch_core::refused)?;
@@ -3906,7 +3906,7 @@ impl ::userbatch_core::Operation for GetCoworker {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let _ = page;
         let id: i64 = ::userbatch_core::one_id(
             ids,
@@ -3973,7 +3973,7 @@ impl ::userbatch_core::Operation for GetUsers {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let _ = page;
         let id = types::GetUsersId::from_ids(ids).map_err(::userbatch_core::refused)?;
         self.client.get_users(&id).await
@@ -4024,7 +4024,7 @@ impl ::userbatch_core::Operation for GetUser {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let _ = page;
         let id: i64 = ::userbatch_core::one_id(
             ids,

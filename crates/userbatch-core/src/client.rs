@@ -528,7 +528,7 @@ macro_rules! vendor_crate {
         mod generated;
 
         pub use generated::*;
-        pub use $crate::Error;
+        pub use $crate::ClientError;
         pub use $crate::plan;
         pub use $crate::{
             ClientConfig, ConfigError, Credentials, RawRecord, Received, Record, Secret, Timestamp,

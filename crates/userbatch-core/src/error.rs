@@ -11,13 +11,15 @@ use crate::{ConfigError, ReceiveError};
 /// Everything a vendor crate's calls can fail with, in one type, so that `?` works across
 /// building the client, building a request's ids (`from_ids`), the generated methods,
 /// [`crate::receive`], [`crate::Received::error_for_status`] and
-/// [`crate::Received::records`]. Each vendor crate re-exports it as its `Error`.
+/// [`crate::Received::records`]. Each vendor crate re-exports it as its `ClientError`,
+/// a name apart from progenitor's `Error<E>`, which the generated methods return (the
+/// vendor crate's `Error`).
 ///
 /// It keeps its cause as [`std::error::Error::source`]; it never holds a response body,
 /// and no URL it holds carries credentials (the client refuses such a base URL).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ClientError {
     /// The client could not be built from its configuration.
     Config(ConfigError),
     /// Ids that cannot be sent, or not in one request.
@@ -42,7 +44,7 @@ pub enum Error {
     Request(String),
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(e) => write!(f, "the client cannot be built: {e}"),
@@ -57,7 +59,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
+impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Config(e) => Some(e),
@@ -69,25 +71,25 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<ConfigError> for Error {
+impl From<ConfigError> for ClientError {
     fn from(e: ConfigError) -> Self {
         Self::Config(e)
     }
 }
 
-impl From<PlanError> for Error {
+impl From<PlanError> for ClientError {
     fn from(e: PlanError) -> Self {
         Self::Ids(e)
     }
 }
 
-impl From<EnvelopeError> for Error {
+impl From<EnvelopeError> for ClientError {
     fn from(e: EnvelopeError) -> Self {
         Self::Body(e)
     }
 }
 
-impl From<ReceiveError> for Error {
+impl From<ReceiveError> for ClientError {
     fn from(e: ReceiveError) -> Self {
         match e {
             ReceiveError::TooLarge { limit } => Self::TooLarge { limit },
@@ -96,7 +98,7 @@ impl From<ReceiveError> for Error {
     }
 }
 
-impl From<progenitor_client::Error<ByteStream>> for Error {
+impl From<progenitor_client::Error<ByteStream>> for ClientError {
     fn from(e: progenitor_client::Error<ByteStream>) -> Self {
         use progenitor_client::Error as P;
         match e {

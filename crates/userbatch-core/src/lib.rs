@@ -72,14 +72,14 @@ pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     MAX_REDIRECTS, TooManyRedirects, origin_of,
 };
-pub use error::Error;
+pub use error::ClientError;
 pub use operation::{
     Operation, OptionError, OptionSpec, PageRequest, Summaries, UnknownAttribute, Update,
     check_options, check_segments, one_id, option_value, parse_id, parse_option, refused,
 };
 pub use partial::PartialRecord;
 pub use received::{
-    DEFAULT_MAX_RESPONSE_BYTES, RawRecord, RawResult, ReceiveError, Received, Record, receive,
+    DEFAULT_MAX_RESPONSE_BYTES, RawRecord, ReceiveError, Received, Record, SendResult, receive,
 };
 pub use scrub::{REDACTED, Scrubber};
 pub use secret::Secret;

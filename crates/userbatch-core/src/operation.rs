@@ -9,7 +9,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use crate::json::RecordError;
 use crate::plan::PlanError;
 use crate::rules::{self, Attributes};
-use crate::{PartialRecord, RawResult, Scrubber};
+use crate::{PartialRecord, Scrubber, SendResult};
 
 /// One page of a paged operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub trait Operation: Send + Sync + 'static {
         &self,
         ids: &[String],
         page: Option<PageRequest>,
-    ) -> impl Future<Output = RawResult> + Send;
+    ) -> impl Future<Output = SendResult> + Send;
 
     /// Decodes one record (its JSON text, as the vendor sent it).
     fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;

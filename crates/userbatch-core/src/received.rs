@@ -15,7 +15,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 
 /// What a batch operation of a generated client returns: every answer as bytes.
-pub type RawResult = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>;
+pub type SendResult = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>;
 
 /// Default cap on one response body: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
@@ -47,13 +47,13 @@ impl Received {
         (200..300).contains(&self.status)
     }
 
-    /// The answer itself if its status is a success (2xx), else [`crate::Error::Status`]
+    /// The answer itself if its status is a success (2xx), else [`crate::ClientError::Status`]
     /// (the body is dropped, never quoted).
-    pub fn error_for_status(self) -> Result<Self, crate::Error> {
+    pub fn error_for_status(self) -> Result<Self, crate::ClientError> {
         if (200..300).contains(&self.status) {
             Ok(self)
         } else {
-            Err(crate::Error::Status {
+            Err(crate::ClientError::Status {
                 status: self.status,
             })
         }
@@ -146,7 +146,7 @@ impl std::error::Error for ReceiveError {
 
 /// Reads the answer of a generated batch operation in full, success or error status
 /// alike, refusing a body over `limit` bytes.
-pub async fn receive(result: RawResult, limit: usize) -> Result<Received, ReceiveError> {
+pub async fn receive(result: SendResult, limit: usize) -> Result<Received, ReceiveError> {
     let (status, headers, stream) = match result {
         Ok(value) => parts(value),
         Err(progenitor_client::Error::ErrorResponse(value)) => parts(value),

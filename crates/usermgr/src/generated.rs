@@ -877,7 +877,7 @@ impl ::userbatch_core::Operation for GetUsersByIds {
         &self,
         ids: &[String],
         page: Option<::userbatch_core::PageRequest>,
-    ) -> ::userbatch_core::RawResult {
+    ) -> ::userbatch_core::SendResult {
         let _ = page;
         let ids = types::GetUsersByIdsIds::from_ids(ids)
             .map_err(::userbatch_core::refused)?;

@@ -1,0 +1,249 @@
+//! Finding the records in an answer's envelope by the rules' pointer, each with its id,
+//! in one pass over the body.
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::IgnoredAny;
+
+use super::id::{IdError, another_id, record_id, scalar_id};
+use super::scan::{Fields, key_equals, pointer_tokens, skip_value, skip_ws};
+use super::text::message_of;
+use crate::rules::{IdKind, Records};
+
+/// Why a response body could not be cut into records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// The body is not JSON at all (cut short, an HTML page): worth another attempt.
+    Malformed(String),
+    /// Valid JSON, but not where or what the rules say the records are: the spec and the
+    /// vendor disagree, and asking again will not change that.
+    Shape(String),
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(detail) => write!(f, "the body is not valid JSON ({detail})"),
+            Self::Shape(detail) => write!(f, "{detail}"),
+        }
+    }
+}
+
+impl std::error::Error for EnvelopeError {}
+
+/// One record of a response body: where it is, and its id (see [`record_id`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its bytes in the body.
+    pub span: Range<usize>,
+    /// Its id, canonical form.
+    pub id: Result<String, IdError>,
+}
+
+/// Every record of a response body (located by the rules' pointer), each with its id (read
+/// from the rules' id field).
+///
+/// One pass over the body finds the records and their ids without parsing them: the
+/// structure (nesting, strings, separators) is checked, so a body cut short or with
+/// something between records is [`EnvelopeError::Malformed`], but a record's own values are
+/// checked only when the record is decoded ([`decode`](crate::json::decode), or [`check`](crate::json::check) for records kept as
+/// sent). Records nobody asked for are never parsed.
+///
+/// ```
+/// use userbatch_core::json::entries;
+/// use userbatch_core::rules::{IdKind, Records};
+///
+/// let rules = Records::list("", "Id");
+/// let body = br#"[{"Id": 7, "Name": "a"}, {"Id": "007"}, {"Name": "b"}]"#;
+/// let list = entries(body, &rules, IdKind::Integer).unwrap();
+/// assert_eq!(list[0].id.as_deref(), Ok("7"));
+/// assert_eq!(list[1].id.as_deref(), Ok("7"));
+/// assert!(list[2].id.is_err());
+/// assert_eq!(&body[list[2].span.clone()], br#"{"Name": "b"}"#);
+///
+/// let cut = br#"[{"Id": 7, "Name": "a"}, {"Id": "0"#;
+/// assert!(entries(cut, &rules, IdKind::Integer).is_err());
+/// ```
+pub fn entries(body: &[u8], rules: &Records, kind: IdKind) -> Result<Vec<Entry>, EnvelopeError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| EnvelopeError::Malformed(format!("the body is not UTF-8 ({e})")))?;
+    let b = text.as_bytes();
+    let root = skip_ws(b, 0);
+    if !b.get(root).is_some_and(|c| starts_json(*c)) {
+        return Err(not_json(body, rules));
+    }
+    let tokens = pointer_tokens(&rules.pointer);
+    let scan = Scan { text, rules, kind };
+    match scan.at(root, &tokens)? {
+        Some((list, end)) if skip_ws(b, end) == b.len() => Ok(list),
+        Some(_) => Err(EnvelopeError::Malformed(
+            "the body has something after its end".into(),
+        )),
+        None => Err(shape(body, rules, "has nothing at")),
+    }
+}
+
+/// One body being cut into records.
+pub(super) struct Scan<'a> {
+    pub(super) text: &'a str,
+    pub(super) rules: &'a Records,
+    pub(super) kind: IdKind,
+}
+
+impl Scan<'_> {
+    /// The records at `tokens` below the value at `i`, and where that value ends; `None` if
+    /// the pointer leads nowhere.
+    pub(super) fn at(
+        &self,
+        i: usize,
+        tokens: &[String],
+    ) -> Result<Option<(Vec<Entry>, usize)>, EnvelopeError> {
+        let b = self.text.as_bytes();
+        let Some((token, rest)) = tokens.split_first() else {
+            return self.records(i).map(Some);
+        };
+        if b.get(i) != Some(&b'{') {
+            let end = skip_value(b, i);
+            return if complete(b, i..end) {
+                Ok(None)
+            } else {
+                Err(cut_short())
+            };
+        }
+        let mut found = None;
+        let mut fields = Fields { b, i: i + 1 };
+        while let Some((key, value_start)) = fields.key() {
+            let value_end = if found.is_none() && key_equals(&self.text[key], token) {
+                match self.at(value_start, rest)? {
+                    Some((list, end)) => {
+                        found = Some(list);
+                        end
+                    }
+                    None => return Ok(None),
+                }
+            } else {
+                let end = skip_value(b, value_start);
+                if !complete(b, value_start..end) {
+                    return Err(cut_short());
+                }
+                end
+            };
+            fields.i = value_end;
+        }
+        if b.get(fields.i) != Some(&b'}') {
+            return Err(cut_short());
+        }
+        Ok(found.map(|list| (list, fields.i + 1)))
+    }
+
+    /// The record(s) of the value at `i` (an array of them, or one), and where it ends.
+    pub(super) fn records(&self, i: usize) -> Result<(Vec<Entry>, usize), EnvelopeError> {
+        let (text, b) = (self.text, self.text.as_bytes());
+        if !self.rules.many {
+            let end = skip_value(b, i);
+            if !complete(b, i..end) {
+                return Err(cut_short());
+            }
+            let id = record_id(&text[i..end], &self.rules.id_field, self.kind);
+            return Ok((vec![Entry { span: i..end, id }], end));
+        }
+        if b.get(i) != Some(&b'[') {
+            let end = skip_value(b, i);
+            return if complete(b, i..end) {
+                Err(shape(b, self.rules, "has no array at"))
+            } else {
+                Err(cut_short())
+            };
+        }
+        let mut out = Vec::new();
+        let mut i = skip_ws(b, i + 1);
+        if b.get(i) == Some(&b']') {
+            return Ok((out, i + 1));
+        }
+        loop {
+            let start = i;
+            let mut id = Err(IdError::Missing);
+            if b.get(i) == Some(&b'{') {
+                let mut fields = Fields { b, i: i + 1 };
+                for (key, value) in fields.by_ref() {
+                    if self.is_id_field(&text[key]) {
+                        id = another_id(id, scalar_id(&text[value], self.kind));
+                    }
+                }
+                i = fields.i;
+                if b.get(i) != Some(&b'}') {
+                    return Err(cut_short());
+                }
+                i += 1;
+            } else {
+                i = skip_value(b, i);
+                if !complete(b, start..i) {
+                    return Err(cut_short());
+                }
+            }
+            out.push(Entry { span: start..i, id });
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(b',') => i = skip_ws(b, i + 1),
+                Some(b']') => return Ok((out, i + 1)),
+                _ => return Err(cut_short()),
+            }
+        }
+    }
+
+    /// Whether the quoted key is the rules' id field: as long, quotes aside, or (written
+    /// with escapes) at most six times as long.
+    pub(super) fn is_id_field(&self, quoted: &str) -> bool {
+        let n = self.rules.id_field.len();
+        let maybe = quoted.len() == n + 2
+            || (quoted.len() > n + 2 && quoted.len() <= 6 * n + 2 && quoted.contains('\\'));
+        maybe && key_equals(quoted, &self.rules.id_field)
+    }
+}
+
+/// Whether `c` can start a JSON value.
+pub(super) fn starts_json(c: u8) -> bool {
+    matches!(
+        c,
+        b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+    )
+}
+
+/// Whether the value at `range` is whole: a container ends with its closing bracket, a
+/// string with its quote.
+pub(super) fn complete(b: &[u8], range: Range<usize>) -> bool {
+    match (
+        b.get(range.start),
+        range.end.checked_sub(1).and_then(|i| b.get(i)),
+    ) {
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')) => range.len() >= 2,
+        (Some(b'"'), Some(b'"')) => range.len() >= 2,
+        (Some(b'{' | b'[' | b'"'), _) => false,
+        _ => true,
+    }
+}
+
+pub(super) fn cut_short() -> EnvelopeError {
+    EnvelopeError::Malformed("the body is cut short or malformed between records".into())
+}
+
+/// The body does not start like JSON: malformed (an HTML page, say), unless `serde_json`
+/// finds it valid after all.
+pub(super) fn not_json(body: &[u8], rules: &Records) -> EnvelopeError {
+    match serde_json::from_slice::<IgnoredAny>(body) {
+        Ok(_) => shape(body, rules, "has nothing at"),
+        Err(e) => EnvelopeError::Malformed(message_of(&e)),
+    }
+}
+
+/// The records are not where the rules say: the spec and the vendor disagree, unless the
+/// body is not valid JSON after all (then it is malformed, and worth another try).
+pub(super) fn shape(body: &[u8], rules: &Records, what: &str) -> EnvelopeError {
+    match serde_json::from_slice::<IgnoredAny>(body) {
+        Err(e) => EnvelopeError::Malformed(message_of(&e)),
+        Ok(_) => EnvelopeError::Shape(format!(
+            "the body {what} `{}`, where the spec puts the records",
+            rules.pointer
+        )),
+    }
+}

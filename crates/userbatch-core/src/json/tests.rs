@@ -1,0 +1,299 @@
+//! Unit tests of the scanner, ids, decoding, text and redaction.
+
+use super::envelope::{Entry, EnvelopeError, entries};
+use super::id::{IdError, record_id};
+use super::*;
+use std::borrow::Cow;
+
+use crate::rules::{IdKind, Records};
+
+const MANY: Records = Records::list("/data", "id");
+
+fn texts<'a>(body: &'a [u8], list: &[Entry]) -> Vec<&'a str> {
+    list.iter()
+        .map(|e| std::str::from_utf8(&body[e.span.clone()]).unwrap())
+        .collect()
+}
+
+#[test]
+fn records_are_found_by_pointer_and_kept_verbatim() {
+    let body = br#" {"metadata": {"totalCount": 2}, "data": [ {"id":"a", "x": null} ,{"id":"b","y":{"z":[1,"]"]}} ] } "#;
+    let list = entries(body, &MANY, IdKind::String).unwrap();
+    assert_eq!(
+        texts(body, &list),
+        [
+            r#"{"id":"a", "x": null}"#,
+            r#"{"id":"b","y":{"z":[1,"]"]}}"#
+        ]
+    );
+    assert_eq!(list[1].id.as_deref(), Ok("b"));
+    assert_eq!(
+        read_u64(std::str::from_utf8(body).unwrap(), "/metadata/totalCount"),
+        Some(2)
+    );
+    let one = Records::one("", "id");
+    let list = entries(br#"{"id": 5}"#, &one, IdKind::Integer).unwrap();
+    assert_eq!(list[0].id.as_deref(), Ok("5"));
+    assert!(
+        entries(b"[]", &Records::list("", "id"), IdKind::String)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn envelope_errors_tell_syntax_from_shape() {
+    let malformed = |body: &[u8]| {
+        matches!(
+            entries(body, &MANY, IdKind::String),
+            Err(EnvelopeError::Malformed(_))
+        )
+    };
+    let shape = |body: &[u8]| {
+        matches!(
+            entries(body, &MANY, IdKind::String),
+            Err(EnvelopeError::Shape(_))
+        )
+    };
+    assert!(malformed(br#"{"data": [{"id": "a"}"#));
+    assert!(malformed(br#"{"data": [{"id": "a"},"#));
+    assert!(malformed(br#"{"data": [{"id": "a"} {"id": "b"}]}"#));
+    assert!(malformed(b"<html></html>"));
+    assert!(malformed(b""));
+    assert!(malformed(br#"{"data": []} x"#));
+    assert!(malformed(br#"{"data": ["a]}"#));
+    assert!(malformed(&[b'[', 0xff, b']']));
+    assert!(shape(br#"{"data": {"id": "a"}}"#));
+    assert!(shape(br#"[1, 2]"#));
+    let missing = entries(br#"{"items": []}"#, &MANY, IdKind::String).unwrap_err();
+    assert!(missing.to_string().contains("`/data`"), "{missing}");
+    assert!(matches!(missing, EnvelopeError::Shape(_)));
+    // Bad values inside a record are left to its decoding.
+    let list = entries(
+        br#"{"data": [{"id": "a", "x": tru}]}"#,
+        &MANY,
+        IdKind::String,
+    )
+    .unwrap();
+    assert!(check(texts(br#"{"data": [{"id": "a", "x": tru}]}"#, &list)[0]).is_err());
+}
+
+proptest::proptest! {
+    /// On any array of JSON values, the scanner finds what serde_json finds, record for
+    /// record and id for id; every cut of it short is malformed; no input panics it.
+    #[test]
+    fn entries_agree_with_serde(values in proptest::collection::vec(json_object(), 0..6), junk in ".{0,40}") {
+        let mut list: Vec<serde_json::Value> = values;
+        for (i, v) in list.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                v["id"] = serde_json::Value::from(format!("r{i}"));
+            }
+        }
+        let rules = Records::list("", "id");
+        for text in [serde_json::to_string(&list).unwrap(), serde_json::to_string_pretty(&list).unwrap()] {
+            let found = entries(text.as_bytes(), &rules, IdKind::String).unwrap();
+            proptest::prop_assert_eq!(found.len(), list.len());
+            for (i, (entry, value)) in found.iter().zip(&list).enumerate() {
+                let parsed: serde_json::Value = serde_json::from_str(&text[entry.span.clone()]).unwrap();
+                proptest::prop_assert_eq!(&parsed, value);
+                let expected = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+                proptest::prop_assert_eq!(entry.id.clone().ok(), expected, "record {}", i);
+            }
+            let bytes = text.as_bytes();
+            for cut in 1..text.trim_end().len() {
+                proptest::prop_assert!(
+                    entries(&bytes[..cut], &rules, IdKind::String).is_err(),
+                    "{:?}",
+                    String::from_utf8_lossy(&bytes[..cut])
+                );
+            }
+        }
+        let _ = entries(junk.as_bytes(), &rules, IdKind::String);
+        let _ = entries(format!("[{junk}").as_bytes(), &rules, IdKind::String);
+        let _ = entries(format!("{{\"data\": [{junk}").as_bytes(), &MANY, IdKind::String);
+    }
+}
+
+#[test]
+fn one_line_keeps_every_value_and_key_as_sent() {
+    let pretty = "{\r\n  \"Id\" : 7,\r\n  \"s\": \"a  b\\r\\n\\\"\\u00e9\",\n\t\"n\": [ 1.50, -0e3, null, true ],\n  \"o\": {}\n}\n";
+    let compact = one_line(pretty);
+    assert_eq!(
+        compact,
+        r#"{"Id":7,"s":"a  b\r\n\"\u00e9","n":[1.50,-0e3,null,true],"o":{}}"#
+    );
+    let a: serde_json::Value = serde_json::from_str(pretty).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&compact).unwrap();
+    assert_eq!(a, b);
+    assert!(matches!(one_line("{\"a\": 1}"), Cow::Borrowed(_)));
+}
+
+#[test]
+fn fields_skip_nested_values_and_escapes() {
+    let text = r#"{ "a\"}" : "}{\\\"", "n": {"Id": 9}, "arr": [ {"Id": 8}, "]" ], "Id" : 7 }"#;
+    assert_eq!(&text[field(text, "Id").unwrap()], "7");
+    assert_eq!(&text[field(text, "a\"}").unwrap()], r#""}{\\\"""#);
+    assert_eq!(field(text, "missing"), None);
+    assert_eq!(field("[1]", "Id"), None);
+    assert_eq!(field("{}", "Id"), None);
+    let escaped = r#"{"\u0049d": 5}"#;
+    assert_eq!(&escaped[field(escaped, "Id").unwrap()], "5");
+}
+
+#[test]
+fn ids_in_every_form() {
+    let id = |text: &str, kind| record_id(text, "Id", kind);
+    assert_eq!(id(r#"{"Id": -3}"#, IdKind::String).unwrap(), "-3");
+    assert_eq!(id(r#"{"Id": "a\u00e9"}"#, IdKind::String).unwrap(), "aé");
+    assert_eq!(
+        id(r#"{"Id": 1.5}"#, IdKind::Integer),
+        Err(IdError::NotScalar)
+    );
+    assert_eq!(
+        id(r#"{"Id": {"v": 1}}"#, IdKind::Integer),
+        Err(IdError::NotScalar)
+    );
+    assert_eq!(id(r#"{"id": 1}"#, IdKind::Integer), Err(IdError::Missing));
+    assert_eq!(id(r#""Not found""#, IdKind::Integer), Err(IdError::Missing));
+    // An id field twice: one value twice is that id; two values are neither id, in
+    // the scanner as in `record_id`.
+    let body = br#"[{"Id": 1, "Id": 2}, {"Id": 3, "x": 0, "Id": "03"}, {"Id": 4, "Id": null}]"#;
+    let list = entries(body, &Records::list("", "Id"), IdKind::Integer).unwrap();
+    let conflict = Err(IdError::Conflicting("1".into(), "2".into()));
+    assert_eq!(list[0].id, conflict);
+    assert_eq!(id(r#"{"Id": 1, "Id": 2}"#, IdKind::Integer), conflict);
+    assert_eq!(list[1].id.as_deref(), Ok("3"));
+    assert_eq!(list[2].id, Err(IdError::NotScalar));
+    assert_eq!(
+        IdError::Conflicting("1".into(), "2".into()).to_string(),
+        "the record's id field appears twice, with 1 and 2"
+    );
+}
+
+#[test]
+fn redaction_leaves_other_bytes_alone() {
+    let record = r#"{"A":{"S":"x","T":1},"S":"y"}"#;
+    assert_eq!(
+        redact(record, &["/A/S"]),
+        r#"{"A":{"S":"<redacted>","T":1},"S":"y"}"#
+    );
+    assert_eq!(
+        redact(record, &["/A", "/A/S"]),
+        r#"{"A":"<redacted>","S":"y"}"#
+    );
+    assert!(matches!(redact(record, &["/Z"]), Cow::Borrowed(_)));
+    assert!(matches!(redact::<&str>(record, &[]), Cow::Borrowed(_)));
+    assert_eq!(
+        redact(record, &["/S", "/A/T"]),
+        r#"{"A":{"S":"x","T":"<redacted>"},"S":"<redacted>"}"#
+    );
+    // A key written with escapes is still the key.
+    assert_eq!(
+        redact(r#"{"\u0053":"x"}"#, &["/S"]),
+        r#"{"\u0053":"<redacted>"}"#
+    );
+    assert_eq!(redact(r#"[{"S":"x"}]"#, &["/S"]), r#"[{"S":"x"}]"#);
+    // Two secrets inside one object: both (the first alone once won).
+    assert_eq!(
+        redact(record, &["/A/S", "/A/T"]),
+        r#"{"A":{"S":"<redacted>","T":"<redacted>"},"S":"y"}"#
+    );
+    // Arrays on the way: every element, at any depth, and nothing else.
+    assert_eq!(
+        redact(
+            r#"{"K":[{"S":"a","N":"x"}, [{"S":"b"}], "c", {"S":null}, []],"S":"y"}"#,
+            &["/K/S"]
+        ),
+        r#"{"K":[{"S":"<redacted>","N":"x"}, [{"S":"<redacted>"}], "c", {"S":null}, []],"S":"y"}"#
+    );
+    assert_eq!(
+        redact(
+            r#"{"P":[ "1" , null,{"a":1},["2"]] ,"Q":[]}"#,
+            &["/P", "/Q"]
+        ),
+        r#"{"P":[ "<redacted>" , null,"<redacted>",["<redacted>"]] ,"Q":[]}"#
+    );
+    // Escaped pointer tokens stay escaped on the way down.
+    assert_eq!(
+        redact(r#"{"a/b":{"c~d":"x","c":"y"}}"#, &["/a~1b/c~0d"]),
+        r#"{"a/b":{"c~d":"<redacted>","c":"y"}}"#
+    );
+}
+
+proptest::proptest! {
+    /// Redaction leaves a record that parses to the original with each secret that was
+    /// not null replaced, and nothing else changed.
+    #[test]
+    fn redaction_agrees_with_serde(value in json_object()) {
+        let text = serde_json::to_string(&value).unwrap();
+        let object = value.as_object().unwrap();
+        let keys: Vec<String> = object
+            .keys()
+            .take(2)
+            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let secrets: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let redacted: serde_json::Value =
+            serde_json::from_str(&redact(&text, &secrets)).unwrap();
+        /// Each non-null value redacted, through arrays.
+        fn hidden(value: &serde_json::Value) -> serde_json::Value {
+            match value {
+                serde_json::Value::Null => serde_json::Value::Null,
+                serde_json::Value::Array(list) => list.iter().map(hidden).collect(),
+                _ => serde_json::Value::from("<redacted>"),
+            }
+        }
+        let mut expected = value.clone();
+        for key in object.keys().take(2) {
+            expected[key] = hidden(&value[key]);
+        }
+        proptest::prop_assert_eq!(redacted, expected);
+    }
+}
+
+#[test]
+fn cut_marks_what_it_cuts_and_drops_control_characters() {
+    assert_eq!(cut("a\u{1b}[31mb"), "a [31mb");
+    let long = "é".repeat(MAX_DETAIL_CHARS + 5);
+    let out = cut(&long);
+    assert_eq!(out.chars().count(), MAX_DETAIL_CHARS + 1);
+    assert!(out.ends_with('…'));
+}
+
+proptest::proptest! {
+    /// The scanner agrees with serde_json on every field of any JSON object.
+    #[test]
+    fn field_agrees_with_serde(value in json_object()) {
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let compact = serde_json::to_string(&value).unwrap();
+        for (key, expected) in value.as_object().unwrap() {
+            for t in [&text, &compact] {
+                let range = field(t, key).expect("present");
+                let got: serde_json::Value = serde_json::from_str(&t[range]).unwrap();
+                proptest::prop_assert_eq!(&got, expected);
+            }
+        }
+        proptest::prop_assert_eq!(field(&text, "no such key \u{1}"), None);
+    }
+}
+
+fn json_object() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        // Floats that print and parse back exactly (the scanner only skips them).
+        prop::sample::select(vec![1.5f64, -2.25e10, 0.125]).prop_map(serde_json::Value::from),
+        "[\"\\\\{}\\[\\]:, a-zé\u{1}]{0,8}".prop_map(serde_json::Value::from),
+    ];
+    let value = leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map("[\"\\\\{} a-z]{0,5}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    });
+    prop::collection::btree_map("[\"\\\\{}:, a-zé]{0,6}", value, 0..6)
+        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+}
