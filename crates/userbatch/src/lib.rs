@@ -33,7 +33,7 @@
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
 //!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`FoundRecord`] also
 //!   keeps the record as the vendor sent it ([`FoundRecord::raw`]): fields the spec does not
-//!   know, `null`s, key order. [`Raw`] skips the typed decoding.
+//!   know, `null`s, key order. [`Verbatim`] skips the typed decoding.
 //! - **Report**: records matched to ids by the record's own id (compared as the vendor
 //!   compares ids: `007` is `7`, GUIDs in any case), never by position; [`Report`] holds
 //!   `found` (input order, each under the id as the input spelled it), `missing` and
@@ -127,12 +127,12 @@ mod vendors;
 
 pub use engine::{
     Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
-    Outcome, Progress, Raw, Report, Retry, Stopper,
+    Outcome, Progress, Report, Retry, Stopper, Verbatim,
 };
 pub use error::{ErrorKind, FetchError, ModifyError, ModifyStep};
 pub use futures_util::Stream;
-pub use modify::{fetch, hydrate_with, modify, update};
-pub use partial::{hydrate, silence_partial_warnings};
+pub use modify::{fetch, hydrate, hydrate_with, modify, update};
+pub use partial::silence_partial_warnings;
 pub use userbatch_core::json;
 pub use userbatch_core::json::RecordError;
 pub use userbatch_core::plan::{

@@ -58,11 +58,10 @@
 use std::fmt::Display;
 
 use userbatch_core::plan::PlanError;
-use userbatch_core::{Operation, Summaries, Update};
+use userbatch_core::{Operation, PartialRecord, Summaries, Update};
 
 use crate::engine::{Batch, Report};
 use crate::error::{ErrorKind, FetchError, ModifyError, ModifyStep, from_progenitor};
-use crate::partial::hydrate;
 
 /// Fetches `ids` through `op` with the default settings ([`Batch`] for others).
 pub async fn fetch<O, I, S>(op: O, ids: I) -> Result<Report<O::Record>, PlanError>
@@ -72,6 +71,24 @@ where
     S: AsRef<str>,
 {
     Batch::new(op).fetch(ids).await
+}
+
+/// Turns summaries into full records through `batch` (an operation returning the full
+/// record, one id per request): bounded concurrency, retries, the same found / missing /
+/// failed report, in the summaries' order.
+pub async fn hydrate<'a, S, O>(
+    batch: &Batch<O>,
+    summaries: impl IntoIterator<Item = &'a S>,
+) -> Result<Report<S::Full>, PlanError>
+where
+    S: PartialRecord + 'a,
+    O: Operation<Record = S::Full>,
+{
+    let ids: Vec<String> = summaries
+        .into_iter()
+        .map(PartialRecord::record_id)
+        .collect();
+    batch.fetch(ids).await
 }
 
 /// Full records for these summaries, through the operation's

@@ -1,14 +1,9 @@
-//! Partial records: the once-per-operation warning, and hydrating summaries.
+//! The once-per-operation warning that an operation returns partial records (summaries).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use userbatch_core::PartialRecord;
 use userbatch_core::rules::OperationRules as Rules;
-
-use crate::engine::{Batch, Report};
-use userbatch_core::Operation;
-use userbatch_core::plan::PlanError;
 
 static SILENT: AtomicBool = AtomicBool::new(false);
 static WARNED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -47,22 +42,4 @@ pub(crate) fn warn_once(rules: &'static Rules) {
         partial.unpopulated.join(", "),
         partial.full_operation_id,
     );
-}
-
-/// Turns summaries into full records through `batch` (an operation returning the full
-/// record, one id per request): bounded concurrency, retries, the same found / missing /
-/// failed report, in the summaries' order.
-pub async fn hydrate<'a, S, O>(
-    batch: &Batch<O>,
-    summaries: impl IntoIterator<Item = &'a S>,
-) -> Result<Report<S::Full>, PlanError>
-where
-    S: PartialRecord + 'a,
-    O: Operation<Record = S::Full>,
-{
-    let ids: Vec<String> = summaries
-        .into_iter()
-        .map(PartialRecord::record_id)
-        .collect();
-    batch.fetch(ids).await
 }

@@ -27,7 +27,8 @@ use userbatch_core::json::{self, RecordError};
 use userbatch_core::plan::PlanError;
 use userbatch_core::rules::{IdEncoding, OperationRules, VendorRules};
 use userbatch_core::{
-    ClientConfig, ConfigError, Operation, OptionError, OptionSpec, PageRequest, RawResult, Scrubber,
+    ClientConfig, ConfigError, Operation, OptionError, OptionSpec, PageRequest, Scrubber,
+    SendResult,
 };
 
 /// One vendor: a spec in `specs/` and its generated crate.
@@ -181,7 +182,7 @@ impl From<OptionError> for BuildError {
 }
 
 /// Any batch operation, its type erased, with each record checked to be valid JSON and
-/// kept as the vendor sent it (`()` as the typed record, as [`crate::Raw`]), or, made
+/// kept as the vendor sent it (`()` as the typed record, as [`crate::Verbatim`]), or, made
 /// [`strict`](AnyOperation::strict), also decoded into the spec's type (a record that does
 /// not fit fails its id).
 #[derive(Clone)]
@@ -215,7 +216,7 @@ impl fmt::Debug for AnyOperation {
     }
 }
 
-type SendFuture<'a> = Pin<Box<dyn Future<Output = RawResult> + Send + 'a>>;
+type SendFuture<'a> = Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
 
 /// [`Operation`] as a trait object.
 trait Erased: Send + Sync + 'static {
@@ -279,7 +280,7 @@ impl Operation for AnyOperation {
         self.inner.page_size()
     }
 
-    async fn send(&self, ids: &[String], page: Option<PageRequest>) -> RawResult {
+    async fn send(&self, ids: &[String], page: Option<PageRequest>) -> SendResult {
         self.inner.send(ids, page).await
     }
 

@@ -4,11 +4,11 @@
 //! the ids to the vendor's 2,048-byte query limit; [`nexudus::types::GetUsersId::from_ids`]
 //! writes one request's ids as the wire wants them; [`nexudus::receive`] and
 //! [`nexudus::Received::records`] read the answer record by record; one error type,
-//! [`nexudus::Error`], takes every failure with `?`. What this leaves out is
+//! [`nexudus::ClientError`], takes every failure with `?`. What this leaves out is
 //! what the `userbatch` facade adds: concurrency, retries, throttling, isolating bad ids.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), nexudus::Error> {
+//! # async fn run() -> Result<(), nexudus::ClientError> {
 //! let client = nexudus::Client::with_bearer("http://127.0.0.1:8080", "token")?;
 //! let ids: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
 //! let fetched = nexudus_only::fetch_users(&client, &ids).await?;
@@ -33,7 +33,7 @@ pub struct Fetched {
 }
 
 /// Fetches the User summaries of `ids`, one request per chunk of the plan, one at a time.
-pub async fn fetch_users(client: &Client, ids: &[String]) -> Result<Fetched, nexudus::Error> {
+pub async fn fetch_users(client: &Client, ids: &[String]) -> Result<Fetched, nexudus::ClientError> {
     let op = &rules::GET_USERS;
     let plan = Planner::new(op).plan(ids)?;
     let mut out = Fetched::default();

@@ -38,7 +38,7 @@ async fn a_refused_token_is_one_error_with_its_status() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, nexudus::Error::Status { status: 401 }),
+        matches!(err, nexudus::ClientError::Status { status: 401 }),
         "{err}"
     );
     mock.stop().await;

@@ -139,7 +139,7 @@ async fn a_vendor_that_ignores_the_filter_fails_the_ids_instead_of_calling_them_
             report.found.is_empty() && report.missing.is_empty(),
             "{n} ids"
         );
-        assert_eq!(report.failed_ids(), n);
+        assert_eq!(report.failed_count(), n);
         assert!(
             report
                 .failed
@@ -207,12 +207,12 @@ async fn ignored_filters_are_caught_for_every_vendor_and_for_get_one() {
         .fetch(ids(100))
         .await
         .unwrap();
-    assert_eq!((users.failed_ids(), users.unexpected), (100, 100));
+    assert_eq!((users.failed_count(), users.unexpected), (100, 100));
     let users = Batch::new(avepoint::RetrieveMultipleUsers::new(ap, "c", "t"))
         .fetch(ids(100))
         .await
         .unwrap();
-    assert_eq!((users.failed_ids(), users.unexpected), (100, 100));
+    assert_eq!((users.failed_count(), users.unexpected), (100, 100));
     assert!(users.missing.is_empty());
 }
 
@@ -260,7 +260,7 @@ async fn a_bad_parameter_fails_every_id_in_a_handful_of_requests() {
         .fetch(ids(3_000))
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 3_000);
+    assert_eq!(report.failed_count(), 3_000);
     assert!(report.found.is_empty() && report.missing.is_empty());
     assert!(report.requests < 20, "{} requests", report.requests);
     let error = &report.failed[0].error;
@@ -328,7 +328,7 @@ async fn an_oversized_body_is_split_down_to_single_ids() {
         .fetch(ids(4))
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 4);
+    assert_eq!(report.failed_count(), 4);
     let error = &report.failed[0].error;
     assert_eq!(error.kind, ErrorKind::TooLarge);
     assert!(error.to_string().contains("over 100 bytes"), "{error}");
@@ -434,7 +434,7 @@ async fn every_drift_at_1_and_10_000_ids() {
                     );
                 }
                 "an ignored filter" => {
-                    assert_eq!(report.failed_ids(), n, "{at}");
+                    assert_eq!(report.failed_count(), n, "{at}");
                     // Three requests answer alike, then the run stops sending.
                     let most = if n == 1 {
                         1
@@ -471,7 +471,7 @@ impl userbatch::Operation for BadSort {
         &self,
         ids: &[String],
         _: Option<userbatch::PageRequest>,
-    ) -> userbatch_core::RawResult {
+    ) -> userbatch_core::SendResult {
         let ids =
             usermgr::types::GetUsersByIdsIds::from_ids(ids).map_err(userbatch_core::refused)?;
         self.1

@@ -61,7 +61,7 @@ async fn a_token_the_token_endpoint_issued_never_reaches_an_error() {
         .fetch(ids(3))
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 3);
+    assert_eq!(report.failed_count(), 3);
     let text = all_errors(&report);
     assert!(text.contains("invalid token '<redacted>'"), "{text}");
     assert!(!text.contains("mock-oauth-"), "{text}");
@@ -92,7 +92,7 @@ async fn a_vendor_that_never_answers_ends_the_run_in_about_a_timeout_and_a_retry
         .await
         .unwrap();
     let took = started.elapsed();
-    assert_eq!(report.failed_ids(), 3_000);
+    assert_eq!(report.failed_count(), 3_000);
     let error = report.run_error.as_ref().expect("the run stopped");
     assert_eq!(error.kind, ErrorKind::Timeout);
     assert!(

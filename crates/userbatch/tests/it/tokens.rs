@@ -138,7 +138,7 @@ async fn credentials_refused_for_good_stop_the_run_quickly() {
         .await
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(report.failed_ids(), 3_000);
+    assert_eq!(report.failed_count(), 3_000);
     assert!(
         report
             .failed
@@ -170,7 +170,7 @@ async fn credentials_refused_for_good_stop_the_run_quickly() {
         .fetch(ids(300))
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 300);
+    assert_eq!(report.failed_count(), 300);
     let error = &report.failed[0].error;
     assert_eq!(error.kind, ErrorKind::Auth);
     assert!(error.to_string().contains("invalid_client"), "{error}");
