@@ -7,7 +7,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::Exit::{self, Usage};
+use crate::exit::Exit::{self, Usage};
 
 /// A file written in full, then renamed into place.
 pub struct AtomicFile {

@@ -8,7 +8,7 @@
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
-use crate::Exit::{self, Usage};
+use crate::exit::Exit::{self, Usage};
 
 /// The longest line an ids file may have, in bytes: more than any vendor's id (User
 /// Manager's path segment holds 20,000 characters), and a bound on what one line can cost
@@ -16,7 +16,7 @@ use crate::Exit::{self, Usage};
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Where ids come from.
-pub struct Ids {
+pub struct InputIds {
     /// Ids not from the file, with where each came from.
     given: std::vec::IntoIter<(String, Source)>,
     file: Option<IdsFile>,
@@ -57,7 +57,7 @@ struct IdsFile {
     line: usize,
 }
 
-impl Ids {
+impl InputIds {
     /// The ids of the arguments and of `retry` (the failed ids of an earlier report), and
     /// the ids file opened (one that cannot be opened is an error before anything else).
     pub fn open(
@@ -177,7 +177,7 @@ impl Ids {
     }
 }
 
-impl Iterator for Ids {
+impl Iterator for InputIds {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {

@@ -1,0 +1,71 @@
+//! Where records go: standard output or the `--output` file.
+use std::io::{self, BufWriter, Write};
+
+use crate::files::AtomicFile;
+
+/// Where records go: standard output, or the `--output` file. A closed pipe (`| head`)
+/// stops the writing, not the accounting; a file that cannot be written fails the run.
+pub(crate) struct Sink {
+    pub(crate) out: Box<dyn Write + Send>,
+    pub(crate) file: Option<AtomicFile>,
+    pub(crate) error: Option<io::Error>,
+    pub(crate) closed: bool,
+}
+
+impl Sink {
+    pub(crate) fn new(file: Option<AtomicFile>) -> Self {
+        Self {
+            out: Box::new(BufWriter::new(io::stdout())),
+            file,
+            error: None,
+            closed: false,
+        }
+    }
+
+    pub(crate) fn record(&mut self, record: &str) {
+        if self.closed || self.error.is_some() {
+            return;
+        }
+        let out: &mut dyn Write = match &mut self.file {
+            Some(file) => file,
+            None => &mut self.out,
+        };
+        let written = out
+            .write_all(record.as_bytes())
+            .and_then(|()| out.write_all(b"\n"));
+        match written {
+            Ok(()) => {}
+            Err(e) if self.file.is_none() && e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Flushes standard output, or renames the file into place. `Ok(false)`: standard
+    /// output was closed before every record was written (`| head`), which is no error.
+    pub(crate) fn finish(mut self) -> Result<bool, String> {
+        let Some(file) = self.file else {
+            if let Err(e) = self.out.flush() {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    self.closed = true;
+                } else {
+                    self.error.get_or_insert(e);
+                }
+            }
+            return match self.error {
+                Some(e) => Err(format!("cannot write the records: {e}")),
+                None => Ok(!self.closed),
+            };
+        };
+        let path = file.path().display().to_string();
+        match self.error {
+            // Left out: a file at the path holds only complete runs' records.
+            Some(e) => Err(format!("cannot write the records to {path}: {e}")),
+            None => file
+                .persist()
+                .map(|()| true)
+                .map_err(|e| format!("cannot write the records to {path}: {e}")),
+        }
+    }
+}
