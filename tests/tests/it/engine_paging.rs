@@ -80,7 +80,7 @@ async fn records_not_where_the_spec_puts_them_fail_without_a_retry() {
         .fetch(["1", "2"])
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 2);
+    assert_eq!(report.failed_count(), 2);
     let error = &report.failed[0].error;
     assert_eq!(error.kind, ErrorKind::Decode);
     assert!(error.to_string().contains("`/user`"), "{error}");

@@ -89,9 +89,9 @@ async fn path_options_that_would_leave_their_segment_are_refused() {
     let result = client
         .retrieve_multiple_users(bad, "t", NonZeroU32::new(1), None, &body)
         .await
-        .map_err(avepoint::Error::from);
+        .map_err(avepoint::ClientError::from);
     match result {
-        Err(avepoint::Error::Request(why)) => {
+        Err(avepoint::ClientError::Request(why)) => {
             assert!(
                 why.contains("/partner/external/v3/um/customers/{customerId}"),
                 "{why}"
@@ -130,8 +130,8 @@ async fn the_hook_refuses_what_the_planner_would_have_refused() {
             .await;
         assert!(
             matches!(
-                result.map_err(usermgr::Error::from),
-                Err(usermgr::Error::Request(_))
+                result.map_err(usermgr::ClientError::from),
+                Err(usermgr::ClientError::Request(_))
             ),
             "{bad:?} was not refused"
         );
@@ -309,7 +309,7 @@ async fn tls_failures_say_what_failed_and_are_not_retried() {
     let report = userbatch::fetch(usermgr::GetUsersByIds::new(client.clone()), ["1", "2"])
         .await
         .unwrap();
-    assert_eq!(report.failed_ids(), 2);
+    assert_eq!(report.failed_count(), 2);
     let error = &report.failed[0].error;
     assert_eq!(error.kind, userbatch::ErrorKind::Tls, "{error}");
     assert!(
@@ -325,8 +325,8 @@ async fn tls_failures_say_what_failed_and_are_not_retried() {
 
 #[tokio::test]
 async fn a_flood_of_records_nobody_asked_for_is_counted_not_decoded() {
-    // 110,000 tiny records for a request of two ids: only the two are decoded (before, all
-    // 110,000 were, into 2 KB summaries each: 218 MB).
+    // 110,000 tiny records for a request of two ids: only the two are decoded (decoding all
+    // 110,000 into 2 KB summaries each would take 218 MB).
     let body = format!(
         "[{}]",
         (1..=110_000)

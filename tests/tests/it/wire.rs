@@ -3,11 +3,11 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use userbatch_core::{ClientConfig, Credentials, RawResult, Received};
+use userbatch_core::{ClientConfig, Credentials, Received, SendResult};
 use userbatch_tests::{CaptureServer, Reply, fixture, strip_line_comments};
 
 /// A batch operation's answer (success or error status), read in full.
-async fn answer(result: RawResult) -> Received {
+async fn answer(result: SendResult) -> Received {
     userbatch_core::receive(result, 1 << 20)
         .await
         .expect("an answer")
@@ -254,8 +254,12 @@ async fn the_configured_timeout_applies() {
     )
     .unwrap();
     let ids = nexudus::types::GetUsersId::try_from("[1]".to_string()).unwrap();
-    match client.get_users(&ids).await.map_err(nexudus::Error::from) {
-        Err(nexudus::Error::Transport(e)) => assert!(e.is_timeout(), "{e}"),
+    match client
+        .get_users(&ids)
+        .await
+        .map_err(nexudus::ClientError::from)
+    {
+        Err(nexudus::ClientError::Transport(e)) => assert!(e.is_timeout(), "{e}"),
         Err(other) => panic!("expected a timeout, got {other:?}"),
         Ok(_) => panic!("expected a timeout, got an answer"),
     }
