@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 
-use crate::Secret;
+use crate::secret::Secret;
 use crate::token::{ClientCredentials, TokenError, TokenSource};
 
 /// Default per-request timeout: the whole exchange, connect to last body byte.
@@ -139,11 +139,11 @@ impl ClientState {
         &self.credentials
     }
 
-    /// A [`crate::Scrubber`] for every secret this client holds now: the bearer token, the Basic
+    /// A [`crate::scrub::Scrubber`] for every secret this client holds now: the bearer token, the Basic
     /// password and `user:password` (and so its base64), the client secret and the tokens
     /// the token endpoint issued to it. For text from the vendor that errors and logs
     /// carry.
-    pub fn scrubber(&self) -> crate::Scrubber {
+    pub fn scrubber(&self) -> crate::scrub::Scrubber {
         let mut secrets: Vec<String> = Vec::new();
         match &self.credentials {
             Credentials::None => {}
@@ -157,7 +157,7 @@ impl ClientState {
         if let Some(tokens) = &self.tokens {
             secrets.extend(tokens.issued());
         }
-        crate::Scrubber::new(secrets)
+        crate::scrub::Scrubber::new(secrets)
     }
 
     /// Readies a request for the vendor: removes the `api-version` header progenitor adds
@@ -518,7 +518,7 @@ impl std::error::Error for ConfigError {
 
 /// The body of a vendor crate's `lib.rs`: the generated module (`src/generated.rs`, from
 /// `cargo xtask generate`) and everything of it, what a consumer of the crate alone needs
-/// from `userbatch-core` (its [`Error`](crate::Error), [`plan`](crate::plan), client
+/// from `userbatch-core` (its [`ClientError`](crate::ClientError), [`plan`](crate::plan), client
 /// configuration, [`receive`](crate::receive)), and
 /// [`vendor_client_support!`](crate::vendor_client_support).
 #[macro_export]

@@ -10,8 +10,8 @@ use crate::{ConfigError, ReceiveError};
 
 /// Everything a vendor crate's calls can fail with, in one type, so that `?` works across
 /// building the client, building a request's ids (`from_ids`), the generated methods,
-/// [`crate::receive`], [`crate::Received::error_for_status`] and
-/// [`crate::Received::records`]. Each vendor crate re-exports it as its `ClientError`,
+/// [`crate::receive`], [`crate::received::Received::error_for_status`] and
+/// [`crate::received::Received::records`]. Each vendor crate re-exports it as its `ClientError`,
 /// a name apart from progenitor's `Error<E>`, which the generated methods return (the
 /// vendor crate's `Error`).
 ///

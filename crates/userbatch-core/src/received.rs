@@ -47,13 +47,13 @@ impl Received {
         (200..300).contains(&self.status)
     }
 
-    /// The answer itself if its status is a success (2xx), else [`crate::ClientError::Status`]
+    /// The answer itself if its status is a success (2xx), else [`crate::error::ClientError::Status`]
     /// (the body is dropped, never quoted).
-    pub fn error_for_status(self) -> Result<Self, crate::ClientError> {
+    pub fn error_for_status(self) -> Result<Self, crate::error::ClientError> {
         if (200..300).contains(&self.status) {
             Ok(self)
         } else {
-            Err(crate::ClientError::Status {
+            Err(crate::error::ClientError::Status {
                 status: self.status,
             })
         }

@@ -13,14 +13,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 mod ids;
+mod text;
 
 pub use ids::{IdEncoding, IdKind, IdLocation, Ids};
-
-/// Text in the rules: borrowed in constants, owned when read from a spec.
-pub type Text = Cow<'static, str>;
-
-/// A list in the rules.
-pub type List<T> = Cow<'static, [T]>;
+pub use text::{List, Text};
 
 /// Vendor-wide rules of one spec (the root `x-userbatch` extension, with `info.title` and
 /// the first server's URL).

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
 
-use crate::Secret;
+use crate::secret::Secret;
 
 /// How the client authenticates at the token endpoint (RFC 6749, section 2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,7 +99,7 @@ impl ClientCredentials {
     }
 
     /// What of this grant must never be shown: the secret, and `id:secret` as HTTP Basic
-    /// sends it (form-encoded first), whose base64 a [`crate::Scrubber`] derives.
+    /// sends it (form-encoded first), whose base64 a [`crate::scrub::Scrubber`] derives.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let secret = self.client_secret.expose();
@@ -159,7 +159,7 @@ struct Inner {
     http: reqwest::Client,
     cache: tokio::sync::Mutex<Option<Cached>>,
     fetched: AtomicU64,
-    /// The last tokens issued, for [`crate::Scrubber`]s: a vendor may echo an old one.
+    /// The last tokens issued, for [`crate::scrub::Scrubber`]s: a vendor may echo an old one.
     issued: std::sync::Mutex<std::collections::VecDeque<Secret>>,
 }
 
@@ -328,7 +328,7 @@ impl TokenSource {
             }
             if !status.is_success() {
                 // The endpoint's own words may echo what it was sent: never the secret.
-                let scrubber = crate::Scrubber::new(grant.secrets());
+                let scrubber = crate::scrub::Scrubber::new(grant.secrets());
                 // Scrubbed whole, then cut: a secret across the cut would survive in part.
                 let why = serde_json::from_slice::<ErrorAnswer>(&text)
                     .map(|e| match e.error_description {

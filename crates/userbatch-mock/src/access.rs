@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::RetryAfter;
+use crate::faults::RetryAfter;
 
 /// An OAuth2 client the mock's token endpoint (`POST /oauth/token`) knows: it issues
 /// bearer tokens for the client credentials grant (client authentication by HTTP Basic or
@@ -193,7 +193,8 @@ pub(crate) struct Tokens {
 /// configured, any non-empty credential does (the vendors' own checks aside); otherwise
 /// only an accepted token or an issued one that has not expired.
 pub(crate) fn accepts(
-    config: &crate::MockConfig,
+    accepted: &Accepted,
+    oauth: Option<&OAuthClient>,
     tokens: &Tokens,
     scheme: &str,
     credential: &str,
@@ -201,13 +202,13 @@ pub(crate) fn accepts(
     if credential.trim().is_empty() {
         return false;
     }
-    if config.accepted_tokens.is_empty() && config.oauth.is_none() {
+    if accepted.is_empty() && oauth.is_none() {
         return true;
     }
     if scheme != "Bearer" {
         return false;
     }
-    if config.accepted_tokens.contains(credential) {
+    if accepted.contains(credential) {
         return true;
     }
     let issued = tokens.issued.lock().expect("tokens lock");
@@ -216,9 +217,11 @@ pub(crate) fn accepts(
         .is_some_and(|expires| Instant::now() < *expires)
 }
 
-/// The answer of the token endpoint to a form `body` with these headers: (status, JSON).
+/// The answer of the token endpoint of `oauth` to a form `body` with these headers:
+/// (status, JSON); `seed` makes the tokens it issues.
 pub(crate) fn token_answer(
-    config: &crate::MockConfig,
+    oauth: Option<&OAuthClient>,
+    seed: u64,
     tokens: &Tokens,
     authorization: Option<&str>,
     body: &[u8],
@@ -232,7 +235,7 @@ pub(crate) fn token_answer(
             serde_json::json!({ "error": code, "error_description": description }),
         )
     };
-    let Some(client) = &config.oauth else {
+    let Some(client) = oauth else {
         return error(400, "invalid_request", "this server issues no tokens");
     };
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
@@ -259,10 +262,7 @@ pub(crate) fn token_answer(
         );
     }
     let n = tokens.next.fetch_add(1, Ordering::Relaxed);
-    let token = format!(
-        "mock-oauth-{n}-{:x}",
-        crate::data::splitmix(n ^ config.seed)
-    );
+    let token = format!("mock-oauth-{n}-{:x}", crate::data::splitmix(n ^ seed));
     // Zero: a token expired when issued (every use of it is refused).
     let lifetime = client.lifetime;
     tokens

@@ -75,7 +75,7 @@ pub enum ErrorKind {
     /// types (the detail names the field), or records not where the spec puts them. Never
     /// retried: the same answer would come back.
     Decode,
-    /// The response body was longer than [`crate::Batch::max_response_bytes`]; the request
+    /// The response body was longer than [`crate::engine::Batch::max_response_bytes`]; the request
     /// is split like a 414, down to single ids.
     TooLarge,
     /// The vendor answered with records that were not asked for: none of a request's ids
@@ -93,7 +93,7 @@ pub enum ErrorKind {
     /// got).
     RetryBudget,
     /// The vendor kept throttling the run, with no answer for
-    /// [`crate::Batch::throttle_patience`].
+    /// [`crate::engine::Batch::throttle_patience`].
     Throttled,
     /// No credentials the vendor accepts: the token endpoint refused or failed (the
     /// detail says how), or the vendor answered 401 even to a fresh token. The run stops
@@ -101,7 +101,7 @@ pub enum ErrorKind {
     Auth,
     /// The request could not be built (a bug, or ids the generated client refuses).
     Request,
-    /// The run was stopped ([`crate::Stopper`]) before these ids were answered: their
+    /// The run was stopped ([`crate::engine::Stopper`]) before these ids were answered: their
     /// request was never sent, was not retried, or was abandoned in flight.
     Interrupted,
 }

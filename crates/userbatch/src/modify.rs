@@ -135,7 +135,7 @@ pub async fn modify<O: Update + Clone>(
 /// reached the vendor: a gateway in front of a wrong base URL may answer alike), any other
 /// failure keeps its own kind ([`ErrorKind::Status`] with the status and message, ...).
 async fn get_one<O: Operation + Clone>(op: &O, id: &str) -> Result<O::Record, FetchError> {
-    let batch = Batch::new(op.clone()).retry(crate::Retry::none());
+    let batch = Batch::new(op.clone()).retry(crate::engine::Retry::none());
     let report = batch
         .fetch([id])
         .await

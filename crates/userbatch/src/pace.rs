@@ -25,7 +25,7 @@
 //!   the window, whichever comes first). A throttled answer to a request sent after the
 //!   vendor stated its limit trims the stated rate by 10% (down to half, grown back by
 //!   0.5% a second) and counts as nothing left.
-//! - [`crate::Batch::max_rate`] caps the rate from the start.
+//! - [`crate::engine::Batch::max_rate`] caps the rate from the start.
 //!
 //! One throttled burst (several answers arriving together) cuts once: a throttled answer to
 //! a request sent before the pause the last cut began, or within 100 ms of that cut, does

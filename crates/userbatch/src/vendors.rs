@@ -4,7 +4,9 @@
 //! The vendor crates, one per spec in `specs/`, each behind the feature of its name,
 //! and the registry of their batch operations ([`crate::registry`]).
 #[allow(unused_imports)]
-use crate::registry::{AnyOperation, BuildError, OperationEntry, Resource, Vendor};
+use crate::registry::any::AnyOperation;
+#[allow(unused_imports)]
+use crate::registry::entry::{BuildError, OperationEntry, Resource, Vendor};
 #[cfg(feature = "avepoint")]
 /// AvePoint Graph: the generated `avepoint` crate (from `specs/avepoint.yaml`), with a batch operation type per operation of its spec's `x-userbatch`.
 #[doc(inline)]

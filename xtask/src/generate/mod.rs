@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::spec::{Spec, VendorSpec, vendors};
 
 mod registries;
-mod rules;
+pub(crate) mod rules;
 mod source;
 #[cfg(test)]
 mod tests;

@@ -83,7 +83,9 @@ pub(super) fn facade_vendors(specs: &[(crate::spec::VendorSpec, Spec)]) -> Resul
         //! The vendor crates, one per spec in `specs/`, each behind the feature of its name,
         //! and the registry of their batch operations ([`crate::registry`]).
         #[allow(unused_imports)]
-        use crate::registry::{AnyOperation, BuildError, OperationEntry, Resource, Vendor};
+        use crate::registry::any::AnyOperation;
+        #[allow(unused_imports)]
+        use crate::registry::entry::{BuildError, OperationEntry, Resource, Vendor};
 
         #(#items)*
 

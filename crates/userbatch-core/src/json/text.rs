@@ -44,7 +44,7 @@ pub fn cut(text: &str) -> String {
 /// assert_eq!(vendor_message(b"<html>502</html>", ""), None);
 /// ```
 pub fn vendor_message(body: &[u8], pointer: &str) -> Option<String> {
-    vendor_message_scrubbed(body, pointer, &crate::Scrubber::default())
+    vendor_message_scrubbed(body, pointer, &crate::scrub::Scrubber::default())
 }
 
 /// [`vendor_message`], with the secrets `scrubber` knows replaced before the text is cut
@@ -61,7 +61,7 @@ pub fn vendor_message(body: &[u8], pointer: &str) -> Option<String> {
 pub fn vendor_message_scrubbed(
     body: &[u8],
     pointer: &str,
-    scrubber: &crate::Scrubber,
+    scrubber: &crate::scrub::Scrubber,
 ) -> Option<String> {
     let root: &RawValue = serde_json::from_slice(body).ok()?;
     let range = at_pointer(root.get(), pointer)?;

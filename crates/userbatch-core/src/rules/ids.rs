@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::Text;
+use super::text::Text;
 
 /// Where the ids of a request go and how they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -85,8 +85,13 @@ async fn oauth_token(State(shared): AppState, headers: HeaderMap, body: Bytes) -
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (status, json) =
-        crate::access::token_answer(&shared.config, &shared.tokens, authorization, &body);
+    let (status, json) = crate::access::token_answer(
+        shared.config.oauth.as_ref(),
+        shared.config.seed,
+        &shared.tokens,
+        authorization,
+        &body,
+    );
     let mut answer = Answer::json(status, json.to_string());
     answer = answer.header(header::CACHE_CONTROL, "no-store");
     answer.into_response()

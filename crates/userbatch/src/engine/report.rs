@@ -62,7 +62,7 @@ pub struct Report<R> {
     /// HTTP requests sent, retries and pages included.
     pub requests: u64,
     /// Answers that throttled the run (the vendor's throttling statuses, 429, 503 with
-    /// `Retry-After`). They cost time, not ids: see [`crate::Batch::throttle_patience`].
+    /// `Retry-After`). They cost time, not ids: see [`crate::engine::Batch::throttle_patience`].
     pub throttled: u64,
     /// How long the run paused for `Retry-After`, all told.
     pub throttle_wait: Duration,
@@ -107,7 +107,7 @@ pub struct Progress {
     pub throttled: u64,
     /// The pace requests start at, in requests a second, while one is in effect: after
     /// the vendor throttled or stated its limit in headers, or under
-    /// [`crate::Batch::max_rate`]. `None`: as fast as the concurrency allows.
+    /// [`crate::engine::Batch::max_rate`]. `None`: as fast as the concurrency allows.
     pub rate: Option<f64>,
 }
 

@@ -15,7 +15,7 @@ pub(in crate::engine) enum Stopping {
     Abort,
 }
 
-/// Stops a run from outside its stream, e.g. on Ctrl-C ([`BatchStream::stopper`](crate::BatchStream::stopper)). Cheap to
+/// Stops a run from outside its stream, e.g. on Ctrl-C ([`BatchStream::stopper`](crate::engine::BatchStream::stopper)). Cheap to
 /// clone, `Send + Sync`. Stopping never loses an id: every id the run has not answered
 /// comes out of the stream as failed with [`ErrorKind::Interrupted`], after the records
 /// already received, and the stream ends soon after.
