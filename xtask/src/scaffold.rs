@@ -32,6 +32,11 @@ pub fn manifest(vendor: &VendorSpec, spec: &Spec) -> Result<String> {
          repository.workspace = true\n\
          publish.workspace = true\n\
          \n\
+         # Generated code has no unit tests: no test harness is built for it (the examples in\n\
+         # its docs still run).\n\
+         [lib]\n\
+         test = false\n\
+         \n\
          [dependencies]\n\
          progenitor-client.workspace = true\n\
          regress.workspace = true\n\
