@@ -157,7 +157,7 @@ async fn a_vendor_that_throttles_a_third_of_requests_costs_no_ids() {
                 max_delay: Duration::from_millis(5),
                 ..Retry::default()
             })
-            .fetch(ids(20))
+            .fetch(ids(10))
             .await
             .unwrap();
         assert!(
@@ -165,7 +165,7 @@ async fn a_vendor_that_throttles_a_third_of_requests_costs_no_ids() {
             "{status}: {:?}",
             report.failed.first()
         );
-        assert_eq!(report.found.len(), 20);
-        assert!(report.throttled > 0);
+        assert_eq!(report.found.len(), 10);
+        assert!(report.throttled >= 2, "{status}: {}", report.throttled);
     }
 }
