@@ -421,101 +421,95 @@ async fn every_operation_of_the_registry_writes_its_ids_as_its_rules_say() {
     use std::collections::BTreeSet;
     use userbatch_core::rules::IdKind;
     let mut checked = 0;
-    for vendor in userbatch::registry::vendors() {
-        for resource in vendor.resources {
-            for entry in resource.operations {
-                let rules = entry.rules;
-                let (template, op, spec) = spec_operation(vendor.name, &rules.operation_id);
-                let what = format!("{} {}", vendor.name, rules.operation_id);
-                // An answer with no records: every request is made, none is retried.
-                let mut empty = serde_json::Value::Null;
-                if !rules.records.pointer.is_empty() {
-                    for token in rules
-                        .records
-                        .pointer
-                        .trim_start_matches('/')
-                        .split('/')
-                        .rev()
-                    {
-                        empty = serde_json::json!({ token: empty });
-                    }
-                    *empty.pointer_mut(&rules.records.pointer).unwrap() = serde_json::json!([]);
-                } else {
-                    empty = serde_json::json!([]);
+    for (vendor, _, entry) in userbatch::registry::operations() {
+        let rules = entry.rules;
+        let (template, op, spec) = spec_operation(vendor.name, &rules.operation_id);
+        let what = format!("{} {}", vendor.name, rules.operation_id);
+        // An answer with no records: every request is made, none is retried.
+        let mut empty = serde_json::Value::Null;
+        if !rules.records.pointer.is_empty() {
+            for token in rules
+                .records
+                .pointer
+                .trim_start_matches('/')
+                .split('/')
+                .rev()
+            {
+                empty = serde_json::json!({ token: empty });
+            }
+            *empty.pointer_mut(&rules.records.pointer).unwrap() = serde_json::json!([]);
+        } else {
+            empty = serde_json::json!([]);
+        }
+        let server = CaptureServer::start(Reply::json(200, empty.to_string())).await;
+        let config = ClientConfig::new(server.base_url()).credentials(Credentials::bearer("t"));
+        let built = entry.build_for_mock(config).unwrap();
+        let ids: Vec<String> = match rules.ids.kind {
+            IdKind::Integer => vec!["87654321".into(), "5".into()],
+            IdKind::String => ["a b", "x+y", "é%"]
+                .into_iter()
+                .filter(|id| !id.chars().any(|c| rules.ids.forbidden_chars.contains(c)))
+                .map(str::to_owned)
+                .collect(),
+        };
+        let _ = userbatch::Batch::new(built).fetch(&ids).await;
+        let requests = server.requests();
+        assert!(!requests.is_empty(), "{what}");
+        let mut sent = BTreeSet::new();
+        for req in &requests {
+            let method = req.request_line.split(' ').next().unwrap();
+            let expected = spec["paths"][&template]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(_, o)| o["operationId"] == *rules.operation_id)
+                .unwrap()
+                .0
+                .to_uppercase();
+            assert_eq!(method, expected, "{what}");
+            let path = req.target().split('?').next().unwrap();
+            assert_eq!(
+                path.split('/').count(),
+                template.split('/').count(),
+                "{what}: {path}"
+            );
+            for (segment, literal) in path.split('/').zip(template.split('/')) {
+                if !literal.starts_with('{') {
+                    assert_eq!(segment, literal, "{what}: {path}");
                 }
-                let server = CaptureServer::start(Reply::json(200, empty.to_string())).await;
-                let config =
-                    ClientConfig::new(server.base_url()).credentials(Credentials::bearer("t"));
-                let built = entry.build_for_mock(config).unwrap();
-                let ids: Vec<String> = match rules.ids.kind {
-                    IdKind::Integer => vec!["87654321".into(), "5".into()],
-                    IdKind::String => ["a b", "x+y", "é%"]
-                        .into_iter()
-                        .filter(|id| !id.chars().any(|c| rules.ids.forbidden_chars.contains(c)))
-                        .map(str::to_owned)
-                        .collect(),
-                };
-                let _ = userbatch::Batch::new(built).fetch(&ids).await;
-                let requests = server.requests();
-                assert!(!requests.is_empty(), "{what}");
-                let mut sent = BTreeSet::new();
-                for req in &requests {
-                    let method = req.request_line.split(' ').next().unwrap();
-                    let expected = spec["paths"][&template]
-                        .as_object()
-                        .unwrap()
-                        .iter()
-                        .find(|(_, o)| o["operationId"] == *rules.operation_id)
-                        .unwrap()
-                        .0
-                        .to_uppercase();
-                    assert_eq!(method, expected, "{what}");
-                    let path = req.target().split('?').next().unwrap();
-                    assert_eq!(
-                        path.split('/').count(),
-                        template.split('/').count(),
-                        "{what}: {path}"
-                    );
-                    for (segment, literal) in path.split('/').zip(template.split('/')) {
-                        if !literal.starts_with('{') {
-                            assert_eq!(segment, literal, "{what}: {path}");
-                        }
-                    }
-                    assert_eq!(req.header("authorization"), "Bearer t", "{what}");
-                    sent.extend(ids_sent(req, &template, rules));
-                    let item = &spec["paths"][&template];
-                    let declared = [&op, item]
-                        .into_iter()
-                        .filter_map(|v| v["parameters"].as_array())
-                        .flatten();
-                    for p in declared {
-                        let mut p = p;
-                        while let Some(r) = p.get("$ref").and_then(|r| r.as_str()) {
-                            p = spec.pointer(r.trim_start_matches('#')).unwrap();
-                        }
-                        if p["required"] != true {
-                            continue;
-                        }
-                        let name = p["name"].as_str().unwrap();
-                        match p["in"].as_str() {
-                            Some("header") => {
-                                assert!(!req.header_values(name).is_empty(), "{what}: {name}")
-                            }
-                            Some("query") => assert!(
-                                req.target().split_once('?').is_some_and(|(_, q)| q
-                                    .split('&')
-                                    .any(|pair| decoded(pair.split('=').next().unwrap(), true)
-                                        == name)),
-                                "{what}: {name}"
-                            ),
-                            _ => {}
-                        }
-                    }
+            }
+            assert_eq!(req.header("authorization"), "Bearer t", "{what}");
+            sent.extend(ids_sent(req, &template, rules));
+            let item = &spec["paths"][&template];
+            let declared = [&op, item]
+                .into_iter()
+                .filter_map(|v| v["parameters"].as_array())
+                .flatten();
+            for p in declared {
+                let mut p = p;
+                while let Some(r) = p.get("$ref").and_then(|r| r.as_str()) {
+                    p = spec.pointer(r.trim_start_matches('#')).unwrap();
                 }
-                assert_eq!(sent, ids.iter().cloned().collect::<BTreeSet<_>>(), "{what}");
-                checked += 1;
+                if p["required"] != true {
+                    continue;
+                }
+                let name = p["name"].as_str().unwrap();
+                match p["in"].as_str() {
+                    Some("header") => {
+                        assert!(!req.header_values(name).is_empty(), "{what}: {name}")
+                    }
+                    Some("query") => assert!(
+                        req.target().split_once('?').is_some_and(|(_, q)| q
+                            .split('&')
+                            .any(|pair| decoded(pair.split('=').next().unwrap(), true) == name)),
+                        "{what}: {name}"
+                    ),
+                    _ => {}
+                }
             }
         }
+        assert_eq!(sent, ids.iter().cloned().collect::<BTreeSet<_>>(), "{what}");
+        checked += 1;
     }
     assert!(checked >= 6, "{checked} operations");
 }

@@ -29,6 +29,20 @@ pub fn vendors() -> &'static [Vendor] {
     crate::vendors::REGISTRY
 }
 
+/// Every operation of every resource of every vendor of this build, with its vendor and
+/// resource: what a test or a tool that covers the whole registry iterates.
+pub fn operations()
+-> impl Iterator<Item = (&'static Vendor, &'static Resource, &'static OperationEntry)> {
+    vendors().iter().flat_map(|vendor| {
+        vendor.resources.iter().flat_map(move |resource| {
+            resource
+                .operations
+                .iter()
+                .map(move |entry| (vendor, resource, entry))
+        })
+    })
+}
+
 /// The vendor of this name, if this build has it.
 pub fn vendor(name: &str) -> Option<&'static Vendor> {
     vendors().iter().find(|v| v.name == name)

@@ -15,63 +15,59 @@ use crate::support::{TOKEN, mock, quick_retry};
 async fn every_operation_of_the_registry_fetches_and_says_what_is_missing() {
     use userbatch::rules::{IdEncoding, IdKind};
     let mut checked = 0;
-    for vendor in userbatch::registry::vendors() {
-        for resource in vendor.resources {
-            for entry in resource.operations {
-                let rules = entry.rules;
-                let single = rules.ids.encoding == IdEncoding::Single;
-                let n = if single { 3 } else { 150 };
-                let list: Vec<String> = (1..=n)
-                    .map(|i| match rules.ids.kind {
-                        IdKind::Integer => (1000 + i).to_string(),
-                        IdKind::String => format!("u{i}"),
-                    })
-                    .collect();
-                let gone = list[1].clone();
-                let m = mock(
-                    MockConfig::new()
-                        .missing_ids([gone.as_str()])
-                        .log_requests(false),
-                )
-                .await;
-                let config = userbatch::ClientConfig::new(m.base_url())
-                    .credentials(userbatch::Credentials::bearer(TOKEN));
-                let op = entry.build_for_mock(config).unwrap();
-                let what = format!("{} {} {}", vendor.name, resource.name, rules.operation_id);
-                let report = Batch::new(op.strict(true)).fetch(&list).await.unwrap();
-                assert_eq!(report.found.len(), n - 1, "{what}: {:?}", report.failed);
-                assert_eq!(report.missing, [gone], "{what}");
-                assert!(report.failed.is_empty(), "{what}");
-                let found: Vec<&str> = report.found.iter().map(|f| f.id.as_str()).collect();
-                let expected: Vec<&str> = list
-                    .iter()
-                    .filter(|i| **i != list[1])
-                    .map(String::as_str)
-                    .collect();
-                assert_eq!(found, expected, "{what}: input order");
-                // The fewest requests: one per id, or as the planner cuts them (a paged
-                // operation's requests carry at most a page).
-                let minimum = if single {
-                    n as u64
-                } else {
-                    let mut planner = userbatch::Planner::new(rules);
-                    if let Some(p) = &rules.paging {
-                        planner = planner.max_batch(p.default_size as usize).unwrap();
-                    }
-                    planner.plan(&list).unwrap().chunks.len() as u64
-                };
-                // Unknown ids that fail a whole request cost a split to isolate: not here,
-                // where the mock omits them unless the rules say a request fails.
-                if !matches!(
-                    rules.unknown_ids,
-                    userbatch::rules::UnknownIds::FailsRequest(_)
-                ) || single
-                {
-                    assert_eq!(report.requests, minimum, "{what}");
-                }
-                checked += 1;
+    for (vendor, resource, entry) in userbatch::registry::operations() {
+        let rules = entry.rules;
+        let single = rules.ids.encoding == IdEncoding::Single;
+        let n = if single { 3 } else { 150 };
+        let list: Vec<String> = (1..=n)
+            .map(|i| match rules.ids.kind {
+                IdKind::Integer => (1000 + i).to_string(),
+                IdKind::String => format!("u{i}"),
+            })
+            .collect();
+        let gone = list[1].clone();
+        let m = mock(
+            MockConfig::new()
+                .missing_ids([gone.as_str()])
+                .log_requests(false),
+        )
+        .await;
+        let config = userbatch::ClientConfig::new(m.base_url())
+            .credentials(userbatch::Credentials::bearer(TOKEN));
+        let op = entry.build_for_mock(config).unwrap();
+        let what = format!("{} {} {}", vendor.name, resource.name, rules.operation_id);
+        let report = Batch::new(op.strict(true)).fetch(&list).await.unwrap();
+        assert_eq!(report.found.len(), n - 1, "{what}: {:?}", report.failed);
+        assert_eq!(report.missing, [gone], "{what}");
+        assert!(report.failed.is_empty(), "{what}");
+        let found: Vec<&str> = report.found.iter().map(|f| f.id.as_str()).collect();
+        let expected: Vec<&str> = list
+            .iter()
+            .filter(|i| **i != list[1])
+            .map(String::as_str)
+            .collect();
+        assert_eq!(found, expected, "{what}: input order");
+        // The fewest requests: one per id, or as the planner cuts them (a paged
+        // operation's requests carry at most a page).
+        let minimum = if single {
+            n as u64
+        } else {
+            let mut planner = userbatch::Planner::new(rules);
+            if let Some(p) = &rules.paging {
+                planner = planner.max_batch(p.default_size as usize).unwrap();
             }
+            planner.plan(&list).unwrap().chunks.len() as u64
+        };
+        // Unknown ids that fail a whole request cost a split to isolate: not here,
+        // where the mock omits them unless the rules say a request fails.
+        if !matches!(
+            rules.unknown_ids,
+            userbatch::rules::UnknownIds::FailsRequest(_)
+        ) || single
+        {
+            assert_eq!(report.requests, minimum, "{what}");
         }
+        checked += 1;
     }
     assert!(checked >= 6, "{checked} operations");
 }
@@ -87,14 +83,10 @@ fn registry_operations(
     userbatch::registry::AnyOperation,
 )> {
     let mut out = Vec::new();
-    for vendor in userbatch::registry::vendors() {
-        for resource in vendor.resources {
-            for entry in resource.operations {
-                let config = userbatch::ClientConfig::new(base_url)
-                    .credentials(userbatch::Credentials::bearer(TOKEN));
-                out.push((vendor, entry, entry.build_for_mock(config).unwrap()));
-            }
-        }
+    for (vendor, _, entry) in userbatch::registry::operations() {
+        let config = userbatch::ClientConfig::new(base_url)
+            .credentials(userbatch::Credentials::bearer(TOKEN));
+        out.push((vendor, entry, entry.build_for_mock(config).unwrap()));
     }
     out
 }
