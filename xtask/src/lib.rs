@@ -15,3 +15,4 @@ pub mod ops;
 pub mod partial;
 pub mod scaffold;
 pub mod spec;
+pub mod yaml;

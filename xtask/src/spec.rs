@@ -120,6 +120,9 @@ pub struct Spec {
     pub rel: String,
     /// The document as JSON.
     pub raw: Value,
+    /// What YAML readers would take silently and differently (tabs, YAML 1.1 booleans):
+    /// (line, message); `cargo xtask lint` reports them.
+    pub pitfalls: Vec<(usize, String)>,
 }
 
 impl Spec {
@@ -129,13 +132,26 @@ impl Spec {
         Self::parse(rel, &text)
     }
 
-    /// Parses YAML text.
+    /// Parses YAML text. A key twice in one mapping is an error naming its line: read into
+    /// JSON, the last one would win without a word (and other tools keep the first).
     pub fn parse(rel: &str, text: &str) -> Result<Self> {
+        let twice = crate::yaml::duplicate_keys(text);
+        if !twice.is_empty() {
+            let lines: Vec<String> = twice
+                .iter()
+                .map(|(line, what)| format!("{rel}:{line}: {what}"))
+                .collect();
+            anyhow::bail!("{}", lines.join("\n"));
+        }
+        // Keys twice in a flow mapping (`{a: 1, a: 2}`), which the scan leaves to the parser.
+        serde_yaml::from_str::<serde_yaml::Value>(text)
+            .with_context(|| format!("{rel}: not valid YAML"))?;
         let raw: Value =
             serde_yaml::from_str(text).with_context(|| format!("{rel}: not valid YAML"))?;
         Ok(Self {
             rel: rel.to_owned(),
             raw,
+            pitfalls: crate::yaml::pitfalls(text),
         })
     }
 

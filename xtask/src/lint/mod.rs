@@ -1,4 +1,5 @@
-//! `cargo xtask lint`: validates each spec against the OpenAPI 3.0 schema itself, rejects
+//! `cargo xtask lint`: names what YAML readers take silently (a key twice, tabs, YAML 1.1
+//! booleans: [`crate::yaml`]), validates each spec against the OpenAPI 3.0 schema itself, rejects
 //! what progenitor mishandles, checks every `x-userbatch` extension against the schemas,
 //! validates every `example` against its schema, then asks Redocly CLI (a tool nobody here
 //! wrote) for its verdict.
@@ -52,8 +53,12 @@ pub fn run(root: &Path, redocly: bool) -> Result<()> {
 
 /// Every problem `xtask lint` finds in one spec (Redocly aside); empty when clean.
 pub fn lint_spec(spec: &Spec) -> Vec<String> {
+    let pitfalls = spec
+        .pitfalls
+        .iter()
+        .map(|(line, what)| format!("line {line}: {what}"));
     // The OpenAPI 3.0 schema first: the other checks assume a well-formed document.
-    let mut out = crate::oas::problems(&spec.raw);
+    let mut out: Vec<String> = pitfalls.chain(crate::oas::problems(&spec.raw)).collect();
     if !out.is_empty() {
         return out;
     }

@@ -364,3 +364,30 @@ fn lint_and_generate_name_the_mistyped_field() {
     assert!(text.contains(NAMED), "{text}");
     assert!(!text.contains("panicked"), "{text}");
 }
+
+#[test]
+fn a_key_twice_in_one_mapping_is_an_error_naming_its_line() {
+    // Read into JSON, the second `openapi` would silently win.
+    let text = BASE.replacen("openapi: 3.0.3\n", "openapi: 3.0.3\nopenapi: 3.0.3\n", 1);
+    let Err(error) = Spec::parse("specs/t.yaml", &text) else {
+        panic!("a duplicated key parsed");
+    };
+    let text = format!("{error:#}");
+    assert_eq!(
+        text,
+        "specs/t.yaml:3: key `openapi` repeats the one on line 2"
+    );
+}
+
+#[test]
+fn yaml_1_1_booleans_are_problems() {
+    let text = BASE.replacen("openapi: 3.0.3\n", "openapi: 3.0.3\nx-flag: on\n", 1);
+    let spec = Spec::parse("specs/t.yaml", &text).unwrap_or_else(|e| panic!("{e:#}"));
+    let found = lint_spec(&spec);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("line 3: `on` is a string")),
+        "{found:?}"
+    );
+}
