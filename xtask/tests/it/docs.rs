@@ -314,3 +314,37 @@ fn enum_values_statuses_parameters_and_examples_are_compared() {
         "the page types `userIds` integer[]; the spec array<string>",
     );
 }
+
+#[test]
+#[ignore = "needs USERBATCH_VENDOR_DOCS, a folder of the vendors' pages"]
+fn a_missing_page_is_one_finding_and_the_other_pages_are_checked() {
+    let docs = docs();
+    let spec = spec("nexudus");
+    let (_, all) = check_spec(&spec, &docs).unwrap();
+    let dir = std::env::temp_dir().join(format!("xtask-docs-missing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let gone = spec
+        .operations()
+        .iter()
+        .find_map(|(_, _, op)| op.get("x-docs-page").and_then(|p| p.as_str()))
+        .expect("the spec names its pages")
+        .to_owned();
+    for entry in std::fs::read_dir(&docs).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_str() != Some(gone.as_str()) {
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
+    let (found, pages) = check_spec(&spec, &dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(all > 1, "the spec names several pages");
+    let once = spec
+        .operations()
+        .iter()
+        .filter(|(_, _, op)| op.get("x-docs-page").and_then(|p| p.as_str()) == Some(&gone))
+        .count();
+    assert_eq!(pages, all - once);
+    let d = only(&found, &gone, "the page cannot be read");
+    assert_eq!(d.line, 0);
+}

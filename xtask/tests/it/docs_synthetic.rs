@@ -551,3 +551,24 @@ fn tables_the_endpoint_status_and_sample_are_compared() {
         "the page's example gives `archived` the value \"no\"; the spec boolean",
     );
 }
+
+#[test]
+fn a_page_that_cannot_be_read_is_one_finding_and_the_check_goes_on() {
+    for (format, page) in [MINTLIFY, TEXT_EXPORT, TABLES] {
+        let dir = copy(format);
+        std::fs::remove_file(dir.join(page)).unwrap();
+        let (found, pages) = check_spec(&spec(format), &dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(pages, 0, "{format}");
+        assert_eq!(found.len(), 1, "{format}: {found:#?}");
+        assert_eq!(found[0].page, page);
+        assert!(
+            found[0]
+                .message
+                .starts_with("the page cannot be read from "),
+            "{}",
+            found[0]
+        );
+        assert!(found[0].spec_path.ends_with(".x-docs-page"), "{}", found[0]);
+    }
+}
