@@ -215,7 +215,7 @@ async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode
     // The library's warning lists every unpopulated field; without -v the command line
     // says it in one line instead.
     userbatch::silence_partial_warnings(ui.verbosity() < Verbosity::Verbose);
-    let run = Fetch {
+    let fetch = Fetch {
         args: &args,
         ui,
         ids: &mut ids,
@@ -231,7 +231,7 @@ async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode
         userbatch::registry::BuildError::Option(e) => Usage(option_error(&target, &e)),
         e => Failure(e.to_string()),
     })?;
-    let (mut report, sink) = run.op(op.strict(args.strict), &target).await?;
+    let (mut report, sink) = fetch.op(op.strict(args.strict), &target).await?;
     if let Some(m) = mock {
         m.stop().await;
     }

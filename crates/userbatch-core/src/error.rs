@@ -4,9 +4,9 @@ use std::fmt;
 
 use progenitor_client::ByteStream;
 
+use crate::client::ConfigError;
 use crate::json::EnvelopeError;
 use crate::plan::PlanError;
-use crate::{ConfigError, ReceiveError};
 
 /// Everything a vendor crate's calls can fail with, in one type, so that `?` works across
 /// building the client, building a request's ids (`from_ids`), the generated methods,
@@ -16,8 +16,9 @@ use crate::{ConfigError, ReceiveError};
 /// vendor crate's `Error`).
 ///
 /// It keeps its cause as [`std::error::Error::source`]; it never holds a response body,
-/// and no URL it holds carries credentials (the client refuses such a base URL).
-#[derive(Debug)]
+/// and no URL it holds carries credentials (the client refuses such a base URL). `Debug`
+/// prints what `Display` does, with the causes ([`Causes`](crate::Causes)): what `fn main() -> Result<..>`
+/// shows.
 #[non_exhaustive]
 pub enum ClientError {
     /// The client could not be built from its configuration.
@@ -42,6 +43,12 @@ pub enum ClientError {
     Auth(String),
     /// The request could not be built.
     Request(String),
+}
+
+impl fmt::Debug for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&crate::causes::Causes(self), f)
+    }
 }
 
 impl fmt::Display for ClientError {
@@ -86,15 +93,6 @@ impl From<PlanError> for ClientError {
 impl From<EnvelopeError> for ClientError {
     fn from(e: EnvelopeError) -> Self {
         Self::Body(e)
-    }
-}
-
-impl From<ReceiveError> for ClientError {
-    fn from(e: ReceiveError) -> Self {
-        match e {
-            ReceiveError::TooLarge { limit } => Self::TooLarge { limit },
-            ReceiveError::Client(e) => e.into(),
-        }
     }
 }
 

@@ -54,6 +54,7 @@
 
 #![warn(missing_docs)]
 
+mod causes;
 mod client;
 mod error;
 pub mod json;
@@ -68,6 +69,7 @@ mod secret;
 mod timestamp;
 mod token;
 
+pub use causes::Causes;
 pub use client::{
     ClientConfig, ClientState, ConfigError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     MAX_REDIRECTS, TooManyRedirects, origin_of,

@@ -7,9 +7,11 @@ use std::str::FromStr;
 use progenitor_client::{ByteStream, ResponseValue};
 
 use crate::json::RecordError;
+use crate::partial::PartialRecord;
 use crate::plan::PlanError;
+use crate::received::SendResult;
 use crate::rules::{self, Attributes};
-use crate::{PartialRecord, Scrubber, SendResult};
+use crate::scrub::Scrubber;
 
 /// One page of a paged operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

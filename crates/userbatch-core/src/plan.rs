@@ -44,8 +44,9 @@ use crate::rules::{IdEncoding, IdKind, IdLocation, OperationRules};
 /// million ids keeps its memory bounded. [`Planner::max_batch`] changes it.
 pub const DEFAULT_MAX_IDS_WITHOUT_VENDOR_LIMIT: usize = 1000;
 
-/// Why a list of ids was refused before any request was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a list of ids was refused before any request was sent. `Debug` prints what
+/// `Display` does (an id cut after 40 characters), as `fn main() -> Result<..>` shows it.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PlanError {
     /// The list holds no id.
@@ -158,6 +159,12 @@ impl fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+impl fmt::Debug for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&crate::causes::Causes(self), f)
+    }
+}
 
 /// An id as errors show it: quoted, and cut after 40 characters (an ids file with a
 /// megabyte line must not come back on the terminal whole).

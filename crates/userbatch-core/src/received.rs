@@ -263,3 +263,12 @@ impl From<&str> for RawRecord {
         }
     }
 }
+
+impl From<ReceiveError> for crate::error::ClientError {
+    fn from(e: ReceiveError) -> Self {
+        match e {
+            ReceiveError::TooLarge { limit } => Self::TooLarge { limit },
+            ReceiveError::Client(e) => e.into(),
+        }
+    }
+}

@@ -401,7 +401,7 @@ impl<const N: usize> Ascii<N> {
     }
 }
 
-/// What [`crate::Drift`] sets for unknown fields: one object, one `null`.
+/// What [`crate::drift::Drift`] sets for unknown fields: one object, one `null`.
 pub(crate) static UNKNOWN_FIELDS: LazyLock<[(&str, Value); 2]> = LazyLock::new(|| {
     [
         (

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-/// How one vendor's records depart from its spec, every time (unlike [`crate::Faults`],
+/// How one vendor's records depart from its spec, every time (unlike [`crate::faults::Faults`],
 /// which hit requests at random). A vendor that follows its docs but not every assumption
 /// in our specs looks like this.
 ///

@@ -42,7 +42,7 @@ pub enum RetryAfter {
     Seconds(u64),
     /// `Retry-After: <HTTP date>`, this long after the response.
     HttpDate(Duration),
-    /// The wait until a request can pass ([`crate::RateLimit`]), in whole seconds rounded
+    /// The wait until a request can pass ([`crate::access::RateLimit`]), in whole seconds rounded
     /// up, as most servers write it (`1` for anything under a second); 1 for faults.
     Wait,
     /// The wait until a request can pass, in seconds with three decimals (`0.005`), as

@@ -12,8 +12,9 @@ use userbatch_core::json::{EnvelopeError, RecordError};
 /// shared by every id of the request it covers. Its `Display` never includes a response
 /// body, a header value or a credential; it quotes at most the vendor's own error message
 /// or the part of a record that did not decode (never a secret field's value), cut to 200
-/// characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// characters. `Debug` prints the same (what `fn main() -> Result<..>` shows); `{:#?}` the
+/// fields.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FetchError {
     /// What kind of failure.
     pub kind: ErrorKind,
@@ -268,8 +269,9 @@ impl From<EnvelopeError> for FetchError {
     }
 }
 
-/// Which call of a read-modify-write failed ([`crate::modify`]), and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which call of a read-modify-write failed ([`crate::modify`]), and why. `Debug` prints
+/// what `Display` does; `{:#?}` the fields.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ModifyError {
     /// The call that failed.
     pub step: ModifyStep,
@@ -444,5 +446,52 @@ fn describe_tls(e: &rustls::Error) -> String {
         }
         rustls::Error::InvalidCertificate(other) => format!("certificate: {other:?}"),
         other => format!("protocol: {other}"),
+    }
+}
+
+impl fmt::Debug for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(&userbatch_core::Causes(self), f);
+        }
+        f.debug_struct("FetchError")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("retry_after", &self.retry_after)
+            .field("detail", &self.detail)
+            .field("received", &self.received)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ModifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(&userbatch_core::Causes(self), f);
+        }
+        f.debug_struct("ModifyError")
+            .field("step", &self.step)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_says_what_display_says_and_the_alternate_form_the_fields() {
+        let mut error = FetchError::new(ErrorKind::Status).with_detail("no such tenant");
+        error.status = Some(404);
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(format!("{error:#?}").contains("kind: Status"), "{error:#?}");
+        let modify = ModifyError {
+            step: ModifyStep::Put,
+            error,
+        };
+        assert_eq!(format!("{modify:?}"), modify.to_string());
+        assert!(format!("{modify:#?}").contains("step: Put"), "{modify:#?}");
     }
 }

@@ -289,26 +289,28 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
     );
 }
 
-/// The copy and its build, removed when the test ends (a build is about a gigabyte).
-/// Hard links to `from`'s compiled crates, build script outputs and fingerprints in `to`,
-/// so that cargo finds the dependencies it would build the same way already built (and
-/// only reads them: a crate built anew has a name of its own, as the copy's crates do).
+/// `from`'s compiled crates in `to`, so that cargo finds the dependencies it would build
+/// the same way already built: their fingerprints and build script outputs copied (cargo
+/// rewrites those of a crate it rebuilds), their artifacts (1.9 GB) hard-linked (a crate
+/// rebuilt gets its artifacts replaced, not written through, and the copy's own crates
+/// have names of their own).
 fn seed_target(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for dir in ["deps", "build", ".fingerprint"] {
+    for (dir, how) in [(".fingerprint", "-a"), ("build", "-a"), ("deps", "-al")] {
         if !from.join(dir).is_dir() {
             continue;
         }
         let status = Command::new("cp")
-            .arg("-al")
+            .arg(how)
             .arg(from.join(dir))
             .arg(to)
             .status()
             .expect("cp runs");
-        assert!(status.success(), "cannot link {dir} into {}", to.display());
+        assert!(status.success(), "cannot copy {dir} into {}", to.display());
     }
 }
 
+/// The copy and its build, removed when the test ends (a build is about a gigabyte).
 struct Scratch(PathBuf);
 
 impl Drop for Scratch {

@@ -10,7 +10,10 @@ use super::answer::Answer;
 use super::generic::error::{error_answer, throttle_status};
 use crate::drift::Answering;
 use crate::faults::Fault;
-use crate::{HANG_STATUS_ON_STOP, RequestRecord, Shared, Vendor};
+use crate::shared::HANG_STATUS_ON_STOP;
+use crate::shared::Shared;
+use crate::stats::RequestRecord;
+use crate::vendor::Vendor;
 
 /// A request as the shared flow sees it.
 pub(super) struct Incoming<'a> {
@@ -177,7 +180,7 @@ impl<'a> Incoming<'a> {
     }
 
     /// `message`, quoting the request's credential when the mock echoes credentials
-    /// ([`crate::MockConfig::echo_token`]), as some services do in every error.
+    /// ([`crate::config::MockConfig::echo_token`]), as some services do in every error.
     fn echoed(&self, message: &str) -> String {
         match self
             .credential
@@ -207,7 +210,7 @@ impl<'a> Incoming<'a> {
 }
 
 /// The credential of a request's `Authorization` (what follows its scheme), when the mock
-/// echoes credentials ([`crate::MockConfig::echo_token`]).
+/// echoes credentials ([`crate::config::MockConfig::echo_token`]).
 pub(super) fn credential(shared: &Shared, headers: &HeaderMap) -> Option<String> {
     if !shared.config.echo_token {
         return None;

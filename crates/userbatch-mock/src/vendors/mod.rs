@@ -9,10 +9,10 @@
 //! | rule | answer |
 //! |---|---|
 //! | no `Authorization` credentials of a scheme the spec names | 401 with the vendor's error body |
-//! | a token without the role ([`crate::MockConfig::forbid_tokens`]) | 403 with the vendor's error body |
+//! | a token without the role ([`crate::config::MockConfig::forbid_tokens`]) | 403 with the vendor's error body |
 //! | a path no vendor has (a base URL with a wrong path prefix) | 404, the web server's HTML page |
-//! | any, when told to redirect ([`crate::MockConfig::redirect_to`]) | 302 to the prefix plus the path and query |
-//! | credentials refused, when told to echo them ([`crate::MockConfig::echo_token`]) | 401 whose message quotes the token |
+//! | any, when told to redirect ([`crate::config::MockConfig::redirect_to`]) | 302 to the prefix plus the path and query |
+//! | credentials refused, when told to echo them ([`crate::config::MockConfig::echo_token`]) | 401 whose message quotes the token |
 //!
 //! What each operation checks and answers is its spec's: see [`generic`]. `answer.rs`
 //! holds the answer every handler writes, `incoming.rs` the flow every vendor request
@@ -32,7 +32,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::post;
 
-use crate::Shared;
+use crate::shared::Shared;
 use answer::Answer;
 
 type AppState = State<Arc<Shared>>;
@@ -54,7 +54,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Every request redirected, before anything else, when the config says so
-/// ([`crate::MockConfig::redirect_to`]): `302` to the prefix plus the request's path and
+/// ([`crate::config::MockConfig::redirect_to`]): `302` to the prefix plus the request's path and
 /// query.
 async fn redirecting(
     State(shared): AppState,
@@ -80,7 +80,7 @@ async fn unrouted(State(shared): AppState) -> Response {
     Answer::html(404, "404 Not Found").into_response()
 }
 
-/// `POST /oauth/token`: the client credentials grant (see [`crate::OAuthClient`]).
+/// `POST /oauth/token`: the client credentials grant (see [`crate::access::OAuthClient`]).
 async fn oauth_token(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
     let authorization = headers
         .get(header::AUTHORIZATION)

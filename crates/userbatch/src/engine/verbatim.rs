@@ -1,4 +1,4 @@
-//! [`Verbatim`]: an operation whose records are checked to be JSON, not decoded.
+//! [`Verbatim`]: an operation whose records are kept raw (checked to be JSON), not decoded.
 
 use std::future::Future;
 use userbatch_core::json::{self, RecordError};
@@ -6,8 +6,8 @@ use userbatch_core::plan::PlanError;
 use userbatch_core::{Operation, PageRequest, SendResult, rules};
 
 /// An operation whose records are not decoded into the generated type, only checked to be
-/// valid JSON: each found id comes with its record exactly as the vendor sent it
-/// ([`FoundRecord::raw`](crate::engine::FoundRecord::raw)) and `()` as the typed record. What the
+/// valid JSON: each found id comes with its raw record, exactly as the vendor sent it
+/// ([`FoundRecord::raw`](crate::engine::FoundRecord::raw)), and `()` as the typed record. What the
 /// `userbatch` command line uses: it writes the vendor's JSON as is, so a record whose
 /// fields drifted from the spec's types is still delivered (use the operation itself to
 /// have such records fail their ids instead, naming the field).

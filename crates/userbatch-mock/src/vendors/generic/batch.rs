@@ -15,11 +15,13 @@ use super::check::check;
 use super::error::error_answer;
 use super::request::{asked_attributes, ids_of, integer_id, query_pairs, query_param};
 use super::spec::{SpecOperation, SpecVendor};
+use crate::config::UnknownIdAnswer;
 use crate::data::{RecordDrift, RecordSchema, hash3};
 use crate::drift::Answering;
+use crate::drift::Drift;
+use crate::shared::Shared;
 use crate::vendors::answer::Answer;
 use crate::vendors::incoming::{Incoming, credential};
-use crate::{Drift, Shared, UnknownIdAnswer};
 
 /// A request to the batch operation `op`: the vendor's checks, then the records of the ids
 /// found, as its rules say.

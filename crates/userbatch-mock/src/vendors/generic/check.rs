@@ -9,8 +9,9 @@ use userbatch_core::rules::{IdLocation, MockQuirks};
 use super::error::error_answer;
 use super::request::{asked_attributes, path_value, query_pairs, query_param};
 use super::spec::{BodySpec, Param, ParamIn, SpecOperation, SpecVendor};
+use crate::shared::Shared;
+use crate::vendor::Vendor;
 use crate::vendors::answer::Answer;
-use crate::{Shared, Vendor};
 
 /// The vendor's checks of a request: credentials, path values, limits, ids, parameters,
 /// attributes, paging.
@@ -132,7 +133,7 @@ fn body_refused(spec: &BodySpec, body: &[u8]) -> Option<String> {
         .map(|(field, why)| format!("{field} {why}."))
 }
 
-/// 404 for a path parameter value [`crate::MockConfig::path_values`] does not list (not
+/// 404 for a path parameter value [`crate::config::MockConfig::path_values`] does not list (not
 /// the ids' parameter: an unknown id is answered as the rules say).
 pub(super) fn known_path_values(
     shared: &Shared,
@@ -160,7 +161,7 @@ pub(super) fn known_path_values(
 }
 
 /// The vendor's 401 without credentials it accepts, its 403 for a token without the role
-/// ([`crate::MockConfig::forbid_tokens`]).
+/// ([`crate::config::MockConfig::forbid_tokens`]).
 pub(super) fn access(
     shared: &Shared,
     headers: &HeaderMap,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::spec::vendor;
-use crate::Vendor;
+use crate::vendor::Vendor;
 use crate::vendors::answer::Answer;
 
 /// An error answer with `message` where the spec's `error-message` points (`""`: the

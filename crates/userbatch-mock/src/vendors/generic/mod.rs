@@ -6,7 +6,7 @@
 //! | rule | answer |
 //! |---|---|
 //! | no `Authorization` of a scheme the spec's `securitySchemes` name | 401 |
-//! | a path parameter value [`crate::MockConfig::path_values`] does not list | 404 with the error body at `error-message` |
+//! | a path parameter value [`crate::config::MockConfig::path_values`] does not list | 404 with the error body at `error-message` |
 //! | a query string over `limits.max-query-bytes` as sent | 414 |
 //! | ids not written as `ids.in`/`encoding` say, an id not of `ids.type` (integers as they print, at most 19 digits), or an empty one outside a body | 400 |
 //! | more than `limits.max-ids`, or a segment over `limits.max-segment-chars` | 400 |
@@ -14,8 +14,8 @@
 //! | an `Accept` parameter without `application/json` (the mock writes only JSON) | 406 |
 //! | an attribute `attributes` does not know, or a single-id one with several ids | 400 |
 //! | a page index under `paging.first-index`, a page size under 1, or either not a 32-bit integer | 400 |
-//! | unknown ids ([`crate::MockConfig::missing_ids`]); integer ids beyond 64 bits; empty ids in a body | left out; for `unknown-ids: {fails-request: S}` (and `omitted-or-fails-request` when [`crate::MockConfig::unknown_ids`] says so), S for the whole request |
-//! | found ids | records at `records.pointer` (inside their envelope, its other fields made from its schema), each once, in request order (`vendor-order`: the mock's own), `partial.unpopulated` left out, only the summary attributes plus those asked for; paged by `paging` (capped by [`crate::MockConfig::max_page_size`]), the total at its `total-pointer`, the page's index and size beside it |
+//! | unknown ids ([`crate::config::MockConfig::missing_ids`]); integer ids beyond 64 bits; empty ids in a body | left out; for `unknown-ids: {fails-request: S}` (and `omitted-or-fails-request` when [`crate::config::MockConfig::unknown_ids`] says so), S for the whole request |
+//! | found ids | records at `records.pointer` (inside their envelope, its other fields made from its schema), each once, in request order (`vendor-order`: the mock's own), `partial.unpopulated` left out, only the summary attributes plus those asked for; paged by `paging` (capped by [`crate::config::MockConfig::max_page_size`]), the total at its `total-pointer`, the page's index and size beside it |
 //! | a single-record operation (`records.many: false`) asked for an unknown id | 404 with the error body |
 //! | an update whose body is not a whole record of its schema with its id | 400 |
 //! | an update | 200, `update-answer` (or its response schema); fields absent from the body are reported cleared, as a vendor clears them; later reads return the record sent |
@@ -42,7 +42,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::{MethodFilter, on};
 
-use crate::{Shared, Vendor};
+use crate::shared::Shared;
+use crate::vendor::Vendor;
 use batch::serve;
 pub(crate) use spec::SPECS;
 use spec::vendor;

@@ -8,8 +8,8 @@ use axum::http::Method;
 use serde_json::Value;
 use userbatch_core::rules::{IdKind, IdLocation, MockQuirks, OperationRules, VendorRules};
 
-use crate::Vendor;
 use crate::data::{RecordDrift, RecordSchema};
+use crate::vendor::Vendor;
 
 /// One vendor's rules, read from its spec.
 pub(crate) struct SpecVendor {

@@ -13,9 +13,9 @@ use userbatch_core::rules::IdKind;
 use super::check::{access, known_path_values};
 use super::error::error_answer;
 use super::spec::{SpecVendor, UpdateOperation};
-use crate::Shared;
 use crate::data::RecordDrift;
 use crate::drift::Answering;
+use crate::shared::Shared;
 use crate::vendors::answer::Answer;
 use crate::vendors::incoming::{Incoming, credential};
 

@@ -12,7 +12,7 @@ use crate::engine::exec::state::{Exec, Page};
 use crate::error::{ErrorKind, FetchError};
 
 impl<O: Operation> Exec<O> {
-    /// One request with retries, its answer cut into records: transient failures (408,
+    /// One request with retries, its answer read into records: transient failures (408,
     /// 429, 5xx, the vendor's throttle statuses, timeouts, connection errors, bodies that
     /// are not JSON) are retried with backoff and jitter, `Retry-After` honoured, within
     /// the attempt limit, the run's retry budget and the deadline. An answer that is JSON

@@ -159,7 +159,7 @@ impl<O: Operation> Exec<O> {
         result.map(|received| (received, flying))
     }
 
-    /// A 2xx answer of the documented media type cut into its records, each with its id;
+    /// A 2xx answer of the documented media type read into its records, each with its id;
     /// an error status as an error ([`Exec::status_error`]).
     pub(in crate::engine) fn read_page(
         &self,

@@ -148,7 +148,6 @@ impl<O: Operation> Exec<O> {
         }
     }
 
-    /// Waits while a probe decides whether the run's requests are at fault.
     /// Waits while a probe decides whether the run's requests are at fault, or retries
     /// whether the vendor answers at all ([`Exec::quiet`]).
     pub(in crate::engine) async fn held(&self) {

@@ -72,9 +72,8 @@ async fn every_operation_of_the_registry_fetches_and_says_what_is_missing() {
     assert!(checked >= 6, "{checked} operations");
 }
 
-/// The batch operation of each resource of the registry, built from text options with
-/// the required ones given (the first value the spec lists, else any word: the mock takes
-/// any), with `n` ids of its type.
+/// Every operation of the registry, built for the mock at `base_url` (required options as
+/// `OperationEntry::build_for_mock` fills them), with its vendor and entry.
 fn registry_operations(
     base_url: &str,
 ) -> Vec<(
