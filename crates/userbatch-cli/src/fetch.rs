@@ -13,7 +13,7 @@ use crate::exit::Exit;
 use crate::exit::Exit::Usage;
 use crate::files::AtomicFile;
 use crate::ids::InputIds;
-use crate::report::{JsonFailure, JsonReport, shorten};
+use crate::report::{JsonReport, shorten};
 use crate::signals::{Signals, watch_signals};
 use crate::sink::Sink;
 use crate::ui::{Ui, Verbosity};
@@ -125,7 +125,7 @@ impl Fetch<'_> {
         let (report, sink) = self.fetch(batch, secrets, target).await?;
         // With -v the library's warning lists the fields.
         let notice = wants_partial_notice(ui);
-        if let Some(partial) = partial.filter(|_| report.found > 0 && notice) {
+        if let Some(partial) = partial.filter(|_| report.summary.found > 0 && notice) {
             ui.say(format_args!(
                 "these are summaries of {}: {} fields are not populated (-v lists them); \
                  --full fetches full records",
@@ -215,19 +215,12 @@ impl Fetch<'_> {
         let mut report = JsonReport {
             vendor: target.vendor.name.to_owned(),
             resource: target.resource.name.to_owned(),
-            requested: stream.requested(),
-            found: 0,
-            missing: Vec::new(),
-            failed: Vec::new(),
-            unexpected: 0,
-            requests: 0,
-            throttled: 0,
-            throttle_wait_s: 0.0,
-            pace_per_s: None,
-            run_error: None,
+            summary: userbatch::Summary::default(),
             interrupted: false,
             records_written: true,
         };
+        let summary = &mut report.summary;
+        summary.requested = stream.requested();
         let redactor = userbatch::json::Redactor::new(secrets);
         // Control characters a terminal would act on are escaped for one; a file or a pipe
         // gets the record as sent.
@@ -235,7 +228,7 @@ impl Fetch<'_> {
         while let Some(outcome) = stream.next().await {
             match outcome {
                 Outcome::Found(found) => {
-                    report.found += 1;
+                    summary.found += 1;
                     let record = redactor.redact(found.raw.as_str());
                     // One record per line, whatever white space the vendor sent.
                     let record = userbatch::json::one_line(&record);
@@ -245,29 +238,27 @@ impl Fetch<'_> {
                         sink.record(&record);
                     }
                 }
-                Outcome::Missing(id) => report.missing.push(id),
+                Outcome::Missing(id) => summary.missing.push(id),
                 Outcome::Failed(failure) => {
-                    let error = failure.error.to_string();
                     // Requests that fail alike (e.g. all those an interrupt left) make one
                     // entry.
-                    match report.failed.last_mut() {
-                        Some(last) if last.error == error => last.ids.extend(failure.ids),
-                        _ => report.failed.push(JsonFailure {
-                            ids: failure.ids,
-                            error,
-                        }),
+                    match summary.failed.last_mut() {
+                        Some(last) if last.error.to_string() == failure.error.to_string() => {
+                            last.ids.extend(failure.ids);
+                        }
+                        _ => summary.failed.push(failure),
                     }
                 }
             }
         }
         signals.abort();
+        summary.requests = stream.requests();
+        summary.unexpected = stream.unexpected();
+        summary.throttled = stream.throttled();
+        summary.throttle_wait = stream.throttle_wait();
+        summary.pace = stream.pace();
+        summary.run_error = stream.run_error();
         report.interrupted = interrupted.load(Ordering::SeqCst);
-        report.requests = stream.requests();
-        report.unexpected = stream.unexpected();
-        report.throttled = stream.throttled();
-        report.throttle_wait_s = stream.throttle_wait().as_secs_f64();
-        report.pace_per_s = stream.pace();
-        report.run_error = stream.run_error().map(|e| e.to_string());
         Ok((report, sink))
     }
 }

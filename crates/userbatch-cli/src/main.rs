@@ -258,7 +258,7 @@ async fn run(args: Args, matches: &clap::ArgMatches, ui: &Ui) -> Result<ExitCode
             failed_to_record = true;
         }
     }
-    let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
+    let failed: usize = report.summary.failed.iter().map(|f| f.ids.len()).sum();
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)
     } else if failed > 0 || failed_to_record {

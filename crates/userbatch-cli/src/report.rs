@@ -9,40 +9,24 @@ use crate::files::AtomicFile;
 use crate::ui;
 use crate::ui::Ui;
 
+/// What `--report` writes: the library's account of the run ([`userbatch::Summary`]), with
+/// the vendor and resource, and how the run ended.
 #[derive(Debug, Serialize)]
 pub(crate) struct JsonReport {
     pub(crate) vendor: String,
     pub(crate) resource: String,
-    pub(crate) requested: usize,
-    pub(crate) found: usize,
-    pub(crate) missing: Vec<String>,
-    pub(crate) failed: Vec<JsonFailure>,
-    pub(crate) unexpected: u64,
-    pub(crate) requests: u64,
-    pub(crate) throttled: u64,
-    pub(crate) throttle_wait_s: f64,
-    /// The pace requests started at when the run ended (requests a second), if one was in
-    /// effect: learned from throttled answers, stated by the vendor's rate-limit headers,
-    /// or --max-rate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) pace_per_s: Option<f64>,
-    /// The error that made the run stop sending, if one did (every id it left failed with
-    /// it): an answer every request got, whatever its ids.
-    pub(crate) run_error: Option<String>,
+    #[serde(flatten)]
+    pub(crate) summary: userbatch::Summary,
     pub(crate) interrupted: bool,
     /// Whether every found record reached the output (false: the `--output` file could not
     /// be written and was left as it was, or standard output was closed early).
     pub(crate) records_written: bool,
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct JsonFailure {
-    pub(crate) ids: Vec<String>,
-    pub(crate) error: String,
-}
-
 /// The lines that end a run: the summary, and what the user should know about it.
 pub(crate) fn summarize(ui: &Ui, report: &JsonReport, started: Instant) {
+    let interrupted = report.interrupted;
+    let report = &report.summary;
     let failed: usize = report.failed.iter().map(|f| f.ids.len()).sum();
     ui.say(format_args!(
         "requested {}, found {}, missing {}, failed {}, requests {}, elapsed {:.2}s{}",
@@ -52,18 +36,14 @@ pub(crate) fn summarize(ui: &Ui, report: &JsonReport, started: Instant) {
         failed,
         report.requests,
         started.elapsed().as_secs_f64(),
-        if report.interrupted {
-            ", interrupted"
-        } else {
-            ""
-        }
+        if interrupted { ", interrupted" } else { "" }
     ));
     if report.throttled > 0 {
         ui.say(format_args!(
             "the vendor throttled {} answer(s); the run paused {:.2}s for them{}",
             report.throttled,
-            report.throttle_wait_s,
-            match report.pace_per_s {
+            report.throttle_wait.as_secs_f64(),
+            match report.pace {
                 Some(rate) => format!("; requests went out at {} at the end", ui::per_second(rate)),
                 None => String::new(),
             }
@@ -76,17 +56,19 @@ pub(crate) fn summarize(ui: &Ui, report: &JsonReport, started: Instant) {
         ));
     }
     // Why ids failed, the most common cause first: one line per cause, at most a few.
-    let mut causes: Vec<(&str, usize)> = Vec::new();
+    let mut causes: Vec<(String, usize)> = Vec::new();
     for f in &report.failed {
-        match causes.iter_mut().find(|(error, _)| *error == f.error) {
+        let error = f.error.to_string();
+        match causes.iter_mut().find(|(seen, _)| *seen == error) {
             Some((_, n)) => *n += f.ids.len(),
-            None => causes.push((&f.error, f.ids.len())),
+            None => causes.push((error, f.ids.len())),
         }
     }
+    let run_error = report.run_error.as_ref().map(ToString::to_string);
     causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     const MOST_CAUSES: usize = 5;
     for (error, n) in causes.iter().take(MOST_CAUSES) {
-        let every = if report.run_error.as_deref() == Some(*error) {
+        let every = if run_error.as_ref() == Some(error) {
             " (every request got this answer: the run stopped sending)"
         } else {
             ""

@@ -117,3 +117,50 @@ impl From<progenitor_client::Error<ByteStream>> for ClientError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+    use crate::causes::Causes;
+    use crate::plan::PlanError;
+
+    /// An error with a cause of its own, as `reqwest` errors have.
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the request failed")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn debug_is_the_message_with_each_cause_once() {
+        // What `fn main() -> Result<(), ClientError>` prints after `Error: `.
+        assert_eq!(
+            format!("{:?}", ClientError::Status { status: 401 }),
+            "the vendor answered HTTP 401"
+        );
+        let outer = Outer(std::io::Error::other("connection reset"));
+        assert_eq!(
+            Causes(&outer).to_string(),
+            "the request failed: connection reset"
+        );
+        // A cause the message already quotes is not said twice.
+        let ids = ClientError::Ids(PlanError::NoIds);
+        assert_eq!(format!("{ids:?}"), "no ids to fetch");
+        // An id is cut in Debug as in Display: a megabyte line stays off the terminal.
+        let long = PlanError::InvalidId {
+            id: "x".repeat(100_000),
+            index: 0,
+            reason: crate::plan::InvalidId::NotAnInteger,
+        };
+        assert!(format!("{long:?}").len() < 200, "{long:?}");
+    }
+}

@@ -477,6 +477,14 @@ impl fmt::Debug for ModifyError {
     }
 }
 
+/// An error serializes as its message (what `Display` writes), as `userbatch --report`
+/// writes it.
+impl serde::Serialize for FetchError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,7 @@ mod vendors;
 
 pub use engine::{
     Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE, FailedIds, FoundRecord,
-    Outcome, Progress, Report, Retry, Stopper, Verbatim,
+    Outcome, Progress, Report, Retry, Stopper, Summary, Verbatim,
 };
 pub use error::{ErrorKind, FetchError, ModifyError, ModifyStep};
 pub use futures_util::Stream;

@@ -520,3 +520,61 @@ async fn bad_input_sends_no_request() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(m.stats().total_requests(), 0);
 }
+
+/// The library's report serializes to what `--report` writes (the command line adds only
+/// the vendor, the resource and how the run ended): a program and a script read one format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_librarys_report_is_the_json_the_command_line_writes() {
+    let m = userbatch_mock::MockServer::start(
+        userbatch_mock::MockConfig::new().missing_ids(["3", "7"]),
+    )
+    .await
+    .unwrap();
+    let url = m.base_url().to_owned();
+    let (out, mut written) = tokio::task::spawn_blocking(move || {
+        crate::support::run_reporting(&url, "t", &["nexudus", "users"], Some(120))
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let entry = userbatch::registry::vendor("nexudus")
+        .unwrap()
+        .resource("users")
+        .unwrap()
+        .batch_operation();
+    let config =
+        userbatch::ClientConfig::new(m.base_url()).credentials(userbatch::Credentials::bearer("t"));
+    let op = (entry.build)(config, &[]).unwrap();
+    let report = userbatch::Batch::new(op)
+        .fetch((1..=120).map(|i| i.to_string()))
+        .await
+        .unwrap();
+    m.stop().await;
+    // The format scripts read: these keys (`pace_per_s` only when a pace was in effect).
+    let keys: Vec<&String> = written.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "failed",
+            "found",
+            "interrupted",
+            "missing",
+            "records_written",
+            "requested",
+            "requests",
+            "resource",
+            "run_error",
+            "throttle_wait_s",
+            "throttled",
+            "unexpected",
+            "vendor"
+        ]
+    );
+    let object = written.as_object_mut().unwrap();
+    for added in ["vendor", "resource", "interrupted", "records_written"] {
+        assert!(object.remove(added).is_some(), "{added} in {object:?}");
+    }
+    assert_eq!(serde_json::to_value(&report).unwrap(), written);
+    assert_eq!(written["missing"], serde_json::json!(["3", "7"]));
+    assert_eq!(written["found"], 118);
+}

@@ -20,6 +20,6 @@ mod verbatim;
 
 pub use batch::{Batch, BatchStream, DEFAULT_CONCURRENCY, DEFAULT_THROTTLE_PATIENCE};
 pub use policy::Retry;
-pub use report::{FailedIds, FoundRecord, Outcome, Progress, Report};
+pub use report::{FailedIds, FoundRecord, Outcome, Progress, Report, Summary};
 pub use stop::Stopper;
 pub use verbatim::Verbatim;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use userbatch_core::RawRecord;
 
+use serde::Serialize;
+
 use crate::error::FetchError;
 
 /// What happened to one id (or, for failures, to the ids of one request).
@@ -33,8 +35,9 @@ pub struct FoundRecord<R> {
     pub raw: RawRecord,
 }
 
-/// Ids that failed together, with their error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Ids that failed together, with their error. Serializes as `{"ids": [...], "error":
+/// "<the error's message>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedIds {
     /// The ids, in input order.
     pub ids: Vec<String>,
@@ -76,6 +79,25 @@ pub struct Report<R> {
     pub run_error: Option<FetchError>,
 }
 
+/// An empty report: nothing requested.
+impl<R> Default for Report<R> {
+    fn default() -> Self {
+        Self {
+            found: Vec::new(),
+            missing: Vec::new(),
+            failed: Vec::new(),
+            requested: 0,
+            duplicates: 0,
+            unexpected: 0,
+            requests: 0,
+            throttled: 0,
+            throttle_wait: Duration::ZERO,
+            pace: None,
+            run_error: None,
+        }
+    }
+}
+
 impl<R> Report<R> {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = &R> {
@@ -91,6 +113,74 @@ impl<R> Report<R> {
     pub fn failed_count(&self) -> usize {
         self.failed.iter().map(|f| f.ids.len()).sum()
     }
+
+    /// The account without the records: what `userbatch --report` writes.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            requested: self.requested,
+            found: self.found.len(),
+            missing: self.missing.clone(),
+            failed: self.failed.clone(),
+            unexpected: self.unexpected,
+            requests: self.requests,
+            throttled: self.throttled,
+            throttle_wait: self.throttle_wait,
+            pace: self.pace,
+            run_error: self.run_error.clone(),
+        }
+    }
+}
+
+/// A report serializes as its [`Summary`]: the JSON `userbatch --report` writes, the found
+/// records counted (each one's JSON is [`FoundRecord::raw`]).
+///
+/// ```
+/// let report: userbatch::Report<()> = userbatch::Report::default();
+/// let json = serde_json::to_value(&report).unwrap();
+/// assert_eq!(json["found"], 0);
+/// assert_eq!(json["failed"], serde_json::json!([]));
+/// ```
+impl<R> Serialize for Report<R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.summary().serialize(serializer)
+    }
+}
+
+/// The account of a run without its records ([`Report::summary`]): every unique requested
+/// id is found (counted), missing or failed. Serializes to the JSON `userbatch --report`
+/// writes (errors as their messages, the throttle wait in seconds as `throttle_wait_s`, the
+/// pace as `pace_per_s` when there was one); a program that streams a run can fill one as
+/// the command line does (`Summary::default()`, then its fields).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Unique ids requested.
+    pub requested: usize,
+    /// Ids found.
+    pub found: usize,
+    /// Ids the vendor said it does not have.
+    pub missing: Vec<String>,
+    /// Ids no answer could be had for, with why.
+    pub failed: Vec<FailedIds>,
+    /// Records nobody asked for.
+    pub unexpected: u64,
+    /// HTTP requests sent.
+    pub requests: u64,
+    /// Throttled answers.
+    pub throttled: u64,
+    /// How long the run paused for `Retry-After`.
+    #[serde(rename = "throttle_wait_s", serialize_with = "seconds")]
+    pub throttle_wait: Duration,
+    /// The pace requests started at when the run ended, in requests a second, if one was in
+    /// effect.
+    #[serde(rename = "pace_per_s", skip_serializing_if = "Option::is_none")]
+    pub pace: Option<f64>,
+    /// The error that made the run stop sending, if one did.
+    pub run_error: Option<FetchError>,
+}
+
+fn seconds<S: serde::Serializer>(wait: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(wait.as_secs_f64())
 }
 
 /// Ids resolved so far, for progress bars.
