@@ -36,7 +36,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         let has_docs = root.join(&dir).join("DOCS.md").exists();
         outputs.push((
             format!("{dir}/Cargo.toml"),
-            crate::scaffold::manifest(&vendor, &spec)?,
+            crate::scaffold::manifest(&vendor, &spec, has_docs)?,
         ));
         outputs.push((
             format!("{dir}/src/lib.rs"),

@@ -141,7 +141,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
             "-p",
             "userbatch-cli",
             "-p",
-            "peoplehub",
+            "userbatch-peoplehub",
             "-p",
             "userbatch-mock",
         ])
