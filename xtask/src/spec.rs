@@ -143,9 +143,6 @@ impl Spec {
                 .collect();
             anyhow::bail!("{}", lines.join("\n"));
         }
-        // Keys twice in a flow mapping (`{a: 1, a: 2}`), which the scan leaves to the parser.
-        serde_yaml::from_str::<serde_yaml::Value>(text)
-            .with_context(|| format!("{rel}: not valid YAML"))?;
         let raw: Value =
             serde_yaml::from_str(text).with_context(|| format!("{rel}: not valid YAML"))?;
         Ok(Self {

@@ -3,142 +3,120 @@
 //! plain scalars that YAML 1.1 readers (PyYAML, so Schemathesis) read as booleans while
 //! YAML 1.2 readers (ours, Redocly) read them as strings.
 //!
-//! The scan reads block-style YAML line by line, as the specs are written: keys of block
-//! mappings (sequence items included), block scalars skipped. Flow mappings (`{a: 1}`) are
-//! left to the parser, which refuses a key twice in them too (without a line of its own).
+//! The keys and scalars come from `yaml-rust2`'s parser events, each with its line, block
+//! and flow style alike. A document that does not parse yields what was read up to the
+//! error (`Spec::parse` reports the error itself).
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Every key that repeats an earlier key of the same mapping: (line, message), lines
 /// counted from 1.
 pub fn duplicate_keys(text: &str) -> Vec<(usize, String)> {
-    // Open mappings, innermost last: (indent of their keys, keys seen with their lines).
-    let mut open: Vec<(usize, Vec<(String, usize)>)> = Vec::new();
-    let mut out = Vec::new();
-    let mut block_scalar: Option<usize> = None;
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        if let Some(at) = block_scalar {
-            if indent > at {
-                continue;
-            }
-            block_scalar = None;
-        }
-        // A sequence item opens a mapping whose keys stand after the dash.
-        let (indent, content) = match content.strip_prefix("- ") {
-            Some(rest) => {
-                let rest_trimmed = rest.trim_start_matches(' ');
-                let at = indent + 2 + (rest.len() - rest_trimmed.len());
-                open.retain(|(k, _)| *k < at);
-                (at, rest_trimmed)
-            }
-            None => (indent, content),
-        };
-        let Some((key, value)) = key_of(content) else {
-            continue;
-        };
-        open.retain(|(k, _)| *k <= indent);
-        match open.last_mut() {
-            Some((k, keys)) if *k == indent => {
-                if let Some((_, first)) = keys.iter().find(|(seen, _)| *seen == key) {
-                    out.push((n, format!("key `{key}` repeats the one on line {first}")));
-                } else {
-                    keys.push((key.clone(), n));
-                }
-            }
-            _ => open.push((indent, vec![(key.clone(), n)])),
-        }
-        let value = value.split(" #").next().unwrap_or("").trim();
-        if value.starts_with('|') || value.starts_with('>') {
-            block_scalar = Some(indent);
-        }
-    }
-    out
+    scan(text).duplicates
 }
 
 /// Tabs and YAML 1.1 booleans: (line, message).
 pub fn pitfalls(text: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        if line.contains('\t') {
-            out.push((
-                n,
-                "a tab: YAML indents with spaces, and readers differ on tabs elsewhere".to_owned(),
-            ));
-        }
-        let content = line.trim_start_matches([' ', '-']);
-        if content.starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = key_of(content) else {
-            continue;
-        };
-        let value = value.split(" #").next().unwrap_or("").trim();
-        for word in [key.as_str(), value] {
-            if is_yaml11_bool(word) {
-                out.push((
-                    n,
-                    format!(
-                        "`{word}` is a string to YAML 1.2 readers and a boolean to YAML 1.1 \
-                         ones (PyYAML, as Schemathesis uses): quote it, or write true/false"
-                    ),
-                ));
-            }
-        }
-    }
+    let mut out: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains('\t'))
+        .map(|(i, _)| {
+            let what = "a tab: YAML indents with spaces, and readers differ on tabs elsewhere";
+            (i + 1, what.to_owned())
+        })
+        .collect();
+    out.extend(scan(text).booleans.into_iter().map(|(line, word)| {
+        let what = format!(
+            "`{word}` is a string to YAML 1.2 readers and a boolean to YAML 1.1 ones \
+             (PyYAML, as Schemathesis uses): quote it, or write true/false"
+        );
+        (line, what)
+    }));
+    out.sort();
     out
 }
 
-/// A plain scalar that YAML 1.1 reads as a boolean and YAML 1.2 as a string.
+/// Plain scalars that YAML 1.1 reads as booleans and YAML 1.2 as strings.
+const YAML11_BOOLEANS: [&str; 16] = [
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
 fn is_yaml11_bool(word: &str) -> bool {
-    matches!(
-        word,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
+    YAML11_BOOLEANS.contains(&word)
 }
 
-/// The key of a block mapping line and what follows its colon, if the line is one: a plain
-/// or quoted key followed by `:` and a space or the end of the line.
-fn key_of(content: &str) -> Option<(String, &str)> {
-    let (key, rest) = if let Some(quote @ ('"' | '\'')) = content.chars().next() {
-        let end = content[1..].find(quote)? + 1;
-        (&content[1..end], &content[end + 1..])
-    } else {
-        if content.starts_with(['{', '[', '&', '*', '!', '|', '>', '%', '@', '`']) {
-            return None;
+fn scan(text: &str) -> Scan {
+    let mut scan = Scan::default();
+    // An error ends the events; what was read up to it is kept.
+    let _ = Parser::new_from_str(text).load(&mut scan, true);
+    scan
+}
+
+/// A collection being read: a mapping (its keys so far with their lines, and whether the
+/// next node is a key) or a sequence.
+enum Open {
+    Mapping {
+        keys: Vec<(String, usize)>,
+        key_next: bool,
+    },
+    Sequence,
+}
+
+#[derive(Default)]
+struct Scan {
+    open: Vec<Open>,
+    duplicates: Vec<(usize, String)>,
+    booleans: Vec<(usize, String)>,
+}
+
+impl Scan {
+    /// A node ended: in a mapping, a key is followed by its value and a value by a key.
+    fn node_done(&mut self) {
+        if let Some(Open::Mapping { key_next, .. }) = self.open.last_mut() {
+            *key_next = !*key_next;
         }
-        let colon = content
-            .match_indices(':')
-            .map(|(at, _)| at)
-            .find(|&at| content[at + 1..].is_empty() || content[at + 1..].starts_with(' '))?;
-        if content[..colon].contains(" #") {
-            return None;
-        }
-        (content[..colon].trim_end(), &content[colon..])
-    };
-    let rest = rest.strip_prefix(':')?;
-    if !(rest.is_empty() || rest.starts_with(' ')) {
-        return None;
     }
-    Some((key.to_owned(), rest))
+}
+
+impl MarkedEventReceiver for Scan {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let line = mark.line();
+        match event {
+            Event::Scalar(value, style, ..) => {
+                if style == TScalarStyle::Plain && is_yaml11_bool(&value) {
+                    self.booleans.push((line, value.clone()));
+                }
+                if let Some(Open::Mapping {
+                    keys,
+                    key_next: true,
+                }) = self.open.last_mut()
+                {
+                    match keys.iter().find(|(seen, _)| *seen == value) {
+                        Some((_, first)) => self.duplicates.push((
+                            line,
+                            format!("key `{value}` repeats the one on line {first}"),
+                        )),
+                        None => keys.push((value, line)),
+                    }
+                }
+                self.node_done();
+            }
+            Event::Alias(_) => self.node_done(),
+            Event::MappingStart(..) => self.open.push(Open::Mapping {
+                keys: Vec::new(),
+                key_next: true,
+            }),
+            Event::SequenceStart(..) => self.open.push(Open::Sequence),
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.open.pop();
+                self.node_done();
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +137,7 @@ e:
     c: 2
   - c: 3
 'a': 3
+f: {x: 1, x: 2}
 ";
         assert_eq!(
             duplicate_keys(text),
@@ -166,6 +145,7 @@ e:
                 (6, "key `c` repeats the one on line 3".to_owned()),
                 (9, "key `c` repeats the one on line 8".to_owned()),
                 (11, "key `a` repeats the one on line 1".to_owned()),
+                (12, "key `x` repeats the one on line 12".to_owned()),
             ]
         );
         assert!(duplicate_keys("a: 1\nb:\n  a: 1\nc: [a, a]\n").is_empty());
