@@ -33,30 +33,18 @@ async fn one_record_per_line_whatever_white_space_the_vendor_sends() {
             },
         ),
     ] {
-        let m = MockServer::start(
-            MockConfig::new()
-                .drift(Vendor::Nexudus, drift.clone())
-                .drift(Vendor::Usermgr, drift.clone())
-                .drift(Vendor::Avepoint, drift),
-        )
-        .await
-        .unwrap();
-        for args in [
-            &["nexudus", "users", "1", "2", "3"][..],
-            &["nexudus", "users", "--full", "1", "2", "3"],
-            &["usermgr", "users", "1", "2", "3"],
-            &[
-                "avepoint",
-                "users",
-                "--customer-id",
-                "c",
-                "--tenant-id",
-                "t",
-                "1",
-                "2",
-                "3",
-            ],
-        ] {
+        let config = Vendor::ALL
+            .into_iter()
+            .fold(MockConfig::new(), |config, vendor| {
+                config.drift(vendor, drift.clone())
+            });
+        let m = MockServer::start(config).await.unwrap();
+        let targets = crate::support::registry_targets(true);
+        assert!(targets.len() >= 4, "{targets:?}");
+        for target in targets {
+            let mut args: Vec<&str> = target.iter().map(String::as_str).collect();
+            args.extend(["1", "2", "3"]);
+            let args = &args[..];
             let (out, _) = run(m.base_url(), "t", args);
             let at = format!("{name} {args:?}");
             assert_eq!(out.status.code(), Some(0), "{at}: {}", text(&out.stderr));

@@ -113,18 +113,9 @@ async fn a_token_whose_user_lacks_the_role() {
         .await
         .unwrap();
     for n in [3, 3_000] {
-        for args in [
-            &["nexudus", "coworkers"][..],
-            &["usermgr", "users"],
-            &[
-                "avepoint",
-                "users",
-                "--customer-id",
-                "c",
-                "--tenant-id",
-                "t",
-            ],
-        ] {
+        for target in crate::support::registry_targets(false) {
+            let args: Vec<&str> = target.iter().map(String::as_str).collect();
+            let args = &args[..];
             let (out, report) = run(m.base_url(), args, n);
             let cause = "the vendor answered HTTP 403";
             every_id_failed(&out, &report, n, cause, &format!("{args:?}, {n} ids"));

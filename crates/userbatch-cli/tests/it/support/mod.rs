@@ -98,3 +98,28 @@ pub fn closed_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// `VENDOR RESOURCE [--full] [--FLAG VALUE ...]` for every resource of the registry: its
+/// batch operation and, with `full`, its summaries' full operation, each with the options
+/// it requires (any value: the mock takes any). What a test that covers every vendor runs,
+/// with no vendor named: a spec added to `specs/` is in it.
+pub fn registry_targets(full: bool) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for vendor in userbatch::registry::vendors() {
+        for resource in vendor.resources {
+            let batch = resource.batch_operation();
+            let full_op = vendor.full_operation(batch).filter(|_| full);
+            for (entry, flag) in [(Some(batch), None), (full_op, Some("--full"))] {
+                let Some(entry) = entry else { continue };
+                let mut args = vec![vendor.name.to_owned(), resource.name.to_owned()];
+                args.extend(flag.map(str::to_owned));
+                for option in entry.options.iter().filter(|o| o.required) {
+                    args.push(format!("--{}", option.flag));
+                    args.push(option.any_value("t").to_owned());
+                }
+                out.push(args);
+            }
+        }
+    }
+    out
+}
