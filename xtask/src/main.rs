@@ -18,10 +18,11 @@ commands:
                       compare the specs with the vendors' doc pages as saved in DIR
                       (default: $USERBATCH_VENDOR_DOCS); each operation names its page
                       with x-docs-page; prints every difference, exits 1 if there is one
-  diff [--base REV] [--json] [--fail-on breaking]
+  diff [--base REV] [--json] [--fail-on breaking] [--bump]
                       what changed from the specs at REV (default HEAD) to the working
                       tree: wire, x-userbatch rules, the generated Rust API and the
-                      version bump it calls for (Markdown; --json for tools)
+                      version bump it calls for (Markdown; --json for tools); --bump
+                      writes that version into each vendor crate's manifest
   bench [--write] [--runs N]
                       scenario benchmarks against the mock (default 5 runs); --write
                       rewrites BENCHMARKS.md
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
         },
         ["docs-check", "--docs", dir] => xtask::docs::run(&root, std::path::Path::new(dir)),
         ["diff", rest @ ..] => match diff_args(rest) {
-            Some((base, json, fail)) => xtask::diff::run(&root, base, json, fail),
+            Some((base, json, fail, bump)) => xtask::diff::run(&root, base, json, fail, bump),
             None => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
@@ -83,20 +84,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn diff_args<'a>(args: &[&'a str]) -> Option<(&'a str, bool, bool)> {
-    let (mut base, mut json, mut fail) = ("HEAD", false, false);
+fn diff_args<'a>(args: &[&'a str]) -> Option<(&'a str, bool, bool, bool)> {
+    let (mut base, mut json, mut fail, mut bump) = ("HEAD", false, false, false);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match *arg {
             "--base" => base = it.next()?,
             "--json" => json = true,
+            "--bump" => bump = true,
             // `breaking` is the only level: anything else is a usage error, not a quiet
             // "never fail".
             "--fail-on" => fail = (*it.next()? == "breaking").then_some(true)?,
             _ => return None,
         }
     }
-    Some((base, json, fail))
+    Some((base, json, fail, bump))
 }
 
 fn bench_args(args: &[&str]) -> Option<(bool, usize)> {
@@ -120,11 +122,11 @@ mod tests {
     fn fail_on_takes_breaking_and_refuses_anything_else() {
         assert_eq!(
             diff_args(&["--fail-on", "breaking"]),
-            Some(("HEAD", false, true))
+            Some(("HEAD", false, true, false))
         );
         assert_eq!(
-            diff_args(&["--base", "v1", "--json"]),
-            Some(("v1", true, false))
+            diff_args(&["--base", "v1", "--json", "--bump"]),
+            Some(("v1", true, false, true))
         );
         assert_eq!(diff_args(&["--fail-on", "compatible"]), None);
         assert_eq!(diff_args(&["--fail-on"]), None);

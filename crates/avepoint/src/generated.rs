@@ -10,13 +10,20 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///An error answer. Assumption: the docs show no error body; this is the common `{"message": "..."}` shape, and any other fields are allowed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct Error {
         ///What went wrong, in the vendor's words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
     }
+    impl Error {
+        pub fn builder() -> builder::Error {
+            Default::default()
+        }
+    }
     ///`PageMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct PageMetadata {
         ///The page index of current request.
         #[serde(rename = "pageIndex")]
@@ -28,8 +35,14 @@ pub mod types {
         #[serde(rename = "totalCount")]
         pub total_count: i64,
     }
+    impl PageMetadata {
+        pub fn builder() -> builder::PageMetadata {
+            Default::default()
+        }
+    }
     ///`User`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct User {
         ///The password age of the user.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -114,8 +127,14 @@ pub mod types {
         )]
         pub user_principal_name: ::std::option::Option<::std::string::String>,
     }
+    impl User {
+        pub fn builder() -> builder::User {
+            Default::default()
+        }
+    }
     ///`UserBatchRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UserBatchRequest {
         ///The unique identifiers of users.
         #[serde(
@@ -125,11 +144,22 @@ pub mod types {
         )]
         pub user_ids: ::std::vec::Vec<::std::string::String>,
     }
+    impl UserBatchRequest {
+        pub fn builder() -> builder::UserBatchRequest {
+            Default::default()
+        }
+    }
     ///`UserPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UserPage {
         pub data: ::std::vec::Vec<User>,
         pub metadata: PageMetadata,
+    }
+    impl UserPage {
+        pub fn builder() -> builder::UserPage {
+            Default::default()
+        }
     }
     ///The current status of the user account: 0 MFA disabled, 1 Sign-in blocked, 2 Password expired, 3 High risk, 4 Medium risk, 5 Compliance, 6 Inactive, 7 Pending deletion, 8 Test user. The docs' table types it as an integer but their sample sends an array of them; both are accepted. Open: values beyond 8 decode too.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -146,6 +176,599 @@ pub mod types {
     impl ::std::convert::From<::std::vec::Vec<i32>> for UserStatus {
         fn from(value: ::std::vec::Vec<i32>) -> Self {
             Self::Array(value)
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Error {
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Error {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl Error {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Error> for super::Error {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Error,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { message: value.message? })
+            }
+        }
+        impl ::std::convert::From<super::Error> for Error {
+            fn from(value: super::Error) -> Self {
+                Self { message: Ok(value.message) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PageMetadata {
+            page_index: ::std::result::Result<i32, ::std::string::String>,
+            page_size: ::std::result::Result<i32, ::std::string::String>,
+            total_count: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PageMetadata {
+            fn default() -> Self {
+                Self {
+                    page_index: Err("no value supplied for page_index".to_string()),
+                    page_size: Err("no value supplied for page_size".to_string()),
+                    total_count: Err("no value supplied for total_count".to_string()),
+                }
+            }
+        }
+        impl PageMetadata {
+            pub fn page_index<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_index = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page_index: {e}")
+                    });
+                self
+            }
+            pub fn page_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page_size: {e}")
+                    });
+                self
+            }
+            pub fn total_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_count: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PageMetadata> for super::PageMetadata {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PageMetadata,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    page_index: value.page_index?,
+                    page_size: value.page_size?,
+                    total_count: value.total_count?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PageMetadata> for PageMetadata {
+            fn from(value: super::PageMetadata) -> Self {
+                Self {
+                    page_index: Ok(value.page_index),
+                    page_size: Ok(value.page_size),
+                    total_count: Ok(value.total_count),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct User {
+            age: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_or_region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            department: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            employee_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            end_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_test_user: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            job_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            location: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mobile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            start_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::UserStatus>,
+                ::std::string::String,
+            >,
+            user_principal_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for User {
+            fn default() -> Self {
+                Self {
+                    age: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country_or_region: Ok(Default::default()),
+                    department: Ok(Default::default()),
+                    display_name: Ok(Default::default()),
+                    employee_id: Ok(Default::default()),
+                    end_date: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_test_user: Ok(Default::default()),
+                    job_title: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    location: Ok(Default::default()),
+                    mail: Ok(Default::default()),
+                    mobile: Ok(Default::default()),
+                    start_date: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    user_principal_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl User {
+            pub fn age<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.age = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for age: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country_or_region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_or_region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for country_or_region: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn department<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for department: {e}")
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn employee_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.employee_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employee_id: {e}")
+                    });
+                self
+            }
+            pub fn end_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_date: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_test_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_test_user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_test_user: {e}")
+                    });
+                self
+            }
+            pub fn job_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_title: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
+                self
+            }
+            pub fn mail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mail: {e}")
+                    });
+                self
+            }
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+            pub fn start_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_date: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::UserStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn user_principal_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_principal_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_principal_name: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<User> for super::User {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: User,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    age: value.age?,
+                    company: value.company?,
+                    country_or_region: value.country_or_region?,
+                    department: value.department?,
+                    display_name: value.display_name?,
+                    employee_id: value.employee_id?,
+                    end_date: value.end_date?,
+                    first_name: value.first_name?,
+                    id: value.id?,
+                    is_test_user: value.is_test_user?,
+                    job_title: value.job_title?,
+                    last_name: value.last_name?,
+                    location: value.location?,
+                    mail: value.mail?,
+                    mobile: value.mobile?,
+                    start_date: value.start_date?,
+                    status: value.status?,
+                    user_principal_name: value.user_principal_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::User> for User {
+            fn from(value: super::User) -> Self {
+                Self {
+                    age: Ok(value.age),
+                    company: Ok(value.company),
+                    country_or_region: Ok(value.country_or_region),
+                    department: Ok(value.department),
+                    display_name: Ok(value.display_name),
+                    employee_id: Ok(value.employee_id),
+                    end_date: Ok(value.end_date),
+                    first_name: Ok(value.first_name),
+                    id: Ok(value.id),
+                    is_test_user: Ok(value.is_test_user),
+                    job_title: Ok(value.job_title),
+                    last_name: Ok(value.last_name),
+                    location: Ok(value.location),
+                    mail: Ok(value.mail),
+                    mobile: Ok(value.mobile),
+                    start_date: Ok(value.start_date),
+                    status: Ok(value.status),
+                    user_principal_name: Ok(value.user_principal_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserBatchRequest {
+            user_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserBatchRequest {
+            fn default() -> Self {
+                Self {
+                    user_ids: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserBatchRequest {
+            pub fn user_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_ids: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserBatchRequest> for super::UserBatchRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserBatchRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { user_ids: value.user_ids? })
+            }
+        }
+        impl ::std::convert::From<super::UserBatchRequest> for UserBatchRequest {
+            fn from(value: super::UserBatchRequest) -> Self {
+                Self {
+                    user_ids: Ok(value.user_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::User>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<super::PageMetadata, ::std::string::String>,
+        }
+        impl ::std::default::Default for UserPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                }
+            }
+        }
+        impl UserPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::User>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageMetadata>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserPage> for super::UserPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    metadata: value.metadata?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserPage> for UserPage {
+            fn from(value: super::UserPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    metadata: Ok(value.metadata),
+                }
+            }
         }
     }
     /// Error types.

@@ -10,6 +10,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///A Coworker (member). The docs give no field list: the fields are those of the docs' example response plus those the list endpoint names as not populated. Types follow the example's values; where the example shows null or omits the field, the type is an assumption (each such field says so).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Coworker {
         ///Assumed type (null in the docs' example; typed from the field's name).
         #[serde(
@@ -1304,6 +1305,11 @@ pub mod types {
         )]
         pub zoom_user_id: ::std::option::Option<::std::string::String>,
     }
+    impl Coworker {
+        pub fn builder() -> builder::Coworker {
+            Default::default()
+        }
+    }
     ///`CoworkerList`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -1326,6 +1332,7 @@ pub mod types {
     }
     ///A summary of [`Coworker`], as `getCoworkers` returns it: it does not carry 111 of the full record's fields (CoworkerType, Gender, CreateUser, Address, PostCode, CityName, State, MobilePhone, LandLine, NickName, BusinessArea, Position, CompanyName, ProfileWebsite, ProfileTags, ProfileSummary, Twitter, Facebook, Google, Telegram, Linkedin, Skype, Github, Pinterest, Flickr, Instagram, Vimeo, Tumblr, Blogger, ProfileIsPublic, BillingEmail, BillingAddress, BillingPostCode, BillingCityName, BillingState, BillingCountryId, TaxRateType, TaxRate, TaxIDNumber, BankName, BankAccount, BankBranch, NotifyOnNewInvoice, NotifyOnNewPayment, NotifyOnFailedPayment, ShowPayingMemberInvoices, EnableGoCardlessPayments, UseGoCardlessProPayments, GoCardlessContractNumber, StripeBacsDDPaymentMethodId, StripeBacsDDMandateId, StripeBacsDDEnabled, RegularPaymentProvider, RegularPaymentContractNumber, DoNotProcessInvoicesAutomatically, AllowNetworkCheckin, AccessPincode, KeyFobNumber, NotifyOnDelivery, EzeepUserId, EzeepFreePrinting, EzeepBlueUserId, EzeepBlueFreePrinting, EzeepBluePrintingEnabled, PaperCutPayAsYouPrint, PaperCutUserId, Notes, Custom1, Custom2, Custom3, Custom4, Custom5, Custom6, Custom7, Custom8, Custom9, Custom10, Custom11, Custom12, Custom13, Custom14, Custom15, Custom16, Custom17, Custom18, Custom19, Custom20, Custom21, Custom22, Custom23, Custom24, Custom25, Custom26, Custom27, Custom28, Custom29, Custom30, PurchaseOrder, NotifyOnDeliveriesEmail, AccessControlErrorNotificationSent, SyncToPaperCutDue, InvoiceSegregationOverride, InvoiceSegregateContracts, InvoiceSegregateBookings, InvoiceSegregateProducts, InvoiceSegregateTimePasses, InvoiceSegregateTickets, IsDefaultProfile, InvoiceSegregateCharges, EzeepPrintingEnabled, InvoiceDueDateDay). Fetch the full record with `getCoworker` (or hydrate summaries through the `userbatch` facade) before reading those fields or building an update: a PUT built from a summary clears them at the vendor.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CoworkerSummary {
         ///Assumed type (null in the docs' example; typed from the field's name).
         #[serde(
@@ -1950,6 +1957,11 @@ pub mod types {
         )]
         pub zoom_user_id: ::std::option::Option<::std::string::String>,
     }
+    impl CoworkerSummary {
+        pub fn builder() -> builder::CoworkerSummary {
+            Default::default()
+        }
+    }
     ///A bare JSON string error message, e.g. `"Not found"`.
     #[derive(
         ::serde::Deserialize,
@@ -2121,6 +2133,7 @@ pub mod types {
     }
     ///One validation error of an update (assumed shape).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateError {
         ///The value that was refused (any JSON value).
         #[serde(
@@ -2139,8 +2152,14 @@ pub mod types {
         )]
         pub property_name: ::std::option::Option<::std::string::String>,
     }
+    impl UpdateError {
+        pub fn builder() -> builder::UpdateError {
+            Default::default()
+        }
+    }
     ///The result of an update. Assumption: the vendor's docs do not show it; this is the action-result shape Nexudus' API answers writes with. Every field is optional, so a different answer still decodes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateResult {
         ///Validation errors, if any.
         #[serde(
@@ -2173,8 +2192,14 @@ pub mod types {
         )]
         pub was_successful: ::std::option::Option<bool>,
     }
+    impl UpdateResult {
+        pub fn builder() -> builder::UpdateResult {
+            Default::default()
+        }
+    }
     ///A User: an administrator or staff member who can sign in to the Nexudus admin panel. Users are assigned roles that control their permissions and can be associated with one or more business locations. Fields as listed by the Get one User docs.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct User {
         ///The access token value for this user. Sensitive: redacted in Debug output.
         #[serde(
@@ -2585,6 +2610,11 @@ pub mod types {
         )]
         pub validated: ::std::option::Option<bool>,
     }
+    impl User {
+        pub fn builder() -> builder::User {
+            Default::default()
+        }
+    }
     ///`UserList`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -2607,6 +2637,7 @@ pub mod types {
     }
     ///A summary of [`User`], as `getUsers` returns it: it does not carry 28 of the full record's fields (NewPassword, IsAdmin, APIAccess, MustResetPassword, LastAccess, Devices, OnNewEmail, OnHelpDeskMsg, OnNewWallPost, OnNewMember, OnProfileChanges, OnNewBlogComment, OnNewEventComment, OnTariffChange, OnBookingChange, OnTentativeBookingChange, OnPurchases, OnVisitorRegistration, OnPlaformInvoices, ReceiveCommunityDigest, ReceiveEveryMessage, TwoFactorSecret, LastHelpVisited, OnAccessControlErrors, OnMemberRemovedFromTeam, OnVirtualOfficeTariffChange, OnVirtualOfficeDeliveryPreferenceUpdate, OnIdentityCheckUpdate). Fetch the full record with `getUser` (or hydrate summaries through the `userbatch` facade) before reading those fields or building an update: a PUT built from a summary clears them at the vendor.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UserSummary {
         ///The access token value for this user. Sensitive: redacted in Debug output.
         #[serde(
@@ -2848,6 +2879,9280 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub validated: ::std::option::Option<bool>,
+    }
+    impl UserSummary {
+        pub fn builder() -> builder::UserSummary {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Coworker {
+            access_card_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            access_control_debounce_time: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            access_control_error_notification_sent: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            access_pincode: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            alert_note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            allow_network_checkin: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            archived: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            avatar_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bank_account: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bank_branch: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bank_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            banner_image_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_city_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_country_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            billing_day: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            billing_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            billing_longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            billing_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_simple_time_zone_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            billing_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            blogger: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            brivo_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            business_area: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            businesses: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            can_access_community: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_book_for_team: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_make_bookings: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_purchase_events: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_purchase_products: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            card_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            checkin_since_last_renewal: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            churn_probability: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            city_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            clear_avatar_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            clear_banner_image_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            coworker_contract_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            coworker_contract_tariff_names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            coworker_type: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            create_user: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            created_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            current_access_signature: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            current_access_signatures: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom10: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom11: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom12: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom13: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom14: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom15: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom16: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom17: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom18: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom19: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom20: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom21: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom22: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom23: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom24: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom25: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom26: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom27: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom28: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom29: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom3: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom30: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom4: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom5: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom6: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom7: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom8: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom9: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_fields: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            date_of_birth: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            do_not_process_invoices_automatically: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            doordeck_private_key: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            doordeck_public_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            doordeck_user_guid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            enable_go_cardless_payments: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            engagement_level: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            ezeep_blue_free_printing: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            ezeep_blue_printing_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            ezeep_blue_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ezeep_free_printing: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            ezeep_printing_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            ezeep_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            facebook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            flickr: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            friday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            general_terms_accepted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            github: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            go_cardless_contract_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            google: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            google_api_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            google_subscription_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_accepted_stripe_ach_agreement: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_verified_stripe_ach_deposits: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            instagram: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoice_due_date_day: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            invoice_due_date_period: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            invoice_segregate_bookings: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregate_charges: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregate_contracts: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregate_products: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregate_tickets: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregate_time_passes: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoice_segregation_override: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            invoicing_business_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            invoicing_business_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_default_profile: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_new: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            key_fob_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            land_line: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_invoice_attempt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_low_credit_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_over_due_invoice_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_renewal: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            linkedin: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            localization_details: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            minutes_since_last_renewal: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            mobile_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            monday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            new_avatar_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            new_banner_image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            next_auto_invoice: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_auto_invoice_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_invoice_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            nick_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notes: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notify_on_deliveries_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notify_on_delivery: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            notify_on_failed_payment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            notify_on_new_invoice: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            notify_on_new_payment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            office365_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            office365_refresh_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            office365_subscription_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paper_cut_free_printing: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            paper_cut_pay_as_you_print: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            paper_cut_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pinterest: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile_is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            profile_summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile_tags: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile_website: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            purchase_order: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referer_guid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            registration_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            registration_date_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            regular_payment_contract_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            regular_payment_provider: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            renewal_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            salto_v2_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            salutation: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            saturday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            show_alert: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            show_paying_member_invoices: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            simple_time_zone_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            skype: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            stripe_ach_bank_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            stripe_ach_customer_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            stripe_bacs_dd_customer_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            stripe_bacs_dd_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            stripe_bacs_dd_mandate_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            stripe_bacs_dd_payment_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sunday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            sync_to_paper_cut_due: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            sync_to_square: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            system_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tariff_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tariff_invoice_every: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tariff_invoice_every_weeks: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tax_id_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tax_rate: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            tax_rate_type: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            team_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            team_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            teams: ::std::result::Result<::std::vec::Vec<i64>, ::std::string::String>,
+            telegram: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            thursday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            to_string_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tuesday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tumblr: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            twitter: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unique_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            updated_by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            use_go_cardless_pro_payments: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            user_is_admin: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_last_access: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            user_receive_community_digest: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_receive_every_message: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            vimeo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            wednesday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            zoom_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            zoom_refresh_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            zoom_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Coworker {
+            fn default() -> Self {
+                Self {
+                    access_card_id: Ok(Default::default()),
+                    access_control_debounce_time: Ok(Default::default()),
+                    access_control_error_notification_sent: Ok(Default::default()),
+                    access_pincode: Ok(Default::default()),
+                    active: Ok(Default::default()),
+                    address: Ok(Default::default()),
+                    alert_note: Ok(Default::default()),
+                    allow_network_checkin: Ok(Default::default()),
+                    archived: Ok(Default::default()),
+                    avatar_file_name: Ok(Default::default()),
+                    bank_account: Ok(Default::default()),
+                    bank_branch: Ok(Default::default()),
+                    bank_name: Ok(Default::default()),
+                    banner_image_file_name: Ok(Default::default()),
+                    billing_address: Ok(Default::default()),
+                    billing_city_name: Ok(Default::default()),
+                    billing_country_id: Ok(Default::default()),
+                    billing_day: Ok(Default::default()),
+                    billing_email: Ok(Default::default()),
+                    billing_latitude: Ok(Default::default()),
+                    billing_longitude: Ok(Default::default()),
+                    billing_name: Ok(Default::default()),
+                    billing_post_code: Ok(Default::default()),
+                    billing_simple_time_zone_id: Ok(Default::default()),
+                    billing_state: Ok(Default::default()),
+                    blogger: Ok(Default::default()),
+                    brivo_user_id: Ok(Default::default()),
+                    business_area: Ok(Default::default()),
+                    businesses: Ok(Default::default()),
+                    can_access_community: Ok(Default::default()),
+                    can_book_for_team: Ok(Default::default()),
+                    can_make_bookings: Ok(Default::default()),
+                    can_purchase_events: Ok(Default::default()),
+                    can_purchase_products: Ok(Default::default()),
+                    card_number: Ok(Default::default()),
+                    checkin_since_last_renewal: Ok(Default::default()),
+                    churn_probability: Ok(Default::default()),
+                    city_name: Ok(Default::default()),
+                    clear_avatar_file: Ok(Default::default()),
+                    clear_banner_image_file: Ok(Default::default()),
+                    company_name: Ok(Default::default()),
+                    country_id: Ok(Default::default()),
+                    coworker_contract_ids: Ok(Default::default()),
+                    coworker_contract_tariff_names: Ok(Default::default()),
+                    coworker_type: Ok(Default::default()),
+                    create_user: Ok(Default::default()),
+                    created_on: Ok(Default::default()),
+                    current_access_signature: Ok(Default::default()),
+                    current_access_signatures: Ok(Default::default()),
+                    custom1: Ok(Default::default()),
+                    custom10: Ok(Default::default()),
+                    custom11: Ok(Default::default()),
+                    custom12: Ok(Default::default()),
+                    custom13: Ok(Default::default()),
+                    custom14: Ok(Default::default()),
+                    custom15: Ok(Default::default()),
+                    custom16: Ok(Default::default()),
+                    custom17: Ok(Default::default()),
+                    custom18: Ok(Default::default()),
+                    custom19: Ok(Default::default()),
+                    custom2: Ok(Default::default()),
+                    custom20: Ok(Default::default()),
+                    custom21: Ok(Default::default()),
+                    custom22: Ok(Default::default()),
+                    custom23: Ok(Default::default()),
+                    custom24: Ok(Default::default()),
+                    custom25: Ok(Default::default()),
+                    custom26: Ok(Default::default()),
+                    custom27: Ok(Default::default()),
+                    custom28: Ok(Default::default()),
+                    custom29: Ok(Default::default()),
+                    custom3: Ok(Default::default()),
+                    custom30: Ok(Default::default()),
+                    custom4: Ok(Default::default()),
+                    custom5: Ok(Default::default()),
+                    custom6: Ok(Default::default()),
+                    custom7: Ok(Default::default()),
+                    custom8: Ok(Default::default()),
+                    custom9: Ok(Default::default()),
+                    custom_fields: Ok(Default::default()),
+                    date_of_birth: Ok(Default::default()),
+                    do_not_process_invoices_automatically: Ok(Default::default()),
+                    doordeck_private_key: Ok(Default::default()),
+                    doordeck_public_key: Ok(Default::default()),
+                    doordeck_user_guid: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    enable_go_cardless_payments: Ok(Default::default()),
+                    engagement_level: Ok(Default::default()),
+                    ezeep_blue_free_printing: Ok(Default::default()),
+                    ezeep_blue_printing_enabled: Ok(Default::default()),
+                    ezeep_blue_user_id: Ok(Default::default()),
+                    ezeep_free_printing: Ok(Default::default()),
+                    ezeep_printing_enabled: Ok(Default::default()),
+                    ezeep_user_id: Ok(Default::default()),
+                    facebook: Ok(Default::default()),
+                    flickr: Ok(Default::default()),
+                    friday_attendance: Ok(Default::default()),
+                    full_name: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    general_terms_accepted: Ok(Default::default()),
+                    github: Ok(Default::default()),
+                    go_cardless_contract_number: Ok(Default::default()),
+                    google: Ok(Default::default()),
+                    google_api_token: Ok(Default::default()),
+                    google_subscription_id: Ok(Default::default()),
+                    has_accepted_stripe_ach_agreement: Ok(Default::default()),
+                    has_verified_stripe_ach_deposits: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    instagram: Ok(Default::default()),
+                    invoice_due_date_day: Ok(Default::default()),
+                    invoice_due_date_period: Ok(Default::default()),
+                    invoice_segregate_bookings: Ok(Default::default()),
+                    invoice_segregate_charges: Ok(Default::default()),
+                    invoice_segregate_contracts: Ok(Default::default()),
+                    invoice_segregate_products: Ok(Default::default()),
+                    invoice_segregate_tickets: Ok(Default::default()),
+                    invoice_segregate_time_passes: Ok(Default::default()),
+                    invoice_segregation_override: Ok(Default::default()),
+                    invoicing_business_id: Ok(Default::default()),
+                    invoicing_business_name: Ok(Default::default()),
+                    is_default_profile: Ok(Default::default()),
+                    is_new: Ok(Default::default()),
+                    key_fob_number: Ok(Default::default()),
+                    land_line: Ok(Default::default()),
+                    last_invoice_attempt: Ok(Default::default()),
+                    last_low_credit_reminder: Ok(Default::default()),
+                    last_over_due_invoice_reminder: Ok(Default::default()),
+                    last_renewal: Ok(Default::default()),
+                    latitude: Ok(Default::default()),
+                    linkedin: Ok(Default::default()),
+                    localization_details: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    minutes_since_last_renewal: Ok(Default::default()),
+                    mobile_phone: Ok(Default::default()),
+                    monday_attendance: Ok(Default::default()),
+                    new_avatar_url: Ok(Default::default()),
+                    new_banner_image_url: Ok(Default::default()),
+                    next_auto_invoice: Ok(Default::default()),
+                    next_auto_invoice_local: Ok(Default::default()),
+                    next_invoice_local: Ok(Default::default()),
+                    nick_name: Ok(Default::default()),
+                    notes: Ok(Default::default()),
+                    notify_on_deliveries_email: Ok(Default::default()),
+                    notify_on_delivery: Ok(Default::default()),
+                    notify_on_failed_payment: Ok(Default::default()),
+                    notify_on_new_invoice: Ok(Default::default()),
+                    notify_on_new_payment: Ok(Default::default()),
+                    office365_access_token: Ok(Default::default()),
+                    office365_refresh_token: Ok(Default::default()),
+                    office365_subscription_id: Ok(Default::default()),
+                    paper_cut_free_printing: Ok(Default::default()),
+                    paper_cut_pay_as_you_print: Ok(Default::default()),
+                    paper_cut_user_id: Ok(Default::default()),
+                    pinterest: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                    post_code: Ok(Default::default()),
+                    profile_is_public: Ok(Default::default()),
+                    profile_summary: Ok(Default::default()),
+                    profile_tags: Ok(Default::default()),
+                    profile_website: Ok(Default::default()),
+                    purchase_order: Ok(Default::default()),
+                    reference_number: Ok(Default::default()),
+                    referer_guid: Ok(Default::default()),
+                    registration_date: Ok(Default::default()),
+                    registration_date_local: Ok(Default::default()),
+                    regular_payment_contract_number: Ok(Default::default()),
+                    regular_payment_provider: Ok(Default::default()),
+                    renewal_date: Ok(Default::default()),
+                    salto_v2_access_token: Ok(Default::default()),
+                    salutation: Ok(Default::default()),
+                    saturday_attendance: Ok(Default::default()),
+                    show_alert: Ok(Default::default()),
+                    show_paying_member_invoices: Ok(Default::default()),
+                    simple_time_zone_id: Ok(Default::default()),
+                    skype: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    stripe_ach_bank_token: Ok(Default::default()),
+                    stripe_ach_customer_token: Ok(Default::default()),
+                    stripe_bacs_dd_customer_token: Ok(Default::default()),
+                    stripe_bacs_dd_enabled: Ok(Default::default()),
+                    stripe_bacs_dd_mandate_id: Ok(Default::default()),
+                    stripe_bacs_dd_payment_method_id: Ok(Default::default()),
+                    sunday_attendance: Ok(Default::default()),
+                    sync_to_paper_cut_due: Ok(Default::default()),
+                    sync_to_square: Ok(Default::default()),
+                    system_id: Ok(Default::default()),
+                    tag: Ok(Default::default()),
+                    tariff_id: Ok(Default::default()),
+                    tariff_invoice_every: Ok(Default::default()),
+                    tariff_invoice_every_weeks: Ok(Default::default()),
+                    tax_id_number: Ok(Default::default()),
+                    tax_rate: Ok(Default::default()),
+                    tax_rate_type: Ok(Default::default()),
+                    team_id: Ok(Default::default()),
+                    team_ids: Ok(Default::default()),
+                    team_name: Ok(Default::default()),
+                    team_names: Ok(Default::default()),
+                    teams: Ok(Default::default()),
+                    telegram: Ok(Default::default()),
+                    thursday_attendance: Ok(Default::default()),
+                    to_string_text: Ok(Default::default()),
+                    tuesday_attendance: Ok(Default::default()),
+                    tumblr: Ok(Default::default()),
+                    twitter: Ok(Default::default()),
+                    unique_id: Ok(Default::default()),
+                    updated_by: Ok(Default::default()),
+                    updated_on: Ok(Default::default()),
+                    use_go_cardless_pro_payments: Ok(Default::default()),
+                    user_active: Ok(Default::default()),
+                    user_full_name: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    user_is_admin: Ok(Default::default()),
+                    user_last_access: Ok(Default::default()),
+                    user_receive_community_digest: Ok(Default::default()),
+                    user_receive_every_message: Ok(Default::default()),
+                    vimeo: Ok(Default::default()),
+                    wednesday_attendance: Ok(Default::default()),
+                    zoom_access_token: Ok(Default::default()),
+                    zoom_refresh_token: Ok(Default::default()),
+                    zoom_user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl Coworker {
+            pub fn access_card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_card_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn access_control_debounce_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_control_debounce_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_control_debounce_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn access_control_error_notification_sent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_control_error_notification_sent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_control_error_notification_sent: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn access_pincode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_pincode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_pincode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn alert_note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alert_note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alert_note: {e}")
+                    });
+                self
+            }
+            pub fn allow_network_checkin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allow_network_checkin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allow_network_checkin: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn archived<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.archived = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for archived: {e}")
+                    });
+                self
+            }
+            pub fn avatar_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for avatar_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bank_account<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bank_account = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bank_account: {e}")
+                    });
+                self
+            }
+            pub fn bank_branch<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bank_branch = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bank_branch: {e}")
+                    });
+                self
+            }
+            pub fn bank_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bank_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bank_name: {e}")
+                    });
+                self
+            }
+            pub fn banner_image_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.banner_image_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for banner_image_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_city_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_city_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_city_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_country_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_country_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_country_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_day<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_day = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_day: {e}")
+                    });
+                self
+            }
+            pub fn billing_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_email: {e}")
+                    });
+                self
+            }
+            pub fn billing_latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_latitude: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_longitude: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_name: {e}")
+                    });
+                self
+            }
+            pub fn billing_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_simple_time_zone_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_simple_time_zone_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_simple_time_zone_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_state: {e}")
+                    });
+                self
+            }
+            pub fn blogger<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.blogger = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for blogger: {e}")
+                    });
+                self
+            }
+            pub fn brivo_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brivo_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brivo_user_id: {e}")
+                    });
+                self
+            }
+            pub fn business_area<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_area = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for business_area: {e}")
+                    });
+                self
+            }
+            pub fn businesses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.businesses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for businesses: {e}")
+                    });
+                self
+            }
+            pub fn can_access_community<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_access_community = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_access_community: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_book_for_team<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_book_for_team = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_book_for_team: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_make_bookings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_make_bookings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_make_bookings: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_purchase_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_purchase_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_purchase_events: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_purchase_products<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_purchase_products = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_purchase_products: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_number: {e}")
+                    });
+                self
+            }
+            pub fn checkin_since_last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkin_since_last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for checkin_since_last_renewal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn churn_probability<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.churn_probability = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for churn_probability: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn city_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city_name: {e}")
+                    });
+                self
+            }
+            pub fn clear_avatar_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_avatar_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_avatar_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn clear_banner_image_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_banner_image_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_banner_image_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn country_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_id: {e}")
+                    });
+                self
+            }
+            pub fn coworker_contract_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coworker_contract_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for coworker_contract_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn coworker_contract_tariff_names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coworker_contract_tariff_names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for coworker_contract_tariff_names: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn coworker_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coworker_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for coworker_type: {e}")
+                    });
+                self
+            }
+            pub fn create_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.create_user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for create_user: {e}")
+                    });
+                self
+            }
+            pub fn created_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_on: {e}")
+                    });
+                self
+            }
+            pub fn current_access_signature<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_access_signature = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_access_signature: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn current_access_signatures<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_access_signatures = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_access_signatures: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom1: {e}")
+                    });
+                self
+            }
+            pub fn custom10<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom10 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom10: {e}")
+                    });
+                self
+            }
+            pub fn custom11<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom11 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom11: {e}")
+                    });
+                self
+            }
+            pub fn custom12<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom12 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom12: {e}")
+                    });
+                self
+            }
+            pub fn custom13<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom13 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom13: {e}")
+                    });
+                self
+            }
+            pub fn custom14<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom14 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom14: {e}")
+                    });
+                self
+            }
+            pub fn custom15<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom15 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom15: {e}")
+                    });
+                self
+            }
+            pub fn custom16<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom16 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom16: {e}")
+                    });
+                self
+            }
+            pub fn custom17<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom17 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom17: {e}")
+                    });
+                self
+            }
+            pub fn custom18<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom18 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom18: {e}")
+                    });
+                self
+            }
+            pub fn custom19<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom19 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom19: {e}")
+                    });
+                self
+            }
+            pub fn custom2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom2: {e}")
+                    });
+                self
+            }
+            pub fn custom20<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom20 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom20: {e}")
+                    });
+                self
+            }
+            pub fn custom21<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom21 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom21: {e}")
+                    });
+                self
+            }
+            pub fn custom22<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom22 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom22: {e}")
+                    });
+                self
+            }
+            pub fn custom23<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom23 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom23: {e}")
+                    });
+                self
+            }
+            pub fn custom24<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom24 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom24: {e}")
+                    });
+                self
+            }
+            pub fn custom25<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom25 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom25: {e}")
+                    });
+                self
+            }
+            pub fn custom26<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom26 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom26: {e}")
+                    });
+                self
+            }
+            pub fn custom27<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom27 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom27: {e}")
+                    });
+                self
+            }
+            pub fn custom28<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom28 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom28: {e}")
+                    });
+                self
+            }
+            pub fn custom29<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom29 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom29: {e}")
+                    });
+                self
+            }
+            pub fn custom3<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom3 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom3: {e}")
+                    });
+                self
+            }
+            pub fn custom30<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom30 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom30: {e}")
+                    });
+                self
+            }
+            pub fn custom4<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom4 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom4: {e}")
+                    });
+                self
+            }
+            pub fn custom5<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom5 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom5: {e}")
+                    });
+                self
+            }
+            pub fn custom6<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom6 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom6: {e}")
+                    });
+                self
+            }
+            pub fn custom7<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom7 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom7: {e}")
+                    });
+                self
+            }
+            pub fn custom8<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom8 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom8: {e}")
+                    });
+                self
+            }
+            pub fn custom9<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom9 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom9: {e}")
+                    });
+                self
+            }
+            pub fn custom_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_fields: {e}")
+                    });
+                self
+            }
+            pub fn date_of_birth<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_of_birth = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_of_birth: {e}")
+                    });
+                self
+            }
+            pub fn do_not_process_invoices_automatically<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.do_not_process_invoices_automatically = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for do_not_process_invoices_automatically: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn doordeck_private_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_private_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_private_key: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn doordeck_public_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_public_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_public_key: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn doordeck_user_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_user_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_user_guid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn enable_go_cardless_payments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_go_cardless_payments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_go_cardless_payments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn engagement_level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.engagement_level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for engagement_level: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_blue_free_printing<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_blue_free_printing = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ezeep_blue_free_printing: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_blue_printing_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_blue_printing_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ezeep_blue_printing_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_blue_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_blue_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ezeep_blue_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_free_printing<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_free_printing = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ezeep_free_printing: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_printing_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_printing_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ezeep_printing_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ezeep_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ezeep_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ezeep_user_id: {e}")
+                    });
+                self
+            }
+            pub fn facebook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.facebook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for facebook: {e}")
+                    });
+                self
+            }
+            pub fn flickr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.flickr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for flickr: {e}")
+                    });
+                self
+            }
+            pub fn friday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.friday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for friday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn general_terms_accepted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.general_terms_accepted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for general_terms_accepted: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn github<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.github = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for github: {e}")
+                    });
+                self
+            }
+            pub fn go_cardless_contract_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.go_cardless_contract_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for go_cardless_contract_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn google<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for google: {e}")
+                    });
+                self
+            }
+            pub fn google_api_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_api_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_api_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn google_subscription_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_subscription_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_subscription_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn has_accepted_stripe_ach_agreement<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_accepted_stripe_ach_agreement = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_accepted_stripe_ach_agreement: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn has_verified_stripe_ach_deposits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_verified_stripe_ach_deposits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_verified_stripe_ach_deposits: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn instagram<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instagram = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instagram: {e}")
+                    });
+                self
+            }
+            pub fn invoice_due_date_day<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_due_date_day = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_due_date_day: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_due_date_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_due_date_period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_due_date_period: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_bookings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_bookings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_bookings: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_charges<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_charges = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_charges: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_contracts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_contracts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_contracts: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_products<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_products = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_products: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_tickets<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_tickets = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_tickets: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregate_time_passes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregate_time_passes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregate_time_passes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_segregation_override<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_segregation_override = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_segregation_override: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoicing_business_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoicing_business_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoicing_business_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoicing_business_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoicing_business_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoicing_business_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_default_profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_default_profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_default_profile: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_new<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_new = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_new: {e}")
+                    });
+                self
+            }
+            pub fn key_fob_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key_fob_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for key_fob_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn land_line<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.land_line = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for land_line: {e}")
+                    });
+                self
+            }
+            pub fn last_invoice_attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_invoice_attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_invoice_attempt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_low_credit_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_low_credit_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_low_credit_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_over_due_invoice_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_over_due_invoice_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_over_due_invoice_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_renewal: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn linkedin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linkedin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for linkedin: {e}")
+                    });
+                self
+            }
+            pub fn localization_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.localization_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for localization_details: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn minutes_since_last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minutes_since_last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minutes_since_last_renewal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mobile_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile_phone: {e}")
+                    });
+                self
+            }
+            pub fn monday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_avatar_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_avatar_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_avatar_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_banner_image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_banner_image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_banner_image_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_auto_invoice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_auto_invoice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_auto_invoice: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_auto_invoice_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_auto_invoice_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_auto_invoice_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_invoice_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_invoice_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn nick_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nick_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nick_name: {e}")
+                    });
+                self
+            }
+            pub fn notes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for notes: {e}")
+                    });
+                self
+            }
+            pub fn notify_on_deliveries_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notify_on_deliveries_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notify_on_deliveries_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notify_on_delivery<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notify_on_delivery = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notify_on_delivery: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notify_on_failed_payment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notify_on_failed_payment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notify_on_failed_payment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notify_on_new_invoice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notify_on_new_invoice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notify_on_new_invoice: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notify_on_new_payment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notify_on_new_payment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notify_on_new_payment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_refresh_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_subscription_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_subscription_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_subscription_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn paper_cut_free_printing<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paper_cut_free_printing = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paper_cut_free_printing: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn paper_cut_pay_as_you_print<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paper_cut_pay_as_you_print = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paper_cut_pay_as_you_print: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn paper_cut_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paper_cut_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paper_cut_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn pinterest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pinterest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pinterest: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for post_code: {e}")
+                    });
+                self
+            }
+            pub fn profile_is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for profile_is_public: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile_summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for profile_summary: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile_tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile_tags: {e}")
+                    });
+                self
+            }
+            pub fn profile_website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for profile_website: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn purchase_order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.purchase_order = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for purchase_order: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reference_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reference_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn referer_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referer_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referer_guid: {e}")
+                    });
+                self
+            }
+            pub fn registration_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn registration_date_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_date_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_date_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn regular_payment_contract_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.regular_payment_contract_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for regular_payment_contract_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn regular_payment_provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.regular_payment_provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for regular_payment_provider: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn renewal_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.renewal_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for renewal_date: {e}")
+                    });
+                self
+            }
+            pub fn salto_v2_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.salto_v2_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for salto_v2_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn salutation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.salutation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for salutation: {e}")
+                    });
+                self
+            }
+            pub fn saturday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.saturday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for saturday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn show_alert<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.show_alert = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for show_alert: {e}")
+                    });
+                self
+            }
+            pub fn show_paying_member_invoices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.show_paying_member_invoices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for show_paying_member_invoices: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn simple_time_zone_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.simple_time_zone_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for simple_time_zone_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn skype<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.skype = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for skype: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn stripe_ach_bank_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_ach_bank_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_ach_bank_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_ach_customer_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_ach_customer_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_ach_customer_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_bacs_dd_customer_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_bacs_dd_customer_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_bacs_dd_customer_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_bacs_dd_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_bacs_dd_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_bacs_dd_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_bacs_dd_mandate_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_bacs_dd_mandate_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_bacs_dd_mandate_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_bacs_dd_payment_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_bacs_dd_payment_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_bacs_dd_payment_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sunday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sunday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sunday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sync_to_paper_cut_due<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sync_to_paper_cut_due = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sync_to_paper_cut_due: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sync_to_square<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sync_to_square = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sync_to_square: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn system_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.system_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for system_id: {e}")
+                    });
+                self
+            }
+            pub fn tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tag: {e}")
+                    });
+                self
+            }
+            pub fn tariff_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tariff_id: {e}")
+                    });
+                self
+            }
+            pub fn tariff_invoice_every<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_invoice_every = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tariff_invoice_every: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tariff_invoice_every_weeks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_invoice_every_weeks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tariff_invoice_every_weeks: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tax_id_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_id_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_id_number: {e}")
+                    });
+                self
+            }
+            pub fn tax_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_rate: {e}")
+                    });
+                self
+            }
+            pub fn tax_rate_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_rate_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_rate_type: {e}")
+                    });
+                self
+            }
+            pub fn team_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_id: {e}")
+                    });
+                self
+            }
+            pub fn team_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_ids: {e}")
+                    });
+                self
+            }
+            pub fn team_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name: {e}")
+                    });
+                self
+            }
+            pub fn team_names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_names: {e}")
+                    });
+                self
+            }
+            pub fn teams<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.teams = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for teams: {e}")
+                    });
+                self
+            }
+            pub fn telegram<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telegram = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for telegram: {e}")
+                    });
+                self
+            }
+            pub fn thursday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thursday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for thursday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn to_string_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to_string_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for to_string_text: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tuesday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tuesday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tuesday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tumblr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tumblr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tumblr: {e}")
+                    });
+                self
+            }
+            pub fn twitter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.twitter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for twitter: {e}")
+                    });
+                self
+            }
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unique_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by: {e}")
+                    });
+                self
+            }
+            pub fn updated_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_on: {e}")
+                    });
+                self
+            }
+            pub fn use_go_cardless_pro_payments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.use_go_cardless_pro_payments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for use_go_cardless_pro_payments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_active: {e}")
+                    });
+                self
+            }
+            pub fn user_full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_full_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn user_is_admin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_is_admin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_is_admin: {e}")
+                    });
+                self
+            }
+            pub fn user_last_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_last_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_last_access: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_receive_community_digest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_receive_community_digest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_receive_community_digest: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_receive_every_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_receive_every_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_receive_every_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn vimeo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vimeo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vimeo: {e}")
+                    });
+                self
+            }
+            pub fn wednesday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wednesday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wednesday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for zoom_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for zoom_refresh_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoom_user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Coworker> for super::Coworker {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Coworker,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_card_id: value.access_card_id?,
+                    access_control_debounce_time: value.access_control_debounce_time?,
+                    access_control_error_notification_sent: value
+                        .access_control_error_notification_sent?,
+                    access_pincode: value.access_pincode?,
+                    active: value.active?,
+                    address: value.address?,
+                    alert_note: value.alert_note?,
+                    allow_network_checkin: value.allow_network_checkin?,
+                    archived: value.archived?,
+                    avatar_file_name: value.avatar_file_name?,
+                    bank_account: value.bank_account?,
+                    bank_branch: value.bank_branch?,
+                    bank_name: value.bank_name?,
+                    banner_image_file_name: value.banner_image_file_name?,
+                    billing_address: value.billing_address?,
+                    billing_city_name: value.billing_city_name?,
+                    billing_country_id: value.billing_country_id?,
+                    billing_day: value.billing_day?,
+                    billing_email: value.billing_email?,
+                    billing_latitude: value.billing_latitude?,
+                    billing_longitude: value.billing_longitude?,
+                    billing_name: value.billing_name?,
+                    billing_post_code: value.billing_post_code?,
+                    billing_simple_time_zone_id: value.billing_simple_time_zone_id?,
+                    billing_state: value.billing_state?,
+                    blogger: value.blogger?,
+                    brivo_user_id: value.brivo_user_id?,
+                    business_area: value.business_area?,
+                    businesses: value.businesses?,
+                    can_access_community: value.can_access_community?,
+                    can_book_for_team: value.can_book_for_team?,
+                    can_make_bookings: value.can_make_bookings?,
+                    can_purchase_events: value.can_purchase_events?,
+                    can_purchase_products: value.can_purchase_products?,
+                    card_number: value.card_number?,
+                    checkin_since_last_renewal: value.checkin_since_last_renewal?,
+                    churn_probability: value.churn_probability?,
+                    city_name: value.city_name?,
+                    clear_avatar_file: value.clear_avatar_file?,
+                    clear_banner_image_file: value.clear_banner_image_file?,
+                    company_name: value.company_name?,
+                    country_id: value.country_id?,
+                    coworker_contract_ids: value.coworker_contract_ids?,
+                    coworker_contract_tariff_names: value
+                        .coworker_contract_tariff_names?,
+                    coworker_type: value.coworker_type?,
+                    create_user: value.create_user?,
+                    created_on: value.created_on?,
+                    current_access_signature: value.current_access_signature?,
+                    current_access_signatures: value.current_access_signatures?,
+                    custom1: value.custom1?,
+                    custom10: value.custom10?,
+                    custom11: value.custom11?,
+                    custom12: value.custom12?,
+                    custom13: value.custom13?,
+                    custom14: value.custom14?,
+                    custom15: value.custom15?,
+                    custom16: value.custom16?,
+                    custom17: value.custom17?,
+                    custom18: value.custom18?,
+                    custom19: value.custom19?,
+                    custom2: value.custom2?,
+                    custom20: value.custom20?,
+                    custom21: value.custom21?,
+                    custom22: value.custom22?,
+                    custom23: value.custom23?,
+                    custom24: value.custom24?,
+                    custom25: value.custom25?,
+                    custom26: value.custom26?,
+                    custom27: value.custom27?,
+                    custom28: value.custom28?,
+                    custom29: value.custom29?,
+                    custom3: value.custom3?,
+                    custom30: value.custom30?,
+                    custom4: value.custom4?,
+                    custom5: value.custom5?,
+                    custom6: value.custom6?,
+                    custom7: value.custom7?,
+                    custom8: value.custom8?,
+                    custom9: value.custom9?,
+                    custom_fields: value.custom_fields?,
+                    date_of_birth: value.date_of_birth?,
+                    do_not_process_invoices_automatically: value
+                        .do_not_process_invoices_automatically?,
+                    doordeck_private_key: value.doordeck_private_key?,
+                    doordeck_public_key: value.doordeck_public_key?,
+                    doordeck_user_guid: value.doordeck_user_guid?,
+                    email: value.email?,
+                    enable_go_cardless_payments: value.enable_go_cardless_payments?,
+                    engagement_level: value.engagement_level?,
+                    ezeep_blue_free_printing: value.ezeep_blue_free_printing?,
+                    ezeep_blue_printing_enabled: value.ezeep_blue_printing_enabled?,
+                    ezeep_blue_user_id: value.ezeep_blue_user_id?,
+                    ezeep_free_printing: value.ezeep_free_printing?,
+                    ezeep_printing_enabled: value.ezeep_printing_enabled?,
+                    ezeep_user_id: value.ezeep_user_id?,
+                    facebook: value.facebook?,
+                    flickr: value.flickr?,
+                    friday_attendance: value.friday_attendance?,
+                    full_name: value.full_name?,
+                    gender: value.gender?,
+                    general_terms_accepted: value.general_terms_accepted?,
+                    github: value.github?,
+                    go_cardless_contract_number: value.go_cardless_contract_number?,
+                    google: value.google?,
+                    google_api_token: value.google_api_token?,
+                    google_subscription_id: value.google_subscription_id?,
+                    has_accepted_stripe_ach_agreement: value
+                        .has_accepted_stripe_ach_agreement?,
+                    has_verified_stripe_ach_deposits: value
+                        .has_verified_stripe_ach_deposits?,
+                    id: value.id?,
+                    instagram: value.instagram?,
+                    invoice_due_date_day: value.invoice_due_date_day?,
+                    invoice_due_date_period: value.invoice_due_date_period?,
+                    invoice_segregate_bookings: value.invoice_segregate_bookings?,
+                    invoice_segregate_charges: value.invoice_segregate_charges?,
+                    invoice_segregate_contracts: value.invoice_segregate_contracts?,
+                    invoice_segregate_products: value.invoice_segregate_products?,
+                    invoice_segregate_tickets: value.invoice_segregate_tickets?,
+                    invoice_segregate_time_passes: value.invoice_segregate_time_passes?,
+                    invoice_segregation_override: value.invoice_segregation_override?,
+                    invoicing_business_id: value.invoicing_business_id?,
+                    invoicing_business_name: value.invoicing_business_name?,
+                    is_default_profile: value.is_default_profile?,
+                    is_new: value.is_new?,
+                    key_fob_number: value.key_fob_number?,
+                    land_line: value.land_line?,
+                    last_invoice_attempt: value.last_invoice_attempt?,
+                    last_low_credit_reminder: value.last_low_credit_reminder?,
+                    last_over_due_invoice_reminder: value
+                        .last_over_due_invoice_reminder?,
+                    last_renewal: value.last_renewal?,
+                    latitude: value.latitude?,
+                    linkedin: value.linkedin?,
+                    localization_details: value.localization_details?,
+                    longitude: value.longitude?,
+                    minutes_since_last_renewal: value.minutes_since_last_renewal?,
+                    mobile_phone: value.mobile_phone?,
+                    monday_attendance: value.monday_attendance?,
+                    new_avatar_url: value.new_avatar_url?,
+                    new_banner_image_url: value.new_banner_image_url?,
+                    next_auto_invoice: value.next_auto_invoice?,
+                    next_auto_invoice_local: value.next_auto_invoice_local?,
+                    next_invoice_local: value.next_invoice_local?,
+                    nick_name: value.nick_name?,
+                    notes: value.notes?,
+                    notify_on_deliveries_email: value.notify_on_deliveries_email?,
+                    notify_on_delivery: value.notify_on_delivery?,
+                    notify_on_failed_payment: value.notify_on_failed_payment?,
+                    notify_on_new_invoice: value.notify_on_new_invoice?,
+                    notify_on_new_payment: value.notify_on_new_payment?,
+                    office365_access_token: value.office365_access_token?,
+                    office365_refresh_token: value.office365_refresh_token?,
+                    office365_subscription_id: value.office365_subscription_id?,
+                    paper_cut_free_printing: value.paper_cut_free_printing?,
+                    paper_cut_pay_as_you_print: value.paper_cut_pay_as_you_print?,
+                    paper_cut_user_id: value.paper_cut_user_id?,
+                    pinterest: value.pinterest?,
+                    position: value.position?,
+                    post_code: value.post_code?,
+                    profile_is_public: value.profile_is_public?,
+                    profile_summary: value.profile_summary?,
+                    profile_tags: value.profile_tags?,
+                    profile_website: value.profile_website?,
+                    purchase_order: value.purchase_order?,
+                    reference_number: value.reference_number?,
+                    referer_guid: value.referer_guid?,
+                    registration_date: value.registration_date?,
+                    registration_date_local: value.registration_date_local?,
+                    regular_payment_contract_number: value
+                        .regular_payment_contract_number?,
+                    regular_payment_provider: value.regular_payment_provider?,
+                    renewal_date: value.renewal_date?,
+                    salto_v2_access_token: value.salto_v2_access_token?,
+                    salutation: value.salutation?,
+                    saturday_attendance: value.saturday_attendance?,
+                    show_alert: value.show_alert?,
+                    show_paying_member_invoices: value.show_paying_member_invoices?,
+                    simple_time_zone_id: value.simple_time_zone_id?,
+                    skype: value.skype?,
+                    state: value.state?,
+                    stripe_ach_bank_token: value.stripe_ach_bank_token?,
+                    stripe_ach_customer_token: value.stripe_ach_customer_token?,
+                    stripe_bacs_dd_customer_token: value.stripe_bacs_dd_customer_token?,
+                    stripe_bacs_dd_enabled: value.stripe_bacs_dd_enabled?,
+                    stripe_bacs_dd_mandate_id: value.stripe_bacs_dd_mandate_id?,
+                    stripe_bacs_dd_payment_method_id: value
+                        .stripe_bacs_dd_payment_method_id?,
+                    sunday_attendance: value.sunday_attendance?,
+                    sync_to_paper_cut_due: value.sync_to_paper_cut_due?,
+                    sync_to_square: value.sync_to_square?,
+                    system_id: value.system_id?,
+                    tag: value.tag?,
+                    tariff_id: value.tariff_id?,
+                    tariff_invoice_every: value.tariff_invoice_every?,
+                    tariff_invoice_every_weeks: value.tariff_invoice_every_weeks?,
+                    tax_id_number: value.tax_id_number?,
+                    tax_rate: value.tax_rate?,
+                    tax_rate_type: value.tax_rate_type?,
+                    team_id: value.team_id?,
+                    team_ids: value.team_ids?,
+                    team_name: value.team_name?,
+                    team_names: value.team_names?,
+                    teams: value.teams?,
+                    telegram: value.telegram?,
+                    thursday_attendance: value.thursday_attendance?,
+                    to_string_text: value.to_string_text?,
+                    tuesday_attendance: value.tuesday_attendance?,
+                    tumblr: value.tumblr?,
+                    twitter: value.twitter?,
+                    unique_id: value.unique_id?,
+                    updated_by: value.updated_by?,
+                    updated_on: value.updated_on?,
+                    use_go_cardless_pro_payments: value.use_go_cardless_pro_payments?,
+                    user_active: value.user_active?,
+                    user_full_name: value.user_full_name?,
+                    user_id: value.user_id?,
+                    user_is_admin: value.user_is_admin?,
+                    user_last_access: value.user_last_access?,
+                    user_receive_community_digest: value.user_receive_community_digest?,
+                    user_receive_every_message: value.user_receive_every_message?,
+                    vimeo: value.vimeo?,
+                    wednesday_attendance: value.wednesday_attendance?,
+                    zoom_access_token: value.zoom_access_token?,
+                    zoom_refresh_token: value.zoom_refresh_token?,
+                    zoom_user_id: value.zoom_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Coworker> for Coworker {
+            fn from(value: super::Coworker) -> Self {
+                Self {
+                    access_card_id: Ok(value.access_card_id),
+                    access_control_debounce_time: Ok(value.access_control_debounce_time),
+                    access_control_error_notification_sent: Ok(
+                        value.access_control_error_notification_sent,
+                    ),
+                    access_pincode: Ok(value.access_pincode),
+                    active: Ok(value.active),
+                    address: Ok(value.address),
+                    alert_note: Ok(value.alert_note),
+                    allow_network_checkin: Ok(value.allow_network_checkin),
+                    archived: Ok(value.archived),
+                    avatar_file_name: Ok(value.avatar_file_name),
+                    bank_account: Ok(value.bank_account),
+                    bank_branch: Ok(value.bank_branch),
+                    bank_name: Ok(value.bank_name),
+                    banner_image_file_name: Ok(value.banner_image_file_name),
+                    billing_address: Ok(value.billing_address),
+                    billing_city_name: Ok(value.billing_city_name),
+                    billing_country_id: Ok(value.billing_country_id),
+                    billing_day: Ok(value.billing_day),
+                    billing_email: Ok(value.billing_email),
+                    billing_latitude: Ok(value.billing_latitude),
+                    billing_longitude: Ok(value.billing_longitude),
+                    billing_name: Ok(value.billing_name),
+                    billing_post_code: Ok(value.billing_post_code),
+                    billing_simple_time_zone_id: Ok(value.billing_simple_time_zone_id),
+                    billing_state: Ok(value.billing_state),
+                    blogger: Ok(value.blogger),
+                    brivo_user_id: Ok(value.brivo_user_id),
+                    business_area: Ok(value.business_area),
+                    businesses: Ok(value.businesses),
+                    can_access_community: Ok(value.can_access_community),
+                    can_book_for_team: Ok(value.can_book_for_team),
+                    can_make_bookings: Ok(value.can_make_bookings),
+                    can_purchase_events: Ok(value.can_purchase_events),
+                    can_purchase_products: Ok(value.can_purchase_products),
+                    card_number: Ok(value.card_number),
+                    checkin_since_last_renewal: Ok(value.checkin_since_last_renewal),
+                    churn_probability: Ok(value.churn_probability),
+                    city_name: Ok(value.city_name),
+                    clear_avatar_file: Ok(value.clear_avatar_file),
+                    clear_banner_image_file: Ok(value.clear_banner_image_file),
+                    company_name: Ok(value.company_name),
+                    country_id: Ok(value.country_id),
+                    coworker_contract_ids: Ok(value.coworker_contract_ids),
+                    coworker_contract_tariff_names: Ok(
+                        value.coworker_contract_tariff_names,
+                    ),
+                    coworker_type: Ok(value.coworker_type),
+                    create_user: Ok(value.create_user),
+                    created_on: Ok(value.created_on),
+                    current_access_signature: Ok(value.current_access_signature),
+                    current_access_signatures: Ok(value.current_access_signatures),
+                    custom1: Ok(value.custom1),
+                    custom10: Ok(value.custom10),
+                    custom11: Ok(value.custom11),
+                    custom12: Ok(value.custom12),
+                    custom13: Ok(value.custom13),
+                    custom14: Ok(value.custom14),
+                    custom15: Ok(value.custom15),
+                    custom16: Ok(value.custom16),
+                    custom17: Ok(value.custom17),
+                    custom18: Ok(value.custom18),
+                    custom19: Ok(value.custom19),
+                    custom2: Ok(value.custom2),
+                    custom20: Ok(value.custom20),
+                    custom21: Ok(value.custom21),
+                    custom22: Ok(value.custom22),
+                    custom23: Ok(value.custom23),
+                    custom24: Ok(value.custom24),
+                    custom25: Ok(value.custom25),
+                    custom26: Ok(value.custom26),
+                    custom27: Ok(value.custom27),
+                    custom28: Ok(value.custom28),
+                    custom29: Ok(value.custom29),
+                    custom3: Ok(value.custom3),
+                    custom30: Ok(value.custom30),
+                    custom4: Ok(value.custom4),
+                    custom5: Ok(value.custom5),
+                    custom6: Ok(value.custom6),
+                    custom7: Ok(value.custom7),
+                    custom8: Ok(value.custom8),
+                    custom9: Ok(value.custom9),
+                    custom_fields: Ok(value.custom_fields),
+                    date_of_birth: Ok(value.date_of_birth),
+                    do_not_process_invoices_automatically: Ok(
+                        value.do_not_process_invoices_automatically,
+                    ),
+                    doordeck_private_key: Ok(value.doordeck_private_key),
+                    doordeck_public_key: Ok(value.doordeck_public_key),
+                    doordeck_user_guid: Ok(value.doordeck_user_guid),
+                    email: Ok(value.email),
+                    enable_go_cardless_payments: Ok(value.enable_go_cardless_payments),
+                    engagement_level: Ok(value.engagement_level),
+                    ezeep_blue_free_printing: Ok(value.ezeep_blue_free_printing),
+                    ezeep_blue_printing_enabled: Ok(value.ezeep_blue_printing_enabled),
+                    ezeep_blue_user_id: Ok(value.ezeep_blue_user_id),
+                    ezeep_free_printing: Ok(value.ezeep_free_printing),
+                    ezeep_printing_enabled: Ok(value.ezeep_printing_enabled),
+                    ezeep_user_id: Ok(value.ezeep_user_id),
+                    facebook: Ok(value.facebook),
+                    flickr: Ok(value.flickr),
+                    friday_attendance: Ok(value.friday_attendance),
+                    full_name: Ok(value.full_name),
+                    gender: Ok(value.gender),
+                    general_terms_accepted: Ok(value.general_terms_accepted),
+                    github: Ok(value.github),
+                    go_cardless_contract_number: Ok(value.go_cardless_contract_number),
+                    google: Ok(value.google),
+                    google_api_token: Ok(value.google_api_token),
+                    google_subscription_id: Ok(value.google_subscription_id),
+                    has_accepted_stripe_ach_agreement: Ok(
+                        value.has_accepted_stripe_ach_agreement,
+                    ),
+                    has_verified_stripe_ach_deposits: Ok(
+                        value.has_verified_stripe_ach_deposits,
+                    ),
+                    id: Ok(value.id),
+                    instagram: Ok(value.instagram),
+                    invoice_due_date_day: Ok(value.invoice_due_date_day),
+                    invoice_due_date_period: Ok(value.invoice_due_date_period),
+                    invoice_segregate_bookings: Ok(value.invoice_segregate_bookings),
+                    invoice_segregate_charges: Ok(value.invoice_segregate_charges),
+                    invoice_segregate_contracts: Ok(value.invoice_segregate_contracts),
+                    invoice_segregate_products: Ok(value.invoice_segregate_products),
+                    invoice_segregate_tickets: Ok(value.invoice_segregate_tickets),
+                    invoice_segregate_time_passes: Ok(
+                        value.invoice_segregate_time_passes,
+                    ),
+                    invoice_segregation_override: Ok(value.invoice_segregation_override),
+                    invoicing_business_id: Ok(value.invoicing_business_id),
+                    invoicing_business_name: Ok(value.invoicing_business_name),
+                    is_default_profile: Ok(value.is_default_profile),
+                    is_new: Ok(value.is_new),
+                    key_fob_number: Ok(value.key_fob_number),
+                    land_line: Ok(value.land_line),
+                    last_invoice_attempt: Ok(value.last_invoice_attempt),
+                    last_low_credit_reminder: Ok(value.last_low_credit_reminder),
+                    last_over_due_invoice_reminder: Ok(
+                        value.last_over_due_invoice_reminder,
+                    ),
+                    last_renewal: Ok(value.last_renewal),
+                    latitude: Ok(value.latitude),
+                    linkedin: Ok(value.linkedin),
+                    localization_details: Ok(value.localization_details),
+                    longitude: Ok(value.longitude),
+                    minutes_since_last_renewal: Ok(value.minutes_since_last_renewal),
+                    mobile_phone: Ok(value.mobile_phone),
+                    monday_attendance: Ok(value.monday_attendance),
+                    new_avatar_url: Ok(value.new_avatar_url),
+                    new_banner_image_url: Ok(value.new_banner_image_url),
+                    next_auto_invoice: Ok(value.next_auto_invoice),
+                    next_auto_invoice_local: Ok(value.next_auto_invoice_local),
+                    next_invoice_local: Ok(value.next_invoice_local),
+                    nick_name: Ok(value.nick_name),
+                    notes: Ok(value.notes),
+                    notify_on_deliveries_email: Ok(value.notify_on_deliveries_email),
+                    notify_on_delivery: Ok(value.notify_on_delivery),
+                    notify_on_failed_payment: Ok(value.notify_on_failed_payment),
+                    notify_on_new_invoice: Ok(value.notify_on_new_invoice),
+                    notify_on_new_payment: Ok(value.notify_on_new_payment),
+                    office365_access_token: Ok(value.office365_access_token),
+                    office365_refresh_token: Ok(value.office365_refresh_token),
+                    office365_subscription_id: Ok(value.office365_subscription_id),
+                    paper_cut_free_printing: Ok(value.paper_cut_free_printing),
+                    paper_cut_pay_as_you_print: Ok(value.paper_cut_pay_as_you_print),
+                    paper_cut_user_id: Ok(value.paper_cut_user_id),
+                    pinterest: Ok(value.pinterest),
+                    position: Ok(value.position),
+                    post_code: Ok(value.post_code),
+                    profile_is_public: Ok(value.profile_is_public),
+                    profile_summary: Ok(value.profile_summary),
+                    profile_tags: Ok(value.profile_tags),
+                    profile_website: Ok(value.profile_website),
+                    purchase_order: Ok(value.purchase_order),
+                    reference_number: Ok(value.reference_number),
+                    referer_guid: Ok(value.referer_guid),
+                    registration_date: Ok(value.registration_date),
+                    registration_date_local: Ok(value.registration_date_local),
+                    regular_payment_contract_number: Ok(
+                        value.regular_payment_contract_number,
+                    ),
+                    regular_payment_provider: Ok(value.regular_payment_provider),
+                    renewal_date: Ok(value.renewal_date),
+                    salto_v2_access_token: Ok(value.salto_v2_access_token),
+                    salutation: Ok(value.salutation),
+                    saturday_attendance: Ok(value.saturday_attendance),
+                    show_alert: Ok(value.show_alert),
+                    show_paying_member_invoices: Ok(value.show_paying_member_invoices),
+                    simple_time_zone_id: Ok(value.simple_time_zone_id),
+                    skype: Ok(value.skype),
+                    state: Ok(value.state),
+                    stripe_ach_bank_token: Ok(value.stripe_ach_bank_token),
+                    stripe_ach_customer_token: Ok(value.stripe_ach_customer_token),
+                    stripe_bacs_dd_customer_token: Ok(
+                        value.stripe_bacs_dd_customer_token,
+                    ),
+                    stripe_bacs_dd_enabled: Ok(value.stripe_bacs_dd_enabled),
+                    stripe_bacs_dd_mandate_id: Ok(value.stripe_bacs_dd_mandate_id),
+                    stripe_bacs_dd_payment_method_id: Ok(
+                        value.stripe_bacs_dd_payment_method_id,
+                    ),
+                    sunday_attendance: Ok(value.sunday_attendance),
+                    sync_to_paper_cut_due: Ok(value.sync_to_paper_cut_due),
+                    sync_to_square: Ok(value.sync_to_square),
+                    system_id: Ok(value.system_id),
+                    tag: Ok(value.tag),
+                    tariff_id: Ok(value.tariff_id),
+                    tariff_invoice_every: Ok(value.tariff_invoice_every),
+                    tariff_invoice_every_weeks: Ok(value.tariff_invoice_every_weeks),
+                    tax_id_number: Ok(value.tax_id_number),
+                    tax_rate: Ok(value.tax_rate),
+                    tax_rate_type: Ok(value.tax_rate_type),
+                    team_id: Ok(value.team_id),
+                    team_ids: Ok(value.team_ids),
+                    team_name: Ok(value.team_name),
+                    team_names: Ok(value.team_names),
+                    teams: Ok(value.teams),
+                    telegram: Ok(value.telegram),
+                    thursday_attendance: Ok(value.thursday_attendance),
+                    to_string_text: Ok(value.to_string_text),
+                    tuesday_attendance: Ok(value.tuesday_attendance),
+                    tumblr: Ok(value.tumblr),
+                    twitter: Ok(value.twitter),
+                    unique_id: Ok(value.unique_id),
+                    updated_by: Ok(value.updated_by),
+                    updated_on: Ok(value.updated_on),
+                    use_go_cardless_pro_payments: Ok(value.use_go_cardless_pro_payments),
+                    user_active: Ok(value.user_active),
+                    user_full_name: Ok(value.user_full_name),
+                    user_id: Ok(value.user_id),
+                    user_is_admin: Ok(value.user_is_admin),
+                    user_last_access: Ok(value.user_last_access),
+                    user_receive_community_digest: Ok(
+                        value.user_receive_community_digest,
+                    ),
+                    user_receive_every_message: Ok(value.user_receive_every_message),
+                    vimeo: Ok(value.vimeo),
+                    wednesday_attendance: Ok(value.wednesday_attendance),
+                    zoom_access_token: Ok(value.zoom_access_token),
+                    zoom_refresh_token: Ok(value.zoom_refresh_token),
+                    zoom_user_id: Ok(value.zoom_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoworkerSummary {
+            access_card_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            access_control_debounce_time: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            alert_note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            archived: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            avatar_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            banner_image_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_day: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            billing_latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            billing_longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            billing_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            billing_simple_time_zone_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            brivo_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            businesses: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            can_access_community: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_book_for_team: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_make_bookings: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_purchase_events: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            can_purchase_products: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            card_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            checkin_since_last_renewal: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            churn_probability: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            clear_avatar_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            clear_banner_image_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            country_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            coworker_contract_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            coworker_contract_tariff_names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            current_access_signature: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            current_access_signatures: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_fields: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            date_of_birth: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            doordeck_private_key: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            doordeck_public_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            doordeck_user_guid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            engagement_level: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            friday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            general_terms_accepted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            google_api_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            google_subscription_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_accepted_stripe_ach_agreement: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_verified_stripe_ach_deposits: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            invoice_due_date_period: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            invoicing_business_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            invoicing_business_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_new: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            last_invoice_attempt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_low_credit_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_over_due_invoice_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_renewal: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            localization_details: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            minutes_since_last_renewal: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            monday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            new_avatar_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            new_banner_image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            next_auto_invoice: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_auto_invoice_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_invoice_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            office365_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            office365_refresh_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            office365_subscription_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paper_cut_free_printing: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            reference_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referer_guid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            registration_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            registration_date_local: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            renewal_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            salto_v2_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            salutation: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            saturday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            show_alert: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            simple_time_zone_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            stripe_ach_bank_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            stripe_ach_customer_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            stripe_bacs_dd_customer_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            sunday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            sync_to_square: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            system_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tariff_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tariff_invoice_every: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            tariff_invoice_every_weeks: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            team_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            team_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            teams: ::std::result::Result<::std::vec::Vec<i64>, ::std::string::String>,
+            thursday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            to_string_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tuesday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            unique_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            updated_by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            user_active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            user_is_admin: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_last_access: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            user_receive_community_digest: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_receive_every_message: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            wednesday_attendance: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            zoom_access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            zoom_refresh_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            zoom_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CoworkerSummary {
+            fn default() -> Self {
+                Self {
+                    access_card_id: Ok(Default::default()),
+                    access_control_debounce_time: Ok(Default::default()),
+                    active: Ok(Default::default()),
+                    alert_note: Ok(Default::default()),
+                    archived: Ok(Default::default()),
+                    avatar_file_name: Ok(Default::default()),
+                    banner_image_file_name: Ok(Default::default()),
+                    billing_day: Ok(Default::default()),
+                    billing_latitude: Ok(Default::default()),
+                    billing_longitude: Ok(Default::default()),
+                    billing_name: Ok(Default::default()),
+                    billing_simple_time_zone_id: Ok(Default::default()),
+                    brivo_user_id: Ok(Default::default()),
+                    businesses: Ok(Default::default()),
+                    can_access_community: Ok(Default::default()),
+                    can_book_for_team: Ok(Default::default()),
+                    can_make_bookings: Ok(Default::default()),
+                    can_purchase_events: Ok(Default::default()),
+                    can_purchase_products: Ok(Default::default()),
+                    card_number: Ok(Default::default()),
+                    checkin_since_last_renewal: Ok(Default::default()),
+                    churn_probability: Ok(Default::default()),
+                    clear_avatar_file: Ok(Default::default()),
+                    clear_banner_image_file: Ok(Default::default()),
+                    country_id: Ok(Default::default()),
+                    coworker_contract_ids: Ok(Default::default()),
+                    coworker_contract_tariff_names: Ok(Default::default()),
+                    created_on: Ok(Default::default()),
+                    current_access_signature: Ok(Default::default()),
+                    current_access_signatures: Ok(Default::default()),
+                    custom_fields: Ok(Default::default()),
+                    date_of_birth: Ok(Default::default()),
+                    doordeck_private_key: Ok(Default::default()),
+                    doordeck_public_key: Ok(Default::default()),
+                    doordeck_user_guid: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    engagement_level: Ok(Default::default()),
+                    friday_attendance: Ok(Default::default()),
+                    full_name: Ok(Default::default()),
+                    general_terms_accepted: Ok(Default::default()),
+                    google_api_token: Ok(Default::default()),
+                    google_subscription_id: Ok(Default::default()),
+                    has_accepted_stripe_ach_agreement: Ok(Default::default()),
+                    has_verified_stripe_ach_deposits: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invoice_due_date_period: Ok(Default::default()),
+                    invoicing_business_id: Ok(Default::default()),
+                    invoicing_business_name: Ok(Default::default()),
+                    is_new: Ok(Default::default()),
+                    last_invoice_attempt: Ok(Default::default()),
+                    last_low_credit_reminder: Ok(Default::default()),
+                    last_over_due_invoice_reminder: Ok(Default::default()),
+                    last_renewal: Ok(Default::default()),
+                    latitude: Ok(Default::default()),
+                    localization_details: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    minutes_since_last_renewal: Ok(Default::default()),
+                    monday_attendance: Ok(Default::default()),
+                    new_avatar_url: Ok(Default::default()),
+                    new_banner_image_url: Ok(Default::default()),
+                    next_auto_invoice: Ok(Default::default()),
+                    next_auto_invoice_local: Ok(Default::default()),
+                    next_invoice_local: Ok(Default::default()),
+                    office365_access_token: Ok(Default::default()),
+                    office365_refresh_token: Ok(Default::default()),
+                    office365_subscription_id: Ok(Default::default()),
+                    paper_cut_free_printing: Ok(Default::default()),
+                    reference_number: Ok(Default::default()),
+                    referer_guid: Ok(Default::default()),
+                    registration_date: Ok(Default::default()),
+                    registration_date_local: Ok(Default::default()),
+                    renewal_date: Ok(Default::default()),
+                    salto_v2_access_token: Ok(Default::default()),
+                    salutation: Ok(Default::default()),
+                    saturday_attendance: Ok(Default::default()),
+                    show_alert: Ok(Default::default()),
+                    simple_time_zone_id: Ok(Default::default()),
+                    stripe_ach_bank_token: Ok(Default::default()),
+                    stripe_ach_customer_token: Ok(Default::default()),
+                    stripe_bacs_dd_customer_token: Ok(Default::default()),
+                    sunday_attendance: Ok(Default::default()),
+                    sync_to_square: Ok(Default::default()),
+                    system_id: Ok(Default::default()),
+                    tag: Ok(Default::default()),
+                    tariff_id: Ok(Default::default()),
+                    tariff_invoice_every: Ok(Default::default()),
+                    tariff_invoice_every_weeks: Ok(Default::default()),
+                    team_id: Ok(Default::default()),
+                    team_ids: Ok(Default::default()),
+                    team_name: Ok(Default::default()),
+                    team_names: Ok(Default::default()),
+                    teams: Ok(Default::default()),
+                    thursday_attendance: Ok(Default::default()),
+                    to_string_text: Ok(Default::default()),
+                    tuesday_attendance: Ok(Default::default()),
+                    unique_id: Ok(Default::default()),
+                    updated_by: Ok(Default::default()),
+                    updated_on: Ok(Default::default()),
+                    user_active: Ok(Default::default()),
+                    user_full_name: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    user_is_admin: Ok(Default::default()),
+                    user_last_access: Ok(Default::default()),
+                    user_receive_community_digest: Ok(Default::default()),
+                    user_receive_every_message: Ok(Default::default()),
+                    wednesday_attendance: Ok(Default::default()),
+                    zoom_access_token: Ok(Default::default()),
+                    zoom_refresh_token: Ok(Default::default()),
+                    zoom_user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CoworkerSummary {
+            pub fn access_card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_card_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn access_control_debounce_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_control_debounce_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for access_control_debounce_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn alert_note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alert_note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alert_note: {e}")
+                    });
+                self
+            }
+            pub fn archived<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.archived = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for archived: {e}")
+                    });
+                self
+            }
+            pub fn avatar_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for avatar_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn banner_image_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.banner_image_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for banner_image_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_day<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_day = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_day: {e}")
+                    });
+                self
+            }
+            pub fn billing_latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_latitude: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_longitude: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn billing_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_name: {e}")
+                    });
+                self
+            }
+            pub fn billing_simple_time_zone_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_simple_time_zone_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_simple_time_zone_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn brivo_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brivo_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brivo_user_id: {e}")
+                    });
+                self
+            }
+            pub fn businesses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.businesses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for businesses: {e}")
+                    });
+                self
+            }
+            pub fn can_access_community<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_access_community = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_access_community: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_book_for_team<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_book_for_team = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_book_for_team: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_make_bookings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_make_bookings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_make_bookings: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_purchase_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_purchase_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_purchase_events: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_purchase_products<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_purchase_products = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_purchase_products: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_number: {e}")
+                    });
+                self
+            }
+            pub fn checkin_since_last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checkin_since_last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for checkin_since_last_renewal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn churn_probability<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.churn_probability = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for churn_probability: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn clear_avatar_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_avatar_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_avatar_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn clear_banner_image_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_banner_image_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_banner_image_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn country_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_id: {e}")
+                    });
+                self
+            }
+            pub fn coworker_contract_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coworker_contract_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for coworker_contract_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn coworker_contract_tariff_names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coworker_contract_tariff_names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for coworker_contract_tariff_names: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_on: {e}")
+                    });
+                self
+            }
+            pub fn current_access_signature<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_access_signature = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_access_signature: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn current_access_signatures<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_access_signatures = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_access_signatures: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_fields: {e}")
+                    });
+                self
+            }
+            pub fn date_of_birth<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_of_birth = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_of_birth: {e}")
+                    });
+                self
+            }
+            pub fn doordeck_private_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_private_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_private_key: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn doordeck_public_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_public_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_public_key: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn doordeck_user_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doordeck_user_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for doordeck_user_guid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn engagement_level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.engagement_level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for engagement_level: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn friday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.friday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for friday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn general_terms_accepted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.general_terms_accepted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for general_terms_accepted: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn google_api_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_api_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_api_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn google_subscription_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_subscription_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_subscription_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn has_accepted_stripe_ach_agreement<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_accepted_stripe_ach_agreement = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_accepted_stripe_ach_agreement: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn has_verified_stripe_ach_deposits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_verified_stripe_ach_deposits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_verified_stripe_ach_deposits: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn invoice_due_date_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_due_date_period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_due_date_period: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoicing_business_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoicing_business_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoicing_business_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoicing_business_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoicing_business_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoicing_business_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_new<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_new = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_new: {e}")
+                    });
+                self
+            }
+            pub fn last_invoice_attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_invoice_attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_invoice_attempt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_low_credit_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_low_credit_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_low_credit_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_over_due_invoice_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_over_due_invoice_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_over_due_invoice_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_renewal: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn localization_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.localization_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for localization_details: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn minutes_since_last_renewal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.minutes_since_last_renewal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for minutes_since_last_renewal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_avatar_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_avatar_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_avatar_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_banner_image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_banner_image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_banner_image_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_auto_invoice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_auto_invoice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_auto_invoice: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_auto_invoice_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_auto_invoice_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_auto_invoice_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_invoice_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_invoice_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_invoice_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_refresh_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn office365_subscription_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.office365_subscription_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for office365_subscription_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn paper_cut_free_printing<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paper_cut_free_printing = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paper_cut_free_printing: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reference_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reference_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn referer_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referer_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referer_guid: {e}")
+                    });
+                self
+            }
+            pub fn registration_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn registration_date_local<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_date_local = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_date_local: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn renewal_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.renewal_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for renewal_date: {e}")
+                    });
+                self
+            }
+            pub fn salto_v2_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.salto_v2_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for salto_v2_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn salutation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.salutation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for salutation: {e}")
+                    });
+                self
+            }
+            pub fn saturday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.saturday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for saturday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn show_alert<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.show_alert = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for show_alert: {e}")
+                    });
+                self
+            }
+            pub fn simple_time_zone_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.simple_time_zone_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for simple_time_zone_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_ach_bank_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_ach_bank_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_ach_bank_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_ach_customer_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_ach_customer_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_ach_customer_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn stripe_bacs_dd_customer_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stripe_bacs_dd_customer_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stripe_bacs_dd_customer_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sunday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sunday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sunday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sync_to_square<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sync_to_square = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sync_to_square: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn system_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.system_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for system_id: {e}")
+                    });
+                self
+            }
+            pub fn tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tag: {e}")
+                    });
+                self
+            }
+            pub fn tariff_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tariff_id: {e}")
+                    });
+                self
+            }
+            pub fn tariff_invoice_every<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_invoice_every = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tariff_invoice_every: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tariff_invoice_every_weeks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tariff_invoice_every_weeks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tariff_invoice_every_weeks: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn team_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_id: {e}")
+                    });
+                self
+            }
+            pub fn team_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_ids: {e}")
+                    });
+                self
+            }
+            pub fn team_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name: {e}")
+                    });
+                self
+            }
+            pub fn team_names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_names: {e}")
+                    });
+                self
+            }
+            pub fn teams<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.teams = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for teams: {e}")
+                    });
+                self
+            }
+            pub fn thursday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thursday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for thursday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn to_string_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to_string_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for to_string_text: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tuesday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tuesday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tuesday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unique_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by: {e}")
+                    });
+                self
+            }
+            pub fn updated_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_on: {e}")
+                    });
+                self
+            }
+            pub fn user_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_active: {e}")
+                    });
+                self
+            }
+            pub fn user_full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_full_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn user_is_admin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_is_admin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_is_admin: {e}")
+                    });
+                self
+            }
+            pub fn user_last_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_last_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_last_access: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_receive_community_digest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_receive_community_digest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_receive_community_digest: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_receive_every_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_receive_every_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_receive_every_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wednesday_attendance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wednesday_attendance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wednesday_attendance: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for zoom_access_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for zoom_refresh_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn zoom_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoom_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoom_user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoworkerSummary> for super::CoworkerSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoworkerSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_card_id: value.access_card_id?,
+                    access_control_debounce_time: value.access_control_debounce_time?,
+                    active: value.active?,
+                    alert_note: value.alert_note?,
+                    archived: value.archived?,
+                    avatar_file_name: value.avatar_file_name?,
+                    banner_image_file_name: value.banner_image_file_name?,
+                    billing_day: value.billing_day?,
+                    billing_latitude: value.billing_latitude?,
+                    billing_longitude: value.billing_longitude?,
+                    billing_name: value.billing_name?,
+                    billing_simple_time_zone_id: value.billing_simple_time_zone_id?,
+                    brivo_user_id: value.brivo_user_id?,
+                    businesses: value.businesses?,
+                    can_access_community: value.can_access_community?,
+                    can_book_for_team: value.can_book_for_team?,
+                    can_make_bookings: value.can_make_bookings?,
+                    can_purchase_events: value.can_purchase_events?,
+                    can_purchase_products: value.can_purchase_products?,
+                    card_number: value.card_number?,
+                    checkin_since_last_renewal: value.checkin_since_last_renewal?,
+                    churn_probability: value.churn_probability?,
+                    clear_avatar_file: value.clear_avatar_file?,
+                    clear_banner_image_file: value.clear_banner_image_file?,
+                    country_id: value.country_id?,
+                    coworker_contract_ids: value.coworker_contract_ids?,
+                    coworker_contract_tariff_names: value
+                        .coworker_contract_tariff_names?,
+                    created_on: value.created_on?,
+                    current_access_signature: value.current_access_signature?,
+                    current_access_signatures: value.current_access_signatures?,
+                    custom_fields: value.custom_fields?,
+                    date_of_birth: value.date_of_birth?,
+                    doordeck_private_key: value.doordeck_private_key?,
+                    doordeck_public_key: value.doordeck_public_key?,
+                    doordeck_user_guid: value.doordeck_user_guid?,
+                    email: value.email?,
+                    engagement_level: value.engagement_level?,
+                    friday_attendance: value.friday_attendance?,
+                    full_name: value.full_name?,
+                    general_terms_accepted: value.general_terms_accepted?,
+                    google_api_token: value.google_api_token?,
+                    google_subscription_id: value.google_subscription_id?,
+                    has_accepted_stripe_ach_agreement: value
+                        .has_accepted_stripe_ach_agreement?,
+                    has_verified_stripe_ach_deposits: value
+                        .has_verified_stripe_ach_deposits?,
+                    id: value.id?,
+                    invoice_due_date_period: value.invoice_due_date_period?,
+                    invoicing_business_id: value.invoicing_business_id?,
+                    invoicing_business_name: value.invoicing_business_name?,
+                    is_new: value.is_new?,
+                    last_invoice_attempt: value.last_invoice_attempt?,
+                    last_low_credit_reminder: value.last_low_credit_reminder?,
+                    last_over_due_invoice_reminder: value
+                        .last_over_due_invoice_reminder?,
+                    last_renewal: value.last_renewal?,
+                    latitude: value.latitude?,
+                    localization_details: value.localization_details?,
+                    longitude: value.longitude?,
+                    minutes_since_last_renewal: value.minutes_since_last_renewal?,
+                    monday_attendance: value.monday_attendance?,
+                    new_avatar_url: value.new_avatar_url?,
+                    new_banner_image_url: value.new_banner_image_url?,
+                    next_auto_invoice: value.next_auto_invoice?,
+                    next_auto_invoice_local: value.next_auto_invoice_local?,
+                    next_invoice_local: value.next_invoice_local?,
+                    office365_access_token: value.office365_access_token?,
+                    office365_refresh_token: value.office365_refresh_token?,
+                    office365_subscription_id: value.office365_subscription_id?,
+                    paper_cut_free_printing: value.paper_cut_free_printing?,
+                    reference_number: value.reference_number?,
+                    referer_guid: value.referer_guid?,
+                    registration_date: value.registration_date?,
+                    registration_date_local: value.registration_date_local?,
+                    renewal_date: value.renewal_date?,
+                    salto_v2_access_token: value.salto_v2_access_token?,
+                    salutation: value.salutation?,
+                    saturday_attendance: value.saturday_attendance?,
+                    show_alert: value.show_alert?,
+                    simple_time_zone_id: value.simple_time_zone_id?,
+                    stripe_ach_bank_token: value.stripe_ach_bank_token?,
+                    stripe_ach_customer_token: value.stripe_ach_customer_token?,
+                    stripe_bacs_dd_customer_token: value.stripe_bacs_dd_customer_token?,
+                    sunday_attendance: value.sunday_attendance?,
+                    sync_to_square: value.sync_to_square?,
+                    system_id: value.system_id?,
+                    tag: value.tag?,
+                    tariff_id: value.tariff_id?,
+                    tariff_invoice_every: value.tariff_invoice_every?,
+                    tariff_invoice_every_weeks: value.tariff_invoice_every_weeks?,
+                    team_id: value.team_id?,
+                    team_ids: value.team_ids?,
+                    team_name: value.team_name?,
+                    team_names: value.team_names?,
+                    teams: value.teams?,
+                    thursday_attendance: value.thursday_attendance?,
+                    to_string_text: value.to_string_text?,
+                    tuesday_attendance: value.tuesday_attendance?,
+                    unique_id: value.unique_id?,
+                    updated_by: value.updated_by?,
+                    updated_on: value.updated_on?,
+                    user_active: value.user_active?,
+                    user_full_name: value.user_full_name?,
+                    user_id: value.user_id?,
+                    user_is_admin: value.user_is_admin?,
+                    user_last_access: value.user_last_access?,
+                    user_receive_community_digest: value.user_receive_community_digest?,
+                    user_receive_every_message: value.user_receive_every_message?,
+                    wednesday_attendance: value.wednesday_attendance?,
+                    zoom_access_token: value.zoom_access_token?,
+                    zoom_refresh_token: value.zoom_refresh_token?,
+                    zoom_user_id: value.zoom_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoworkerSummary> for CoworkerSummary {
+            fn from(value: super::CoworkerSummary) -> Self {
+                Self {
+                    access_card_id: Ok(value.access_card_id),
+                    access_control_debounce_time: Ok(value.access_control_debounce_time),
+                    active: Ok(value.active),
+                    alert_note: Ok(value.alert_note),
+                    archived: Ok(value.archived),
+                    avatar_file_name: Ok(value.avatar_file_name),
+                    banner_image_file_name: Ok(value.banner_image_file_name),
+                    billing_day: Ok(value.billing_day),
+                    billing_latitude: Ok(value.billing_latitude),
+                    billing_longitude: Ok(value.billing_longitude),
+                    billing_name: Ok(value.billing_name),
+                    billing_simple_time_zone_id: Ok(value.billing_simple_time_zone_id),
+                    brivo_user_id: Ok(value.brivo_user_id),
+                    businesses: Ok(value.businesses),
+                    can_access_community: Ok(value.can_access_community),
+                    can_book_for_team: Ok(value.can_book_for_team),
+                    can_make_bookings: Ok(value.can_make_bookings),
+                    can_purchase_events: Ok(value.can_purchase_events),
+                    can_purchase_products: Ok(value.can_purchase_products),
+                    card_number: Ok(value.card_number),
+                    checkin_since_last_renewal: Ok(value.checkin_since_last_renewal),
+                    churn_probability: Ok(value.churn_probability),
+                    clear_avatar_file: Ok(value.clear_avatar_file),
+                    clear_banner_image_file: Ok(value.clear_banner_image_file),
+                    country_id: Ok(value.country_id),
+                    coworker_contract_ids: Ok(value.coworker_contract_ids),
+                    coworker_contract_tariff_names: Ok(
+                        value.coworker_contract_tariff_names,
+                    ),
+                    created_on: Ok(value.created_on),
+                    current_access_signature: Ok(value.current_access_signature),
+                    current_access_signatures: Ok(value.current_access_signatures),
+                    custom_fields: Ok(value.custom_fields),
+                    date_of_birth: Ok(value.date_of_birth),
+                    doordeck_private_key: Ok(value.doordeck_private_key),
+                    doordeck_public_key: Ok(value.doordeck_public_key),
+                    doordeck_user_guid: Ok(value.doordeck_user_guid),
+                    email: Ok(value.email),
+                    engagement_level: Ok(value.engagement_level),
+                    friday_attendance: Ok(value.friday_attendance),
+                    full_name: Ok(value.full_name),
+                    general_terms_accepted: Ok(value.general_terms_accepted),
+                    google_api_token: Ok(value.google_api_token),
+                    google_subscription_id: Ok(value.google_subscription_id),
+                    has_accepted_stripe_ach_agreement: Ok(
+                        value.has_accepted_stripe_ach_agreement,
+                    ),
+                    has_verified_stripe_ach_deposits: Ok(
+                        value.has_verified_stripe_ach_deposits,
+                    ),
+                    id: Ok(value.id),
+                    invoice_due_date_period: Ok(value.invoice_due_date_period),
+                    invoicing_business_id: Ok(value.invoicing_business_id),
+                    invoicing_business_name: Ok(value.invoicing_business_name),
+                    is_new: Ok(value.is_new),
+                    last_invoice_attempt: Ok(value.last_invoice_attempt),
+                    last_low_credit_reminder: Ok(value.last_low_credit_reminder),
+                    last_over_due_invoice_reminder: Ok(
+                        value.last_over_due_invoice_reminder,
+                    ),
+                    last_renewal: Ok(value.last_renewal),
+                    latitude: Ok(value.latitude),
+                    localization_details: Ok(value.localization_details),
+                    longitude: Ok(value.longitude),
+                    minutes_since_last_renewal: Ok(value.minutes_since_last_renewal),
+                    monday_attendance: Ok(value.monday_attendance),
+                    new_avatar_url: Ok(value.new_avatar_url),
+                    new_banner_image_url: Ok(value.new_banner_image_url),
+                    next_auto_invoice: Ok(value.next_auto_invoice),
+                    next_auto_invoice_local: Ok(value.next_auto_invoice_local),
+                    next_invoice_local: Ok(value.next_invoice_local),
+                    office365_access_token: Ok(value.office365_access_token),
+                    office365_refresh_token: Ok(value.office365_refresh_token),
+                    office365_subscription_id: Ok(value.office365_subscription_id),
+                    paper_cut_free_printing: Ok(value.paper_cut_free_printing),
+                    reference_number: Ok(value.reference_number),
+                    referer_guid: Ok(value.referer_guid),
+                    registration_date: Ok(value.registration_date),
+                    registration_date_local: Ok(value.registration_date_local),
+                    renewal_date: Ok(value.renewal_date),
+                    salto_v2_access_token: Ok(value.salto_v2_access_token),
+                    salutation: Ok(value.salutation),
+                    saturday_attendance: Ok(value.saturday_attendance),
+                    show_alert: Ok(value.show_alert),
+                    simple_time_zone_id: Ok(value.simple_time_zone_id),
+                    stripe_ach_bank_token: Ok(value.stripe_ach_bank_token),
+                    stripe_ach_customer_token: Ok(value.stripe_ach_customer_token),
+                    stripe_bacs_dd_customer_token: Ok(
+                        value.stripe_bacs_dd_customer_token,
+                    ),
+                    sunday_attendance: Ok(value.sunday_attendance),
+                    sync_to_square: Ok(value.sync_to_square),
+                    system_id: Ok(value.system_id),
+                    tag: Ok(value.tag),
+                    tariff_id: Ok(value.tariff_id),
+                    tariff_invoice_every: Ok(value.tariff_invoice_every),
+                    tariff_invoice_every_weeks: Ok(value.tariff_invoice_every_weeks),
+                    team_id: Ok(value.team_id),
+                    team_ids: Ok(value.team_ids),
+                    team_name: Ok(value.team_name),
+                    team_names: Ok(value.team_names),
+                    teams: Ok(value.teams),
+                    thursday_attendance: Ok(value.thursday_attendance),
+                    to_string_text: Ok(value.to_string_text),
+                    tuesday_attendance: Ok(value.tuesday_attendance),
+                    unique_id: Ok(value.unique_id),
+                    updated_by: Ok(value.updated_by),
+                    updated_on: Ok(value.updated_on),
+                    user_active: Ok(value.user_active),
+                    user_full_name: Ok(value.user_full_name),
+                    user_id: Ok(value.user_id),
+                    user_is_admin: Ok(value.user_is_admin),
+                    user_last_access: Ok(value.user_last_access),
+                    user_receive_community_digest: Ok(
+                        value.user_receive_community_digest,
+                    ),
+                    user_receive_every_message: Ok(value.user_receive_every_message),
+                    wednesday_attendance: Ok(value.wednesday_attendance),
+                    zoom_access_token: Ok(value.zoom_access_token),
+                    zoom_refresh_token: Ok(value.zoom_refresh_token),
+                    zoom_user_id: Ok(value.zoom_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateError {
+            attempted_value: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            property_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateError {
+            fn default() -> Self {
+                Self {
+                    attempted_value: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    property_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateError {
+            pub fn attempted_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempted_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attempted_value: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn property_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.property_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for property_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateError> for super::UpdateError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempted_value: value.attempted_value?,
+                    message: value.message?,
+                    property_name: value.property_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateError> for UpdateError {
+            fn from(value: super::UpdateError) -> Self {
+                Self {
+                    attempted_value: Ok(value.attempted_value),
+                    message: Ok(value.message),
+                    property_name: Ok(value.property_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateResult {
+            errors: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::UpdateError>>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            was_successful: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateResult {
+            fn default() -> Self {
+                Self {
+                    errors: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                    was_successful: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateResult {
+            pub fn errors<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::UpdateError>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.errors = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for errors: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+            pub fn was_successful<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.was_successful = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for was_successful: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateResult> for super::UpdateResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    errors: value.errors?,
+                    message: value.message?,
+                    status: value.status?,
+                    value: value.value?,
+                    was_successful: value.was_successful?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateResult> for UpdateResult {
+            fn from(value: super::UpdateResult) -> Self {
+                Self {
+                    errors: Ok(value.errors),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    value: Ok(value.value),
+                    was_successful: Ok(value.was_successful),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct User {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            api_access: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            application_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            avatar_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            businesses: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            chat_rooms: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            clear_avatar_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            created_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            custom_fields: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            default_business_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            devices: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email_call_back_guid: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            enable_passport_access: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            invalid_login_attempts: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            is_admin: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_new: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            last_access: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_help_visited: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            last_login_attempt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_received_community_message_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_received_community_thread_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            localization_details: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            must_reset_password: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            new_avatar_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            new_password: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            next_community_digest: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_help_desk_message_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            on_access_control_errors: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_booking_change: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_help_desk_msg: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_identity_check_update: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_member_removed_from_team: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_new_blog_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_new_email: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_new_event_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_new_member: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_new_wall_post: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_plaform_invoices: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_profile_changes: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_purchases: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_tariff_change: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_tentative_booking_change: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_virtual_office_delivery_preference_update: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_virtual_office_tariff_change: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            on_visitor_registration: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            passport_card_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            passport_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            password_salt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            preferred_language_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            receive_community_digest: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            receive_every_message: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            support_team_user_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            system_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to_string_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            two_factor_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            two_factor_secret: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            unique_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            updated_by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            user_roles: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            validated: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for User {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    active: Ok(Default::default()),
+                    api_access: Ok(Default::default()),
+                    application_id: Ok(Default::default()),
+                    avatar_file_name: Ok(Default::default()),
+                    businesses: Ok(Default::default()),
+                    chat_rooms: Ok(Default::default()),
+                    clear_avatar_file: Ok(Default::default()),
+                    created_on: Ok(Default::default()),
+                    custom_fields: Ok(Default::default()),
+                    default_business_id: Ok(Default::default()),
+                    devices: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    email_call_back_guid: Ok(Default::default()),
+                    enable_passport_access: Ok(Default::default()),
+                    full_name: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invalid_login_attempts: Ok(Default::default()),
+                    is_admin: Ok(Default::default()),
+                    is_new: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    last_access: Ok(Default::default()),
+                    last_help_visited: Ok(Default::default()),
+                    last_login_attempt: Ok(Default::default()),
+                    last_received_community_message_date: Ok(Default::default()),
+                    last_received_community_thread_date: Ok(Default::default()),
+                    localization_details: Ok(Default::default()),
+                    must_reset_password: Ok(Default::default()),
+                    new_avatar_url: Ok(Default::default()),
+                    new_password: Ok(Default::default()),
+                    next_community_digest: Ok(Default::default()),
+                    next_help_desk_message_reminder: Ok(Default::default()),
+                    on_access_control_errors: Ok(Default::default()),
+                    on_booking_change: Ok(Default::default()),
+                    on_help_desk_msg: Ok(Default::default()),
+                    on_identity_check_update: Ok(Default::default()),
+                    on_member_removed_from_team: Ok(Default::default()),
+                    on_new_blog_comment: Ok(Default::default()),
+                    on_new_email: Ok(Default::default()),
+                    on_new_event_comment: Ok(Default::default()),
+                    on_new_member: Ok(Default::default()),
+                    on_new_wall_post: Ok(Default::default()),
+                    on_plaform_invoices: Ok(Default::default()),
+                    on_profile_changes: Ok(Default::default()),
+                    on_purchases: Ok(Default::default()),
+                    on_tariff_change: Ok(Default::default()),
+                    on_tentative_booking_change: Ok(Default::default()),
+                    on_virtual_office_delivery_preference_update: Ok(Default::default()),
+                    on_virtual_office_tariff_change: Ok(Default::default()),
+                    on_visitor_registration: Ok(Default::default()),
+                    passport_card_number: Ok(Default::default()),
+                    passport_number: Ok(Default::default()),
+                    password: Ok(Default::default()),
+                    password_salt: Ok(Default::default()),
+                    preferred_language_id: Ok(Default::default()),
+                    receive_community_digest: Ok(Default::default()),
+                    receive_every_message: Ok(Default::default()),
+                    support_team_user_email: Ok(Default::default()),
+                    system_id: Ok(Default::default()),
+                    to_string_text: Ok(Default::default()),
+                    two_factor_enabled: Ok(Default::default()),
+                    two_factor_secret: Ok(Default::default()),
+                    unique_id: Ok(Default::default()),
+                    updated_by: Ok(Default::default()),
+                    updated_on: Ok(Default::default()),
+                    user_roles: Ok(Default::default()),
+                    validated: Ok(Default::default()),
+                }
+            }
+        }
+        impl User {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn api_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_access: {e}")
+                    });
+                self
+            }
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn avatar_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for avatar_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn businesses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.businesses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for businesses: {e}")
+                    });
+                self
+            }
+            pub fn chat_rooms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chat_rooms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for chat_rooms: {e}")
+                    });
+                self
+            }
+            pub fn clear_avatar_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_avatar_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_avatar_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_on: {e}")
+                    });
+                self
+            }
+            pub fn custom_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_fields: {e}")
+                    });
+                self
+            }
+            pub fn default_business_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_business_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_business_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn devices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.devices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for devices: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_call_back_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_call_back_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_call_back_guid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_passport_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_passport_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_passport_access: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn invalid_login_attempts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invalid_login_attempts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invalid_login_attempts: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_admin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_admin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_admin: {e}")
+                    });
+                self
+            }
+            pub fn is_new<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_new = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_new: {e}")
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn last_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_access: {e}")
+                    });
+                self
+            }
+            pub fn last_help_visited<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_help_visited = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_help_visited: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_login_attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_login_attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_login_attempt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_received_community_message_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_received_community_message_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_received_community_message_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_received_community_thread_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_received_community_thread_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_received_community_thread_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn localization_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.localization_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for localization_details: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn must_reset_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.must_reset_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for must_reset_password: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_avatar_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_avatar_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_avatar_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for new_password: {e}")
+                    });
+                self
+            }
+            pub fn next_community_digest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_community_digest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_community_digest: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_help_desk_message_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_help_desk_message_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_help_desk_message_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_access_control_errors<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_access_control_errors = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_access_control_errors: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_booking_change<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_booking_change = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_booking_change: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_help_desk_msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_help_desk_msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_help_desk_msg: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_identity_check_update<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_identity_check_update = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_identity_check_update: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_member_removed_from_team<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_member_removed_from_team = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_member_removed_from_team: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_new_blog_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_new_blog_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_new_blog_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_new_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_new_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_new_email: {e}")
+                    });
+                self
+            }
+            pub fn on_new_event_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_new_event_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_new_event_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_new_member<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_new_member = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_new_member: {e}")
+                    });
+                self
+            }
+            pub fn on_new_wall_post<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_new_wall_post = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_new_wall_post: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_plaform_invoices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_plaform_invoices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_plaform_invoices: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_profile_changes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_profile_changes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_profile_changes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_purchases<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_purchases = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for on_purchases: {e}")
+                    });
+                self
+            }
+            pub fn on_tariff_change<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_tariff_change = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_tariff_change: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_tentative_booking_change<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_tentative_booking_change = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_tentative_booking_change: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_virtual_office_delivery_preference_update<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_virtual_office_delivery_preference_update = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_virtual_office_delivery_preference_update: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_virtual_office_tariff_change<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_virtual_office_tariff_change = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_virtual_office_tariff_change: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_visitor_registration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_visitor_registration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_visitor_registration: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn passport_card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.passport_card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for passport_card_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn passport_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.passport_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for passport_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn password_salt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_salt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password_salt: {e}")
+                    });
+                self
+            }
+            pub fn preferred_language_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_language_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_language_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receive_community_digest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receive_community_digest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receive_community_digest: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receive_every_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receive_every_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receive_every_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn support_team_user_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.support_team_user_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for support_team_user_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn system_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.system_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for system_id: {e}")
+                    });
+                self
+            }
+            pub fn to_string_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to_string_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for to_string_text: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn two_factor_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.two_factor_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for two_factor_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn two_factor_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.two_factor_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for two_factor_secret: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unique_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by: {e}")
+                    });
+                self
+            }
+            pub fn updated_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_on: {e}")
+                    });
+                self
+            }
+            pub fn user_roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_roles: {e}")
+                    });
+                self
+            }
+            pub fn validated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for validated: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<User> for super::User {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: User,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    active: value.active?,
+                    api_access: value.api_access?,
+                    application_id: value.application_id?,
+                    avatar_file_name: value.avatar_file_name?,
+                    businesses: value.businesses?,
+                    chat_rooms: value.chat_rooms?,
+                    clear_avatar_file: value.clear_avatar_file?,
+                    created_on: value.created_on?,
+                    custom_fields: value.custom_fields?,
+                    default_business_id: value.default_business_id?,
+                    devices: value.devices?,
+                    email: value.email?,
+                    email_call_back_guid: value.email_call_back_guid?,
+                    enable_passport_access: value.enable_passport_access?,
+                    full_name: value.full_name?,
+                    id: value.id?,
+                    invalid_login_attempts: value.invalid_login_attempts?,
+                    is_admin: value.is_admin?,
+                    is_new: value.is_new?,
+                    language: value.language?,
+                    last_access: value.last_access?,
+                    last_help_visited: value.last_help_visited?,
+                    last_login_attempt: value.last_login_attempt?,
+                    last_received_community_message_date: value
+                        .last_received_community_message_date?,
+                    last_received_community_thread_date: value
+                        .last_received_community_thread_date?,
+                    localization_details: value.localization_details?,
+                    must_reset_password: value.must_reset_password?,
+                    new_avatar_url: value.new_avatar_url?,
+                    new_password: value.new_password?,
+                    next_community_digest: value.next_community_digest?,
+                    next_help_desk_message_reminder: value
+                        .next_help_desk_message_reminder?,
+                    on_access_control_errors: value.on_access_control_errors?,
+                    on_booking_change: value.on_booking_change?,
+                    on_help_desk_msg: value.on_help_desk_msg?,
+                    on_identity_check_update: value.on_identity_check_update?,
+                    on_member_removed_from_team: value.on_member_removed_from_team?,
+                    on_new_blog_comment: value.on_new_blog_comment?,
+                    on_new_email: value.on_new_email?,
+                    on_new_event_comment: value.on_new_event_comment?,
+                    on_new_member: value.on_new_member?,
+                    on_new_wall_post: value.on_new_wall_post?,
+                    on_plaform_invoices: value.on_plaform_invoices?,
+                    on_profile_changes: value.on_profile_changes?,
+                    on_purchases: value.on_purchases?,
+                    on_tariff_change: value.on_tariff_change?,
+                    on_tentative_booking_change: value.on_tentative_booking_change?,
+                    on_virtual_office_delivery_preference_update: value
+                        .on_virtual_office_delivery_preference_update?,
+                    on_virtual_office_tariff_change: value
+                        .on_virtual_office_tariff_change?,
+                    on_visitor_registration: value.on_visitor_registration?,
+                    passport_card_number: value.passport_card_number?,
+                    passport_number: value.passport_number?,
+                    password: value.password?,
+                    password_salt: value.password_salt?,
+                    preferred_language_id: value.preferred_language_id?,
+                    receive_community_digest: value.receive_community_digest?,
+                    receive_every_message: value.receive_every_message?,
+                    support_team_user_email: value.support_team_user_email?,
+                    system_id: value.system_id?,
+                    to_string_text: value.to_string_text?,
+                    two_factor_enabled: value.two_factor_enabled?,
+                    two_factor_secret: value.two_factor_secret?,
+                    unique_id: value.unique_id?,
+                    updated_by: value.updated_by?,
+                    updated_on: value.updated_on?,
+                    user_roles: value.user_roles?,
+                    validated: value.validated?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::User> for User {
+            fn from(value: super::User) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    active: Ok(value.active),
+                    api_access: Ok(value.api_access),
+                    application_id: Ok(value.application_id),
+                    avatar_file_name: Ok(value.avatar_file_name),
+                    businesses: Ok(value.businesses),
+                    chat_rooms: Ok(value.chat_rooms),
+                    clear_avatar_file: Ok(value.clear_avatar_file),
+                    created_on: Ok(value.created_on),
+                    custom_fields: Ok(value.custom_fields),
+                    default_business_id: Ok(value.default_business_id),
+                    devices: Ok(value.devices),
+                    email: Ok(value.email),
+                    email_call_back_guid: Ok(value.email_call_back_guid),
+                    enable_passport_access: Ok(value.enable_passport_access),
+                    full_name: Ok(value.full_name),
+                    id: Ok(value.id),
+                    invalid_login_attempts: Ok(value.invalid_login_attempts),
+                    is_admin: Ok(value.is_admin),
+                    is_new: Ok(value.is_new),
+                    language: Ok(value.language),
+                    last_access: Ok(value.last_access),
+                    last_help_visited: Ok(value.last_help_visited),
+                    last_login_attempt: Ok(value.last_login_attempt),
+                    last_received_community_message_date: Ok(
+                        value.last_received_community_message_date,
+                    ),
+                    last_received_community_thread_date: Ok(
+                        value.last_received_community_thread_date,
+                    ),
+                    localization_details: Ok(value.localization_details),
+                    must_reset_password: Ok(value.must_reset_password),
+                    new_avatar_url: Ok(value.new_avatar_url),
+                    new_password: Ok(value.new_password),
+                    next_community_digest: Ok(value.next_community_digest),
+                    next_help_desk_message_reminder: Ok(
+                        value.next_help_desk_message_reminder,
+                    ),
+                    on_access_control_errors: Ok(value.on_access_control_errors),
+                    on_booking_change: Ok(value.on_booking_change),
+                    on_help_desk_msg: Ok(value.on_help_desk_msg),
+                    on_identity_check_update: Ok(value.on_identity_check_update),
+                    on_member_removed_from_team: Ok(value.on_member_removed_from_team),
+                    on_new_blog_comment: Ok(value.on_new_blog_comment),
+                    on_new_email: Ok(value.on_new_email),
+                    on_new_event_comment: Ok(value.on_new_event_comment),
+                    on_new_member: Ok(value.on_new_member),
+                    on_new_wall_post: Ok(value.on_new_wall_post),
+                    on_plaform_invoices: Ok(value.on_plaform_invoices),
+                    on_profile_changes: Ok(value.on_profile_changes),
+                    on_purchases: Ok(value.on_purchases),
+                    on_tariff_change: Ok(value.on_tariff_change),
+                    on_tentative_booking_change: Ok(value.on_tentative_booking_change),
+                    on_virtual_office_delivery_preference_update: Ok(
+                        value.on_virtual_office_delivery_preference_update,
+                    ),
+                    on_virtual_office_tariff_change: Ok(
+                        value.on_virtual_office_tariff_change,
+                    ),
+                    on_visitor_registration: Ok(value.on_visitor_registration),
+                    passport_card_number: Ok(value.passport_card_number),
+                    passport_number: Ok(value.passport_number),
+                    password: Ok(value.password),
+                    password_salt: Ok(value.password_salt),
+                    preferred_language_id: Ok(value.preferred_language_id),
+                    receive_community_digest: Ok(value.receive_community_digest),
+                    receive_every_message: Ok(value.receive_every_message),
+                    support_team_user_email: Ok(value.support_team_user_email),
+                    system_id: Ok(value.system_id),
+                    to_string_text: Ok(value.to_string_text),
+                    two_factor_enabled: Ok(value.two_factor_enabled),
+                    two_factor_secret: Ok(value.two_factor_secret),
+                    unique_id: Ok(value.unique_id),
+                    updated_by: Ok(value.updated_by),
+                    updated_on: Ok(value.updated_on),
+                    user_roles: Ok(value.user_roles),
+                    validated: Ok(value.validated),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserSummary {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            application_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            avatar_file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            businesses: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            chat_rooms: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            clear_avatar_file: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            created_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            custom_fields: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            default_business_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email_call_back_guid: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            enable_passport_access: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            invalid_login_attempts: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            is_new: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            last_login_attempt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_received_community_message_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            last_received_community_thread_date: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            localization_details: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            new_avatar_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            next_community_digest: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            next_help_desk_message_reminder: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            passport_card_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            passport_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            password_salt: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Secret>,
+                ::std::string::String,
+            >,
+            preferred_language_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            support_team_user_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            system_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to_string_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            two_factor_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            unique_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            updated_by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_on: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            user_roles: ::std::result::Result<
+                ::std::vec::Vec<i64>,
+                ::std::string::String,
+            >,
+            validated: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserSummary {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    active: Ok(Default::default()),
+                    application_id: Ok(Default::default()),
+                    avatar_file_name: Ok(Default::default()),
+                    businesses: Ok(Default::default()),
+                    chat_rooms: Ok(Default::default()),
+                    clear_avatar_file: Ok(Default::default()),
+                    created_on: Ok(Default::default()),
+                    custom_fields: Ok(Default::default()),
+                    default_business_id: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    email_call_back_guid: Ok(Default::default()),
+                    enable_passport_access: Ok(Default::default()),
+                    full_name: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invalid_login_attempts: Ok(Default::default()),
+                    is_new: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    last_login_attempt: Ok(Default::default()),
+                    last_received_community_message_date: Ok(Default::default()),
+                    last_received_community_thread_date: Ok(Default::default()),
+                    localization_details: Ok(Default::default()),
+                    new_avatar_url: Ok(Default::default()),
+                    next_community_digest: Ok(Default::default()),
+                    next_help_desk_message_reminder: Ok(Default::default()),
+                    passport_card_number: Ok(Default::default()),
+                    passport_number: Ok(Default::default()),
+                    password: Ok(Default::default()),
+                    password_salt: Ok(Default::default()),
+                    preferred_language_id: Ok(Default::default()),
+                    support_team_user_email: Ok(Default::default()),
+                    system_id: Ok(Default::default()),
+                    to_string_text: Ok(Default::default()),
+                    two_factor_enabled: Ok(Default::default()),
+                    unique_id: Ok(Default::default()),
+                    updated_by: Ok(Default::default()),
+                    updated_on: Ok(Default::default()),
+                    user_roles: Ok(Default::default()),
+                    validated: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserSummary {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn avatar_file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for avatar_file_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn businesses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.businesses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for businesses: {e}")
+                    });
+                self
+            }
+            pub fn chat_rooms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chat_rooms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for chat_rooms: {e}")
+                    });
+                self
+            }
+            pub fn clear_avatar_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_avatar_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for clear_avatar_file: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_on: {e}")
+                    });
+                self
+            }
+            pub fn custom_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_fields: {e}")
+                    });
+                self
+            }
+            pub fn default_business_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_business_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_business_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_call_back_guid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_call_back_guid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_call_back_guid: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_passport_access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_passport_access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_passport_access: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn invalid_login_attempts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invalid_login_attempts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invalid_login_attempts: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_new<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_new = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_new: {e}")
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn last_login_attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_login_attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_login_attempt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_received_community_message_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_received_community_message_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_received_community_message_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_received_community_thread_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_received_community_thread_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_received_community_thread_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn localization_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.localization_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for localization_details: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn new_avatar_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_avatar_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_avatar_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_community_digest<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_community_digest = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_community_digest: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn next_help_desk_message_reminder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_help_desk_message_reminder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_help_desk_message_reminder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn passport_card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.passport_card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for passport_card_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn passport_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.passport_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for passport_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn password_salt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Secret>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_salt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password_salt: {e}")
+                    });
+                self
+            }
+            pub fn preferred_language_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_language_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_language_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn support_team_user_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.support_team_user_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for support_team_user_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn system_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.system_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for system_id: {e}")
+                    });
+                self
+            }
+            pub fn to_string_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to_string_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for to_string_text: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn two_factor_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.two_factor_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for two_factor_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unique_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by: {e}")
+                    });
+                self
+            }
+            pub fn updated_on<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_on = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_on: {e}")
+                    });
+                self
+            }
+            pub fn user_roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_roles: {e}")
+                    });
+                self
+            }
+            pub fn validated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for validated: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserSummary> for super::UserSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    active: value.active?,
+                    application_id: value.application_id?,
+                    avatar_file_name: value.avatar_file_name?,
+                    businesses: value.businesses?,
+                    chat_rooms: value.chat_rooms?,
+                    clear_avatar_file: value.clear_avatar_file?,
+                    created_on: value.created_on?,
+                    custom_fields: value.custom_fields?,
+                    default_business_id: value.default_business_id?,
+                    email: value.email?,
+                    email_call_back_guid: value.email_call_back_guid?,
+                    enable_passport_access: value.enable_passport_access?,
+                    full_name: value.full_name?,
+                    id: value.id?,
+                    invalid_login_attempts: value.invalid_login_attempts?,
+                    is_new: value.is_new?,
+                    language: value.language?,
+                    last_login_attempt: value.last_login_attempt?,
+                    last_received_community_message_date: value
+                        .last_received_community_message_date?,
+                    last_received_community_thread_date: value
+                        .last_received_community_thread_date?,
+                    localization_details: value.localization_details?,
+                    new_avatar_url: value.new_avatar_url?,
+                    next_community_digest: value.next_community_digest?,
+                    next_help_desk_message_reminder: value
+                        .next_help_desk_message_reminder?,
+                    passport_card_number: value.passport_card_number?,
+                    passport_number: value.passport_number?,
+                    password: value.password?,
+                    password_salt: value.password_salt?,
+                    preferred_language_id: value.preferred_language_id?,
+                    support_team_user_email: value.support_team_user_email?,
+                    system_id: value.system_id?,
+                    to_string_text: value.to_string_text?,
+                    two_factor_enabled: value.two_factor_enabled?,
+                    unique_id: value.unique_id?,
+                    updated_by: value.updated_by?,
+                    updated_on: value.updated_on?,
+                    user_roles: value.user_roles?,
+                    validated: value.validated?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserSummary> for UserSummary {
+            fn from(value: super::UserSummary) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    active: Ok(value.active),
+                    application_id: Ok(value.application_id),
+                    avatar_file_name: Ok(value.avatar_file_name),
+                    businesses: Ok(value.businesses),
+                    chat_rooms: Ok(value.chat_rooms),
+                    clear_avatar_file: Ok(value.clear_avatar_file),
+                    created_on: Ok(value.created_on),
+                    custom_fields: Ok(value.custom_fields),
+                    default_business_id: Ok(value.default_business_id),
+                    email: Ok(value.email),
+                    email_call_back_guid: Ok(value.email_call_back_guid),
+                    enable_passport_access: Ok(value.enable_passport_access),
+                    full_name: Ok(value.full_name),
+                    id: Ok(value.id),
+                    invalid_login_attempts: Ok(value.invalid_login_attempts),
+                    is_new: Ok(value.is_new),
+                    language: Ok(value.language),
+                    last_login_attempt: Ok(value.last_login_attempt),
+                    last_received_community_message_date: Ok(
+                        value.last_received_community_message_date,
+                    ),
+                    last_received_community_thread_date: Ok(
+                        value.last_received_community_thread_date,
+                    ),
+                    localization_details: Ok(value.localization_details),
+                    new_avatar_url: Ok(value.new_avatar_url),
+                    next_community_digest: Ok(value.next_community_digest),
+                    next_help_desk_message_reminder: Ok(
+                        value.next_help_desk_message_reminder,
+                    ),
+                    passport_card_number: Ok(value.passport_card_number),
+                    passport_number: Ok(value.passport_number),
+                    password: Ok(value.password),
+                    password_salt: Ok(value.password_salt),
+                    preferred_language_id: Ok(value.preferred_language_id),
+                    support_team_user_email: Ok(value.support_team_user_email),
+                    system_id: Ok(value.system_id),
+                    to_string_text: Ok(value.to_string_text),
+                    two_factor_enabled: Ok(value.two_factor_enabled),
+                    unique_id: Ok(value.unique_id),
+                    updated_by: Ok(value.updated_by),
+                    updated_on: Ok(value.updated_on),
+                    user_roles: Ok(value.user_roles),
+                    validated: Ok(value.validated),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {

@@ -10,10 +10,16 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///An error answer. Assumption: the docs show no error body; this is the common `{"message": "..."}` shape, and any other fields are allowed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct Error {
         ///What went wrong, in the vendor's words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+    }
+    impl Error {
+        pub fn builder() -> builder::Error {
+            Default::default()
+        }
     }
     ///`GetUsersByIdsAccept`
     #[derive(
@@ -298,6 +304,7 @@ pub mod types {
     }
     ///A department user. Without `$attribute` the server returns the summary attributes only. Assumption: the docs name the summary attributes only through `$sort`'s values (id, firstName, lastName, loginId); every attribute `$attribute` can add is optional and, where the docs give no type, an assumed one, said so below.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct User {
         ///Returned with `$attribute=authenticationType` or `all`. Assumed type.
         #[serde(
@@ -385,6 +392,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
+    impl User {
+        pub fn builder() -> builder::User {
+            Default::default()
+        }
+    }
     ///The user ID. Assumption: the docs show neither its type in a response nor an example; it is sent as text in the `ids` path parameter, and a server may answer with a JSON string or a JSON integer, so both are accepted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -407,8 +419,480 @@ pub mod types {
     }
     ///The users found, under `user`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UserList {
         pub user: ::std::vec::Vec<User>,
+    }
+    impl UserList {
+        pub fn builder() -> builder::UserList {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Error {
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Error {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl Error {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Error> for super::Error {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Error,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { message: value.message? })
+            }
+        }
+        impl ::std::convert::From<super::Error> for Error {
+            fn from(value: super::Error) -> Self {
+                Self { message: Ok(value.message) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct User {
+            authentication_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created: ::std::result::Result<
+                ::std::option::Option<::userbatch_core::Timestamp>,
+                ::std::string::String,
+            >,
+            created_by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            direct_reports: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            email_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::UserId, ::std::string::String>,
+            languages: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            login_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            manager: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mobile_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            suffix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for User {
+            fn default() -> Self {
+                Self {
+                    authentication_type: Ok(Default::default()),
+                    created: Ok(Default::default()),
+                    created_by: Ok(Default::default()),
+                    custom: Ok(Default::default()),
+                    direct_reports: Ok(Default::default()),
+                    email_address: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    groups: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    languages: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    login_id: Ok(Default::default()),
+                    manager: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    mobile_number: Ok(Default::default()),
+                    suffix: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl User {
+            pub fn authentication_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authentication_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authentication_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::userbatch_core::Timestamp>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn created_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by: {e}")
+                    });
+                self
+            }
+            pub fn custom<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom: {e}")
+                    });
+                self
+            }
+            pub fn direct_reports<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direct_reports = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for direct_reports: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email_address: {e}")
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn languages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.languages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for languages: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn login_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.login_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for login_id: {e}")
+                    });
+                self
+            }
+            pub fn manager<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.manager = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for manager: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn mobile_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile_number: {e}")
+                    });
+                self
+            }
+            pub fn suffix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.suffix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for suffix: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<User> for super::User {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: User,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    authentication_type: value.authentication_type?,
+                    created: value.created?,
+                    created_by: value.created_by?,
+                    custom: value.custom?,
+                    direct_reports: value.direct_reports?,
+                    email_address: value.email_address?,
+                    external_id: value.external_id?,
+                    first_name: value.first_name?,
+                    groups: value.groups?,
+                    id: value.id?,
+                    languages: value.languages?,
+                    last_name: value.last_name?,
+                    login_id: value.login_id?,
+                    manager: value.manager?,
+                    middle_name: value.middle_name?,
+                    mobile_number: value.mobile_number?,
+                    suffix: value.suffix?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::User> for User {
+            fn from(value: super::User) -> Self {
+                Self {
+                    authentication_type: Ok(value.authentication_type),
+                    created: Ok(value.created),
+                    created_by: Ok(value.created_by),
+                    custom: Ok(value.custom),
+                    direct_reports: Ok(value.direct_reports),
+                    email_address: Ok(value.email_address),
+                    external_id: Ok(value.external_id),
+                    first_name: Ok(value.first_name),
+                    groups: Ok(value.groups),
+                    id: Ok(value.id),
+                    languages: Ok(value.languages),
+                    last_name: Ok(value.last_name),
+                    login_id: Ok(value.login_id),
+                    manager: Ok(value.manager),
+                    middle_name: Ok(value.middle_name),
+                    mobile_number: Ok(value.mobile_number),
+                    suffix: Ok(value.suffix),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserList {
+            user: ::std::result::Result<
+                ::std::vec::Vec<super::User>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserList {
+            fn default() -> Self {
+                Self {
+                    user: Err("no value supplied for user".to_string()),
+                }
+            }
+        }
+        impl UserList {
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::User>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserList> for super::UserList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { user: value.user? })
+            }
+        }
+        impl ::std::convert::From<super::UserList> for UserList {
+            fn from(value: super::UserList) -> Self {
+                Self { user: Ok(value.user) }
+            }
+        }
     }
     /// Error types.
     pub mod error {

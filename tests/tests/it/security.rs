@@ -83,9 +83,10 @@ async fn path_options_that_would_leave_their_segment_are_refused() {
     assert!(server.requests().is_empty());
     // The generated client itself, called directly with the same value: its request hook
     // refuses the request, which never leaves.
-    let body = avepoint::types::UserBatchRequest {
-        user_ids: vec!["a".into()],
-    };
+    let body: avepoint::types::UserBatchRequest = avepoint::types::UserBatchRequest::builder()
+        .user_ids(vec!["a".to_owned()])
+        .try_into()
+        .unwrap();
     let result = client
         .retrieve_multiple_users(bad, "t", NonZeroU32::new(1), None, &body)
         .await

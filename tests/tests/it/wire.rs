@@ -198,9 +198,10 @@ async fn avepoint_posts_json_body_with_paging() {
     let body = strip_line_comments(&fixture("avepoint-retrieve-multiple-users.jsonc"));
     let server = CaptureServer::start(Reply::json(200, body)).await;
     let client = avepoint::Client::with_bearer(server.base_url(), "ap-token").unwrap();
-    let request = avepoint::types::UserBatchRequest {
-        user_ids: vec!["u-1".into(), "u-2".into()],
-    };
+    let request: avepoint::types::UserBatchRequest = avepoint::types::UserBatchRequest::builder()
+        .user_ids(vec!["u-1".to_owned(), "u-2".to_owned()])
+        .try_into()
+        .unwrap();
     let received = answer(
         client
             .retrieve_multiple_users(

@@ -79,6 +79,22 @@ pub struct VendorChanges {
     pub version: String,
     /// The version the Rust API changes call for (the same when there are none).
     pub next_version: String,
+    /// The kind of release that is.
+    pub release: Release,
+}
+
+/// The kind of release a crate's changes call for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Release {
+    /// No change to the Rust API: no release needed.
+    None,
+    /// Code built against the current version compiles unchanged against the next: a
+    /// patch or minor bump (a patch bump of 0.y.z).
+    Compatible,
+    /// Code built against the current version can stop compiling: a major bump (y of
+    /// 0.y.z).
+    Breaking,
 }
 
 impl VendorChanges {
@@ -88,9 +104,28 @@ impl VendorChanges {
     }
 }
 
-/// Runs `cargo xtask diff`.
-pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool) -> Result<()> {
-    let version = workspace_version(root)?;
+/// Runs `cargo xtask diff`; with `bump`, then writes the version each vendor crate's
+/// changes call for into its manifest (and, by regenerating, the workspace's dependency on
+/// it).
+pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool, bump: bool) -> Result<()> {
+    let all = changes(root, base)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        print!("{}", markdown(&all, base));
+    }
+    if bump {
+        bump_versions(root, &all)?;
+    }
+    if fail_on_breaking && all.iter().any(VendorChanges::is_breaking) {
+        bail!("breaking changes (see above)");
+    }
+    Ok(())
+}
+
+/// Every vendor's changes from the specs at `base` to the working tree, with the release
+/// they call for from each crate's version at `base`.
+pub fn changes(root: &Path, base: &str) -> Result<Vec<VendorChanges>> {
     let mut all = Vec::new();
     for vendor in vendors(root)? {
         let rel = vendor.spec_rel();
@@ -107,15 +142,39 @@ pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool) -> Resul
                 impact: Impact::Addition,
             }],
         };
+        // The release at the base revision: what users have.
+        let manifest = format!("crates/{}/Cargo.toml", vendor.name);
+        let version = crate::scaffold::crate_version(git_show(root, base, &manifest)?.as_deref())
+            .with_context(|| format!("{manifest} at {base}"))?;
         all.push(vendor_changes(&vendor.name, changes, &version));
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
-    } else {
-        print!("{}", markdown(&all, base));
+    Ok(all)
+}
+
+/// Writes each crate's next version into its manifest's `[package]` (build metadata kept),
+/// then regenerates, which carries it into the workspace's dependency requirements.
+fn bump_versions(root: &Path, all: &[VendorChanges]) -> Result<()> {
+    let mut bumped = false;
+    for v in all {
+        let rel = format!("crates/{}/Cargo.toml", v.vendor);
+        let path = root.join(&rel);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {rel}"))?;
+        let now = crate::scaffold::crate_version(Some(&text))?;
+        if now == v.next_version {
+            continue;
+        }
+        let from = format!("version = \"{now}+");
+        if text.matches(&from).count() != 1 {
+            bail!("{rel}: no single `{from}` line to bump");
+        }
+        let to = format!("version = \"{}+", v.next_version);
+        std::fs::write(&path, text.replacen(&from, &to, 1))
+            .with_context(|| format!("writing {rel}"))?;
+        eprintln!("{rel}: version {now} -> {}", v.next_version);
+        bumped = true;
     }
-    if fail_on_breaking && all.iter().any(VendorChanges::is_breaking) {
-        bail!("breaking changes (see above)");
+    if bumped {
+        crate::generate::run(root, false)?;
     }
     Ok(())
 }
@@ -130,6 +189,11 @@ pub fn vendor_changes(vendor: &str, changes: Vec<Change>, version: &str) -> Vend
     VendorChanges {
         vendor: vendor.to_owned(),
         next_version: next_version(version, api),
+        release: match api {
+            None => Release::None,
+            Some(Impact::Breaking) => Release::Breaking,
+            Some(_) => Release::Compatible,
+        },
         version: version.to_owned(),
         changes,
     }
@@ -177,17 +241,6 @@ fn git_show(root: &Path, rev: &str, rel: &str) -> Result<Option<String>> {
     } else {
         bail!("{rev} is not a git revision here")
     }
-}
-
-fn workspace_version(root: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    text.lines()
-        .skip_while(|l| l.trim() != "[workspace.package]")
-        .find_map(|l| {
-            let value = l.trim().strip_prefix("version")?.trim().strip_prefix('=')?;
-            Some(value.trim().trim_matches('"').to_owned())
-        })
-        .context("no version in [workspace.package]")
 }
 
 /// The version Cargo's semver rules call for after changes of `impact` (for 0.y.z, a

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Area, Change, Impact, VendorChanges};
+use super::{Area, Change, Impact, Release, VendorChanges};
 
 /// The report as Markdown, to paste in a pull request.
 pub fn markdown(all: &[VendorChanges], base: &str) -> String {
@@ -18,18 +18,30 @@ pub fn markdown(all: &[VendorChanges], base: &str) -> String {
             .iter()
             .filter(|c| c.impact == Impact::Breaking)
             .count();
+        let release = match v.release {
+            Release::None => "no Rust API change, no release needed".to_owned(),
+            Release::Compatible => format!(
+                "a **compatible** release: code built against {} compiles unchanged",
+                v.version
+            ),
+            Release::Breaking => format!(
+                "a **breaking** release: code built against {} can stop compiling{}",
+                v.version,
+                if v.version.starts_with("0.") {
+                    " (0.y.z: breaking bumps y)"
+                } else {
+                    ""
+                }
+            ),
+        };
         let _ = writeln!(
             md,
-            "{} change(s), {breaking} breaking. Crate `{}`: {} → **{}** under Cargo's semver rules{}.",
+            "{} change(s), {breaking} breaking. Crate `userbatch-{}`: {} → **{}** under \
+             Cargo's semver rules, {release}.",
             v.changes.len(),
             v.vendor,
             v.version,
             v.next_version,
-            if v.version.starts_with("0.") {
-                " (0.y.z: breaking bumps y)"
-            } else {
-                ""
-            }
         );
         for (area, title) in [
             (Area::Wire, "Wire"),

@@ -24,6 +24,20 @@ struct Api {
     non_exhaustive: BTreeSet<String>,
     /// Types that implement `Default` (derived or not).
     defaults: BTreeSet<String>,
+    /// Struct fields (`Type::field`) that must be given: neither `Option` nor
+    /// `#[serde(default)]`, so the type's builder fails without them.
+    required: BTreeSet<String>,
+}
+
+/// Whether a field needs a value: not an `Option`, no serde default.
+fn is_required(field: &syn::Field) -> bool {
+    let serde_default = field.attrs.iter().any(|a| {
+        a.path().is_ident("serde")
+            && tokens(&a.meta)
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|word| word == "default")
+    });
+    !serde_default && !tokens(&field.ty).starts_with("Option<")
 }
 
 /// Tokens as a person writes them: `Option<bool>`, not `:: std :: option :: Option < bool >`.
@@ -105,6 +119,9 @@ fn collect_api(items: &[syn::Item], prefix: &str, api: &mut Api) {
                     .filter(|(_, f)| is_pub(&f.vis))
                     .map(|(i, f)| {
                         let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
+                        if is_required(f) {
+                            api.required.insert(format!("{at}::{name}"));
+                        }
                         (name, tokens(&f.ty))
                     })
                     .collect();
@@ -221,8 +238,21 @@ pub(super) fn rust_api(old: &str, new: &str, out: &mut Vec<Change>) -> Result<()
                 continue;
             }
             let at = format!("{ty}::{name}");
-            if now.non_exhaustive.contains(ty) {
-                api(&at, format!("field added (`{t}`)"), Impact::Addition);
+            if now.required.contains(&at) {
+                api(
+                    &at,
+                    format!(
+                        "required field added (`{t}`): code that builds `{ty}` without it \
+                         fails (a struct literal to compile, its builder at `try_into`)"
+                    ),
+                    Impact::Breaking,
+                );
+            } else if now.non_exhaustive.contains(ty) {
+                api(
+                    &at,
+                    format!("field added (`{t}`); `{ty}` is `#[non_exhaustive]`: no caller breaks"),
+                    Impact::Addition,
+                );
             } else {
                 let how = if now.defaults.contains(ty) {
                     "set it or end with `..Default::default()`".to_owned()

@@ -30,14 +30,20 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
     let mut outputs = Vec::new();
     let mut specs = Vec::new();
+    let mut versions = Vec::new();
     for vendor in vendors(root)? {
         let spec = Spec::load(root, &vendor.spec_rel())?;
         let dir = format!("crates/{}", vendor.name);
         let has_docs = root.join(&dir).join("DOCS.md").exists();
+        let manifest_rel = format!("{dir}/Cargo.toml");
+        let existing = fs::read_to_string(root.join(&manifest_rel)).ok();
+        let version = crate::scaffold::crate_version(existing.as_deref())
+            .with_context(|| format!("{manifest_rel}: its version"))?;
         outputs.push((
-            format!("{dir}/Cargo.toml"),
-            crate::scaffold::manifest(&vendor, &spec, has_docs)?,
+            manifest_rel,
+            crate::scaffold::manifest(&vendor, &spec, has_docs, &version)?,
         ));
+        versions.push((vendor.name.clone(), version));
         outputs.push((
             format!("{dir}/src/lib.rs"),
             crate::scaffold::lib_rs(&vendor, &spec, has_docs)?,
@@ -52,7 +58,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     for rel in ["Cargo.toml", "crates/userbatch/Cargo.toml"] {
         let text = fs::read_to_string(root.join(rel)).with_context(|| format!("reading {rel}"))?;
         let filled =
-            crate::scaffold::fill_sections(rel, &text, |s| crate::scaffold::section(s, &names))?;
+            crate::scaffold::fill_sections(rel, &text, |s| crate::scaffold::section(s, &versions))?;
         outputs.push((rel.to_owned(), filled));
     }
     {

@@ -20,11 +20,14 @@ const GENERATED_CLIENT_TIMEOUT_SECS: u64 = 30;
 
 /// Generator settings shared by every vendor. Changing these changes every generated crate:
 /// review the snapshot diffs.
-pub fn settings() -> GenerationSettings {
+///
+/// The client's methods are positional (a third of the code of builder style, and the
+/// facade wraps them anyway); its `types` come from a second run in builder style, for
+/// typify's struct builders (`record_types` splices them).
+pub fn settings(interface: InterfaceStyle) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
-        // Positional: a third of the code of builder style, and the facade wraps it anyway.
-        .with_interface(InterfaceStyle::Positional)
+        .with_interface(interface)
         .with_tag(TagStyle::Merged)
         // Each vendor crate's lib.rs must implement ClientHooks (auth, no api-version);
         // forgetting it is a compile error, not a client that silently sends no token.
@@ -215,11 +218,58 @@ pub const PROGENITOR_VERSION: &str = "0.15.1";
 /// Runs progenitor, turning a generator panic into an error that names the spec and, by
 /// retrying one operation at a time, the operation(s) it chokes on.
 fn generate_client_tokens(spec: &Spec, openapi: &openapiv3::OpenAPI) -> Result<TokenStream> {
-    match run_progenitor(openapi) {
+    let client = progenitor_tokens(spec, openapi, InterfaceStyle::Positional)?;
+    let with_builders = progenitor_tokens(spec, openapi, InterfaceStyle::Builder)?;
+    record_types(client, with_builders).with_context(|| format!("{}: the types module", spec.rel))
+}
+
+/// The positional client with the `types` module of the builder-style run: the same types,
+/// plus typify's `types::builder` (one builder per struct, `Foo::builder()`, checked by
+/// `TryFrom`), and every struct with named fields `#[non_exhaustive]`. A field the vendor
+/// adds is then a compatible change (an added field and builder method) instead of a
+/// breaking one (every struct literal of the type stops compiling): callers build records
+/// with the builder and read or assign the fields, which stay public.
+fn record_types(client: TokenStream, with_builders: TokenStream) -> Result<TokenStream> {
+    let mut client: syn::File = syn::parse2(client).context("the client does not parse")?;
+    let with_builders: syn::File =
+        syn::parse2(with_builders).context("the builder-style client does not parse")?;
+    let types = |file: &syn::File| {
+        file.items.iter().position(
+            |item| matches!(item, syn::Item::Mod(m) if m.ident == "types" && m.content.is_some()),
+        )
+    };
+    let (Some(at), Some(from)) = (types(&client), types(&with_builders)) else {
+        bail!("progenitor wrote no `types` module");
+    };
+    let mut module = with_builders.items[from].clone();
+    if let syn::Item::Mod(syn::ItemMod {
+        content: Some((_, items)),
+        ..
+    }) = &mut module
+    {
+        for item in items {
+            if let syn::Item::Struct(s) = item
+                && matches!(s.fields, syn::Fields::Named(_))
+            {
+                s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+        }
+    }
+    client.items[at] = module;
+    Ok(quote!(#client))
+}
+
+/// One progenitor run, a generator panic turned into an error naming the operation(s).
+fn progenitor_tokens(
+    spec: &Spec,
+    openapi: &openapiv3::OpenAPI,
+    interface: InterfaceStyle,
+) -> Result<TokenStream> {
+    match run_progenitor(openapi, interface.clone()) {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => Err(anyhow!("{}: progenitor: {e}", spec.rel)),
         Err(panic_msg) => {
-            let culprits = culprit_operations(openapi);
+            let culprits = culprit_operations(openapi, interface);
             bail!(
                 "{}: progenitor panicked: {panic_msg}\n  operation(s) that fail alone: {}",
                 spec.rel,
@@ -235,11 +285,11 @@ fn generate_client_tokens(spec: &Spec, openapi: &openapiv3::OpenAPI) -> Result<T
 
 type ProgenitorOutcome = std::result::Result<Result<TokenStream, progenitor::Error>, String>;
 
-fn run_progenitor(openapi: &openapiv3::OpenAPI) -> ProgenitorOutcome {
+fn run_progenitor(openapi: &openapiv3::OpenAPI, interface: InterfaceStyle) -> ProgenitorOutcome {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings()).generate_tokens(openapi)
+        Generator::new(&settings(interface)).generate_tokens(openapi)
     }));
     panic::set_hook(previous);
     outcome.map_err(|payload| {
@@ -251,7 +301,7 @@ fn run_progenitor(openapi: &openapiv3::OpenAPI) -> ProgenitorOutcome {
     })
 }
 
-fn culprit_operations(openapi: &openapiv3::OpenAPI) -> Vec<String> {
+fn culprit_operations(openapi: &openapiv3::OpenAPI, interface: InterfaceStyle) -> Vec<String> {
     let mut culprits = Vec::new();
     for (path, item) in &openapi.paths.paths {
         let Some(item) = item.as_item() else { continue };
@@ -279,7 +329,7 @@ fn culprit_operations(openapi: &openapiv3::OpenAPI) -> Vec<String> {
                 .paths
                 .paths
                 .insert(path.clone(), openapiv3::ReferenceOr::Item(only));
-            if run_progenitor(&single).is_err() {
+            if run_progenitor(&single, interface.clone()).is_err() {
                 culprits.push(format!(
                     "{} ({} {path})",
                     op.operation_id.as_deref().unwrap_or("<no operationId>"),

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use xtask::diff::{Area, Change, Impact, diff_specs};
+use xtask::diff::{Area, Change, Impact, Release, diff_specs};
 use xtask::spec::workspace_root;
 
 fn spec(name: &str) -> String {
@@ -21,6 +21,59 @@ const TWO_FACTOR: &str = "        TwoFactorEnabled:
           description: \"Whether two factor enabled is enabled.\"
 ";
 
+/// A spec's text edited.
+type SpecEdit = fn(&str) -> String;
+
+/// The real edits these tests make, each of one vendor's spec: the diff's verdict on each
+/// is checked against cargo-semver-checks (`semver_checks_agree`).
+pub(crate) const REAL_EDITS: &[(&str, &str, SpecEdit)] = &[
+    ("a removed field", "nexudus", |s| edit(s, TWO_FACTOR, "")),
+    ("an added nullable field", "nexudus", |s| {
+        edit(
+            s,
+            TWO_FACTOR,
+            &format!(
+                "{TWO_FACTOR}        BadgeColour:\n          type: string\n          nullable: true\n"
+            ),
+        )
+    }),
+    ("an added required field", "nexudus", |s| {
+        edit(
+            &edit(
+                s,
+                TWO_FACTOR,
+                &format!("{TWO_FACTOR}        BadgeColour:\n          type: string\n"),
+            ),
+            "      required: [Id]\n      properties:\n        FullName:",
+            "      required: [Id, BadgeColour]\n      properties:\n        FullName:",
+        )
+    }),
+    ("a lowered id limit", "usermgr", |s| {
+        edit(s, "max-ids: 75,", "max-ids: 50,")
+    }),
+    ("an added enum value", "usermgr", |s| {
+        edit(s, "ko-KR, sv-SE]", "ko-KR, sv-SE, pl-PL]")
+    }),
+    ("a field added to the unpopulated list", "nexudus", |s| {
+        edit(
+            s,
+            "          - OnIdentityCheckUpdate\n  /api/sys/users:",
+            "          - OnIdentityCheckUpdate\n          - Email\n  /api/sys/users:",
+        )
+    }),
+];
+
+/// The vendor's spec before and after the real edit called `name`.
+fn real_edit(name: &str) -> (String, String) {
+    let (_, vendor, edit) = REAL_EDITS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .expect("a real edit");
+    let old = spec(vendor);
+    let new = edit(&old);
+    (old, new)
+}
+
 fn find<'a>(changes: &'a [Change], area: Area, at: &str) -> &'a Change {
     changes
         .iter()
@@ -30,8 +83,7 @@ fn find<'a>(changes: &'a [Change], area: Area, at: &str) -> &'a Change {
 
 #[test]
 fn a_removed_field_breaks_the_wire_and_the_struct() {
-    let old = spec("nexudus");
-    let new = edit(&old, TWO_FACTOR, "");
+    let (old, new) = real_edit("a removed field");
     let changes = diff_specs("specs/nexudus.yaml", &old, &new).unwrap();
     let wire = find(&changes, Area::Wire, "User.TwoFactorEnabled");
     assert_eq!(wire.impact, Impact::Breaking);
@@ -55,38 +107,58 @@ fn a_removed_field_breaks_the_wire_and_the_struct() {
 }
 
 #[test]
-fn an_added_field_is_an_addition_on_the_wire_and_says_what_struct_literals_need() {
-    let old = spec("nexudus");
-    let new = edit(
-        &old,
-        TWO_FACTOR,
-        &format!(
-            "{TWO_FACTOR}        BadgeColour:\n          type: string\n          nullable: true\n"
-        ),
-    );
+fn an_added_nullable_field_is_a_compatible_release() {
+    let (old, new) = real_edit("an added nullable field");
     let changes = diff_specs("specs/nexudus.yaml", &old, &new).unwrap();
     let wire = find(&changes, Area::Wire, "User.BadgeColour");
     assert_eq!(wire.impact, Impact::Addition);
     assert!(wire.what.contains("older clients ignore it"), "{wire:?}");
+    // The record types are #[non_exhaustive] and built with builders: a new field and a
+    // new builder method, nothing a caller wrote breaks.
     let api = find(&changes, Area::RustApi, "types::User::badge_colour");
+    assert_eq!(api.impact, Impact::Addition, "{api:?}");
     assert!(
-        api.what
-            .contains("code that builds `types::User` with a struct literal must set it")
-            && api.what.contains("`badge_colour: None`")
-            && api.what.contains("code that only reads it is unaffected"),
+        api.what.starts_with("field added (`Option<String>`)"),
         "{api:?}"
     );
+    let setter = find(
+        &changes,
+        Area::RustApi,
+        "types::builder::User::badge_colour",
+    );
+    assert_eq!(setter.impact, Impact::Addition, "{setter:?}");
     // Nothing else moved.
     assert!(
         changes.iter().all(|c| c.at.contains("adge")),
         "{changes:#?}"
     );
+    let report = xtask::diff::vendor_changes("nexudus", changes, "0.1.0");
+    assert!(!report.is_breaking());
+    assert_eq!(report.next_version, "0.1.1");
+    assert_eq!(report.release, Release::Compatible);
+    let md = xtask::diff::markdown(&[report], "HEAD");
+    assert!(
+        md.contains("Crate `userbatch-nexudus`: 0.1.0 → **0.1.1**")
+            && md.contains("a **compatible** release"),
+        "{md}"
+    );
+}
+
+#[test]
+fn an_added_required_field_stays_breaking() {
+    let (old, new) = real_edit("an added required field");
+    let changes = diff_specs("specs/nexudus.yaml", &old, &new).unwrap();
+    let api = find(&changes, Area::RustApi, "types::User::badge_colour");
+    assert_eq!(api.impact, Impact::Breaking, "{api:?}");
+    assert!(api.what.contains("its builder at `try_into`"), "{api:?}");
+    let report = xtask::diff::vendor_changes("nexudus", changes, "0.1.0");
+    assert_eq!(report.next_version, "0.2.0");
+    assert_eq!(report.release, Release::Breaking);
 }
 
 #[test]
 fn a_lowered_id_limit_is_a_rule_change() {
-    let old = spec("usermgr");
-    let new = edit(&old, "max-ids: 75,", "max-ids: 50,");
+    let (old, new) = real_edit("a lowered id limit");
     let changes = diff_specs("specs/usermgr.yaml", &old, &new).unwrap();
     let rule = find(&changes, Area::Rules, "getUsersByIds.limits.max-ids");
     assert_eq!(rule.impact, Impact::Breaking);
@@ -107,8 +179,7 @@ fn a_lowered_id_limit_is_a_rule_change() {
 
 #[test]
 fn an_added_enum_value_is_reported_on_the_wire_and_as_a_variant() {
-    let old = spec("usermgr");
-    let new = edit(&old, "ko-KR, sv-SE]", "ko-KR, sv-SE, pl-PL]");
+    let (old, new) = real_edit("an added enum value");
     let changes = diff_specs("specs/usermgr.yaml", &old, &new).unwrap();
     let wire = find(
         &changes,
@@ -127,12 +198,7 @@ fn an_added_enum_value_is_reported_on_the_wire_and_as_a_variant() {
 
 #[test]
 fn a_field_added_to_the_unpopulated_list_is_a_breaking_rule_change() {
-    let old = spec("nexudus");
-    let new = edit(
-        &old,
-        "          - OnIdentityCheckUpdate\n  /api/sys/users:",
-        "          - OnIdentityCheckUpdate\n          - Email\n  /api/sys/users:",
-    );
+    let (old, new) = real_edit("a field added to the unpopulated list");
     let changes = diff_specs("specs/nexudus.yaml", &old, &new).unwrap();
     let rule = find(&changes, Area::Rules, "getUsers.partial.unpopulated");
     assert_eq!(rule.impact, Impact::Breaking);
@@ -177,16 +243,16 @@ fn the_command_compares_a_revision_with_the_working_tree_and_can_fail_on_breakin
         ],
     );
     // No change: fine even with --fail-on breaking.
-    xtask::diff::run(&dir, "HEAD", false, true).unwrap();
+    xtask::diff::run(&dir, "HEAD", false, true, false).unwrap();
     // A breaking change fails it; without the flag it only reports.
     std::fs::write(
         dir.join("specs/nexudus.yaml"),
         edit(&spec("nexudus"), TWO_FACTOR, ""),
     )
     .unwrap();
-    xtask::diff::run(&dir, "HEAD", false, false).unwrap();
-    let error = xtask::diff::run(&dir, "HEAD", true, true).unwrap_err();
+    xtask::diff::run(&dir, "HEAD", false, false, false).unwrap();
+    let error = xtask::diff::run(&dir, "HEAD", true, true, false).unwrap_err();
     assert!(error.to_string().contains("breaking"), "{error}");
-    assert!(xtask::diff::run(&dir, "no-such-rev", false, false).is_err());
+    assert!(xtask::diff::run(&dir, "no-such-rev", false, false, false).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

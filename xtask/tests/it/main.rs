@@ -4,3 +4,4 @@ mod diff;
 mod docs;
 mod docs_synthetic;
 mod new_vendor;
+mod release;

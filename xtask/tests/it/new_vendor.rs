@@ -10,7 +10,7 @@ use std::process::Command;
 use xtask::spec::workspace_root;
 
 /// Copies the files git tracks (and the working copy's changes to them) into `to`.
-fn copy_workspace(from: &Path, to: &Path) {
+pub(crate) fn copy_workspace(from: &Path, to: &Path) {
     let listed = Command::new("git")
         .current_dir(from)
         .args([
@@ -294,7 +294,7 @@ fn a_new_spec_becomes_a_crate_an_operation_a_resource_and_a_mock_vendor() {
 /// rewrites those of a crate it rebuilds), their artifacts (1.9 GB) hard-linked (a crate
 /// rebuilt gets its artifacts replaced, not written through, and the copy's own crates
 /// have names of their own).
-fn seed_target(from: &Path, to: &Path) {
+pub(crate) fn seed_target(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for (dir, how) in [(".fingerprint", "-a"), ("build", "-a"), ("deps", "-al")] {
         if !from.join(dir).is_dir() {
@@ -311,7 +311,7 @@ fn seed_target(from: &Path, to: &Path) {
 }
 
 /// The copy and its build, removed when the test ends (a build is about a gigabyte).
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {

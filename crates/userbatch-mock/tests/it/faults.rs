@@ -184,9 +184,10 @@ async fn a_hang_outlasts_the_client_timeout() {
             .timeout(Duration::from_millis(300)),
     )
     .unwrap();
-    let body = avepoint::types::UserBatchRequest {
-        user_ids: vec!["a".into()],
-    };
+    let body: avepoint::types::UserBatchRequest = avepoint::types::UserBatchRequest::builder()
+        .user_ids(vec!["a".to_owned()])
+        .try_into()
+        .unwrap();
     match client
         .retrieve_multiple_users("c", "t", None, None, &body)
         .await
