@@ -63,7 +63,7 @@ impl MockProcess {
     }
 
     fn spawn(bin: &Path, args: &[&str]) -> Result<Self> {
-        let mut child = Command::new(bin)
+        let mut child = on(Core::Mock, bin)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -94,12 +94,63 @@ impl Drop for MockProcess {
 /// threshold (glibc's default starting value, 128 KiB) keeps those bodies mmapped.
 const MALLOC_ENV: (&str, &str) = ("MALLOC_MMAP_THRESHOLD_", "131072");
 
+/// Who runs on which core.
+#[derive(Clone, Copy)]
+enum Core {
+    /// The scenario processes (the client, and the `userbatch` binary they start).
+    Client,
+    /// The mock processes.
+    Mock,
+}
+
+/// The cores this process may use (its affinity list, as `taskset -cp` prints it).
+fn allowed_cores() -> Vec<usize> {
+    let Ok(out) = Command::new("taskset")
+        .args(["-cp", &std::process::id().to_string()])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let list = text.rsplit(':').next().unwrap_or_default().trim();
+    let mut cores = Vec::new();
+    for part in list.split(',') {
+        let (from, to) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(from), Ok(to)) = (from.trim().parse::<usize>(), to.trim().parse::<usize>()) {
+            cores.extend(from..=to);
+        }
+    }
+    cores
+}
+
+/// The command running `bin` on its core: the client alone on the first allowed core, the
+/// mocks on the others, so the client's CPU and wall rows measure the client, not the two
+/// sharing cores. Unpinned on a machine with one core or without `taskset`.
+fn on(core: Core, bin: &Path) -> Command {
+    static CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    let cores = CORES.get_or_init(allowed_cores);
+    if cores.len() < 2 {
+        return Command::new(bin);
+    }
+    let list = match core {
+        Core::Client => cores[0].to_string(),
+        Core::Mock => cores[1..]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let mut command = Command::new("taskset");
+    command.args(["-c", &list]).arg(bin);
+    command
+}
+
 fn scenario(bin: &Path, args: &[&str]) -> Result<Vec<Value>> {
     scenario_with(bin, args, &[])
 }
 
 fn scenario_with(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Vec<Value>> {
-    let out = Command::new(bin)
+    let out = on(Core::Client, bin)
         .args(args)
         .envs(env.iter().copied())
         .output()
@@ -284,6 +335,49 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
             )
             .values
             .push(num(&v, "cpu_s") * 1e6 / num(&v, "records"));
+        }
+        for v in scenario(&bin, &["costs", &cli_path, &fast.url])? {
+            let per_record = |key: &str| num(&v, key);
+            for (name, target, value) in [
+                (
+                    "9. client CPU per record, typed (facade, 10,000 coworkers, c=16)",
+                    "report",
+                    per_record("typed_us"),
+                ),
+                (
+                    "9. client CPU per record, raw (CLI, the same job)",
+                    "report",
+                    per_record("raw_us"),
+                ),
+                (
+                    "9. decoding one record into its type (the same bytes)",
+                    "report",
+                    per_record("decode_us"),
+                ),
+                (
+                    "9. finding one record and its id (the same bytes)",
+                    "report",
+                    per_record("scan_us"),
+                ),
+            ] {
+                row(&mut rows, name, target, "us").values.push(value);
+            }
+            row(
+                &mut rows,
+                "9. typed client CPU per record / decoding it",
+                "<= 2.0",
+                "x",
+            )
+            .values
+            .push(per_record("typed_us") / per_record("decode_us"));
+            row(
+                &mut rows,
+                "9. raw client CPU per record / finding it",
+                "<= 3.0",
+                "x",
+            )
+            .values
+            .push(per_record("raw_us") / per_record("scan_us"));
         }
         let small = scenario_with(&bin, &["stream", &fast.url, "10000"], &[MALLOC_ENV])?;
         let large = scenario_with(&bin, &["stream", &fast.url, "1000000"], &[MALLOC_ENV])?;

@@ -19,6 +19,9 @@
 //!                                              16 in flight, against that mock: wall / rate floor
 //! userbatch-bench cli BIN URL N                the `userbatch` binary BIN fetching N coworkers
 //!                                              to /dev/null: its CPU seconds (RUSAGE_CHILDREN)
+//! userbatch-bench costs BIN URL                scenario 9: CPU per record of 10,000 coworkers,
+//!                                              typed (the facade) and raw (BIN), beside decoding
+//!                                              and scanning the same bytes
 //! ```
 
 use std::io::{BufRead, Write};
@@ -92,6 +95,7 @@ async fn main() {
         ["stream", url, n] => stream(url, n.parse().expect("count")).await,
         ["mockrate", url] => mock_rate(url).await,
         ["cli", bin, url, n] => cli(bin, url, n.parse().expect("count")),
+        ["costs", bin, url] => costs(bin, url).await,
         _ => {
             eprintln!("usage: see the doc comment of crates/userbatch-bench/src/main.rs");
             std::process::exit(2);
@@ -279,19 +283,23 @@ async fn limited(url: &str, rate: f64, burst: u32, n: usize) {
 /// The command line fetching `n` coworker summaries from the mock at `url`, records to
 /// /dev/null: the CPU seconds its process used (user + system), and the records it wrote.
 fn cli(bin: &str, url: &str, n: usize) {
+    let spent = cli_cpu(bin, url, n, &[]);
+    println!(
+        "{}",
+        json!({"scenario": "cli", "records": n, "cpu_s": spent})
+    );
+}
+
+/// The CPU seconds of the `userbatch` binary `bin` fetching `n` coworkers from `url` to
+/// /dev/null, with `extra` options.
+fn cli_cpu(bin: &str, url: &str, n: usize, extra: &[&str]) -> f64 {
     let ids_file = std::env::temp_dir().join(format!("userbatch-bench-cli-{}", std::process::id()));
     std::fs::write(&ids_file, ids(n).join("\n")).expect("ids file");
     let before = children_cpu_seconds();
     let out = std::process::Command::new(bin)
-        .args([
-            "--base-url",
-            url,
-            "--token",
-            TOKEN,
-            "nexudus",
-            "coworkers",
-            "--ids-file",
-        ])
+        .args(["--base-url", url, "--token", TOKEN])
+        .args(extra)
+        .args(["nexudus", "coworkers", "--ids-file"])
         .arg(&ids_file)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -302,9 +310,89 @@ fn cli(bin: &str, url: &str, n: usize) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("found {n},")), "{stderr}");
+    spent
+}
+
+/// Scenario 9: the client's CPU per record on the Nexudus coworkers list path, 16 requests
+/// in flight: typed (the facade, every record decoded into its generated type and kept
+/// until the measurement ends) and raw (the `userbatch` binary `bin`, each record written
+/// as sent, secrets redacted, to /dev/null); beside what the records need, measured on the
+/// very bytes the mock served: decoding each answer's array into the generated type (the
+/// `decode` micro-benchmark) and finding its records and ids (the `split_and_ids` one). The
+/// micro figures are the fastest of three passes over all the answers.
+async fn costs(bin: &str, url: &str) {
+    const N: usize = 10_000;
+    let input = ids(N);
+    let client = nexudus::Client::with_bearer(url, TOKEN).expect("client");
+    let before = cpu_seconds();
+    let report = Batch::new(nexudus::GetCoworkers::new(client.clone()))
+        .concurrency(16)
+        .fetch(&input)
+        .await
+        .expect("plan");
+    let typed = cpu_seconds() - before;
+    assert_eq!(report.found.len(), N, "the facade found every record");
+    drop(report);
+
+    let raw = cli_cpu(bin, url, N, &["--concurrency", "16"]);
+
+    let plan = Batch::new(nexudus::GetCoworkers::new(client))
+        .plan(&input)
+        .expect("plan");
+    let http = reqwest::Client::new();
+    let mut bodies = Vec::new();
+    for chunk in &plan.chunks {
+        let ids = plan.ids.to_vec(chunk.clone()).join(",");
+        let body = http
+            .get(format!("{url}/api/spaces/coworkers/?id=[{ids}]"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("send")
+            .bytes()
+            .await
+            .expect("body");
+        bodies.push(body);
+    }
+    let rules = &nexudus::rules::GET_COWORKERS;
+    let fastest = |pass: &dyn Fn() -> usize| {
+        (0..3)
+            .map(|_| {
+                let before = cpu_seconds();
+                assert_eq!(pass(), N, "every record");
+                cpu_seconds() - before
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let decode = fastest(&|| {
+        bodies
+            .iter()
+            .map(|b| {
+                std::hint::black_box(
+                    serde_json::from_slice::<Vec<nexudus::types::CoworkerSummary>>(b)
+                        .expect("decode"),
+                )
+                .len()
+            })
+            .sum()
+    });
+    let scan = fastest(&|| {
+        bodies
+            .iter()
+            .map(|b| {
+                std::hint::black_box(
+                    userbatch::json::entries(b, &rules.records, rules.ids.kind).expect("scan"),
+                )
+                .len()
+            })
+            .sum()
+    });
+    let us = |s: f64| s * 1e6 / N as f64;
     println!(
         "{}",
-        json!({"scenario": "cli", "records": n, "cpu_s": spent})
+        json!({"scenario": "costs", "records": N, "typed_us": us(typed), "raw_us": us(raw),
+               "decode_us": us(decode), "scan_us": us(scan),
+               "bytes_per_record": bodies.iter().map(|b| b.len()).sum::<usize>() / N})
     );
 }
 

@@ -1,11 +1,11 @@
 //! One fetch of one operation, as the options say: credentials, options, the stream of
 //! outcomes written as they come.
 
-use std::borrow::Cow;
 use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use userbatch::registry::AnyOperation;
 use userbatch::{Batch, Credentials, Operation, Outcome};
 
 use crate::args::Args;
@@ -108,21 +108,22 @@ pub(crate) struct Fetch<'a> {
 impl Fetch<'_> {
     /// Runs `op`: records as the vendor sent them, or (`--strict`) decoded into the spec's
     /// types too, as the operation was made.
-    pub(crate) async fn op<O: Operation>(
+    pub(crate) async fn op(
         self,
-        op: O,
+        op: AnyOperation,
         target: &targets::Target,
     ) -> Result<(JsonReport, Sink), Exit> {
         let rules = op.rules();
-        let secrets = if self.args.reveal_secrets {
-            &[][..]
+        // The secrets' values are replaced as each record is checked, in one pass.
+        let op = if self.args.reveal_secrets {
+            op
         } else {
-            &rules.records.secrets[..]
+            op.redacting(&rules.records.secrets)
         };
         let partial = rules.partial.as_ref();
         let ui = self.ui;
         let batch = self.batch(op);
-        let (report, sink) = self.fetch(batch, secrets, target).await?;
+        let (report, sink) = self.fetch(batch, target).await?;
         // With -v the library's warning lists the fields.
         let notice = wants_partial_notice(ui);
         if let Some(partial) = partial.filter(|_| report.summary.found > 0 && notice) {
@@ -165,12 +166,11 @@ impl Fetch<'_> {
     }
 
     /// Streams the records out as NDJSON, in input order, each as the vendor sent it (the
-    /// values at `secrets` redacted), and accounts for every id. Ctrl-C or SIGTERM stops
-    /// the run ([`watch_signals`]); what was received is still written.
-    pub(crate) async fn fetch<O: Operation>(
+    /// values at the operation's secrets redacted), and accounts for every id. Ctrl-C or
+    /// SIGTERM stops the run ([`watch_signals`]); what was received is still written.
+    pub(crate) async fn fetch(
         self,
-        batch: Batch<O>,
-        secrets: &[Cow<'static, str>],
+        batch: Batch<AnyOperation>,
         target: &targets::Target,
     ) -> Result<(JsonReport, Sink), Exit> {
         let Fetch { args, ui, ids } = self;
@@ -221,7 +221,6 @@ impl Fetch<'_> {
         };
         let summary = &mut report.summary;
         summary.requested = stream.requested();
-        let redactor = userbatch::json::Redactor::new(secrets);
         // Control characters a terminal would act on are escaped for one; a file or a pipe
         // gets the record as sent.
         let terminal = args.output.is_none() && io::stdout().is_terminal();
@@ -229,9 +228,10 @@ impl Fetch<'_> {
             match outcome {
                 Outcome::Found(found) => {
                     summary.found += 1;
-                    let record = redactor.redact(found.raw.as_str());
+                    // The record as sent, or its text with the secrets' values replaced.
+                    let record = found.record.as_deref().unwrap_or(found.raw.as_str());
                     // One record per line, whatever white space the vendor sent.
-                    let record = userbatch::json::one_line(&record);
+                    let record = userbatch::json::one_line(record);
                     if terminal {
                         sink.record(&userbatch::json::escape_controls(&record));
                     } else {

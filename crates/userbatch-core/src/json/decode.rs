@@ -88,8 +88,15 @@ pub fn decode<T: DeserializeOwned, S: AsRef<str>>(
 pub fn check(record: &str) -> Result<(), RecordError> {
     serde_json::from_str::<IgnoredAny>(record)
         .map(|_| ())
-        .map_err(|e| RecordError {
+        .map_err(|e| RecordError::not_json(&e))
+}
+
+impl RecordError {
+    /// A record that is not valid JSON, as `serde_json` found it.
+    pub(super) fn not_json(error: &serde_json::Error) -> Self {
+        RecordError {
             path: ".".into(),
-            detail: format!("not valid JSON: {}", cut(&message_of(&e))),
-        })
+            detail: format!("not valid JSON: {}", cut(&message_of(error))),
+        }
+    }
 }

@@ -1,23 +1,28 @@
 //! [`AnyOperation`]: any batch operation of the registry, its type erased.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use userbatch_core::json::{self, RecordError};
+use userbatch_core::json::{RecordError, Redactor};
 use userbatch_core::plan::PlanError;
 use userbatch_core::rules::{OperationRules, VendorRules};
 use userbatch_core::{Operation, PageRequest, Scrubber, SendResult};
 
 /// Any batch operation, its type erased, with each record checked to be valid JSON and
-/// kept as the vendor sent it (`()` as the typed record, as [`crate::engine::Verbatim`]), or, made
+/// kept as the vendor sent it (as [`crate::engine::Verbatim`] does), or, made
 /// [`strict`](AnyOperation::strict), also decoded into the spec's type (a record that does
-/// not fit fails its id).
+/// not fit fails its id). Its typed record is the record's text with the values at the
+/// [`redacting`](AnyOperation::redacting) pointers replaced, when there were any to
+/// replace (`None`: the record as sent is that text); in the loose mode the check and the
+/// redaction are one pass over the record.
 #[derive(Clone)]
 pub struct AnyOperation {
     inner: Arc<dyn Erased>,
     strict: bool,
+    redactor: Arc<Redactor>,
 }
 
 impl AnyOperation {
@@ -26,7 +31,24 @@ impl AnyOperation {
         Self {
             inner: Arc::new(op),
             strict: false,
+            redactor: Arc::default(),
         }
+    }
+
+    /// Replaces the values at these JSON pointers (see [`crate::json::redact`]) in each record's
+    /// text, the typed record; none by default.
+    ///
+    /// ```
+    /// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
+    /// use userbatch::{Operation, nexudus, registry::AnyOperation};
+    /// let op = AnyOperation::new(nexudus::GetCoworkers::new(client));
+    /// let op = op.clone().redacting(&op.rules().records.secrets);
+    /// let text = op.decode(r#"{"Id":1,"GoogleApiToken":"t0k"}"#).unwrap();
+    /// assert_eq!(text.as_deref(), Some(r#"{"Id":1,"GoogleApiToken":"<redacted>"}"#));
+    /// ```
+    pub fn redacting<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
+        self.redactor = Arc::new(Redactor::new(secrets));
+        self
     }
 
     /// Also decodes each record into the spec's type.
@@ -87,7 +109,7 @@ impl<O: Operation> Erased for O {
 }
 
 impl Operation for AnyOperation {
-    type Record = ();
+    type Record = Option<String>;
 
     fn rules(&self) -> &'static OperationRules {
         self.inner.rules()
@@ -113,11 +135,15 @@ impl Operation for AnyOperation {
         self.inner.send(ids, page).await
     }
 
-    fn decode(&self, record: &str) -> Result<(), RecordError> {
+    fn decode(&self, record: &str) -> Result<Option<String>, RecordError> {
         if self.strict {
-            self.inner.decode_typed(record)
+            self.inner.decode_typed(record)?;
+            Ok(match self.redactor.redact(record) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(text) => Some(text),
+            })
         } else {
-            json::check(record)
+            self.redactor.check(record)
         }
     }
 
