@@ -461,7 +461,7 @@ fn regeneration(root: &Path) -> Result<(f64, f64)> {
         let t = Instant::now();
         let ok = Command::new(env!("CARGO"))
             .current_dir(root)
-            .args(["build", "--quiet", "-p", "nexudus"])
+            .args(["build", "--quiet", "-p", "userbatch-nexudus"])
             .status()?
             .success();
         if !ok {
@@ -570,12 +570,18 @@ fn benchmarks_md(table: &str, micro: &str, runs: usize, seconds: f64) -> Result<
         .arg("+%Y-%m-%d %H:%M UTC")
         .output()?;
     let date = String::from_utf8_lossy(&date.stdout).trim().to_owned();
+    let pinning = if allowed_cores().len() >= 2 {
+        "; the client processes run alone on one core and the mocks on the others \
+         (`taskset`), so the client's CPU and wall rows measure the client"
+    } else {
+        ""
+    };
     Ok(format!(
         "# Benchmarks\n\n\
          Written by `cargo xtask bench --write` ({runs} runs, {seconds:.0} s). Machine: {cpu}, {cores} \
          cores, {mem}. Date: {date}.\n\n\
          Scenarios run against `userbatch-mock` on loopback, the mock in its own processes (one \
-         with no latency, one answering each request 20 ms after it arrived). Requests are counted by the engine; the floor of a \
+         with no latency, one answering each request 20 ms after it arrived){pinning}. Requests are counted by the engine; the floor of a \
          wall time is ceil(requests / concurrency) x latency; CPU is user + system time of the \
          client process (getrusage), facade and baseline in turn in one process; peak RSS is the client's VmHWM.\n\n{table}\n\
          ## Micro-benchmarks (divan)\n\n`cargo bench -p userbatch --bench micro`: planning 10,000 \

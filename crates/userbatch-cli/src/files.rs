@@ -31,7 +31,7 @@ impl AtomicFile {
             .map_err(|e| Usage(format!("cannot write {flag} {}: {e}", path.display())))?;
         Ok(Self {
             path: path.to_owned(),
-            temp: BufWriter::new(temp),
+            temp: BufWriter::with_capacity(crate::sink::WRITE_BUFFER, temp),
         })
     }
 
