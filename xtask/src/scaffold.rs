@@ -75,14 +75,22 @@ pub const CRATE_VERSION: &str = "0.1.0";
 /// crate's is [`CRATE_VERSION`]. `cargo xtask generate` keeps it and `cargo xtask diff
 /// --bump` sets it, to the release the changes call for.
 pub fn crate_version(manifest: Option<&str>) -> Result<String> {
-    let Some(text) = manifest else {
-        return Ok(CRATE_VERSION.to_owned());
-    };
+    match manifest {
+        None => Ok(CRATE_VERSION.to_owned()),
+        Some(text) => section_version(text, "[package]"),
+    }
+}
+
+/// The `version = "..."` of the TOML table `table` (`[package]`, `[workspace.package]`),
+/// without build metadata, checked to be `major.minor.patch`.
+pub fn section_version(text: &str, table: &str) -> Result<String> {
     let line = text
         .lines()
-        .skip_while(|l| l.trim() != "[package]")
+        .skip_while(|l| l.trim() != table)
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
         .find_map(|l| l.trim().strip_prefix("version = \""))
-        .context("the manifest has no `version = \"...\"` in [package]")?;
+        .with_context(|| format!("no `version = \"...\"` in {table}"))?;
     let version = line
         .trim_end_matches('"')
         .split('+')
@@ -90,7 +98,7 @@ pub fn crate_version(manifest: Option<&str>) -> Result<String> {
         .unwrap_or_default();
     let parts: Vec<&str> = version.split('.').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
-        bail!("the manifest's version {version:?} is not major.minor.patch");
+        bail!("the version {version:?} in {table} is not major.minor.patch");
     }
     Ok(version.to_owned())
 }
@@ -174,8 +182,8 @@ fn generated_docs(vendor: &VendorSpec, spec: &Spec) -> Result<String> {
          //!\n\
          {ops}\n\
          //!\n\
-         //! The record and body types in [`types`] are `#[non_exhaustive]`, so a field the\n\
-         //! vendor adds is a compatible release: build them with their builders\n\
+         //! The record and body types in [`types`] are `#[non_exhaustive]`, so an optional\n\
+         //! field the vendor adds is a compatible release: build them with their builders\n\
          //! (`types::X::builder().field(value).try_into()?`, which checks the required\n\
          //! fields), and read or assign their public fields.\n\
          //!\n\
@@ -348,6 +356,18 @@ mod tests {
         assert_eq!(crate_version(Some(text)).unwrap(), "0.3.1");
         assert!(crate_version(Some("[package]\nversion = \"1.2\"\n")).is_err());
         assert!(crate_version(Some("[package]\nname = \"x\"\n")).is_err());
+        // Not a later table's version.
+        assert!(
+            crate_version(Some(
+                "[package]\nname = \"x\"\n[dependencies.y]\nversion = \"1.0.0\"\n"
+            ))
+            .is_err()
+        );
+        let workspace = "[workspace]\nmembers = []\n[workspace.package]\nversion = \"0.4.0\"\n";
+        assert_eq!(
+            section_version(workspace, "[workspace.package]").unwrap(),
+            "0.4.0"
+        );
         let deps = section(
             "workspace-dependencies",
             &[("x".to_owned(), "0.3.1".to_owned())],

@@ -1,5 +1,5 @@
 //! Where records go: standard output or the `--output` file.
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use crate::files::AtomicFile;
 
@@ -19,7 +19,12 @@ pub(crate) struct Sink {
 impl Sink {
     pub(crate) fn new(file: Option<AtomicFile>) -> Self {
         Self {
-            out: Box::new(BufWriter::with_capacity(WRITE_BUFFER, io::stdout())),
+            // A terminal shows each record as it comes (standard output flushes per line).
+            out: if io::stdout().is_terminal() {
+                Box::new(io::stdout())
+            } else {
+                Box::new(BufWriter::with_capacity(WRITE_BUFFER, io::stdout()))
+            },
             file,
             error: None,
             closed: false,

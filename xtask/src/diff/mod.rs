@@ -87,13 +87,15 @@ pub struct VendorChanges {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Release {
-    /// No change to the Rust API: no release needed.
+    /// No change to the Rust API or the rules: no release needed.
     None,
-    /// Code built against the current version compiles unchanged against the next: a
-    /// patch or minor bump (a patch bump of 0.y.z).
+    /// A crate the base revision did not have: its first release.
+    First,
+    /// Code built against the current version compiles and works unchanged against the
+    /// next: a patch or minor bump (a patch bump of 0.y.z).
     Compatible,
-    /// Code built against the current version can stop compiling: a major bump (y of
-    /// 0.y.z).
+    /// Code built against the current version can stop compiling, or working (a tighter
+    /// rule, a field its builder now needs): a major bump (y of 0.y.z).
     Breaking,
 }
 
@@ -114,11 +116,14 @@ pub fn run(root: &Path, base: &str, json: bool, fail_on_breaking: bool, bump: bo
     } else {
         print!("{}", markdown(&all, base));
     }
+    if fail_on_breaking && all.iter().any(VendorChanges::is_breaking) {
+        bail!(
+            "breaking changes (see above){}",
+            if bump { "; no version bumped" } else { "" }
+        );
+    }
     if bump {
         bump_versions(root, &all)?;
-    }
-    if fail_on_breaking && all.iter().any(VendorChanges::is_breaking) {
-        bail!("breaking changes (see above)");
     }
     Ok(())
 }
@@ -132,23 +137,51 @@ pub fn changes(root: &Path, base: &str) -> Result<Vec<VendorChanges>> {
         let old_text = git_show(root, base, &rel)?;
         let new_text =
             std::fs::read_to_string(root.join(&rel)).with_context(|| format!("reading {rel}"))?;
-        let changes = match old_text {
-            Some(old) if old == new_text => Vec::new(),
-            Some(old) => diff_specs(&rel, &old, &new_text)?,
-            None => vec![Change {
-                area: Area::Wire,
-                at: rel.clone(),
-                what: format!("new spec (not at {base})"),
-                impact: Impact::Addition,
-            }],
+        let manifest = format!("crates/{}/Cargo.toml", vendor.name);
+        let Some(old) = old_text else {
+            // A crate with no release yet: its first is the version it has.
+            let now = std::fs::read_to_string(root.join(&manifest)).ok();
+            let version = crate::scaffold::crate_version(now.as_deref())?;
+            all.push(VendorChanges {
+                vendor: vendor.name.clone(),
+                changes: vec![Change {
+                    area: Area::Wire,
+                    at: rel.clone(),
+                    what: format!("new spec (not at {base})"),
+                    impact: Impact::Addition,
+                }],
+                next_version: version.clone(),
+                version,
+                release: Release::First,
+            });
+            continue;
+        };
+        let changes = if old == new_text {
+            Vec::new()
+        } else {
+            diff_specs(&rel, &old, &new_text)?
         };
         // The release at the base revision: what users have.
-        let manifest = format!("crates/{}/Cargo.toml", vendor.name);
-        let version = crate::scaffold::crate_version(git_show(root, base, &manifest)?.as_deref())
-            .with_context(|| format!("{manifest} at {base}"))?;
+        let version = base_version(root, base, &manifest)?;
         all.push(vendor_changes(&vendor.name, changes, &version));
     }
     Ok(all)
+}
+
+/// A vendor crate's version at `base`: its manifest's, or the workspace's where the
+/// manifest inherited it (`version.workspace = true`, before vendor crates had their own);
+/// [`CRATE_VERSION`](crate::scaffold::CRATE_VERSION) where there was no manifest.
+fn base_version(root: &Path, base: &str, manifest: &str) -> Result<String> {
+    let text = git_show(root, base, manifest)?;
+    if text
+        .as_deref()
+        .is_some_and(|t| t.lines().any(|l| l.trim() == "version.workspace = true"))
+    {
+        let workspace = git_show(root, base, "Cargo.toml")?.unwrap_or_default();
+        return crate::scaffold::section_version(&workspace, "[workspace.package]")
+            .with_context(|| format!("Cargo.toml at {base}"));
+    }
+    crate::scaffold::crate_version(text.as_deref()).with_context(|| format!("{manifest} at {base}"))
 }
 
 /// Writes each crate's next version into its manifest's `[package]` (build metadata kept),
@@ -160,7 +193,8 @@ fn bump_versions(root: &Path, all: &[VendorChanges]) -> Result<()> {
         let path = root.join(&rel);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {rel}"))?;
         let now = crate::scaffold::crate_version(Some(&text))?;
-        if now == v.next_version {
+        // Only up: a crate already bumped as far (or further, by hand) stays.
+        if semver_parts(&v.next_version) <= semver_parts(&now) {
             continue;
         }
         let from = format!("version = \"{now}+");
@@ -180,10 +214,14 @@ fn bump_versions(root: &Path, all: &[VendorChanges]) -> Result<()> {
 }
 
 /// The changes with the version they call for.
+///
+/// The release follows the generated crate's Rust API and its rules (a lowered limit
+/// compiles, but `from_ids` then refuses what it took, and the facade sends more requests);
+/// a wire change alone is the vendor's, not the crate's.
 pub fn vendor_changes(vendor: &str, changes: Vec<Change>, version: &str) -> VendorChanges {
     let api = changes
         .iter()
-        .filter(|c| c.area == Area::RustApi)
+        .filter(|c| matches!(c.area, Area::RustApi | Area::Rules))
         .map(|c| c.impact)
         .max();
     VendorChanges {
@@ -243,15 +281,17 @@ fn git_show(root: &Path, rev: &str, rel: &str) -> Result<Option<String>> {
     }
 }
 
+/// `major.minor.patch` as numbers, for ordering.
+fn semver_parts(version: &str) -> (u64, u64, u64) {
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
+}
+
 /// The version Cargo's semver rules call for after changes of `impact` (for 0.y.z, a
 /// breaking change bumps y and anything else z).
 pub fn next_version(version: &str, impact: Option<Impact>) -> String {
-    let parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
-    let (major, minor, patch) = (
-        parts.first().copied().unwrap_or(0),
-        parts.get(1).copied().unwrap_or(0),
-        parts.get(2).copied().unwrap_or(0),
-    );
+    let (major, minor, patch) = semver_parts(version);
     match (impact, major) {
         (None, _) => version.to_owned(),
         (Some(Impact::Breaking), 0) => format!("0.{}.0", minor + 1),

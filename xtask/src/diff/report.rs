@@ -19,13 +19,14 @@ pub fn markdown(all: &[VendorChanges], base: &str) -> String {
             .filter(|c| c.impact == Impact::Breaking)
             .count();
         let release = match v.release {
-            Release::None => "no Rust API change, no release needed".to_owned(),
+            Release::None => "no change to the Rust API or the rules, no release needed".to_owned(),
+            Release::First => "its first release".to_owned(),
             Release::Compatible => format!(
-                "a **compatible** release: code built against {} compiles unchanged",
+                "a **compatible** release: code built against {} compiles and works unchanged",
                 v.version
             ),
             Release::Breaking => format!(
-                "a **breaking** release: code built against {} can stop compiling{}",
+                "a **breaking** release: code built against {} can stop compiling or working{}",
                 v.version,
                 if v.version.starts_with("0.") {
                     " (0.y.z: breaking bumps y)"

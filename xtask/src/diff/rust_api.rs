@@ -24,20 +24,42 @@ struct Api {
     non_exhaustive: BTreeSet<String>,
     /// Types that implement `Default` (derived or not).
     defaults: BTreeSet<String>,
-    /// Struct fields (`Type::field`) that must be given: neither `Option` nor
-    /// `#[serde(default)]`, so the type's builder fails without them.
+    /// Struct fields (`types::X::field`) that must be given: the type's builder starts them
+    /// as an error (`Err("no value supplied for ...")`), so building without them fails.
+    /// Read from the builder, not the field's type: a required field that may be null is an
+    /// `Option` too.
     required: BTreeSet<String>,
 }
 
-/// Whether a field needs a value: not an `Option`, no serde default.
-fn is_required(field: &syn::Field) -> bool {
-    let serde_default = field.attrs.iter().any(|a| {
-        a.path().is_ident("serde")
-            && tokens(&a.meta)
-                .split(|c: char| !c.is_alphanumeric() && c != '_')
-                .any(|word| word == "default")
-    });
-    !serde_default && !tokens(&field.ty).starts_with("Option<")
+/// The fields a builder's `Default` leaves unset (`field: Err(..)`), as `types::X::field`
+/// for the builder `types::builder::X`.
+fn unset_by_default(owner: &str, item: &syn::ItemImpl, api: &mut Api) {
+    let Some((module, name)) = owner.rsplit_once("::") else {
+        return;
+    };
+    let Some(module) = module.strip_suffix("::builder") else {
+        return;
+    };
+    let built = format!("{module}::{name}");
+    for inner in &item.items {
+        let syn::ImplItem::Fn(f) = inner else {
+            continue;
+        };
+        let Some(syn::Stmt::Expr(syn::Expr::Struct(value), None)) = f.block.stmts.last() else {
+            continue;
+        };
+        for field in &value.fields {
+            let (syn::Member::Named(unset), syn::Expr::Call(call)) = (&field.member, &field.expr)
+            else {
+                continue;
+            };
+            if let syn::Expr::Path(path) = &*call.func
+                && path.path.is_ident("Err")
+            {
+                api.required.insert(format!("{built}::{unset}"));
+            }
+        }
+    }
 }
 
 /// Tokens as a person writes them: `Option<bool>`, not `:: std :: option :: Option < bool >`.
@@ -119,9 +141,6 @@ fn collect_api(items: &[syn::Item], prefix: &str, api: &mut Api) {
                     .filter(|(_, f)| is_pub(&f.vis))
                     .map(|(i, f)| {
                         let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
-                        if is_required(f) {
-                            api.required.insert(format!("{at}::{name}"));
-                        }
                         (name, tokens(&f.ty))
                     })
                     .collect();
@@ -169,6 +188,7 @@ fn collect_api(items: &[syn::Item], prefix: &str, api: &mut Api) {
                             .is_some_and(|s| s.ident == "Default")
                         {
                             api.defaults.insert(owner.clone());
+                            unset_by_default(&owner, i, api);
                         }
                         let name = format!("impl {} for {owner}", tokens(trait_path));
                         api.items.insert(name, "impl".to_owned());
@@ -228,6 +248,13 @@ pub(super) fn rust_api(old: &str, new: &str, out: &mut Vec<Change>) -> Result<()
                 Some(now_t) if now_t != t => api(
                     &at,
                     format!("field type changed from `{t}` to `{now_t}`"),
+                    Impact::Breaking,
+                ),
+                Some(_) if now.required.contains(&at) && !was.required.contains(&at) => api(
+                    &at,
+                    "field now required: code that builds `{ty}` without it fails (its \
+                     builder at `try_into`)"
+                        .replace("{ty}", ty),
                     Impact::Breaking,
                 ),
                 Some(_) => {}

@@ -48,6 +48,26 @@ pub(crate) const REAL_EDITS: &[(&str, &str, SpecEdit)] = &[
             "      required: [Id, BadgeColour]\n      properties:\n        FullName:",
         )
     }),
+    ("an added required nullable field", "nexudus", |s| {
+        edit(
+            &edit(
+                s,
+                TWO_FACTOR,
+                &format!(
+                    "{TWO_FACTOR}        BadgeColour:\n          type: string\n          nullable: true\n"
+                ),
+            ),
+            "      required: [Id]\n      properties:\n        FullName:",
+            "      required: [Id, BadgeColour]\n      properties:\n        FullName:",
+        )
+    }),
+    ("a nullable field made required", "nexudus", |s| {
+        edit(
+            s,
+            "      required: [Id]\n      properties:\n        FullName:",
+            "      required: [Id, PreferredLanguageId]\n      properties:\n        FullName:",
+        )
+    }),
     ("a lowered id limit", "usermgr", |s| {
         edit(s, "max-ids: 75,", "max-ids: 50,")
     }),
@@ -157,6 +177,33 @@ fn an_added_required_field_stays_breaking() {
 }
 
 #[test]
+fn a_required_field_that_may_be_null_is_required_too() {
+    // An `Option` in Rust, but its builder fails without it: breaking, added or made so.
+    for edit in [
+        "an added required nullable field",
+        "a nullable field made required",
+    ] {
+        let (old, new) = real_edit(edit);
+        let changes = diff_specs("specs/nexudus.yaml", &old, &new).unwrap();
+        let report = xtask::diff::vendor_changes("nexudus", changes, "0.1.0");
+        assert_eq!(
+            report.release,
+            Release::Breaking,
+            "{edit}: {:#?}",
+            report.changes
+        );
+        assert!(
+            report
+                .changes
+                .iter()
+                .any(|c| c.area == Area::RustApi && c.what.contains("`try_into`")),
+            "{edit}: {:#?}",
+            report.changes
+        );
+    }
+}
+
+#[test]
 fn a_lowered_id_limit_is_a_rule_change() {
     let (old, new) = real_edit("a lowered id limit");
     let changes = diff_specs("specs/usermgr.yaml", &old, &new).unwrap();
@@ -169,6 +216,12 @@ fn a_lowered_id_limit_is_a_rule_change() {
     // The generated constant carries it.
     let constant = find(&changes, Area::RustApi, "rules::GET_USERS_BY_IDS");
     assert!(constant.what.contains("50usize"), "{constant:?}");
+    // A tighter rule is a breaking release of the crate, though it compiles.
+    let report = xtask::diff::vendor_changes("usermgr", changes.clone(), "0.1.0");
+    assert_eq!(
+        (report.release, &*report.next_version),
+        (Release::Breaking, "0.2.0")
+    );
     // Raising it back is compatible.
     let back = diff_specs("specs/usermgr.yaml", &new, &old).unwrap();
     assert_eq!(
@@ -220,9 +273,11 @@ fn the_command_compares_a_revision_with_the_working_tree_and_can_fail_on_breakin
     let dir = std::env::temp_dir().join(format!("xtask-diff-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("specs")).unwrap();
+    // The Nexudus crate as released at 0.3.1 (its manifest's version is what users have).
+    std::fs::create_dir_all(dir.join("crates/nexudus")).unwrap();
     std::fs::write(
-        dir.join("Cargo.toml"),
-        "[workspace.package]\nversion = \"0.1.0\"\n",
+        dir.join("crates/nexudus/Cargo.toml"),
+        "[package]\nname = \"userbatch-nexudus\"\nversion = \"0.3.1+2025-01\"\n",
     )
     .unwrap();
     for name in ["nexudus", "usermgr", "avepoint"] {
@@ -251,6 +306,26 @@ fn the_command_compares_a_revision_with_the_working_tree_and_can_fail_on_breakin
     )
     .unwrap();
     xtask::diff::run(&dir, "HEAD", false, false, false).unwrap();
+    let all = xtask::diff::changes(&dir, "HEAD").unwrap();
+    let nexudus = all.iter().find(|v| v.vendor == "nexudus").unwrap();
+    assert_eq!(
+        (&*nexudus.version, &*nexudus.next_version),
+        ("0.3.1", "0.4.0")
+    );
+    let usermgr = all.iter().find(|v| v.vendor == "usermgr").unwrap();
+    assert_eq!(
+        (&*usermgr.version, &*usermgr.next_version, usermgr.release),
+        ("0.1.0", "0.1.0", Release::None),
+        "no manifest at the base, no change: 0.1.0 stays"
+    );
+    // --fail-on breaking with --bump fails before it writes anything.
+    let error = xtask::diff::run(&dir, "HEAD", false, true, true).unwrap_err();
+    assert!(error.to_string().contains("no version bumped"), "{error}");
+    assert!(
+        std::fs::read_to_string(dir.join("crates/nexudus/Cargo.toml"))
+            .unwrap()
+            .contains("0.3.1+")
+    );
     let error = xtask::diff::run(&dir, "HEAD", true, true, false).unwrap_err();
     assert!(error.to_string().contains("breaking"), "{error}");
     assert!(xtask::diff::run(&dir, "no-such-rev", false, false, false).is_err());

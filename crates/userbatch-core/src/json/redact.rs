@@ -73,6 +73,14 @@ impl Redactor {
         replaced(record, &spans)
     }
 
+    /// [`redact`](Self::redact), owned: `None` when nothing was replaced.
+    pub fn redacted(&self, record: &str) -> Option<String> {
+        match self.redact(record) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(text) => Some(text),
+        }
+    }
+
     /// [`check`] and [`redact`](Self::redact) in one pass: the record checked to be valid
     /// JSON (by `serde_json`, which hands over each top-level key and where its value is),
     /// and its secrets' values replaced. `Ok(None)`: valid, and nothing to replace (the
@@ -261,15 +269,38 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 /// `None`, else what `inside` finds in it. An array stands for each of its elements, so a
 /// pointer reaches the secrets of every element of an array of objects, and an array of
 /// secret strings keeps its shape with each string redacted.
+///
+/// Arrays nested more than [`MAX_ARRAY_DEPTH`] deep are redacted whole, secrets or not: a
+/// vendor's hundred thousand nested brackets must neither overflow the stack nor cost a
+/// walk of the rest of the value per level.
 pub(super) fn redact_value(
     text: &str,
     base: usize,
     inside: Option<&Redactor>,
     spans: &mut Vec<Range<usize>>,
 ) {
+    redact_nested(text, base, inside, spans, 0);
+}
+
+/// How deep arrays on the way to a secret are followed (`serde_json` refuses to decode
+/// values nested deeper than 128).
+const MAX_ARRAY_DEPTH: usize = 64;
+
+fn redact_nested(
+    text: &str,
+    base: usize,
+    inside: Option<&Redactor>,
+    spans: &mut Vec<Range<usize>>,
+    depth: usize,
+) {
     if text.starts_with('[') {
+        if depth >= MAX_ARRAY_DEPTH {
+            spans.push(base..base + text.len());
+            return;
+        }
         for element in Elements::new(text) {
-            redact_value(&text[element.clone()], base + element.start, inside, spans);
+            let at = base + element.start;
+            redact_nested(&text[element], at, inside, spans, depth + 1);
         }
     } else if let Some(redactor) = inside {
         redactor.collect(text, base, spans);

@@ -1,6 +1,5 @@
 //! [`AnyOperation`]: any batch operation of the registry, its type erased.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -36,7 +35,9 @@ impl AnyOperation {
     }
 
     /// Replaces the values at these JSON pointers (see [`crate::json::redact`]) in each record's
-    /// text, the typed record; none by default.
+    /// text, the typed record; none by default. A second call replaces the first's pointers.
+    /// [`FoundRecord::raw`](crate::FoundRecord::raw) still holds the record as the vendor sent
+    /// it, secrets included: write `found.record` when it is `Some`, the raw text otherwise.
     ///
     /// ```
     /// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
@@ -138,10 +139,7 @@ impl Operation for AnyOperation {
     fn decode(&self, record: &str) -> Result<Option<String>, RecordError> {
         if self.strict {
             self.inner.decode_typed(record)?;
-            Ok(match self.redactor.redact(record) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(text) => Some(text),
-            })
+            Ok(self.redactor.redacted(record))
         } else {
             self.redactor.check(record)
         }

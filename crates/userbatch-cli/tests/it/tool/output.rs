@@ -63,6 +63,12 @@ async fn no_secret_leaves_by_default_and_all_leave_with_reveal_secrets() {
                 "{all:?}: the secret {value} left"
             );
         }
+        // --strict decodes each record too, and writes the same redacted text.
+        let mut cmd = against(&m, &all);
+        cmd.arg("--strict");
+        let strict = output(cmd);
+        assert_eq!(strict.status.code(), Some(0), "{all:?} --strict");
+        assert_eq!(text(&strict.stdout), stdout, "{all:?} --strict");
         // Every secret field that had a value reads the marker; the rest is as revealed.
         for (shown, sent) in records(&stdout).iter().zip(&revealed_records) {
             for pointer in rules.records.secrets.iter() {
