@@ -1,8 +1,6 @@
 //! `cargo xtask diff` on real edits of the real specs.
 
-use std::path::Path;
-use std::process::Command;
-
+use crate::commit_all;
 use xtask::diff::{Area, Change, Impact, Release, diff_specs};
 use xtask::spec::workspace_root;
 
@@ -259,15 +257,6 @@ fn a_field_added_to_the_unpopulated_list_is_a_breaking_rule_change() {
     find(&changes, Area::RustApi, "types::UserSummary::email");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
 #[test]
 fn the_command_compares_a_revision_with_the_working_tree_and_can_fail_on_breaking() {
     let dir = std::env::temp_dir().join(format!("xtask-diff-{}", std::process::id()));
@@ -283,20 +272,7 @@ fn the_command_compares_a_revision_with_the_working_tree_and_can_fail_on_breakin
     for name in ["nexudus", "usermgr", "avepoint"] {
         std::fs::write(dir.join(format!("specs/{name}.yaml")), spec(name)).unwrap();
     }
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["add", "."]);
-    git(
-        &dir,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-qm",
-            "specs",
-        ],
-    );
+    commit_all(&dir);
     // No change: fine even with --fail-on breaking.
     xtask::diff::run(&dir, "HEAD", false, true, false).unwrap();
     // A breaking change fails it; without the flag it only reports.

@@ -3,9 +3,10 @@
 //! breaking --bump` passes, calls for a compatible bump and writes it, and a program
 //! written against the old crate builds and runs unchanged against the new one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::commit_all;
 use crate::new_vendor::{Scratch, copy_workspace, seed_target};
 use xtask::spec::workspace_root;
 
@@ -37,14 +38,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
+/// A copy of the workspace under `target/<name>`, committed as the released revision, and
+/// the scratch folder that removes it when dropped.
+fn released_copy(name: &str) -> (Scratch, PathBuf) {
+    let root = workspace_root();
+    let scratch = Scratch(root.join("target").join(name));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    let copy = scratch.0.join("workspace");
+    copy_workspace(&root, &copy);
+    commit_all(&copy);
+    (scratch, copy)
 }
 
 /// Builds and runs the consumer; its standard output.
@@ -68,13 +71,7 @@ fn build_and_run(consumer: &Path, target: &Path) -> String {
             it with --include-ignored"]
 fn a_nullable_field_added_by_the_vendor_is_a_compatible_release() {
     let root = workspace_root();
-    let scratch = Scratch(root.join("target/release-check"));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    let copy = scratch.0.join("workspace");
-    copy_workspace(&root, &copy);
-    git(&copy, &["init", "-q"]);
-    git(&copy, &["add", "."]);
-    git(&copy, &["commit", "-qm", "as released"]);
+    let (scratch, copy) = released_copy("release-check");
 
     // A program depending on the released crate, resolved with the workspace's lock file.
     let consumer = scratch.0.join("consumer");
@@ -167,14 +164,7 @@ fn semver_checks_agree_with_the_diff_on_the_real_edits() {
         version.trim().ends_with(SEMVER_CHECKS),
         "cargo-semver-checks {SEMVER_CHECKS} is the one compared with, not {version}"
     );
-    let root = workspace_root();
-    let scratch = Scratch(root.join("target/semver-check"));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    let copy = scratch.0.join("workspace");
-    copy_workspace(&root, &copy);
-    git(&copy, &["init", "-q"]);
-    git(&copy, &["add", "."]);
-    git(&copy, &["commit", "-qm", "as released"]);
+    let (_scratch, copy) = released_copy("semver-check");
     let mut table = Vec::new();
     for (name, vendor, edit) in crate::diff::REAL_EDITS {
         let spec = copy.join(format!("specs/{vendor}.yaml"));
@@ -210,7 +200,12 @@ fn semver_checks_agree_with_the_diff_on_the_real_edits() {
             (ours.release == xtask::diff::Release::Breaking) == theirs_breaking,
             text,
         ));
-        git(&copy, &["checkout", "-q", "--", "."]);
+        let reset = Command::new("git")
+            .current_dir(&copy)
+            .args(["checkout", "-q", "--", "."])
+            .status()
+            .expect("git runs");
+        assert!(reset.success(), "git checkout in the copy");
     }
     for (name, release, next, summary, agree, _) in &table {
         println!(
