@@ -359,6 +359,11 @@ pub fn run(root: &Path, write: bool, runs: usize) -> Result<()> {
                     "report",
                     per_record("scan_us"),
                 ),
+                (
+                    "9. finding one record, its id and its secrets (the engine's scan)",
+                    "report",
+                    per_record("scan_secrets_us"),
+                ),
             ] {
                 row(&mut rows, name, target, "us").values.push(value);
             }

@@ -114,12 +114,6 @@ impl Fetch<'_> {
         target: &targets::Target,
     ) -> Result<(JsonReport, Sink), Exit> {
         let rules = op.rules();
-        // The secrets' values are replaced as each record is checked, in one pass.
-        let op = if self.args.reveal_secrets {
-            op
-        } else {
-            op.redacting(&rules.records.secrets)
-        };
         let partial = rules.partial.as_ref();
         let ui = self.ui;
         let batch = self.batch(op);
@@ -228,14 +222,12 @@ impl Fetch<'_> {
             match outcome {
                 Outcome::Found(found) => {
                     summary.found += 1;
-                    // The record as sent, or its text with the secrets' values replaced.
-                    let record = found.record.as_deref().unwrap_or(found.raw.as_str());
-                    // One record per line, whatever white space the vendor sent.
-                    let record = userbatch::json::one_line(record);
-                    if terminal {
-                        sink.record(&userbatch::json::escape_controls(&record));
+                    let raw = &found.raw;
+                    if args.reveal_secrets {
+                        sink.record([raw.as_str()], terminal);
                     } else {
-                        sink.record(&record);
+                        // The secrets' values replaced (the scan of the body found them).
+                        sink.record(raw.redacted_parts(), terminal);
                     }
                 }
                 Outcome::Missing(id) => summary.missing.push(id),

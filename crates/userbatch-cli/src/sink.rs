@@ -31,7 +31,10 @@ impl Sink {
         }
     }
 
-    pub(crate) fn record(&mut self, record: &str) {
+    /// Writes one record, given in `parts` (the record as sent, or the text around its
+    /// redacted secrets), on a line of its own whatever white space the vendor sent; for a
+    /// `terminal`, with the control characters it would act on escaped.
+    pub(crate) fn record<'a>(&mut self, parts: impl IntoIterator<Item = &'a str>, terminal: bool) {
         if self.closed || self.error.is_some() {
             return;
         }
@@ -39,8 +42,17 @@ impl Sink {
             Some(file) => file,
             None => &mut self.out,
         };
-        let written = out
-            .write_all(record.as_bytes())
+        // A part ends where a value does, so each is made one line (and escaped) on its own.
+        let written = parts
+            .into_iter()
+            .try_for_each(|part| {
+                let part = userbatch::json::one_line(part);
+                if terminal {
+                    out.write_all(userbatch::json::escape_controls(&part).as_bytes())
+                } else {
+                    out.write_all(part.as_bytes())
+                }
+            })
             .and_then(|()| out.write_all(b"\n"));
         match written {
             Ok(()) => {}

@@ -6,12 +6,16 @@
 //! the others. [`receive`] reads that stream, and refuses a body that grows past the cap
 //! instead of buffering whatever a server sends.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 use futures_util::StreamExt as _;
 use progenitor_client::{ByteStream, ResponseValue};
+
+use crate::json::Entry;
 use reqwest::header::HeaderMap;
 
 /// What a batch operation of a generated client returns: every answer as bytes.
@@ -86,10 +90,11 @@ impl Received {
         rules: &crate::rules::Records,
         kind: crate::rules::IdKind,
     ) -> Result<Vec<Record<T>>, crate::json::EnvelopeError> {
-        Ok(crate::json::entries(&self.body, rules, kind)?
+        let body = crate::json::text_body(self.body.clone())?;
+        Ok(crate::json::text_entries(&body, rules, kind)?
             .into_iter()
             .map(|entry| {
-                let raw = RawRecord::new(&self.body, entry.span);
+                let raw = RawRecord::new(&body, &entry);
                 Record {
                     id: entry.id,
                     value: crate::json::decode(raw.as_str(), &rules.secrets),
@@ -213,53 +218,94 @@ async fn read(
     })
 }
 
-/// One record as the vendor sent it: its exact bytes (unknown fields, nulls, key order,
-/// number formats), sharing the response body they came in.
+/// One record as the vendor sent it: its exact text (unknown fields, nulls, key order,
+/// number formats), sharing the response body it came in, and where the values of the
+/// spec's secrets are in it.
 ///
 /// `Debug` shows only its size, since records carry secrets; read it with
-/// [`RawRecord::as_str`], or parse it with `serde_json`.
+/// [`RawRecord::as_str`] (secrets included) or [`RawRecord::redacted`], or parse it with
+/// `serde_json`.
+///
+/// ```
+/// use userbatch_core::RawRecord;
+///
+/// let record = RawRecord::from(r#"{"Id":1,"Password":"hunter2"}"#);
+/// assert_eq!(record.as_str(), r#"{"Id":1,"Password":"hunter2"}"#);
+/// // Made from text, it knows no secrets; records the engine finds know the spec's.
+/// assert_eq!(record.redacted(), record.as_str());
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawRecord {
-    body: Bytes,
+    text: ByteString,
+    /// Where the non-null values at the rules' secret pointers are, in order.
+    secrets: Vec<Range<usize>>,
 }
 
 impl RawRecord {
-    /// The record at `span` of `body`, which must be UTF-8 there.
-    pub fn new(body: &Bytes, span: Range<usize>) -> Self {
-        debug_assert!(std::str::from_utf8(&body[span.clone()]).is_ok());
+    /// The record at `entry`'s span of `body` (the text [`entries`](crate::json::entries)
+    /// cut it from), with `entry`'s secrets.
+    ///
+    /// # Panics
+    ///
+    /// If `entry`'s span is not within `body` on character boundaries.
+    pub fn new(body: &ByteString, entry: &Entry) -> Self {
+        let span = entry.span.clone();
         Self {
-            body: body.slice(span),
+            text: body.slice_ref(&body[span.clone()]),
+            secrets: entry
+                .secrets
+                .iter()
+                .map(|s| s.start - span.start..s.end - span.start)
+                .collect(),
         }
     }
 
-    /// The JSON text.
+    /// The JSON text, secrets included.
     pub fn as_str(&self) -> &str {
-        // Cut from a body that was parsed as JSON, so UTF-8; checked again, cheaply, rather
-        // than trusted without a check.
-        std::str::from_utf8(&self.body).unwrap_or_default()
+        &self.text
     }
 
-    /// The JSON bytes.
+    /// The JSON bytes, secrets included.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.body
+        self.text.as_bytes()
+    }
+
+    /// Where the values at the rules' secret pointers are in [`as_str`](Self::as_str)
+    /// (`null`s left out), in order.
+    pub fn secrets(&self) -> &[Range<usize>] {
+        &self.secrets
+    }
+
+    /// The JSON text with each of [`secrets`](Self::secrets) replaced by
+    /// [`"<redacted>"`](crate::json::REDACTED); borrowed when there are none.
+    pub fn redacted(&self) -> Cow<'_, str> {
+        crate::json::redact::replaced(self.as_str(), &self.secrets)
+    }
+
+    /// [`redacted`](Self::redacted) in pieces, copying nothing: the text between secrets,
+    /// and [`REDACTED`](crate::json::REDACTED) in place of each.
+    pub fn redacted_parts(&self) -> impl Iterator<Item = &str> {
+        crate::json::redact::replaced_parts(self.as_str(), &self.secrets)
     }
 
     /// Parses it into any type (a `serde_json::Value`, your own struct).
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_slice(&self.body)
+        serde_json::from_str(&self.text)
     }
 }
 
 impl fmt::Debug for RawRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RawRecord(<{} bytes>)", self.body.len())
+        write!(f, "RawRecord(<{} bytes>)", self.text.len())
     }
 }
 
 impl From<&str> for RawRecord {
+    /// The record `text`, with no secrets known.
     fn from(text: &str) -> Self {
         Self {
-            body: Bytes::copy_from_slice(text.as_bytes()),
+            text: ByteString::from(text),
+            secrets: Vec::new(),
         }
     }
 }

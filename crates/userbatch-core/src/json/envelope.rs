@@ -3,9 +3,12 @@
 use std::fmt;
 use std::ops::Range;
 
+use bytes::Bytes;
+use bytestring::ByteString;
 use serde::de::IgnoredAny;
 
 use super::id::{IdError, another_id, record_id, scalar_id};
+use super::redact::Redactor;
 use super::scan::{Fields, key_equals, pointer_tokens, skip_value, skip_ws};
 use super::text::message_of;
 use crate::rules::{IdKind, Records};
@@ -31,19 +34,24 @@ impl fmt::Display for EnvelopeError {
 
 impl std::error::Error for EnvelopeError {}
 
-/// One record of a response body: where it is, and its id (see [`record_id`]).
+/// One record of a response body: where it is, its id (see [`record_id`]), and where the
+/// values of its secrets are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Its bytes in the body.
     pub span: Range<usize>,
     /// Its id, canonical form.
     pub id: Result<String, IdError>,
+    /// Where, in the body, the non-null values at the rules' secret pointers
+    /// ([`Records::secrets`]) are, in order: what [`redact`](crate::json::redact) replaces.
+    pub secrets: Vec<Range<usize>>,
 }
 
 /// Every record of a response body (located by the rules' pointer), each with its id (read
 /// from the rules' id field).
 ///
-/// One pass over the body finds the records and their ids without parsing them: the
+/// One pass over the body finds the records, their ids and their secrets' values without
+/// parsing them: the
 /// structure (nesting, strings, separators) is checked, so a body cut short or with
 /// something between records is [`EnvelopeError::Malformed`], but a record's own values are
 /// checked only when the record is decoded ([`decode`](crate::json::decode), or [`check`](crate::json::check) for records kept as
@@ -61,25 +69,55 @@ pub struct Entry {
 /// assert!(list[2].id.is_err());
 /// assert_eq!(&body[list[2].span.clone()], br#"{"Name": "b"}"#);
 ///
+/// let mut rules = Records::list("", "Id");
+/// rules.secrets = vec!["/Token".into()].into();
+/// let body = br#"[{"Id": 7, "Token": "t0k"}, {"Id": 8, "Token": null}]"#;
+/// let list = entries(body, &rules, IdKind::Integer).unwrap();
+/// assert_eq!(&body[list[0].secrets[0].clone()], br#""t0k""#);
+/// assert!(list[1].secrets.is_empty());
+///
 /// let cut = br#"[{"Id": 7, "Name": "a"}, {"Id": "0"#;
 /// assert!(entries(cut, &rules, IdKind::Integer).is_err());
 /// ```
 pub fn entries(body: &[u8], rules: &Records, kind: IdKind) -> Result<Vec<Entry>, EnvelopeError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| EnvelopeError::Malformed(format!("the body is not UTF-8 ({e})")))?;
+    let text = std::str::from_utf8(body).map_err(not_utf8)?;
+    text_entries(text, rules, kind)
+}
+
+/// The body as text, checked to be UTF-8 once (the records [`text_entries`] finds are cut
+/// from it without another check), sharing its bytes.
+pub fn text_body(body: Bytes) -> Result<ByteString, EnvelopeError> {
+    ByteString::try_from(body).map_err(not_utf8)
+}
+
+fn not_utf8(e: std::str::Utf8Error) -> EnvelopeError {
+    EnvelopeError::Malformed(format!("the body is not UTF-8 ({e})"))
+}
+
+/// [`entries`] of a body already known to be UTF-8.
+pub fn text_entries(
+    text: &str,
+    rules: &Records,
+    kind: IdKind,
+) -> Result<Vec<Entry>, EnvelopeError> {
     let b = text.as_bytes();
     let root = skip_ws(b, 0);
     if !b.get(root).is_some_and(|c| starts_json(*c)) {
-        return Err(not_json(body, rules));
+        return Err(not_json(b, rules));
     }
     let tokens = pointer_tokens(&rules.pointer);
-    let scan = Scan { text, rules, kind };
+    let scan = Scan {
+        text,
+        rules,
+        kind,
+        secrets: Redactor::new(&rules.secrets),
+    };
     match scan.at(root, &tokens)? {
         Some((list, end)) if skip_ws(b, end) == b.len() => Ok(list),
         Some(_) => Err(EnvelopeError::Malformed(
             "the body has something after its end".into(),
         )),
-        None => Err(shape(body, rules, "has nothing at")),
+        None => Err(shape(b, rules, "has nothing at")),
     }
 }
 
@@ -88,6 +126,8 @@ pub(super) struct Scan<'a> {
     pub(super) text: &'a str,
     pub(super) rules: &'a Records,
     pub(super) kind: IdKind,
+    /// The rules' secret pointers.
+    pub(super) secrets: Redactor,
 }
 
 impl Scan<'_> {
@@ -111,7 +151,7 @@ impl Scan<'_> {
             };
         }
         let mut found = None;
-        let mut fields = Fields { b, i: i + 1 };
+        let mut fields = Fields::at(b, i + 1);
         while let Some((key, value_start)) = fields.key() {
             let value_end = if found.is_none() && key_equals(&self.text[key], token) {
                 match self.at(value_start, rest)? {
@@ -145,7 +185,16 @@ impl Scan<'_> {
                 return Err(cut_short());
             }
             let id = record_id(&text[i..end], &self.rules.id_field, self.kind);
-            return Ok((vec![Entry { span: i..end, id }], end));
+            let mut secrets = Vec::new();
+            if !self.secrets.is_empty() {
+                self.secrets.collect(&text[i..end], i, &mut secrets);
+            }
+            let entry = Entry {
+                span: i..end,
+                id,
+                secrets,
+            };
+            return Ok((vec![entry], end));
         }
         if b.get(i) != Some(&b'[') {
             let end = skip_value(b, i);
@@ -163,11 +212,17 @@ impl Scan<'_> {
         loop {
             let start = i;
             let mut id = Err(IdError::Missing);
+            let mut secrets = Vec::new();
             if b.get(i) == Some(&b'{') {
-                let mut fields = Fields { b, i: i + 1 };
-                for (key, value) in fields.by_ref() {
-                    if self.is_id_field(&text[key]) {
-                        id = another_id(id, scalar_id(&text[value], self.kind));
+                let mut fields = Fields::at(b, i + 1);
+                while let Some((key, value)) = fields.next() {
+                    let key = &text[key];
+                    if self.is_id_field(key) {
+                        id = another_id(id, scalar_id(&text[value.clone()], self.kind));
+                    }
+                    if self.secrets.may_be_secret(key, fields.escaped) {
+                        let at = value.start;
+                        self.secrets.field(key, &text[value], at, &mut secrets);
                     }
                 }
                 i = fields.i;
@@ -181,7 +236,11 @@ impl Scan<'_> {
                     return Err(cut_short());
                 }
             }
-            out.push(Entry { span: start..i, id });
+            out.push(Entry {
+                span: start..i,
+                id,
+                secrets,
+            });
             i = skip_ws(b, i);
             match b.get(i) {
                 Some(b',') => i = skip_ws(b, i + 1),

@@ -18,12 +18,12 @@
 mod decode;
 mod envelope;
 mod id;
-mod redact;
+pub(crate) mod redact;
 mod scan;
 mod text;
 
 pub use decode::{RecordError, check, decode};
-pub use envelope::{Entry, EnvelopeError, entries};
+pub use envelope::{Entry, EnvelopeError, entries, text_body, text_entries};
 pub use id::{IdError, record_id};
 pub use redact::{REDACTED, Redactor, redact};
 pub use scan::{at_pointer, field, read_u64};

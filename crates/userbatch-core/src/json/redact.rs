@@ -1,12 +1,8 @@
 //! Redacting secret fields out of a record's JSON text.
 
-use super::decode::{RecordError, check};
 use super::scan::pointer_tokens;
-use super::scan::{Elements, Fields, skip_ws};
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use super::scan::{Elements, Fields};
 use std::borrow::Cow;
-use std::fmt;
 use std::ops::Range;
 
 /// What replaces a secret value in [`redact`]ed records.
@@ -42,6 +38,8 @@ pub fn redact<'a, S: AsRef<str>>(record: &'a str, secrets: &[S]) -> Cow<'a, str>
 pub struct Redactor {
     /// By key length: (key, the pointer's remaining tokens; empty: redact this value).
     by_len: Vec<Vec<(String, Vec<String>)>>,
+    /// The length of the shortest key.
+    shortest: usize,
 }
 
 impl Redactor {
@@ -55,6 +53,9 @@ impl Redactor {
                 continue;
             }
             let key = tokens.remove(0);
+            if redactor.by_len.is_empty() || key.len() < redactor.shortest {
+                redactor.shortest = key.len();
+            }
             if redactor.by_len.len() <= key.len() {
                 redactor.by_len.resize(key.len() + 1, Vec::new());
             }
@@ -71,54 +72,6 @@ impl Redactor {
         let mut spans = Vec::new();
         self.collect(record, 0, &mut spans);
         replaced(record, &spans)
-    }
-
-    /// [`redact`](Self::redact), owned: `None` when nothing was replaced.
-    pub fn redacted(&self, record: &str) -> Option<String> {
-        match self.redact(record) {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(text) => Some(text),
-        }
-    }
-
-    /// [`check`] and [`redact`](Self::redact) in one pass: the record checked to be valid
-    /// JSON (by `serde_json`, which hands over each top-level key and where its value is),
-    /// and its secrets' values replaced. `Ok(None)`: valid, and nothing to replace (the
-    /// record is written as it is); `Ok(Some(text))`: valid, with secrets replaced.
-    ///
-    /// ```
-    /// use userbatch_core::json::Redactor;
-    ///
-    /// let redactor = Redactor::new(&["/Token"]);
-    /// let record = r#"{"Id":1,"Token":"t0k","Name":"Ada"}"#;
-    /// assert_eq!(
-    ///     redactor.check(record).unwrap().as_deref(),
-    ///     Some(r#"{"Id":1,"Token":"<redacted>","Name":"Ada"}"#)
-    /// );
-    /// assert_eq!(redactor.check(r#"{"Id":1,"Token":null}"#).unwrap(), None);
-    /// assert!(redactor.check(r#"{"Id":1,"Token":"t0k",}"#).is_err());
-    /// ```
-    pub fn check(&self, record: &str) -> Result<Option<String>, RecordError> {
-        let object = record.as_bytes().get(skip_ws(record.as_bytes(), 0)) == Some(&b'{');
-        if self.by_len.is_empty() || !object {
-            return check(record).map(|()| None);
-        }
-        let mut spans = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(record);
-        de::Deserializer::deserialize_map(
-            &mut de,
-            TopLevel {
-                redactor: self,
-                record,
-                spans: &mut spans,
-            },
-        )
-        .and_then(|()| de.end())
-        .map_err(|e| RecordError::not_json(&e))?;
-        Ok(match replaced(record, &spans) {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(text) => Some(text),
-        })
     }
 
     /// What the pointers through a key ask of its value, if any goes through it.
@@ -151,25 +104,59 @@ impl Redactor {
 
     /// Spans (offset by `base`) of the non-null secret values in `object`, in order.
     pub(super) fn collect(&self, object: &str, base: usize, spans: &mut Vec<Range<usize>>) {
-        for (key, value) in Fields::new(object) {
-            let inner = &object[key.start + 1..key.end - 1];
-            // An escaped key may be shorter once unescaped: look it up by its real text.
-            let name = if inner.contains('\\') {
-                let Ok(name) = serde_json::from_str::<String>(&object[key.clone()]) else {
-                    continue;
-                };
-                Cow::Owned(name)
-            } else {
-                Cow::Borrowed(inner)
-            };
-            if let Some(through) = self.through(&name) {
-                redact_value(
-                    &object[value.clone()],
-                    base + value.start,
-                    through.inside(),
-                    spans,
-                );
+        let mut fields = Fields::new(object);
+        while let Some((key, value)) = fields.next() {
+            let key = &object[key];
+            if self.may_be_secret(key, fields.escaped) {
+                let at = base + value.start;
+                self.field(key, &object[value], at, spans);
             }
+        }
+    }
+
+    /// Whether the quoted key (`escaped`: written with escapes) may lead to a secret: a
+    /// cheap test for every key of every record, where most are no secret's.
+    #[inline]
+    pub(super) fn may_be_secret(&self, quoted: &str, escaped: bool) -> bool {
+        let inner = &quoted.as_bytes()[1..quoted.len() - 1];
+        if escaped {
+            // Perhaps shorter once unescaped; never longer.
+            return inner.len() >= self.shortest && !self.by_len.is_empty();
+        }
+        self.by_len.get(inner.len()).is_some_and(|candidates| {
+            candidates
+                .iter()
+                .any(|(key, _)| key.as_bytes().first() == inner.first() && key.as_bytes() == inner)
+        })
+    }
+
+    /// Whether it redacts nothing.
+    pub(super) fn is_empty(&self) -> bool {
+        self.by_len.is_empty()
+    }
+
+    /// Spans (`base` is where `value` starts) of the non-null secret values in the value of
+    /// the field whose quoted key is `quoted` (worth asking when
+    /// [`may_be_secret`](Self::may_be_secret)).
+    pub(super) fn field(
+        &self,
+        quoted: &str,
+        value: &str,
+        base: usize,
+        spans: &mut Vec<Range<usize>>,
+    ) {
+        let inner = &quoted[1..quoted.len() - 1];
+        // An escaped key may be shorter once unescaped: look it up by its real text.
+        let name = if inner.contains('\\') {
+            let Ok(name) = serde_json::from_str::<String>(quoted) else {
+                return;
+            };
+            Cow::Owned(name)
+        } else {
+            Cow::Borrowed(inner)
+        };
+        if let Some(through) = self.through(&name) {
+            redact_value(value, base, through.inside(), spans);
         }
     }
 }
@@ -193,76 +180,31 @@ impl Through {
 }
 
 /// `record` with each of `spans` (in order) replaced by [`REDACTED`]; borrowed if none.
-fn replaced<'a>(record: &'a str, spans: &[Range<usize>]) -> Cow<'a, str> {
+pub(crate) fn replaced<'a>(record: &'a str, spans: &[Range<usize>]) -> Cow<'a, str> {
     if spans.is_empty() {
         return Cow::Borrowed(record);
     }
     let mut out = String::with_capacity(record.len());
-    let mut at = 0;
-    for span in spans {
-        out.push_str(&record[at..span.start]);
-        out.push_str(REDACTED);
-        at = span.end;
-    }
-    out.push_str(&record[at..]);
+    out.extend(replaced_parts(record, spans));
     Cow::Owned(out)
 }
 
-/// The top-level object of a record, as `serde_json` reads (and validates) it: each key
-/// looked up among the secrets, a value no pointer goes through skipped (and validated), a
-/// secret's taken as the raw text it is, to find its span.
-struct TopLevel<'r, 's> {
-    redactor: &'r Redactor,
-    record: &'s str,
-    spans: &'r mut Vec<Range<usize>>,
-}
-
-impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Key(name)) = map.next_key()? {
-            match self.redactor.through(&name) {
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-                Some(through) => {
-                    let value: &'de RawValue = map.next_value()?;
-                    let text = value.get();
-                    // Where the value is in the record (it is a slice of it).
-                    let base = text.as_ptr() as usize - self.record.as_ptr() as usize;
-                    redact_value(text, base, through.inside(), self.spans);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// An object key: borrowed from the record unless it had escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
+/// [`replaced`] in pieces: the text between `spans` (in order), and [`REDACTED`] for each.
+pub(crate) fn replaced_parts<'a>(
+    record: &'a str,
+    spans: &'a [Range<usize>],
+) -> impl Iterator<Item = &'a str> {
+    let starts = std::iter::once(0).chain(spans.iter().map(|s| s.end));
+    let ends = spans
+        .iter()
+        .map(|s| s.start)
+        .chain(std::iter::once(record.len()));
+    let between = starts.zip(ends).map(|(start, end)| &record[start..end]);
+    // Each piece of text, then REDACTED but after the last.
+    between
+        .zip(spans.iter().map(|_| REDACTED).chain(std::iter::once("")))
+        .flat_map(|(text, secret)| [text, secret])
+        .filter(|part| !part.is_empty())
 }
 
 /// The spans of the value `text` (at `base`): all of it unless `null` when `inside` is

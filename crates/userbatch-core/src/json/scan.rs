@@ -48,14 +48,22 @@ pub fn field(object: &str, key: &str) -> Option<Range<usize>> {
 pub(super) struct Fields<'a> {
     pub(super) b: &'a [u8],
     pub(super) i: usize,
+    /// Whether the last key holds an escape.
+    pub(super) escaped: bool,
 }
 
 impl<'a> Fields<'a> {
     pub(super) fn new(object: &'a str) -> Self {
         let b = object.as_bytes();
+        Self::at(b, past_open(b, b'{'))
+    }
+
+    /// The fields from `i`, just past an object's `{`.
+    pub(super) fn at(b: &'a [u8], i: usize) -> Self {
         Self {
             b,
-            i: past_open(b, b'{'),
+            i,
+            escaped: false,
         }
     }
 }
@@ -73,7 +81,8 @@ impl Fields<'_> {
             self.i = i;
             return None;
         }
-        let key_end = skip_string(b, i);
+        let (key_end, escaped) = skip_string_escapes(b, i);
+        self.escaped = escaped;
         let colon = skip_ws(b, key_end);
         if b.get(colon) != Some(&b':') {
             self.i = b.len(); // not an object: stop here.
@@ -125,7 +134,13 @@ pub(super) fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Past the string that opens at `i`.
-pub(super) fn skip_string(b: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_string(b: &[u8], i: usize) -> usize {
+    skip_string_escapes(b, i).0
+}
+
+/// Past the string that opens at `i`, and whether it holds an escape.
+pub(super) fn skip_string_escapes(b: &[u8], mut i: usize) -> (usize, bool) {
+    let mut escaped = false;
     i += 1;
     loop {
         // Eight bytes at a time: record strings are mostly short, where memchr's setup
@@ -140,10 +155,13 @@ pub(super) fn skip_string(b: &[u8], mut i: usize) -> usize {
             i += 8;
         }
         match b.get(i) {
-            Some(b'"') => return i + 1,
-            Some(b'\\') => i += 2,
+            Some(b'"') => return (i + 1, escaped),
+            Some(b'\\') => {
+                escaped = true;
+                i += 2;
+            }
             Some(_) => i += 1,
-            None => return b.len(),
+            None => return (b.len(), escaped),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use userbatch_core::json::{RecordError, Redactor};
+use userbatch_core::json::{self, RecordError};
 use userbatch_core::plan::PlanError;
 use userbatch_core::rules::{OperationRules, VendorRules};
 use userbatch_core::{Operation, PageRequest, Scrubber, SendResult};
@@ -13,15 +13,20 @@ use userbatch_core::{Operation, PageRequest, Scrubber, SendResult};
 /// Any batch operation, its type erased, with each record checked to be valid JSON and
 /// kept as the vendor sent it (as [`crate::engine::Verbatim`] does), or, made
 /// [`strict`](AnyOperation::strict), also decoded into the spec's type (a record that does
-/// not fit fails its id). Its typed record is the record's text with the values at the
-/// [`redacting`](AnyOperation::redacting) pointers replaced, when there were any to
-/// replace (`None`: the record as sent is that text); in the loose mode the check and the
-/// redaction are one pass over the record.
+/// not fit fails its id). Either way the record is [`FoundRecord::raw`](crate::FoundRecord::raw),
+/// which knows where its secrets are ([`RawRecord::redacted`](crate::RawRecord::redacted)).
+///
+/// ```
+/// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
+/// use userbatch::{Operation, nexudus, registry::AnyOperation};
+/// let op = AnyOperation::new(nexudus::GetCoworkers::new(client));
+/// assert!(op.decode(r#"{"Id":1,"GoogleApiToken":"t0k"}"#).is_ok());
+/// assert!(op.decode(r#"{"Id":1,"GoogleApiToken":"t0k",}"#).is_err());
+/// ```
 #[derive(Clone)]
 pub struct AnyOperation {
     inner: Arc<dyn Erased>,
     strict: bool,
-    redactor: Arc<Redactor>,
 }
 
 impl AnyOperation {
@@ -30,26 +35,7 @@ impl AnyOperation {
         Self {
             inner: Arc::new(op),
             strict: false,
-            redactor: Arc::default(),
         }
-    }
-
-    /// Replaces the values at these JSON pointers (see [`crate::json::redact`]) in each record's
-    /// text, the typed record; none by default. A second call replaces the first's pointers.
-    /// [`FoundRecord::raw`](crate::FoundRecord::raw) still holds the record as the vendor sent
-    /// it, secrets included: write `found.record` when it is `Some`, the raw text otherwise.
-    ///
-    /// ```
-    /// # let client = userbatch::nexudus::Client::with_bearer("https://spaces.nexudus.com", "t").unwrap();
-    /// use userbatch::{Operation, nexudus, registry::AnyOperation};
-    /// let op = AnyOperation::new(nexudus::GetCoworkers::new(client));
-    /// let op = op.clone().redacting(&op.rules().records.secrets);
-    /// let text = op.decode(r#"{"Id":1,"GoogleApiToken":"t0k"}"#).unwrap();
-    /// assert_eq!(text.as_deref(), Some(r#"{"Id":1,"GoogleApiToken":"<redacted>"}"#));
-    /// ```
-    pub fn redacting<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
-        self.redactor = Arc::new(Redactor::new(secrets));
-        self
     }
 
     /// Also decodes each record into the spec's type.
@@ -110,7 +96,7 @@ impl<O: Operation> Erased for O {
 }
 
 impl Operation for AnyOperation {
-    type Record = Option<String>;
+    type Record = ();
 
     fn rules(&self) -> &'static OperationRules {
         self.inner.rules()
@@ -136,12 +122,11 @@ impl Operation for AnyOperation {
         self.inner.send(ids, page).await
     }
 
-    fn decode(&self, record: &str) -> Result<Option<String>, RecordError> {
+    fn decode(&self, record: &str) -> Result<(), RecordError> {
         if self.strict {
-            self.inner.decode_typed(record)?;
-            Ok(self.redactor.redacted(record))
+            self.inner.decode_typed(record)
         } else {
-            self.redactor.check(record)
+            json::check(record)
         }
     }
 

@@ -142,13 +142,12 @@ impl<O: Operation> Exec<O> {
             }
             if let Some((p, r)) = at[i] {
                 let page = &pages[p];
-                let span = page.records[r].span.clone();
-                let text = std::str::from_utf8(&page.body[span.clone()]).unwrap_or_default();
-                out.push(Some(match self.op.decode(text) {
+                let entry = &page.records[r];
+                out.push(Some(match self.op.decode(&page.body[entry.span.clone()]) {
                     Ok(record) => Outcome::Found(FoundRecord {
                         id: id.clone(),
                         record,
-                        raw: RawRecord::new(&page.body, span),
+                        raw: RawRecord::new(&page.body, entry),
                     }),
                     Err(e) => {
                         let error = self.scrub(FetchError::from(e));

@@ -189,12 +189,16 @@ impl<O: Operation> Exec<O> {
             error.received = Some("an empty body");
             return Err(error);
         }
-        let body = received.body;
-        let records = json::entries(&body, &rules.records, rules.ids.kind).map_err(|e| {
+        let status = received.status;
+        let with_status = |e: json::EnvelopeError| {
             let mut error = FetchError::from(e);
-            error.status = Some(received.status);
+            error.status = Some(status);
             error
-        })?;
+        };
+        // Checked to be UTF-8 once: the records are cut from it as text.
+        let body = json::text_body(received.body).map_err(with_status)?;
+        let records =
+            json::text_entries(&body, &rules.records, rules.ids.kind).map_err(with_status)?;
         // A record asked for proves the requests reach the vendor; known as soon as the
         // answer is read (a probe waiting for the answers in flight counts on that).
         if !self.is_proven() {
@@ -209,10 +213,10 @@ impl<O: Operation> Exec<O> {
             }
         }
         // The body parsed as JSON above, so the total can be read without parsing again.
-        let total = rules.paging.as_ref().and_then(|paging| {
-            let text = std::str::from_utf8(&body).ok()?;
-            json::read_u64(text, &paging.total_pointer)
-        });
+        let total = rules
+            .paging
+            .as_ref()
+            .and_then(|paging| json::read_u64(&body, &paging.total_pointer));
         Ok(Page {
             body,
             records,

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytestring::ByteString;
 use userbatch_core::Operation;
 use userbatch_core::json::Entry;
 
@@ -17,7 +17,7 @@ use crate::pace::Pace;
 
 /// One page of an answer: its body and, for each record in it, where it is and its id.
 pub(in crate::engine) struct Page {
-    pub(in crate::engine) body: Bytes,
+    pub(in crate::engine) body: ByteString,
     pub(in crate::engine) records: Vec<Entry>,
     pub(in crate::engine) total: Option<u64>,
 }
