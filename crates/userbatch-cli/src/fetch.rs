@@ -222,13 +222,8 @@ impl Fetch<'_> {
             match outcome {
                 Outcome::Found(found) => {
                     summary.found += 1;
-                    let raw = &found.raw;
-                    if args.reveal_secrets {
-                        sink.record([raw.as_str()], terminal);
-                    } else {
-                        // The secrets' values replaced (the scan of the body found them).
-                        sink.record(raw.redacted_parts(), terminal);
-                    }
+                    // The secrets' values replaced (the scan of the body found them).
+                    sink.record(&found.raw, !args.reveal_secrets, terminal);
                 }
                 Outcome::Missing(id) => summary.missing.push(id),
                 Outcome::Failed(failure) => {

@@ -1,5 +1,8 @@
 //! Where records go: standard output or the `--output` file.
+use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Write};
+
+use userbatch::RawRecord;
 
 use crate::files::AtomicFile;
 
@@ -31,10 +34,10 @@ impl Sink {
         }
     }
 
-    /// Writes one record, given in `parts` (the record as sent, or the text around its
-    /// redacted secrets), on a line of its own whatever white space the vendor sent; for a
-    /// `terminal`, with the control characters it would act on escaped.
-    pub(crate) fn record<'a>(&mut self, parts: impl IntoIterator<Item = &'a str>, terminal: bool) {
+    /// Writes one record on a line of its own, whatever white space the vendor sent: as
+    /// sent, or (`redact`) with its secrets' values replaced; for a `terminal`, with the
+    /// control characters it would act on escaped.
+    pub(crate) fn record(&mut self, record: &RawRecord, redact: bool, terminal: bool) {
         if self.closed || self.error.is_some() {
             return;
         }
@@ -42,18 +45,28 @@ impl Sink {
             Some(file) => file,
             None => &mut self.out,
         };
-        // A part ends where a value does, so each is made one line (and escaped) on its own.
-        let written = parts
-            .into_iter()
-            .try_for_each(|part| {
-                let part = userbatch::json::one_line(part);
-                if terminal {
-                    out.write_all(userbatch::json::escape_controls(&part).as_bytes())
-                } else {
-                    out.write_all(part.as_bytes())
-                }
-            })
-            .and_then(|()| out.write_all(b"\n"));
+        let written = if terminal || userbatch::json::has_line_break(record.as_str()) {
+            let text = if redact {
+                record.redacted()
+            } else {
+                Cow::Borrowed(record.as_str())
+            };
+            let text = userbatch::json::one_line(&text);
+            let text = if terminal {
+                userbatch::json::escape_controls(&text)
+            } else {
+                text
+            };
+            out.write_all(text.as_bytes())
+        } else if redact {
+            // The text around the secrets, as it is: nothing copied but into the buffer.
+            record
+                .redacted_parts()
+                .try_for_each(|part| out.write_all(part.as_bytes()))
+        } else {
+            out.write_all(record.as_bytes())
+        }
+        .and_then(|()| out.write_all(b"\n"));
         match written {
             Ok(()) => {}
             Err(e) if self.file.is_none() && e.kind() == io::ErrorKind::BrokenPipe => {

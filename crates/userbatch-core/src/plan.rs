@@ -244,6 +244,10 @@ impl IdList {
         eq: impl Fn(&str, &str) -> bool,
     ) -> usize {
         let n = self.len();
+        // Ids given in increasing order (an export, a range) cannot repeat: no sort.
+        if (1..n).all(|i| cmp(self.get(i - 1), self.get(i)).is_lt()) {
+            return 0;
+        }
         let mut order: Vec<u32> = (0..u32::try_from(n).expect("fewer than 2^32 ids")).collect();
         order.sort_unstable_by(|&a, &b| {
             cmp(self.get(a as usize), self.get(b as usize)).then(a.cmp(&b))
@@ -483,7 +487,8 @@ impl Planner {
         let duplicates = if respelled {
             unique.dedupe(|a, b| ids.cmp_keys(a, b), |a, b| ids.cmp_keys(a, b).is_eq())
         } else {
-            unique.dedupe(str::cmp, |a, b| a == b)
+            // Shorter first, then by bytes: a total order, and ascending numbers' order.
+            unique.dedupe(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)), |a, b| a == b)
         };
         if unique.is_empty() {
             return Err(PlanError::NoIds);

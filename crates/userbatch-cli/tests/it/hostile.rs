@@ -59,6 +59,8 @@ async fn one_record_per_line_whatever_white_space_the_vendor_sends() {
                     !line.contains(": ") && !line.contains("  "),
                     "{at}: compacted: {line}"
                 );
+                // Made one line, and redacted too.
+                assert!(!line.contains("secret-"), "{at}: {line}");
             }
         }
         m.stop().await;

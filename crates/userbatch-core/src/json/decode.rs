@@ -78,7 +78,9 @@ pub fn decode<T: DeserializeOwned, S: AsRef<str>>(
     }
 }
 
-/// Checks that a record kept as sent is valid JSON (what [`entries`](crate::json::entries) leaves to the decoding).
+/// Checks that a record kept as sent is valid JSON (what [`entries`](crate::json::entries) leaves to the decoding):
+/// a fast test first, which passes only what `serde_json` accepts; what it does not pass,
+/// `serde_json` judges and words.
 ///
 /// ```
 /// use userbatch_core::json::check;
@@ -86,6 +88,9 @@ pub fn decode<T: DeserializeOwned, S: AsRef<str>>(
 /// assert!(check(r#"{"Id": 1, "x": tru}"#).is_err());
 /// ```
 pub fn check(record: &str) -> Result<(), RecordError> {
+    if super::valid::surely_valid(record) {
+        return Ok(());
+    }
     serde_json::from_str::<IgnoredAny>(record)
         .map(|_| ())
         .map_err(|e| RecordError::not_json(&e))

@@ -222,7 +222,9 @@ impl Scan<'_> {
                     }
                     if self.secrets.may_be_secret(key, fields.escaped) {
                         let at = value.start;
-                        self.secrets.field(key, &text[value], at, &mut secrets);
+                        let escaped = fields.escaped;
+                        self.secrets
+                            .field(key, escaped, &text[value], at, &mut secrets);
                     }
                 }
                 i = fields.i;

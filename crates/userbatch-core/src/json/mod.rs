@@ -13,7 +13,8 @@
 //! - `id`: a record's id;
 //! - `decode`: one record into its generated type;
 //! - `redact`: secret fields out of a record;
-//! - `text`: vendor text carried into errors.
+//! - `text`: vendor text carried into errors;
+//! - `valid`: a fast test that a record is valid JSON.
 
 mod decode;
 mod envelope;
@@ -21,6 +22,7 @@ mod id;
 pub(crate) mod redact;
 mod scan;
 mod text;
+mod valid;
 
 pub use decode::{RecordError, check, decode};
 pub use envelope::{Entry, EnvelopeError, entries, text_body, text_entries};
@@ -28,7 +30,8 @@ pub use id::{IdError, record_id};
 pub use redact::{REDACTED, Redactor, redact};
 pub use scan::{at_pointer, field, read_u64};
 pub use text::{
-    MAX_DETAIL_CHARS, cut, escape_controls, one_line, vendor_message, vendor_message_scrubbed,
+    MAX_DETAIL_CHARS, cut, escape_controls, has_line_break, one_line, vendor_message,
+    vendor_message_scrubbed,
 };
 
 #[cfg(test)]

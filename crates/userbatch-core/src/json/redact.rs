@@ -38,6 +38,9 @@ pub fn redact<'a, S: AsRef<str>>(record: &'a str, secrets: &[S]) -> Cow<'a, str>
 pub struct Redactor {
     /// By key length: (key, the pointer's remaining tokens; empty: redact this value).
     by_len: Vec<Vec<(String, Vec<String>)>>,
+    /// By key length: each key's first eight bytes ([`prefix`]), to tell most other keys
+    /// from it without comparing them whole.
+    prefixes: Vec<Vec<u64>>,
     /// The length of the shortest key.
     shortest: usize,
 }
@@ -58,7 +61,9 @@ impl Redactor {
             }
             if redactor.by_len.len() <= key.len() {
                 redactor.by_len.resize(key.len() + 1, Vec::new());
+                redactor.prefixes.resize(key.len() + 1, Vec::new());
             }
+            redactor.prefixes[key.len()].push(prefix(key.as_bytes()));
             redactor.by_len[key.len()].push((key, tokens));
         }
         redactor
@@ -109,7 +114,7 @@ impl Redactor {
             let key = &object[key];
             if self.may_be_secret(key, fields.escaped) {
                 let at = base + value.start;
-                self.field(key, &object[value], at, spans);
+                self.field(key, fields.escaped, &object[value], at, spans);
             }
         }
     }
@@ -123,10 +128,9 @@ impl Redactor {
             // Perhaps shorter once unescaped; never longer.
             return inner.len() >= self.shortest && !self.by_len.is_empty();
         }
-        self.by_len.get(inner.len()).is_some_and(|candidates| {
-            candidates
-                .iter()
-                .any(|(key, _)| key.as_bytes().first() == inner.first() && key.as_bytes() == inner)
+        self.prefixes.get(inner.len()).is_some_and(|prefixes| {
+            let first = prefix(inner);
+            prefixes.iter().any(|p| *p == first)
         })
     }
 
@@ -141,13 +145,14 @@ impl Redactor {
     pub(super) fn field(
         &self,
         quoted: &str,
+        escaped: bool,
         value: &str,
         base: usize,
         spans: &mut Vec<Range<usize>>,
     ) {
         let inner = &quoted[1..quoted.len() - 1];
         // An escaped key may be shorter once unescaped: look it up by its real text.
-        let name = if inner.contains('\\') {
+        let name = if escaped {
             let Ok(name) = serde_json::from_str::<String>(quoted) else {
                 return;
             };
@@ -159,6 +164,18 @@ impl Redactor {
             redact_value(value, base, through.inside(), spans);
         }
     }
+}
+
+/// The first eight bytes of `key` (zeros after a shorter one), as a number.
+fn prefix(key: &[u8]) -> u64 {
+    if let Some(first) = key.first_chunk::<8>() {
+        return u64::from_le_bytes(*first);
+    }
+    let mut bytes = [0u8; 8];
+    for (to, from) in bytes.iter_mut().zip(key) {
+        *to = *from;
+    }
+    u64::from_le_bytes(bytes)
 }
 
 /// What the pointers through a key ask of its value.

@@ -2,6 +2,7 @@
 
 use super::envelope::{Entry, EnvelopeError, entries, text_entries};
 use super::id::{IdError, record_id};
+use super::valid;
 use super::*;
 use std::borrow::Cow;
 
@@ -392,4 +393,101 @@ fn json_object() -> impl proptest::strategy::Strategy<Value = serde_json::Value>
     });
     prop::collection::btree_map("[\"\\\\{}:, a-zé]{0,6}", value, 0..6)
         .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+}
+
+/// What `serde_json` says of `text` as one value.
+fn serde_accepts(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+#[test]
+fn the_fast_check_passes_exactly_what_serde_json_does() {
+    let valid = [
+        r#"{"Id": 1, "x": [true, null, false], "y": {"z": -0.5e+10}}"#,
+        " { } ",
+        "[]",
+        r#"[[], {}, [[{"a": []}]]]"#,
+        r#""a\"\\\/\b\f\n\r\t\u00e9\uD800 é""#,
+        "0",
+        "-0",
+        "1.5E-3",
+        "123456789012345678901234567890",
+        "{\r\n\t\"a\" :\n 1 \r\n}",
+    ];
+    for text in valid {
+        assert!(valid::surely_valid(text), "{text}");
+        assert!(serde_accepts(text), "{text}");
+    }
+    let invalid = [
+        "",
+        " ",
+        "{",
+        "}",
+        "[1,]",
+        r#"{"a":1,}"#,
+        r#"{"a" 1}"#,
+        r#"{a:1}"#,
+        r#"{"a":1 "b":2}"#,
+        "[1 2]",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "1e+",
+        "+1",
+        "tru",
+        "truex",
+        "nul",
+        "NaN",
+        r#""a"#,
+        r#""\x""#,
+        r#""\u12G4""#,
+        r#""\u12""#,
+        "\"a\u{1}b\"",
+        "\"a\tb\"",
+        "1 2",
+        "{} {}",
+        "[}",
+        "{]",
+        "[1]]",
+        "\u{a0}1",
+    ];
+    for text in invalid {
+        assert!(!valid::surely_valid(text), "{text}");
+        assert!(!serde_accepts(text), "{text}");
+        assert!(check(text).is_err(), "{text}");
+    }
+    // Deeper than the fast check follows: serde_json judges.
+    let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+    assert!(!valid::surely_valid(&deep));
+    assert!(check(&deep).is_ok());
+}
+
+proptest::proptest! {
+    /// On any object, compact or pretty, and on any of them with one character deleted,
+    /// doubled or replaced by one of JSON's, the fast check and `serde_json` agree.
+    #[test]
+    fn the_fast_check_agrees_with_serde_json_on_edits(
+        value in json_object(),
+        at in 0usize..10_000,
+        edit in 0usize..3,
+        with in proptest::sample::select(
+            "\"\\{}[],:0123456789-+.eEtrufalsnux \t\n\r\u{1}/é".chars().collect::<Vec<_>>()
+        ),
+    ) {
+        for text in [serde_json::to_string(&value).unwrap(), serde_json::to_string_pretty(&value).unwrap()] {
+            proptest::prop_assert!(valid::surely_valid(&text), "{}", text);
+            let chars: Vec<char> = text.chars().collect();
+            let at = at % chars.len();
+            let mut edited = chars.clone();
+            match edit {
+                0 => { edited.remove(at); }
+                1 => edited.insert(at, chars[at]),
+                _ => edited[at] = with,
+            }
+            let edited: String = edited.into_iter().collect();
+            proptest::prop_assert_eq!(valid::surely_valid(&edited), serde_accepts(&edited), "{}", edited);
+        }
+    }
 }

@@ -84,7 +84,7 @@ pub fn vendor_message_scrubbed(
 /// ```
 pub fn one_line(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
-    if memchr::memchr2(b'\n', b'\r', b).is_none() {
+    if !has_line_break(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -109,6 +109,12 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether the text holds a line break or a carriage return (what [`one_line`] takes out
+/// of JSON).
+pub fn has_line_break(text: &str) -> bool {
+    memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some()
 }
 
 /// The JSON text with DEL and the C1 control characters (U+0080 to U+009F, among them

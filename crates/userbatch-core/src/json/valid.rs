@@ -1,0 +1,169 @@
+//! A fast test that a record is valid JSON, for records kept as the vendor sent them.
+//!
+//! `serde_json` stays the judge: [`surely_valid`] answers `true` only for text that
+//! `serde_json` reads as one valid value, and `false` for anything else, including what it
+//! is not built to judge (nesting deeper than [`MAX_DEPTH`]); [`check`](super::check)
+//! then asks `serde_json`, which also words the error.
+
+use super::scan::{has_byte, skip_ws};
+
+/// Nesting the fast test follows; deeper text goes to `serde_json`.
+const MAX_DEPTH: u32 = 64;
+
+/// Whether `text` is surely one JSON value, white space around it allowed, as
+/// `serde_json::from_str::<IgnoredAny>` reads it (which has no nesting limit, and does not
+/// check `\u` escapes beyond their four hex digits). `false`: not valid, or not judged.
+pub(super) fn surely_valid(text: &str) -> bool {
+    let b = text.as_bytes();
+    // One bit per open container, the innermost lowest: 1 an object, 0 an array.
+    let mut stack: u64 = 0;
+    let mut depth = 0u32;
+    let mut i = skip_ws(b, 0);
+    loop {
+        // A value starts at `i`.
+        let end = match b.get(i) {
+            Some(b'"') => string(b, i),
+            Some(b'-' | b'0'..=b'9') => number(b, i),
+            Some(b't') => literal(b, i, b"true"),
+            Some(b'f') => literal(b, i, b"false"),
+            Some(b'n') => literal(b, i, b"null"),
+            Some(&open @ (b'{' | b'[')) => {
+                let inner = skip_ws(b, i + 1);
+                let close = if open == b'{' { b'}' } else { b']' };
+                if b.get(inner) == Some(&close) {
+                    Some(inner + 1)
+                } else {
+                    if depth == MAX_DEPTH {
+                        return false;
+                    }
+                    depth += 1;
+                    stack = stack << 1 | u64::from(open == b'{');
+                    i = if open == b'{' {
+                        match key(b, inner) {
+                            Some(value) => value,
+                            None => return false,
+                        }
+                    } else {
+                        inner
+                    };
+                    continue;
+                }
+            }
+            _ => None,
+        };
+        let Some(mut at) = end else {
+            return false;
+        };
+        // After a value: a comma and the next, or the end of its containers.
+        loop {
+            at = skip_ws(b, at);
+            if depth == 0 {
+                return at == b.len();
+            }
+            let object = stack & 1 == 1;
+            match b.get(at) {
+                Some(b',') => {
+                    let next = skip_ws(b, at + 1);
+                    i = if object {
+                        match key(b, next) {
+                            Some(value) => value,
+                            None => return false,
+                        }
+                    } else {
+                        next
+                    };
+                    break;
+                }
+                Some(b'}') if object => {}
+                Some(b']') if !object => {}
+                _ => return false,
+            }
+            at += 1;
+            stack >>= 1;
+            depth -= 1;
+        }
+    }
+}
+
+/// Where the value of the member whose key starts at `i` starts: past the key, white
+/// space, the colon and white space.
+fn key(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let colon = skip_ws(b, string(b, i)?);
+    (b.get(colon) == Some(&b':')).then(|| skip_ws(b, colon + 1))
+}
+
+/// Past the string that opens at `i`, if it is valid: closed, no control character, each
+/// escape one JSON has.
+fn string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        // Eight bytes at a time, to the first quote, backslash or control character.
+        while let Some(chunk) = b.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            let hits = has_byte(word, b'"') | has_byte(word, b'\\') | below_space(word);
+            if hits != 0 {
+                i += (hits.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return None,
+            },
+            c if c < 0x20 => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The high bit of each byte of `word` below 0x20 (and perhaps of bytes after the first
+/// such one, which callers ignore: they take the lowest). Bytes of 0x80 and up are never
+/// marked.
+fn below_space(word: u64) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    word.wrapping_sub(LOW * 0x20) & !word & HIGH
+}
+
+/// Past the number at `i`, if it is one as JSON writes them: `-`, then `0` or digits not
+/// starting with `0`, then perhaps a fraction and an exponent, each with digits.
+fn number(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        (i > start).then_some(i)
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    i = match b.get(i)? {
+        b'0' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => return None,
+        b'0' => i + 1,
+        _ => digits(i)?,
+    };
+    if b.get(i) == Some(&b'.') {
+        i = digits(i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(i)?;
+    }
+    Some(i)
+}
+
+/// Past `word` at `i`, if it is there.
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    (b.get(i..i + word.len())? == word).then_some(i + word.len())
+}
