@@ -68,6 +68,13 @@ pub trait Operation: Send + Sync + 'static {
     /// Decodes one record (its JSON text, as the vendor sent it).
     fn decode(&self, record: &str) -> Result<Self::Record, RecordError>;
 
+    /// [`decode`](Self::decode) for a record already found to be valid JSON
+    /// ([`Entry::checked`](crate::json::Entry::checked)): an operation that only checks its
+    /// records, keeping them as sent, has nothing left to do. By default, `decode`.
+    fn decode_checked(&self, record: &str) -> Result<Self::Record, RecordError> {
+        self.decode(record)
+    }
+
     /// The secrets the operation's client holds, to scrub from the vendor's text before it
     /// reaches an error, a log or a report (e.g. `client.scrubber()`).
     fn scrubber(&self) -> Scrubber {

@@ -488,7 +488,10 @@ impl Planner {
             unique.dedupe(|a, b| ids.cmp_keys(a, b), |a, b| ids.cmp_keys(a, b).is_eq())
         } else {
             // Shorter first, then by bytes: a total order, and ascending numbers' order.
-            unique.dedupe(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)), |a, b| a == b)
+            unique.dedupe(
+                |a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
+                |a, b| a == b,
+            )
         };
         if unique.is_empty() {
             return Err(PlanError::NoIds);

@@ -11,6 +11,7 @@ use super::id::{IdError, another_id, record_id, scalar_id};
 use super::redact::Redactor;
 use super::scan::{Fields, key_equals, pointer_tokens, skip_value, skip_ws};
 use super::text::message_of;
+use super::valid;
 use crate::rules::{IdKind, Records};
 
 /// Why a response body could not be cut into records.
@@ -45,6 +46,9 @@ pub struct Entry {
     /// Where, in the body, the non-null values at the rules' secret pointers
     /// ([`Records::secrets`]) are, in order: what [`redact`](crate::json::redact) replaces.
     pub secrets: Vec<Range<usize>>,
+    /// Whether the record was found to be valid JSON, as [`check`](crate::json::check)
+    /// would find it ([`checked_entries`] looks; `false`: not known).
+    pub checked: bool,
 }
 
 /// Every record of a response body (located by the rules' pointer), each with its id (read
@@ -100,6 +104,39 @@ pub fn text_entries(
     rules: &Records,
     kind: IdKind,
 ) -> Result<Vec<Entry>, EnvelopeError> {
+    scan(text, rules, kind, false)
+}
+
+/// [`text_entries`], also checking on the way that each record of a list is valid JSON, as
+/// [`check`](crate::json::check) would ([`Entry::checked`]): the walk over each record's
+/// fields that finds its id validates it too, so a record kept as the vendor sent it needs
+/// no pass of its own to be checked.
+///
+/// ```
+/// use userbatch_core::json::checked_entries;
+/// use userbatch_core::rules::{IdKind, Records};
+///
+/// let rules = Records::list("", "Id");
+/// let body = r#"[{"Id": 7}, {"Id": 8, "x": tru}]"#;
+/// let list = checked_entries(body, &rules, IdKind::Integer).unwrap();
+/// assert!(list[0].checked);
+/// assert_eq!(list[1].id.as_deref(), Ok("8"));
+/// assert!(!list[1].checked);
+/// ```
+pub fn checked_entries(
+    text: &str,
+    rules: &Records,
+    kind: IdKind,
+) -> Result<Vec<Entry>, EnvelopeError> {
+    scan(text, rules, kind, true)
+}
+
+fn scan(
+    text: &str,
+    rules: &Records,
+    kind: IdKind,
+    check: bool,
+) -> Result<Vec<Entry>, EnvelopeError> {
     let b = text.as_bytes();
     let root = skip_ws(b, 0);
     if !b.get(root).is_some_and(|c| starts_json(*c)) {
@@ -111,6 +148,7 @@ pub fn text_entries(
         rules,
         kind,
         secrets: Redactor::new(&rules.secrets),
+        check,
     };
     match scan.at(root, &tokens)? {
         Some((list, end)) if skip_ws(b, end) == b.len() => Ok(list),
@@ -128,6 +166,8 @@ pub(super) struct Scan<'a> {
     pub(super) kind: IdKind,
     /// The rules' secret pointers.
     pub(super) secrets: Redactor,
+    /// Whether to check on the way that each record is valid JSON.
+    pub(super) check: bool,
 }
 
 impl Scan<'_> {
@@ -193,6 +233,7 @@ impl Scan<'_> {
                 span: i..end,
                 id,
                 secrets,
+                checked: false,
             };
             return Ok((vec![entry], end));
         }
@@ -213,25 +254,32 @@ impl Scan<'_> {
             let start = i;
             let mut id = Err(IdError::Missing);
             let mut secrets = Vec::new();
+            let mut checked = false;
             if b.get(i) == Some(&b'{') {
-                let mut fields = Fields::at(b, i + 1);
-                while let Some((key, value)) = fields.next() {
-                    let key = &text[key];
-                    if self.is_id_field(key) {
-                        id = another_id(id, scalar_id(&text[value.clone()], self.kind));
+                // Checked to be valid JSON on the way, when asked for; what that walk does
+                // not pass gets the walk that only follows the structure.
+                let valid_end = if self.check {
+                    valid::members(b, i, |key, escaped, value| {
+                        self.member(key, escaped, value, &mut id, &mut secrets);
+                    })
+                } else {
+                    None
+                };
+                if let Some(end) = valid_end {
+                    checked = true;
+                    i = end;
+                } else {
+                    (id, secrets) = (Err(IdError::Missing), Vec::new());
+                    let mut fields = Fields::at(b, i + 1);
+                    while let Some((key, value)) = fields.next() {
+                        self.member(key, fields.escaped, value, &mut id, &mut secrets);
                     }
-                    if self.secrets.may_be_secret(key, fields.escaped) {
-                        let at = value.start;
-                        let escaped = fields.escaped;
-                        self.secrets
-                            .field(key, escaped, &text[value], at, &mut secrets);
+                    i = fields.i;
+                    if b.get(i) != Some(&b'}') {
+                        return Err(cut_short());
                     }
+                    i += 1;
                 }
-                i = fields.i;
-                if b.get(i) != Some(&b'}') {
-                    return Err(cut_short());
-                }
-                i += 1;
             } else {
                 i = skip_value(b, i);
                 if !complete(b, start..i) {
@@ -242,6 +290,7 @@ impl Scan<'_> {
                 span: start..i,
                 id,
                 secrets,
+                checked,
             });
             i = skip_ws(b, i);
             match b.get(i) {
@@ -252,13 +301,37 @@ impl Scan<'_> {
         }
     }
 
-    /// Whether the quoted key is the rules' id field: as long, quotes aside, or (written
-    /// with escapes) at most six times as long.
-    pub(super) fn is_id_field(&self, quoted: &str) -> bool {
-        let n = self.rules.id_field.len();
-        let maybe = quoted.len() == n + 2
-            || (quoted.len() > n + 2 && quoted.len() <= 6 * n + 2 && quoted.contains('\\'));
-        maybe && key_equals(quoted, &self.rules.id_field)
+    /// One member of a record (its quoted key, whether the key holds an escape, its value):
+    /// the record's id if it is the id field, its secrets' values if it leads to any.
+    fn member(
+        &self,
+        key: Range<usize>,
+        escaped: bool,
+        value: Range<usize>,
+        id: &mut Result<String, IdError>,
+        secrets: &mut Vec<Range<usize>>,
+    ) {
+        let key = &self.text[key];
+        if self.is_id_field(key, escaped) {
+            let found = scalar_id(&self.text[value.clone()], self.kind);
+            *id = another_id(std::mem::replace(id, Err(IdError::Missing)), found);
+        }
+        if self.secrets.may_be_secret(key, escaped) {
+            let at = value.start;
+            self.secrets
+                .field(key, escaped, &self.text[value], at, secrets);
+        }
+    }
+
+    /// Whether the quoted key (`escaped`: written with escapes) is the rules' id field: the
+    /// same bytes, or (escaped) at most six times as long and the same once unescaped.
+    pub(super) fn is_id_field(&self, quoted: &str, escaped: bool) -> bool {
+        let id = self.rules.id_field.as_bytes();
+        if escaped {
+            quoted.len() <= 6 * id.len() + 2 && key_equals(quoted, &self.rules.id_field)
+        } else {
+            quoted.len() == id.len() + 2 && &quoted.as_bytes()[1..quoted.len() - 1] == id
+        }
     }
 }
 

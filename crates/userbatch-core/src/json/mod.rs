@@ -25,7 +25,7 @@ mod text;
 mod valid;
 
 pub use decode::{RecordError, check, decode};
-pub use envelope::{Entry, EnvelopeError, entries, text_body, text_entries};
+pub use envelope::{Entry, EnvelopeError, checked_entries, entries, text_body, text_entries};
 pub use id::{IdError, record_id};
 pub use redact::{REDACTED, Redactor, redact};
 pub use scan::{at_pointer, field, read_u64};

@@ -43,6 +43,8 @@ pub struct Redactor {
     prefixes: Vec<Vec<u64>>,
     /// The length of the shortest key.
     shortest: usize,
+    /// How many pointers it has.
+    pointers: usize,
 }
 
 impl Redactor {
@@ -64,6 +66,7 @@ impl Redactor {
                 redactor.prefixes.resize(key.len() + 1, Vec::new());
             }
             redactor.prefixes[key.len()].push(prefix(key.as_bytes()));
+            redactor.pointers += 1;
             redactor.by_len[key.len()].push((key, tokens));
         }
         redactor
@@ -130,7 +133,7 @@ impl Redactor {
         }
         self.prefixes.get(inner.len()).is_some_and(|prefixes| {
             let first = prefix(inner);
-            prefixes.iter().any(|p| *p == first)
+            prefixes.contains(&first)
         })
     }
 
@@ -161,6 +164,10 @@ impl Redactor {
             Cow::Borrowed(inner)
         };
         if let Some(through) = self.through(&name) {
+            // Room for a value at each pointer at once: one allocation a record.
+            if spans.capacity() == 0 {
+                spans.reserve(self.pointers);
+            }
             redact_value(value, base, through.inside(), spans);
         }
     }

@@ -241,6 +241,11 @@ impl Iterator for Elements<'_> {
             return None;
         }
         let end = skip_value(b, i);
+        if end == i {
+            // Not a value (`[}` in a record that is not JSON): no element, and no loop.
+            self.i = b.len();
+            return None;
+        }
         self.i = end;
         Some(i..end)
     }

@@ -1,6 +1,6 @@
 //! Unit tests of the scanner, ids, decoding, text and redaction.
 
-use super::envelope::{Entry, EnvelopeError, entries, text_entries};
+use super::envelope::{Entry, EnvelopeError, checked_entries, entries, text_entries};
 use super::id::{IdError, record_id};
 use super::valid;
 use super::*;
@@ -395,6 +395,39 @@ fn json_object() -> impl proptest::strategy::Strategy<Value = serde_json::Value>
         .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
 }
 
+/// The scan that checks records on the way against the one that does not, on `record` in
+/// a list beside a plain one: the same records, ids and secrets (or the same error), and
+/// `checked` exactly for the objects `serde_json` reads as valid.
+fn checked_scan_agrees(record: &str) {
+    let mut rules = Records::list("", "Id");
+    rules.secrets = vec![
+        Cow::Borrowed("/Id"),
+        Cow::Borrowed("/x"),
+        Cow::Borrowed("/ab"),
+    ]
+    .into();
+    let body = format!("[{record} , {{\"Id\": 1, \"x\": [\"s\"]}}]");
+    let plain = text_entries(&body, &rules, IdKind::String);
+    let checked = checked_entries(&body, &rules, IdKind::String);
+    match (plain, checked) {
+        (Ok(plain), Ok(checked)) => {
+            assert_eq!(plain.len(), checked.len(), "{body}");
+            for (p, c) in plain.iter().zip(&checked) {
+                assert_eq!(
+                    (&p.span, &p.id, &p.secrets),
+                    (&c.span, &c.id, &c.secrets),
+                    "{body}"
+                );
+                let text = &body[c.span.clone()];
+                let object = text.starts_with('{');
+                assert_eq!(c.checked, object && serde_accepts(text), "{text}");
+            }
+        }
+        (Err(p), Err(c)) => assert_eq!(p, c, "{body}"),
+        (p, c) => panic!("{body}: {p:?} against {c:?}"),
+    }
+}
+
 /// What `serde_json` says of `text` as one value.
 fn serde_accepts(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
@@ -488,6 +521,24 @@ proptest::proptest! {
             }
             let edited: String = edited.into_iter().collect();
             proptest::prop_assert_eq!(valid::surely_valid(&edited), serde_accepts(&edited), "{}", edited);
+            checked_scan_agrees(&text);
+            checked_scan_agrees(&edited);
         }
     }
+}
+
+#[test]
+fn a_secret_array_that_is_not_json_ends_the_scan() {
+    // `[` then `}`: the redactor once stepped over "elements" that were not there, forever,
+    // and a vendor's broken record made the client fill its memory.
+    let mut rules = Records::list("", "Id");
+    rules.secrets = vec![Cow::Borrowed("/x")].into();
+    let body = r#"[{"Id": 1, "x": [
+} , {"Id": 2, "x": ["s"]}]"#;
+    let cut = Err(EnvelopeError::Malformed(
+        "the body is cut short or malformed between records".into(),
+    ));
+    assert_eq!(text_entries(body, &rules, IdKind::Integer), cut);
+    assert_eq!(checked_entries(body, &rules, IdKind::Integer), cut);
+    assert_eq!(redact(r#"{"x":[}"#, &["/x"]), r#"{"x":[}"#);
 }

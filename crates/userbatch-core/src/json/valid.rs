@@ -5,6 +5,8 @@
 //! is not built to judge (nesting deeper than [`MAX_DEPTH`]); [`check`](super::check)
 //! then asks `serde_json`, which also words the error.
 
+use std::ops::Range;
+
 use super::scan::{has_byte, skip_ws};
 
 /// Nesting the fast test follows; deeper text goes to `serde_json`.
@@ -15,72 +17,92 @@ const MAX_DEPTH: u32 = 64;
 /// check `\u` escapes beyond their four hex digits). `false`: not valid, or not judged.
 pub(super) fn surely_valid(text: &str) -> bool {
     let b = text.as_bytes();
+    value_end(b, skip_ws(b, 0)).is_some_and(|end| skip_ws(b, end) == b.len())
+}
+
+/// Past the value that starts at `i`, if it is surely valid (see [`surely_valid`]).
+pub(super) fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
     // One bit per open container, the innermost lowest: 1 an object, 0 an array.
     let mut stack: u64 = 0;
     let mut depth = 0u32;
-    let mut i = skip_ws(b, 0);
     loop {
         // A value starts at `i`.
-        let end = match b.get(i) {
-            Some(b'"') => string(b, i),
-            Some(b'-' | b'0'..=b'9') => number(b, i),
-            Some(b't') => literal(b, i, b"true"),
-            Some(b'f') => literal(b, i, b"false"),
-            Some(b'n') => literal(b, i, b"null"),
-            Some(&open @ (b'{' | b'[')) => {
+        let mut at = match *b.get(i)? {
+            b'"' => string(b, i)?.0,
+            b'-' | b'0'..=b'9' => number(b, i)?,
+            b't' => literal(b, i, b"true")?,
+            b'f' => literal(b, i, b"false")?,
+            b'n' => literal(b, i, b"null")?,
+            open @ (b'{' | b'[') => {
                 let inner = skip_ws(b, i + 1);
                 let close = if open == b'{' { b'}' } else { b']' };
                 if b.get(inner) == Some(&close) {
-                    Some(inner + 1)
+                    inner + 1
                 } else {
                     if depth == MAX_DEPTH {
-                        return false;
+                        return None;
                     }
                     depth += 1;
                     stack = stack << 1 | u64::from(open == b'{');
-                    i = if open == b'{' {
-                        match key(b, inner) {
-                            Some(value) => value,
-                            None => return false,
-                        }
-                    } else {
-                        inner
-                    };
+                    i = if open == b'{' { key(b, inner)? } else { inner };
                     continue;
                 }
             }
-            _ => None,
+            _ => return None,
         };
-        let Some(mut at) = end else {
-            return false;
-        };
-        // After a value: a comma and the next, or the end of its containers.
+        // After a value: the end, a comma and the next, or the end of its containers.
         loop {
-            at = skip_ws(b, at);
             if depth == 0 {
-                return at == b.len();
+                return Some(at);
             }
+            at = skip_ws(b, at);
             let object = stack & 1 == 1;
             match b.get(at) {
                 Some(b',') => {
                     let next = skip_ws(b, at + 1);
-                    i = if object {
-                        match key(b, next) {
-                            Some(value) => value,
-                            None => return false,
-                        }
-                    } else {
-                        next
-                    };
+                    i = if object { key(b, next)? } else { next };
                     break;
                 }
                 Some(b'}') if object => {}
                 Some(b']') if !object => {}
-                _ => return false,
+                _ => return None,
             }
             at += 1;
             stack >>= 1;
             depth -= 1;
+        }
+    }
+}
+
+/// Each member of the object that opens at `i`, in order (its quoted key, whether the key
+/// holds an escape, its value), if the object is surely valid: then where the object ends.
+/// `None`: not surely valid, and the members given so far may not be the object's.
+pub(super) fn members(
+    b: &[u8],
+    i: usize,
+    mut member: impl FnMut(Range<usize>, bool, Range<usize>),
+) -> Option<usize> {
+    let mut at = skip_ws(b, i + 1);
+    if b.get(at) == Some(&b'}') {
+        return Some(at + 1);
+    }
+    loop {
+        if b.get(at) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, escaped) = string(b, at)?;
+        let colon = skip_ws(b, key_end);
+        if b.get(colon) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, colon + 1);
+        let end = value_end(b, start)?;
+        member(at..key_end, escaped, start..end);
+        at = skip_ws(b, end);
+        match b.get(at) {
+            Some(b',') => at = skip_ws(b, at + 1),
+            Some(b'}') => return Some(at + 1),
+            _ => return None,
         }
     }
 }
@@ -91,13 +113,14 @@ fn key(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let colon = skip_ws(b, string(b, i)?);
+    let colon = skip_ws(b, string(b, i)?.0);
     (b.get(colon) == Some(&b':')).then(|| skip_ws(b, colon + 1))
 }
 
-/// Past the string that opens at `i`, if it is valid: closed, no control character, each
-/// escape one JSON has.
-fn string(b: &[u8], mut i: usize) -> Option<usize> {
+/// Past the string that opens at `i`, if it is valid (closed, no control character, each
+/// escape one JSON has), and whether it holds an escape.
+fn string(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
     i += 1;
     loop {
         // Eight bytes at a time, to the first quote, backslash or control character.
@@ -111,12 +134,15 @@ fn string(b: &[u8], mut i: usize) -> Option<usize> {
             i += 8;
         }
         match *b.get(i)? {
-            b'"' => return Some(i + 1),
-            b'\\' => match *b.get(i + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
-                _ => return None,
-            },
+            b'"' => return Some((i + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                match *b.get(i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                    _ => return None,
+                }
+            }
             c if c < 0x20 => return None,
             _ => i += 1,
         }

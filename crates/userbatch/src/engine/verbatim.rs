@@ -57,6 +57,11 @@ impl<O: Operation> Operation for Verbatim<O> {
         json::check(record)
     }
 
+    /// Nothing to do: the record was found to be valid JSON as its body was read.
+    fn decode_checked(&self, _record: &str) -> Result<(), RecordError> {
+        Ok(())
+    }
+
     fn scrubber(&self) -> userbatch_core::Scrubber {
         self.0.scrubber()
     }

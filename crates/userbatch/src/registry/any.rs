@@ -130,6 +130,14 @@ impl Operation for AnyOperation {
         }
     }
 
+    fn decode_checked(&self, record: &str) -> Result<(), RecordError> {
+        if self.strict {
+            self.inner.decode_typed(record)
+        } else {
+            Ok(())
+        }
+    }
+
     fn scrubber(&self) -> Scrubber {
         self.inner.scrubber()
     }

@@ -143,7 +143,13 @@ impl<O: Operation> Exec<O> {
             if let Some((p, r)) = at[i] {
                 let page = &pages[p];
                 let entry = &page.records[r];
-                out.push(Some(match self.op.decode(&page.body[entry.span.clone()]) {
+                let text = &page.body[entry.span.clone()];
+                let decoded = if entry.checked {
+                    self.op.decode_checked(text)
+                } else {
+                    self.op.decode(text)
+                };
+                out.push(Some(match decoded {
                     Ok(record) => Outcome::Found(FoundRecord {
                         id: id.clone(),
                         record,

@@ -198,7 +198,7 @@ impl<O: Operation> Exec<O> {
         // Checked to be UTF-8 once: the records are cut from it as text.
         let body = json::text_body(received.body).map_err(with_status)?;
         let records =
-            json::text_entries(&body, &rules.records, rules.ids.kind).map_err(with_status)?;
+            json::checked_entries(&body, &rules.records, rules.ids.kind).map_err(with_status)?;
         // A record asked for proves the requests reach the vendor; known as soon as the
         // answer is read (a probe waiting for the answers in flight counts on that).
         if !self.is_proven() {

@@ -267,3 +267,35 @@ async fn a_stream_says_what_each_id_became_even_when_the_run_stops() {
     assert_eq!(stream.run_error().map(|e| e.status), Some(Some(404)));
     m.stop().await;
 }
+
+#[tokio::test]
+async fn records_that_are_not_json_fail_only_their_ids_when_kept_as_sent() {
+    // Each broken inside its own braces, so the body's structure holds: a bare word, a
+    // trailing comma, a control character in a string, a number with a leading zero.
+    let server = Sloppy::start(|_| {
+        let body = concat!(
+            r#"[{"Id":1,"FullName":"a"},{"Id":2,"FullName":tru},{"Id":3,"Tags":[1,]},"#,
+            "{\"Id\":4,\"FullName\":\"a\u{1}b\"},",
+            r#"{"Id":5,"Credit":01},{"Id":6,"FullName":"\u00e9 \"b\""}]"#
+        );
+        (200, "application/json", body.to_owned())
+    })
+    .await;
+    let report = nexudus_users(&server.url(), &["1", "2", "3", "4", "5", "6"]).await;
+    let (found, missing, failed) = places(&report);
+    assert_eq!(found, ["1", "6"]);
+    assert!(missing.is_empty());
+    let not_json: Vec<(String, ErrorKind)> = ["2", "3", "4", "5"]
+        .iter()
+        .map(|id| (id.to_string(), ErrorKind::Decode))
+        .collect();
+    assert_eq!(failed, not_json);
+    assert!(
+        report.failed[0]
+            .error
+            .to_string()
+            .contains("not valid JSON"),
+        "{}",
+        report.failed[0].error
+    );
+}
