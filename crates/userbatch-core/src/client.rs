@@ -333,9 +333,10 @@ impl ClientConfig {
     /// not used unless insecure transport is allowed: a plaintext proxy would see the token.
     ///
     /// A client that only ever speaks plain HTTP (the base URL, and the token URL if there
-    /// is one, are `http://`; redirects never leave the first request's origin) trusts no
-    /// certificate authority: reading the system's roots costs a process about 5 ms of CPU,
-    /// for connections it will not make.
+    /// is one, are `http://`; redirects never leave the first request's origin; no proxy
+    /// from the environment, which could be an `https://` one) trusts no certificate
+    /// authority: reading the system's roots costs a process about 5 ms of CPU, for
+    /// connections it will not make.
     pub fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -343,7 +344,7 @@ impl ClientConfig {
             .user_agent(self.user_agent.clone())
             .redirect(redirect_policy())
             .tcp_nodelay(true);
-        if self.base_url.starts_with("http://") && !self.allow_insecure {
+        if is_http(&self.base_url) && !self.allow_insecure {
             builder = builder.no_proxy();
         }
         if self.plain_http_only() {
@@ -352,15 +353,13 @@ impl ClientConfig {
         builder.build()
     }
 
-    /// Whether every URL this client is given is `http://`.
+    /// Whether every URL this client is given is `http://`, and no proxy is taken from
+    /// the environment.
     fn plain_http_only(&self) -> bool {
-        let http = |url: &str| {
-            url.get(..7)
-                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
-        };
-        http(&self.base_url)
+        !self.allow_insecure
+            && is_http(&self.base_url)
             && match &self.credentials {
-                Credentials::ClientCredentials(grant) => http(&grant.token_url),
+                Credentials::ClientCredentials(grant) => is_http(&grant.token_url),
                 _ => true,
             }
     }
@@ -472,6 +471,12 @@ impl fmt::Display for TooManyRedirects {
 }
 
 impl std::error::Error for TooManyRedirects {}
+
+/// Whether the URL's scheme is `http` (in any case).
+fn is_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+}
 
 /// Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`).
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -662,5 +667,8 @@ mod tests {
             grant("https://login.example.com/token")
         ));
         assert!(!plain("http:/127.0.0.1", Credentials::None));
+        // Allowed to take proxies from the environment, which may speak TLS.
+        let insecure = ClientConfig::new("http://127.0.0.1:9").allow_insecure(true);
+        assert!(!insecure.plain_http_only());
     }
 }

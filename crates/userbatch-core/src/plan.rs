@@ -234,8 +234,7 @@ impl IdList {
     }
 
     /// Removes every id that repeats an earlier one (by `cmp`), keeping first occurrences in
-    /// order;
-    /// returns how many it removed. It sorts a permutation of indices (4 bytes per id)
+    /// order; returns how many it removed. It sorts a permutation of indices (4 bytes per id)
     /// rather than building a hash table (about 10 bytes per id at a million ids), since
     /// with a million ids this is the run's peak memory.
     fn dedupe(

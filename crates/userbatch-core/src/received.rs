@@ -247,7 +247,8 @@ impl RawRecord {
     ///
     /// # Panics
     ///
-    /// If `entry`'s span is not within `body` on character boundaries.
+    /// If `entry`'s span is not within `body` on character boundaries, or its secrets are
+    /// not within its span (as the entries of that body always are).
     pub fn new(body: &ByteString, entry: &Entry) -> Self {
         let span = entry.span.clone();
         Self {

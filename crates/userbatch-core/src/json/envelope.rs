@@ -7,7 +7,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde::de::IgnoredAny;
 
-use super::id::{IdError, another_id, record_id, scalar_id};
+use super::id::{IdError, another_id, scalar_id};
 use super::redact::Redactor;
 use super::scan::{Fields, key_equals, pointer_tokens, skip_value, skip_ws};
 use super::text::message_of;
@@ -35,9 +35,10 @@ impl fmt::Display for EnvelopeError {
 
 impl std::error::Error for EnvelopeError {}
 
-/// One record of a response body: where it is, its id (see [`record_id`]), and where the
-/// values of its secrets are.
+/// One record of a response body: where it is, its id (see
+/// [`record_id`](crate::json::record_id)), and where the values of its secrets are.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Entry {
     /// Its bytes in the body.
     pub span: Range<usize>,
@@ -55,11 +56,11 @@ pub struct Entry {
 /// from the rules' id field).
 ///
 /// One pass over the body finds the records, their ids and their secrets' values without
-/// parsing them: the
-/// structure (nesting, strings, separators) is checked, so a body cut short or with
-/// something between records is [`EnvelopeError::Malformed`], but a record's own values are
-/// checked only when the record is decoded ([`decode`](crate::json::decode), or [`check`](crate::json::check) for records kept as
-/// sent). Records nobody asked for are never parsed.
+/// parsing them: the structure (nesting, strings, separators) is checked, so a body cut
+/// short or with something between records is [`EnvelopeError::Malformed`], but a record's
+/// own values are checked only when the record is decoded ([`decode`](crate::json::decode),
+/// or [`check`](crate::json::check) for records kept as sent; [`checked_entries`] checks
+/// them on the way). Records nobody asked for are never parsed.
 ///
 /// ```
 /// use userbatch_core::json::entries;
@@ -218,22 +219,22 @@ impl Scan<'_> {
 
     /// The record(s) of the value at `i` (an array of them, or one), and where it ends.
     pub(super) fn records(&self, i: usize) -> Result<(Vec<Entry>, usize), EnvelopeError> {
-        let (text, b) = (self.text, self.text.as_bytes());
+        let b = self.text.as_bytes();
         if !self.rules.many {
             let end = skip_value(b, i);
             if !complete(b, i..end) {
                 return Err(cut_short());
             }
-            let id = record_id(&text[i..end], &self.rules.id_field, self.kind);
-            let mut secrets = Vec::new();
-            if !self.secrets.is_empty() {
-                self.secrets.collect(&text[i..end], i, &mut secrets);
-            }
+            let (id, secrets, walk) = if b.get(i) == Some(&b'{') {
+                self.object(&b[..end], i)
+            } else {
+                (Err(IdError::Missing), Vec::new(), Walk::Structural(end))
+            };
             let entry = Entry {
                 span: i..end,
                 id,
                 secrets,
-                checked: false,
+                checked: walk == Walk::Checked(end),
             };
             return Ok((vec![entry], end));
         }
@@ -252,37 +253,22 @@ impl Scan<'_> {
         }
         loop {
             let start = i;
-            let mut id = Err(IdError::Missing);
-            let mut secrets = Vec::new();
-            let mut checked = false;
+            let (mut id, mut secrets, mut checked) = (Err(IdError::Missing), Vec::new(), false);
             if b.get(i) == Some(&b'{') {
-                // Checked to be valid JSON on the way, when asked for; what that walk does
-                // not pass gets the walk that only follows the structure.
-                let valid_end = if self.check {
-                    valid::members(b, i, |key, escaped, value| {
-                        self.member(key, escaped, value, &mut id, &mut secrets);
-                    })
-                } else {
-                    None
-                };
-                if let Some(end) = valid_end {
-                    checked = true;
-                    i = end;
-                } else {
-                    (id, secrets) = (Err(IdError::Missing), Vec::new());
-                    let mut fields = Fields::at(b, i + 1);
-                    while let Some((key, value)) = fields.next() {
-                        self.member(key, fields.escaped, value, &mut id, &mut secrets);
+                let walk;
+                (id, secrets, walk) = self.object(b, i);
+                match walk {
+                    Walk::Checked(end) => {
+                        checked = true;
+                        i = end;
                     }
-                    i = fields.i;
-                    if b.get(i) != Some(&b'}') {
-                        return Err(cut_short());
-                    }
-                    i += 1;
+                    Walk::Structural(at) if b.get(at) == Some(&b'}') => i = at + 1,
+                    Walk::Structural(_) => return Err(cut_short()),
                 }
             } else {
                 i = skip_value(b, i);
-                if !complete(b, start..i) {
+                // An empty slot (`[1,,2]`) is no record, and no JSON.
+                if i == start || !complete(b, start..i) {
                     return Err(cut_short());
                 }
             }
@@ -299,6 +285,27 @@ impl Scan<'_> {
                 _ => return Err(cut_short()),
             }
         }
+    }
+
+    /// The id and secrets of the record object that opens at `i`, and how it was walked:
+    /// checked to be valid JSON on the way when the scan checks, else (or when that walk
+    /// does not pass it) by its structure alone.
+    fn object(&self, b: &[u8], i: usize) -> (Result<String, IdError>, Vec<Range<usize>>, Walk) {
+        let (mut id, mut secrets) = (Err(IdError::Missing), Vec::new());
+        if self.check {
+            let end = valid::members(b, i, |key, escaped, value| {
+                self.member(key, escaped, value, &mut id, &mut secrets);
+            });
+            if let Some(end) = end {
+                return (id, secrets, Walk::Checked(end));
+            }
+            (id, secrets) = (Err(IdError::Missing), Vec::new());
+        }
+        let mut fields = Fields::at(b, i + 1);
+        while let Some((key, value)) = fields.next() {
+            self.member(key, fields.escaped, value, &mut id, &mut secrets);
+        }
+        (id, secrets, Walk::Structural(fields.i))
     }
 
     /// One member of a record (its quoted key, whether the key holds an escape, its value):
@@ -325,7 +332,7 @@ impl Scan<'_> {
 
     /// Whether the quoted key (`escaped`: written with escapes) is the rules' id field: the
     /// same bytes, or (escaped) at most six times as long and the same once unescaped.
-    pub(super) fn is_id_field(&self, quoted: &str, escaped: bool) -> bool {
+    fn is_id_field(&self, quoted: &str, escaped: bool) -> bool {
         let id = self.rules.id_field.as_bytes();
         if escaped {
             quoted.len() <= 6 * id.len() + 2 && key_equals(quoted, &self.rules.id_field)
@@ -333,6 +340,15 @@ impl Scan<'_> {
             quoted.len() == id.len() + 2 && &quoted.as_bytes()[1..quoted.len() - 1] == id
         }
     }
+}
+
+/// How a record object was walked.
+#[derive(Debug, PartialEq, Eq)]
+enum Walk {
+    /// Checked to be valid JSON on the way: where it ends (past its `}`).
+    Checked(usize),
+    /// By its structure alone: where its fields end (at its `}`, if it has one).
+    Structural(usize),
 }
 
 /// Whether `c` can start a JSON value.

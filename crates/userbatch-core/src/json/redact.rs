@@ -137,11 +137,6 @@ impl Redactor {
         })
     }
 
-    /// Whether it redacts nothing.
-    pub(super) fn is_empty(&self) -> bool {
-        self.by_len.is_empty()
-    }
-
     /// Spans (`base` is where `value` starts) of the non-null secret values in the value of
     /// the field whose quoted key is `quoted` (worth asking when
     /// [`may_be_secret`](Self::may_be_secret)).

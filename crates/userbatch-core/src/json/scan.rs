@@ -143,17 +143,7 @@ pub(super) fn skip_string_escapes(b: &[u8], mut i: usize) -> (usize, bool) {
     let mut escaped = false;
     i += 1;
     loop {
-        // Eight bytes at a time: record strings are mostly short, where memchr's setup
-        // costs more than it saves.
-        while let Some(chunk) = b.get(i..i + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            let hits = has_byte(word, b'"') | has_byte(word, b'\\');
-            if hits != 0 {
-                i += (hits.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        i = to_quote_or_escape(b, i, false);
         match b.get(i) {
             Some(b'"') => return (i + 1, escaped),
             Some(b'\\') => {
@@ -166,13 +156,41 @@ pub(super) fn skip_string_escapes(b: &[u8], mut i: usize) -> (usize, bool) {
     }
 }
 
+/// From `i` in a string, the first quote or backslash (or, with `controls`, control
+/// character), or where eight-byte steps stop short of the end: the caller looks at the
+/// byte there.
+///
+/// Eight bytes at a time: record strings are mostly short, where memchr's setup costs more
+/// than it saves.
+pub(super) fn to_quote_or_escape(b: &[u8], mut i: usize, controls: bool) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let mut hits = has_byte(word, b'"') | has_byte(word, b'\\');
+        if controls {
+            hits |= below_space(word);
+        }
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
 /// The high bit of each byte of `word` that equals `byte` (and possibly of bytes after the
 /// first such one, which callers ignore: they take the lowest).
-pub(super) fn has_byte(word: u64, byte: u8) -> u64 {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+fn has_byte(word: u64, byte: u8) -> u64 {
     let x = word ^ (LOW * u64::from(byte));
     x.wrapping_sub(LOW) & !x & HIGH
+}
+
+/// The high bit of each byte of `word` below 0x20 (and perhaps of bytes after the first
+/// such one, which callers ignore). Bytes of 0x80 and up are never marked.
+fn below_space(word: u64) -> u64 {
+    word.wrapping_sub(LOW * 0x20) & !word & HIGH
 }
 
 /// Past the value that starts at `i`.

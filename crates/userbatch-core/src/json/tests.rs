@@ -64,6 +64,10 @@ fn envelope_errors_tell_syntax_from_shape() {
     assert!(malformed(br#"{"data": []} x"#));
     assert!(malformed(br#"{"data": ["a]}"#));
     assert!(malformed(&[b'[', 0xff, b']']));
+    // An empty slot in the list is no record (it once made one, and the ids were missing).
+    assert!(malformed(br#"{"data": [{"id": "a"},,{"id": "b"}]}"#));
+    assert!(malformed(br#"{"data": [,]}"#));
+    assert!(malformed(br#"{"data": [{"id": "a"},]}"#));
     assert!(shape(br#"{"data": {"id": "a"}}"#));
     assert!(shape(br#"[1, 2]"#));
     let missing = entries(br#"{"items": []}"#, &MANY, IdKind::String).unwrap_err();

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::scan::{has_byte, skip_ws};
+use super::scan::{skip_ws, to_quote_or_escape};
 
 /// Nesting the fast test follows; deeper text goes to `serde_json`.
 const MAX_DEPTH: u32 = 64;
@@ -44,7 +44,11 @@ pub(super) fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
                     }
                     depth += 1;
                     stack = stack << 1 | u64::from(open == b'{');
-                    i = if open == b'{' { key(b, inner)? } else { inner };
+                    i = if open == b'{' {
+                        key(b, inner)?.2
+                    } else {
+                        inner
+                    };
                     continue;
                 }
             }
@@ -60,7 +64,7 @@ pub(super) fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
             match b.get(at) {
                 Some(b',') => {
                     let next = skip_ws(b, at + 1);
-                    i = if object { key(b, next)? } else { next };
+                    i = if object { key(b, next)?.2 } else { next };
                     break;
                 }
                 Some(b'}') if object => {}
@@ -87,15 +91,7 @@ pub(super) fn members(
         return Some(at + 1);
     }
     loop {
-        if b.get(at) != Some(&b'"') {
-            return None;
-        }
-        let (key_end, escaped) = string(b, at)?;
-        let colon = skip_ws(b, key_end);
-        if b.get(colon) != Some(&b':') {
-            return None;
-        }
-        let start = skip_ws(b, colon + 1);
+        let (key_end, escaped, start) = key(b, at)?;
         let end = value_end(b, start)?;
         member(at..key_end, escaped, start..end);
         at = skip_ws(b, end);
@@ -107,14 +103,15 @@ pub(super) fn members(
     }
 }
 
-/// Where the value of the member whose key starts at `i` starts: past the key, white
-/// space, the colon and white space.
-fn key(b: &[u8], i: usize) -> Option<usize> {
+/// The member whose key starts at `i`: where the key ends, whether it holds an escape, and
+/// where the value starts (past white space, the colon and white space).
+fn key(b: &[u8], i: usize) -> Option<(usize, bool, usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let colon = skip_ws(b, string(b, i)?.0);
-    (b.get(colon) == Some(&b':')).then(|| skip_ws(b, colon + 1))
+    let (end, escaped) = string(b, i)?;
+    let colon = skip_ws(b, end);
+    (b.get(colon) == Some(&b':')).then(|| (end, escaped, skip_ws(b, colon + 1)))
 }
 
 /// Past the string that opens at `i`, if it is valid (closed, no control character, each
@@ -123,16 +120,7 @@ fn string(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     i += 1;
     loop {
-        // Eight bytes at a time, to the first quote, backslash or control character.
-        while let Some(chunk) = b.get(i..i + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            let hits = has_byte(word, b'"') | has_byte(word, b'\\') | below_space(word);
-            if hits != 0 {
-                i += (hits.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        i = to_quote_or_escape(b, i, true);
         match *b.get(i)? {
             b'"' => return Some((i + 1, escaped)),
             b'\\' => {
@@ -147,15 +135,6 @@ fn string(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
             _ => i += 1,
         }
     }
-}
-
-/// The high bit of each byte of `word` below 0x20 (and perhaps of bytes after the first
-/// such one, which callers ignore: they take the lowest). Bytes of 0x80 and up are never
-/// marked.
-fn below_space(word: u64) -> u64 {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    word.wrapping_sub(LOW * 0x20) & !word & HIGH
 }
 
 /// Past the number at `i`, if it is one as JSON writes them: `-`, then `0` or digits not

@@ -52,7 +52,8 @@ impl<O: Operation> Operation for Verbatim<O> {
         self.0.send(ids, page)
     }
 
-    /// Checks that the record is valid JSON (finding records does not parse their values).
+    /// Checks that the record is valid JSON (the scan that finds records checks those of a
+    /// list on the way: [`decode_checked`](Operation::decode_checked)).
     fn decode(&self, record: &str) -> Result<(), RecordError> {
         json::check(record)
     }

@@ -132,7 +132,7 @@ impl Operation for AnyOperation {
 
     fn decode_checked(&self, record: &str) -> Result<(), RecordError> {
         if self.strict {
-            self.inner.decode_typed(record)
+            self.decode(record)
         } else {
             Ok(())
         }
