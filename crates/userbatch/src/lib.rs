@@ -33,7 +33,8 @@
 //!   and each is decoded on its own. A record that does not fit the spec's type fails only
 //!   its id, naming the field ([`ErrorKind::Decode`], never retried). Every [`FoundRecord`] also
 //!   keeps the record as the vendor sent it ([`FoundRecord::raw`]): fields the spec does not
-//!   know, `null`s, key order. [`Verbatim`] skips the typed decoding.
+//!   know, `null`s, key order, and where the spec's secret fields are
+//!   ([`RawRecord::redacted`] to log or show it). [`Verbatim`] skips the typed decoding.
 //! - **Report**: records matched to ids by the record's own id (compared as the vendor
 //!   compares ids: `007` is `7`, GUIDs in any case), never by position; [`Report`] holds
 //!   `found` (input order, each under the id as the input spelled it), `missing` and

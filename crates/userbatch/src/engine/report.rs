@@ -31,7 +31,8 @@ pub struct FoundRecord<R> {
     /// The record, decoded into its generated type.
     pub record: R,
     /// The record exactly as the vendor sent it: fields the spec does not know, `null`s and
-    /// key order included. Its `Debug` shows only its size.
+    /// key order included, secrets too ([`RawRecord::redacted`] replaces them). Its `Debug`
+    /// shows only its size.
     pub raw: RawRecord,
 }
 
