@@ -400,19 +400,24 @@ fn json_object() -> impl proptest::strategy::Strategy<Value = serde_json::Value>
 }
 
 /// The scan that checks records on the way against the one that does not, on `record` in
-/// a list beside a plain one: the same records, ids and secrets (or the same error), and
-/// `checked` exactly for the objects `serde_json` reads as valid.
+/// a list beside a plain one and alone: the same records, ids and secrets (or the same
+/// error), and `checked` exactly for the objects `serde_json` reads as valid.
 fn checked_scan_agrees(record: &str) {
-    let mut rules = Records::list("", "Id");
-    rules.secrets = vec![
-        Cow::Borrowed("/Id"),
-        Cow::Borrowed("/x"),
-        Cow::Borrowed("/ab"),
-    ]
-    .into();
-    let body = format!("[{record} , {{\"Id\": 1, \"x\": [\"s\"]}}]");
-    let plain = text_entries(&body, &rules, IdKind::String);
-    let checked = checked_entries(&body, &rules, IdKind::String);
+    let secrets: Vec<Cow<'static, str>> = ["/Id", "/x", "/ab"].map(Cow::Borrowed).into();
+    let (mut many, mut one) = (Records::list("", "Id"), Records::one("/data", "Id"));
+    many.secrets = secrets.clone().into();
+    one.secrets = secrets.into();
+    // In a list beside a plain one, and alone.
+    let list = format!("[{record} , {{\"Id\": 1, \"x\": [\"s\"]}}]");
+    let alone = format!("{{\"data\": {record}}}");
+    for (rules, body) in [(&many, list), (&one, alone)] {
+        checked_scan_agrees_in(rules, &body);
+    }
+}
+
+fn checked_scan_agrees_in(rules: &Records, body: &str) {
+    let plain = text_entries(body, rules, IdKind::String);
+    let checked = checked_entries(body, rules, IdKind::String);
     match (plain, checked) {
         (Ok(plain), Ok(checked)) => {
             assert_eq!(plain.len(), checked.len(), "{body}");

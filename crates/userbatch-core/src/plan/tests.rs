@@ -130,6 +130,12 @@ fn dedupe_keeps_first_occurrence_and_counts_duplicates() {
     assert_eq!(plan.chunks, vec![0..4]);
     assert_eq!(shape.join(plan.ids.iter()), "[3,1,7,2]");
     assert_eq!(shape.one_request(["0", "00", "010"]).unwrap(), "[0,10]");
+    // In increasing order, a repeat next to its first is still found.
+    assert_eq!(shape.plan(["1", "2", "2", "10"]).unwrap().duplicates, 1);
+    assert_eq!(shape.plan(["1", "01", "2"]).unwrap().duplicates, 1);
+    let path = Planner::new(&PATH);
+    assert_eq!(path.plan(["a", "b", "b", "ab"]).unwrap().duplicates, 1);
+    assert_eq!(path.plan(["9", "10", "11"]).unwrap().duplicates, 0);
 }
 
 proptest::proptest! {
@@ -139,12 +145,18 @@ proptest::proptest! {
     #[test]
     fn dedupe_matches_a_set(ids in proptest::collection::vec("[ab\u{e9}\u{4e2d}]{1,3}", 1..200)) {
         let shape = Planner::new(&PATH);
-        let plan = shape.plan(&ids).unwrap();
-        let mut seen = std::collections::HashSet::new();
-        let expected: Vec<&str> =
-            ids.iter().map(String::as_str).filter(|i| seen.insert(*i)).collect();
-        proptest::prop_assert_eq!(plan.ids.iter().collect::<Vec<_>>(), expected.clone());
-        proptest::prop_assert_eq!(plan.duplicates, ids.len() - expected.len());
+        // As drawn, and in increasing order (shorter first), where the sort is skipped
+        // unless an id repeats.
+        let mut sorted = ids.clone();
+        sorted.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        for ids in [ids, sorted] {
+            let plan = shape.plan(&ids).unwrap();
+            let mut seen = std::collections::HashSet::new();
+            let expected: Vec<&str> =
+                ids.iter().map(String::as_str).filter(|i| seen.insert(*i)).collect();
+            proptest::prop_assert_eq!(plan.ids.iter().collect::<Vec<_>>(), expected.clone());
+            proptest::prop_assert_eq!(plan.duplicates, ids.len() - expected.len());
+        }
     }
 }
 
